@@ -1,0 +1,155 @@
+# lethe — certified machine unlearning.  SPDX-License-Identifier: GPL-3.0-or-later
+#
+#   make                     liblethe.a, liblethe.so and the lethe tool, in build/
+#   make check               every test suite (cmocka), the CLI test and the trace check
+#   make SANITIZE=address,undefined check
+#   make demo                the main job: certified removal on Fashion-MNIST
+#   make bench               removal vs retraining benchmark (bench/README.md)
+#   make install PREFIX=/usr/local DESTDIR=
+#   make valgrind | coverage | clean
+
+PREFIX   ?= /usr/local
+DESTDIR  ?=
+SANITIZE ?=
+CC       ?= cc
+
+PKGS := gsl openblas lapacke libsodium cmocka zlib
+# Missing build dependencies are installed (as root) or named (otherwise).
+DEPS_OK := $(shell pkg-config --exists $(PKGS) 2>/dev/null && echo yes)
+ifneq ($(DEPS_OK),yes)
+$(info lethe: build dependencies missing, running scripts/install-deps.sh)
+DEPS_RC := $(shell sh scripts/install-deps.sh >&2; echo $$?)
+ifneq ($(DEPS_RC),0)
+$(error install the packages named above, then run make again)
+endif
+endif
+
+BUILD := build$(if $(SANITIZE),-$(subst $(comma),-,$(SANITIZE)))
+comma := ,
+
+VERSION := 0.1.0
+SOMAJOR := 0
+
+WARN := -Wall -Wextra -Wshadow -Wconversion -Wstrict-prototypes -Wmissing-prototypes \
+        -Wfloat-equal -Wvla -Wpointer-arith -Wcast-qual -Wformat=2
+DEP_CFLAGS := $(shell pkg-config --cflags openblas lapacke libsodium zlib)
+# Link GSL against OpenBLAS, never against gslcblas as well.
+DEP_LIBS := $(shell pkg-config --define-variable=GSL_CBLAS_LIB=-lopenblas --libs gsl) \
+            $(shell pkg-config --libs openblas lapacke libsodium zlib) -lm
+CMOCKA_LIBS := $(shell pkg-config --libs cmocka)
+
+OPT ?= -O2
+CFLAGS_ALL := -std=c11 -D_POSIX_C_SOURCE=200809L $(OPT) -g -fPIC $(WARN) \
+              -Iinclude -Isrc $(DEP_CFLAGS) $(CFLAGS)
+ifneq ($(SANITIZE),)
+CFLAGS_ALL += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
+LDFLAGS_ALL := -fsanitize=$(SANITIZE)
+endif
+ifeq ($(COVERAGE),1)
+CFLAGS_ALL += --coverage -O0
+LDFLAGS_ALL += --coverage
+endif
+LDFLAGS_ALL += $(LDFLAGS)
+
+LIB_SRC  := $(wildcard src/base/*.c src/optim/*.c src/dp/*.c src/certify/*.c src/io/*.c)
+CLI_SRC  := $(wildcard src/cli/*.c)
+TEST_SRC := $(wildcard tests/test_*.c)
+LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
+CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/%.o)
+TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
+
+STATIC := $(BUILD)/liblethe.a
+SHARED := $(BUILD)/liblethe.so.$(VERSION)
+TOOL   := $(BUILD)/lethe
+
+.PHONY: all check test trace demo bench install uninstall clean valgrind coverage
+all: $(STATIC) $(SHARED) $(TOOL) $(BUILD)/lethe.pc
+
+$(BUILD)/src/%.o: src/%.c include/lethe.h $(wildcard src/*/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -DLETHE_BUILD -fvisibility=hidden -c $< -o $@
+
+$(BUILD)/src/cli/%.o: src/cli/%.c include/lethe.h $(wildcard src/cli/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -c $< -o $@
+
+$(STATIC): $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(SHARED): $(LIB_OBJ)
+	$(CC) -shared -Wl,-soname,liblethe.so.$(SOMAJOR) $(LDFLAGS_ALL) -o $@ $^ $(DEP_LIBS)
+	ln -sf liblethe.so.$(VERSION) $(BUILD)/liblethe.so.$(SOMAJOR)
+	ln -sf liblethe.so.$(SOMAJOR) $(BUILD)/liblethe.so
+
+$(TOOL): $(CLI_OBJ) $(STATIC)
+	$(CC) $(LDFLAGS_ALL) -o $@ $(CLI_OBJ) $(STATIC) $(DEP_LIBS)
+
+$(BUILD)/tests/%: tests/%.c tests/testutil.h $(STATIC)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -Itests -o $@ $< $(STATIC) $(CMOCKA_LIBS) $(DEP_LIBS) $(LDFLAGS_ALL)
+
+$(BUILD)/examples/%: examples/%.c $(STATIC)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -o $@ $< $(STATIC) $(DEP_LIBS) $(LDFLAGS_ALL)
+
+$(BUILD)/bench/%: bench/%.c $(STATIC)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -o $@ $< $(STATIC) $(DEP_LIBS) $(LDFLAGS_ALL)
+
+$(BUILD)/lethe.pc: Makefile
+	@mkdir -p $(BUILD)
+	@printf '%s\n' 'prefix=$(PREFIX)' 'libdir=$${prefix}/lib' 'includedir=$${prefix}/include' '' \
+	  'Name: lethe' 'Description: certified machine unlearning for linear models' \
+	  'Version: $(VERSION)' 'Requires.private: gsl openblas lapacke libsodium zlib' \
+	  'Libs: -L$${libdir} -llethe' 'Libs.private: -lm' 'Cflags: -I$${includedir}' > $@
+
+# Tests run one binary at a time so that their output stays readable; the
+# summary line counts the suites.
+check: all $(TEST_BIN) trace
+	@pass=0; fail=0; for t in $(TEST_BIN); do \
+	  if LETHE_TEST_DATA=$(CURDIR)/tests/data $$t; then pass=$$((pass+1)); \
+	  else fail=$$((fail+1)); echo "FAILED: $$t"; fi; done; \
+	  if LETHE=$(CURDIR)/$(TOOL) sh tests/cli.sh; then pass=$$((pass+1)); \
+	  else fail=$$((fail+1)); echo "FAILED: tests/cli.sh"; fi; \
+	  echo "suites: $$pass passed, $$fail failed"; test $$fail -eq 0
+test: check
+
+trace:
+	@sh scripts/trace.sh
+
+FMNIST := /usr/share/datasets/fashion-mnist
+$(FMNIST)/train-images-idx3-ubyte.gz:
+	sh scripts/install-deps.sh --data
+
+demo: $(BUILD)/examples/fashion_demo $(FMNIST)/train-images-idx3-ubyte.gz
+	$(BUILD)/examples/fashion_demo $(FMNIST)
+
+bench: $(BUILD)/bench/bench_removal $(FMNIST)/train-images-idx3-ubyte.gz
+	$(BUILD)/bench/bench_removal $(FMNIST)
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include \
+	  $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/bin
+	install -m 644 $(STATIC) $(DESTDIR)$(PREFIX)/lib/
+	install -m 755 $(SHARED) $(DESTDIR)$(PREFIX)/lib/
+	ln -sf liblethe.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/liblethe.so.$(SOMAJOR)
+	ln -sf liblethe.so.$(SOMAJOR) $(DESTDIR)$(PREFIX)/lib/liblethe.so
+	install -m 644 include/lethe.h $(DESTDIR)$(PREFIX)/include/
+	install -m 644 $(BUILD)/lethe.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
+	install -m 755 $(TOOL) $(DESTDIR)$(PREFIX)/bin/
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/lib/liblethe.* $(DESTDIR)$(PREFIX)/include/lethe.h \
+	  $(DESTDIR)$(PREFIX)/lib/pkgconfig/lethe.pc $(DESTDIR)$(PREFIX)/bin/lethe
+
+valgrind: all $(TEST_BIN)
+	@for t in $(TEST_BIN); do LETHE_TEST_QUICK=1 valgrind -q --error-exitcode=1 \
+	  --leak-check=full $$t || exit 1; done
+
+coverage:
+	$(MAKE) COVERAGE=1 BUILD=build-cov check
+	gcov -o build-cov/src src/*/*.c >/dev/null && echo "coverage: *.gcov files written"
+
+clean:
+	rm -rf build build-* *.gcov

@@ -1,0 +1,360 @@
+/*
+ * lethe — certified machine unlearning for L2-regularised linear models.
+ *
+ * Copyright (C) 2026 the lethe authors. SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * ─── Overview ────────────────────────────────────────────────────────────────
+ *
+ * A model is trained on a dataset to optimality of the perturbed objective
+ *
+ *     L_b(w; D) = Σᵢ ℓ(wᵀxᵢ, yᵢ) + (λn/2)‖w‖² + bᵀw,     b ~ N(0, σ²I) secret,
+ *
+ * (mechanism M1, Guo et al., ICML 2020). Records are later removed by id: a
+ * Newton step on the remaining data D' moves w to w⁻, and the removal is
+ * (ε, δ)-certified — the published w⁻ is (ε, δ)-indistinguishable from a
+ * model retrained from scratch on D' — as long as the exact gradient residual
+ * ‖∇L_b(w⁻; D')‖ stays within the budget ε' = σε/c(δ), c(δ) = √(2 ln(1.5/δ)).
+ * The derivations are in proofs/ (LTH-C-0001 … ).
+ *
+ * The pattern of the API:
+ *
+ *   - Everything happens inside a context (lethe_ctx). A context owns the
+ *     allocator and the detail of the last error. A context and every handle
+ *     made from it must be used by one thread at a time; distinct contexts are
+ *     fully independent.
+ *   - Every function that can fail returns lethe_status. LETHE_OK is 0.
+ *     lethe_strerror() names a status; lethe_ctx_errmsg() gives the detail of
+ *     the last failure on that context. The library never prints, never exits
+ *     or aborts, and a call that fails leaves every handle as it was.
+ *   - Objects come in _create/_free pairs (or _train/_free for models);
+ *     _free(NULL) is a no-op. Out-pointers are written only on success.
+ *   - Matrices are dense, row-major doubles with an explicit leading
+ *     dimension (ldx ≥ d). Sizes are size_t. Record ids are uint64_t.
+ *   - Secrets (the noise vector b and the seed) live in libsodium guarded
+ *     memory and are wiped when freed. lethe_model_save_public() writes
+ *     nothing secret; lethe_model_save() writes the owner's full state.
+ */
+#ifndef LETHE_H
+#define LETHE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(LETHE_BUILD) && defined(__GNUC__)
+#define LETHE_API __attribute__((visibility("default")))
+#else
+#define LETHE_API
+#endif
+
+#define LETHE_VERSION_MAJOR 0
+#define LETHE_VERSION_MINOR 1
+#define LETHE_VERSION_PATCH 0
+#define LETHE_VERSION_STRING "0.1.0"
+
+/* ─── Status ─────────────────────────────────────────────────────────────── */
+
+typedef enum lethe_status {
+    LETHE_OK = 0,
+    LETHE_EINVAL,      /* an argument is out of its documented range        */
+    LETHE_ENOMEM,      /* an allocation failed                              */
+    LETHE_ENONFINITE,  /* input holds NaN or ±Inf                           */
+    LETHE_EEMPTY,      /* no records, or no features                        */
+    LETHE_ESIZE,       /* sizes disagree or overflow                        */
+    LETHE_ENORM,       /* a row is longer than the required bound R         */
+    LETHE_ELABEL,      /* a label is not valid for the loss                 */
+    LETHE_ENOTPD,      /* a matrix that must be positive definite is not    */
+    LETHE_ENOCONV,     /* the solver did not reach its tolerance            */
+    LETHE_EBUDGET,     /* the removal would exceed the certified budget     */
+    LETHE_ENOTFOUND,   /* an id names no record of the model                */
+    LETHE_EREMOVED,    /* an id names a record that was already removed     */
+    LETHE_EDUPLICATE,  /* an id appears twice (in data or in one batch)     */
+    LETHE_ELAST,       /* removing these ids would leave no record          */
+    LETHE_EIO,         /* a file could not be read or written               */
+    LETHE_EFORMAT,     /* a file is malformed, truncated or of another kind */
+    LETHE_ECRYPTO,     /* libsodium could not be initialised                */
+    LETHE_EBACKEND,    /* BLAS/LAPACK reported an unexpected failure        */
+    LETHE_STATUS_COUNT
+} lethe_status;
+
+/* A static, NUL-terminated English message; "unknown status" for values
+ * outside the enum. Never NULL. Thread-safe. */
+LETHE_API const char *lethe_strerror(lethe_status status);
+
+/* ─── Context ────────────────────────────────────────────────────────────── */
+
+/* Allocator hook. malloc must return memory aligned for double (or NULL);
+ * free(ud, NULL) must be a no-op. */
+typedef struct lethe_allocator {
+    void *(*malloc)(void *ud, size_t size);
+    void (*free)(void *ud, void *ptr);
+    void *ud;
+} lethe_allocator;
+
+typedef struct lethe_ctx lethe_ctx;
+
+/* Create a context. alloc may be NULL (the C library's malloc/free); it is
+ * copied. Initialises libsodium and turns GSL's aborting error handler off
+ * (GSL's handler is process-global; lethe reports GSL errors as statuses).
+ * Returns LETHE_OK, LETHE_EINVAL (out NULL), LETHE_ENOMEM, LETHE_ECRYPTO. */
+LETHE_API lethe_status lethe_ctx_create(const lethe_allocator *alloc, lethe_ctx **out);
+/* Free a context. Every handle made from it must be freed first. */
+LETHE_API void lethe_ctx_free(lethe_ctx *ctx);
+/* Detail of the last failure on this context ("" if none). The pointer is
+ * valid until the next call on the context. Never NULL (even for ctx NULL). */
+LETHE_API const char *lethe_ctx_errmsg(const lethe_ctx *ctx);
+/* Status of the last failure on this context (LETHE_OK if none). */
+LETHE_API lethe_status lethe_ctx_errcode(const lethe_ctx *ctx);
+
+/* ─── Dataset ────────────────────────────────────────────────────────────── */
+
+typedef struct lethe_dataset lethe_dataset;
+
+/* How the row norms are treated; R is the bound every certificate uses. */
+typedef enum lethe_norm_policy {
+    LETHE_NORM_MEASURE = 0, /* keep rows; R := largest row norm (R arg ignored) */
+    LETHE_NORM_REQUIRE,     /* fail with LETHE_ENORM if some ‖xᵢ‖ > R          */
+    LETHE_NORM_CLIP,        /* rows with ‖xᵢ‖ > R are scaled down to norm R    */
+    LETHE_NORM_NORMALIZE    /* every non-zero row is scaled to norm exactly R  */
+} lethe_norm_policy;
+
+/* Copy n records of d features into a new dataset.
+ *   x    n×d, row-major, row i at x + i·ldx, ldx ≥ d;
+ *   y    n labels (for the logistic loss each must be −1 or +1; checked at
+ *        training time);
+ *   ids  n distinct ids, or NULL for ids 0 … n−1;
+ *   R    the norm bound for REQUIRE/CLIP/NORMALIZE (finite, > 0).
+ * The caller keeps ownership of x, y and ids. Cost O(nd) time and memory.
+ * Returns LETHE_OK, LETHE_EINVAL (NULL pointer, ldx < d, bad policy or R),
+ * LETHE_EEMPTY (n or d is 0), LETHE_ESIZE (n·ldx overflows),
+ * LETHE_ENONFINITE, LETHE_ENORM, LETHE_EDUPLICATE, LETHE_ENOMEM. */
+LETHE_API lethe_status lethe_dataset_create(lethe_ctx *ctx, size_t n, size_t d,
+                                            const double *x, size_t ldx, const double *y,
+                                            const uint64_t *ids, lethe_norm_policy policy,
+                                            double R, lethe_dataset **out);
+LETHE_API void lethe_dataset_free(lethe_dataset *data);
+LETHE_API size_t lethe_dataset_rows(const lethe_dataset *data);
+LETHE_API size_t lethe_dataset_cols(const lethe_dataset *data);
+/* The norm bound in force: after MEASURE, the largest row norm; otherwise R. */
+LETHE_API double lethe_dataset_norm_bound(const lethe_dataset *data);
+/* Borrowed views, valid until the dataset is freed (rows are contiguous,
+ * leading dimension = cols). */
+LETHE_API const double *lethe_dataset_x(const lethe_dataset *data);
+LETHE_API const double *lethe_dataset_y(const lethe_dataset *data);
+LETHE_API const uint64_t *lethe_dataset_ids(const lethe_dataset *data);
+
+/* Reading datasets from files (src/io). Labels are mapped for binary
+ * models: records of class pos get +1, of class neg get −1, others are
+ * skipped; with pos = neg = −1 every record is kept with its label as read. */
+typedef struct lethe_read_options {
+    int header;            /* CSV: 1 = the first line is a header, 0 = none, −1 = guess   */
+    long label_col;        /* CSV: label column, 0-based; negative counts from the end    */
+    long id_col;           /* CSV: id column (non-negative integers), or −1: ids are the
+                              0-based record numbers in the file                           */
+    long pos_class;        /* class mapped to +1, or −1 (see above)                        */
+    long neg_class;        /* class mapped to −1, or −1                                    */
+    double scale;          /* every feature is multiplied by scale; 0 = the format's
+                              default (IDX 1/255, CSV 1)                                   */
+    lethe_norm_policy policy; /* as for lethe_dataset_create()                              */
+    double R;
+} lethe_read_options;
+
+/* Defaults: header −1, label_col −1 (last), id_col −1, classes −1/−1,
+ * scale 0, policy MEASURE, R 1. */
+LETHE_API void lethe_read_options_init(lethe_read_options *opt);
+
+/* Read an IDX (MNIST / Fashion-MNIST) image file and its label file, raw or
+ * gzip-compressed. Ids are the record numbers in the file (0-based), so
+ * they stay stable when classes are filtered. Cost O(n·d). Returns LETHE_OK, LETHE_EIO
+ * (cannot open/read), LETHE_EFORMAT (bad magic, sizes, truncation, count
+ * mismatch), LETHE_EEMPTY (no record of the chosen classes), LETHE_EINVAL,
+ * LETHE_ENOMEM, and the errors of lethe_dataset_create(). */
+LETHE_API lethe_status lethe_dataset_read_idx(lethe_ctx *ctx, const char *images_path,
+                                              const char *labels_path,
+                                              const lethe_read_options *opt,
+                                              lethe_dataset **out);
+
+/* Read a CSV file of numbers separated by commas (blank lines skipped).
+ * Every row must have the same number of fields. Returns LETHE_OK, LETHE_EIO,
+ * LETHE_EFORMAT (unparsable number, ragged rows; the message names line and
+ * column), LETHE_EEMPTY, LETHE_EINVAL, LETHE_ENOMEM, and the errors of
+ * lethe_dataset_create(). */
+LETHE_API lethe_status lethe_dataset_read_csv(lethe_ctx *ctx, const char *path,
+                                              const lethe_read_options *opt,
+                                              lethe_dataset **out);
+
+/* ─── Losses ─────────────────────────────────────────────────────────────── */
+
+typedef enum lethe_loss {
+    LETHE_LOSS_LOGISTIC = 0, /* log(1 + e^{−y·z}), y ∈ {−1, +1}       */
+    LETHE_LOSS_SQUARED       /* ½(z − y)², the ridge loss             */
+} lethe_loss;
+
+/* Constants the bounds use, for rows with ‖x‖ ≤ R (proofs/loss-constants.md,
+ * LTH-C-0004). */
+typedef struct lethe_loss_constants {
+    double d2_max;     /* sup ℓ''                                            */
+    double d2_lip;     /* γ: Lipschitz constant of ℓ'' in z (0 for squared)  */
+    double grad_bound; /* C: sup ‖∇_w ℓ(wᵀx, y)‖ = R·sup|ℓ'|; +Inf if unbounded */
+} lethe_loss_constants;
+
+/* Returns LETHE_OK or LETHE_EINVAL (unknown loss, R not finite or < 0, out NULL). */
+LETHE_API lethe_status lethe_loss_get_constants(lethe_loss loss, double R,
+                                                lethe_loss_constants *out);
+
+/* ─── Certified model (mechanism M1) ────────────────────────────────────── */
+
+typedef struct lethe_model lethe_model;
+
+typedef struct lethe_train_options {
+    lethe_loss loss;       /* default LETHE_LOSS_LOGISTIC                               */
+    double lambda;         /* λ > 0, regulariser weight per record; default 1e-3        */
+    double epsilon;        /* ε > 0 of the certificate; default 1                       */
+    double delta;          /* δ ∈ (0, 1); default 1e-5                                  */
+    double sigma;          /* σ of b; > 0 to give it, 0 to derive σ = c(δ)·budget/ε     */
+    double budget;         /* ε', the residual budget, used when sigma == 0; default 2  */
+    double tol;            /* stop when ‖∇L_b‖ ≤ tol·max(1, λn); default 1e-10          */
+    unsigned max_iter;     /* Newton iterations at most; default 100                    */
+    const unsigned char *seed; /* NULL: libsodium CSPRNG (production). Otherwise
+                              32 bytes: a seeded ChaCha20 stream, for tests and
+                              reproducible runs; the model then says so.            */
+} lethe_train_options;
+
+/* Fill the defaults above. */
+LETHE_API void lethe_train_options_init(lethe_train_options *opt);
+
+/* Train a certified model on data: draw b, minimise L_b by Newton's method
+ * with a Cholesky factorisation (LAPACK dpotrf) and a backtracking line
+ * search, factor the Hessian at the optimum, and bound ‖X‖₂ from above.
+ * The model keeps a private copy of the data (M1 needs it); the caller may
+ * free data afterwards.
+ * Cost: O(nd²) per Newton iteration (BLAS-3), O(d³) per factorisation;
+ * memory O(nd + d²).
+ * Returns LETHE_OK, LETHE_EINVAL (bad option, NULL pointer), LETHE_ELABEL
+ * (logistic label not ±1), LETHE_ENOCONV (tolerance not reached in max_iter;
+ * no model is returned), LETHE_ENOTPD, LETHE_ENOMEM, LETHE_EBACKEND. */
+LETHE_API lethe_status lethe_model_train(lethe_ctx *ctx, const lethe_dataset *data,
+                                         const lethe_train_options *opt, lethe_model **out);
+LETHE_API void lethe_model_free(lethe_model *model);
+
+/* Which Hessian the removal's Newton step uses. Either way the certificate
+ * is checked on the exact residual (proofs/fast-path.md, LTH-C-0002). */
+typedef enum lethe_removal_path {
+    LETHE_PATH_FAST = 0, /* the last factor, down-dated per record: O(d²)/record + O(nd) */
+    LETHE_PATH_EXACT     /* the Hessian recomputed on D' at the current w: O(nd² + d³)  */
+} lethe_removal_path;
+
+typedef struct lethe_removal_report {
+    size_t removed;          /* records removed by this call (0 on refusal or dry run)   */
+    lethe_removal_path path; /* the path actually taken (FAST may fall back to EXACT)     */
+    double residual;         /* ‖∇L_b(w⁻; D')‖, exact, computed in one O(nd) pass          */
+    double residual_bound;   /* Guo's data-dependent bound on that residual (LTH-C-0003)   */
+    double budget;           /* ε' = σε/c(δ)                                              */
+    int certified;           /* residual ≤ budget                                          */
+} lethe_removal_report;
+
+/* Remove the records named by ids[0..k-1] (a batch, one Newton step).
+ * On success w becomes w⁻, the rows are erased from the model's copy of the
+ * data (their bytes zeroed), and the accountant records the removal.
+ * If the residual would exceed the budget the call returns LETHE_EBUDGET and
+ * changes nothing; rep (if not NULL) is filled in all cases where the step
+ * could be computed. Cost: FAST O(k·d² + nd); EXACT O(nd² + d³).
+ * Returns LETHE_OK, LETHE_EBUDGET, LETHE_EINVAL (k = 0, NULL ids, bad path),
+ * LETHE_ENOTFOUND, LETHE_EREMOVED, LETHE_EDUPLICATE, LETHE_ELAST,
+ * LETHE_ENOTPD, LETHE_ENOMEM, LETHE_EBACKEND. */
+LETHE_API lethe_status lethe_model_remove(lethe_model *model, const uint64_t *ids, size_t k,
+                                          lethe_removal_path path, lethe_removal_report *rep);
+
+/* Dry run: would removing ids be certified? Computes everything remove()
+ * would and fills rep, but changes nothing. Returns LETHE_OK whether or not
+ * the removal would be certified (see rep->certified), or the errors of
+ * lethe_model_remove() other than LETHE_EBUDGET. */
+LETHE_API lethe_status lethe_model_check_removal(lethe_model *model, const uint64_t *ids,
+                                                 size_t k, lethe_removal_path path,
+                                                 lethe_removal_report *rep);
+
+/* Refresh: retrain on the remaining records, warm-started from the current w,
+ * with a FRESH b drawn from the model's noise source, and reset the residual
+ * and the removal count. (Re-using the same b is not done: proofs/refresh.md
+ * explains why it is not yet established.) Cost: as training.
+ * Returns the statuses of lethe_model_train(). Changes nothing on failure. */
+LETHE_API lethe_status lethe_model_refresh(lethe_model *model);
+
+/* ─── Accountant ─────────────────────────────────────────────────────────── */
+
+typedef struct lethe_budget {
+    double epsilon, delta;    /* the certificate's (ε, δ)                               */
+    double sigma;             /* σ of b                                                 */
+    double c;                 /* c(δ) = √(2 ln(1.5/δ))                                  */
+    double budget;            /* ε' = σε/c                                              */
+    double residual;          /* the current exact residual ‖∇L_b(w; D)‖                */
+    double train_residual;    /* the residual at the end of training (charged)          */
+    double residual_bound;    /* Guo's data-dependent bound on the current residual     */
+    double remaining;         /* budget − residual, rounded down; ≤ 0 when exhausted    */
+    size_t removals;          /* records removed since training or the last refresh     */
+    size_t removals_total;    /* records removed since training                         */
+    size_t refreshes;         /* refreshes done                                         */
+    size_t n;                 /* records currently in the model                         */
+    size_t capacity_estimate; /* estimated further single removals (see below)          */
+    double worst_case_bound;  /* Guo Thm 1 bound for one more removal: 4γC²/(λ²(n−1))   */
+    int seeded;               /* 1 if the noise came from the seeded test stream        */
+} lethe_budget;
+
+/* The accountant's state. capacity_estimate is the number k of further
+ * single removals for which residual + k·ρ ≤ budget, where ρ is the largest
+ * increase of the residual seen in one single removal since training or the
+ * last refresh (or, before the first removal, the data-dependent bound of
+ * removing the record with the largest gradient norm, a dry run made at
+ * training). It is an estimate, not a guarantee: each removal is still
+ * checked on its exact residual. Returns LETHE_OK or LETHE_EINVAL. */
+LETHE_API lethe_status lethe_model_budget(const lethe_model *model, lethe_budget *out);
+
+/* c(δ) = √(2 ln(1.5/δ)) (Guo et al., Thm 3), rounded up. NaN for δ ∉ (0, 1). */
+LETHE_API double lethe_guo_c(double delta);
+
+/* ─── Prediction ─────────────────────────────────────────────────────────── */
+
+LETHE_API size_t lethe_model_dim(const lethe_model *model);
+LETHE_API lethe_loss lethe_model_loss(const lethe_model *model);
+/* The current weights (d values), borrowed until the next call that changes
+ * the model. */
+LETHE_API const double *lethe_model_weights(const lethe_model *model);
+/* Current record count, and whether id is a live record of the model. */
+LETHE_API size_t lethe_model_rows(const lethe_model *model);
+LETHE_API int lethe_model_has_id(const lethe_model *model, uint64_t id);
+
+/* Predict for n rows x (n×d, leading dimension ldx ≥ d).
+ * Logistic: label[i] ∈ {−1, +1}, prob[i] = P(y = +1 | x). Squared: label[i]
+ * is the predicted value and prob (if not NULL) is set to NaN.
+ * label or prob may be NULL. Cost O(nd). Returns LETHE_OK, LETHE_EINVAL,
+ * LETHE_ESIZE, LETHE_ENONFINITE. */
+LETHE_API lethe_status lethe_model_predict(lethe_model *model, size_t n, const double *x,
+                                           size_t ldx, double *label, double *prob);
+
+/* Evaluate on a labelled dataset of the model's dimension: accuracy in [0, 1]
+ * (logistic) or RMSE (squared). Returns LETHE_OK, LETHE_EINVAL, LETHE_ESIZE. */
+LETHE_API lethe_status lethe_model_evaluate(lethe_model *model, const lethe_dataset *data,
+                                            double *score);
+
+/* ─── Files ──────────────────────────────────────────────────────────────── */
+
+/* Write the owner's full state (weights, b, factor, retained data, accountant)
+ * to path, atomically (temporary file, fsync, rename). The file is SECRET: it
+ * holds b and the training data. Format: magic "LETHEST1", version, sizes,
+ * payload, BLAKE2b-256 checksum. Returns LETHE_OK, LETHE_EIO, LETHE_EINVAL. */
+LETHE_API lethe_status lethe_model_save(lethe_model *model, const char *path);
+/* Load a state file written by lethe_model_save(). Every field is validated;
+ * corrupt, truncated or foreign files give LETHE_EFORMAT.
+ * Returns LETHE_OK, LETHE_EIO, LETHE_EFORMAT, LETHE_ENOMEM, LETHE_EINVAL. */
+LETHE_API lethe_status lethe_model_load(lethe_ctx *ctx, const char *path, lethe_model **out);
+/* Write the publishable model only (loss, d, weights, (ε, δ), σ, counts; no
+ * b, no data, no factor), as text. Returns LETHE_OK, LETHE_EIO, LETHE_EINVAL. */
+LETHE_API lethe_status lethe_model_save_public(lethe_model *model, const char *path);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* LETHE_H */

@@ -1,0 +1,79 @@
+/*
+ * The accountant of mechanism M1: the residual budget ε' = σε/c(δ)
+ * (Guo et al. 2020, Thm 3; proofs/certificate.md, LTH-C-0001), the residual
+ * spent, and the worst-case bound of Guo's Thm 1 (proofs/worst-case-bound.md,
+ * LTH-C-0005). Every rounding goes the conservative way: c up, the budget
+ * down, NaN counts as exhausted.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "certify/certify.h"
+
+#include <math.h>
+#include <string.h>
+
+/* A few ulps: log and sqrt are correctly rounded or within one ulp in glibc,
+ * and each product or quotient adds half an ulp. */
+#define SAFETY (8.0 * 0x1p-53)
+
+/* IMPLEMENTS: LTH-C-0001 */
+double lethe_guo_c(double delta)
+{
+    if (!(delta > 0.0 && delta < 1.0))
+        return NAN;
+    return sqrt(2.0 * log(1.5 / delta)) * (1.0 + SAFETY);
+}
+
+/* IMPLEMENTS: LTH-C-0001 */
+double lethe__budget_from_sigma(double sigma, double epsilon, double delta)
+{
+    double c = lethe_guo_c(delta);
+    double b = sigma * epsilon / c * (1.0 - SAFETY);
+    return isfinite(b) && b > 0.0 ? b : NAN;
+}
+
+/* IMPLEMENTS: LTH-C-0005 */
+double lethe__guo_worst_case(double gamma, double C, double lambda, size_t n, size_t m)
+{
+    if (m >= n || !isfinite(C))
+        return INFINITY;
+    double mm = (double)m;
+    return 4.0 * gamma * mm * mm * C * C / (lambda * lambda * (double)(n - m)) * (1.0 + SAFETY);
+}
+
+lethe_status lethe_model_budget(const lethe_model *m, lethe_budget *out)
+{
+    if (m == NULL || out == NULL)
+        return LETHE_EINVAL;
+    memset(out, 0, sizeof *out);
+    out->epsilon = m->epsilon;
+    out->delta = m->delta;
+    out->sigma = m->sigma;
+    out->c = m->c;
+    out->budget = m->budget;
+    out->residual = m->residual;
+    out->train_residual = m->train_residual;
+    out->residual_bound = m->residual_bound;
+    double rem = m->budget - m->residual;
+    out->remaining = isnan(rem) ? 0.0 : rem > 0.0 ? rem * (1.0 - SAFETY) : rem;
+    out->removals = m->removals;
+    out->removals_total = m->removals_total;
+    out->refreshes = m->refreshes;
+    out->n = m->n_live;
+    out->seeded = lethe__rng_seeded(m->rng);
+    out->worst_case_bound = lethe__guo_worst_case(m->k.d2_lip, m->k.grad_bound, m->lambda,
+                                                  m->n_live, 1);
+    /* capacity estimate: residual + k·ρ ≤ budget (see lethe.h) */
+    size_t cap = 0;
+    double room = m->budget - m->residual;
+    if (room > 0.0 && m->n_live > 1) {
+        if (m->rho > 0.0) {
+            double k = floor(room / m->rho);
+            cap = k >= (double)(m->n_live - 1) ? m->n_live - 1 : (size_t)k;
+        } else if (!isnan(m->rho)) {
+            cap = m->n_live - 1;
+        }
+    }
+    out->capacity_estimate = cap;
+    return LETHE_OK;
+}

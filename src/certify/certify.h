@@ -1,0 +1,89 @@
+/*
+ * Mechanism M1 (Guo et al., ICML 2020): the certified model, its removal
+ * step, the exact residual pass, the bounds and the accountant.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#ifndef LETHE_CERTIFY_H
+#define LETHE_CERTIFY_H
+
+#include "base/base.h"
+#include "dp/dp.h"
+#include "optim/optim.h"
+
+/* Row states in model->alive. PENDING marks the rows of a removal being
+ * computed: they are outside D' but not yet erased. */
+enum { ROW_DEAD = 0, ROW_LIVE = 1, ROW_PENDING = 2 };
+
+struct lethe_model {
+    lethe_ctx *ctx;
+    /* parameters */
+    lethe_loss loss;
+    double lambda, epsilon, delta, sigma, c, budget, tol;
+    unsigned max_iter;
+    lethe_loss_constants k; /* for R */
+    double R;               /* ‖xᵢ‖ ≤ R for every row ever held     */
+    double xnorm;           /* upper bound on ‖X‖₂ of the training data (LTH-C-0003) */
+    /* data: n_rows stored, n_live of them in D */
+    size_t n_rows, n_live, d;
+    double *x, *y;
+    uint64_t *ids;
+    unsigned char *alive;
+    size_t hcap; /* id index: open addressing, hcap a power of two ≥ 2·n_rows */
+    uint64_t *hkey;
+    size_t *hrow; /* SIZE_MAX = empty */
+    /* state */
+    double *w;   /* current weights                                   */
+    double *g;   /* exact ∇L_b(w; D), from the last residual pass      */
+    double *U;   /* Cholesky factor (upper, row-major) of Ĥ            */
+    double *s_f; /* ℓ''(w_fᵀxᵢ) at the factorisation point, per row   */
+    size_t n_f;  /* Ĥ = Σ_{live} s_f xxᵀ + λ·n_f·I                      */
+    double *b;   /* secret, sodium_malloc                              */
+    lethe_rng *rng;
+    /* accountant */
+    double residual, train_residual, residual_bound, rho;
+    size_t removals, removals_total, refreshes;
+    /* scratch, allocated once */
+    double *U2, *s2, *w2, *g2, *p, *hp, *v, *W2, *Z, *V, *acc;
+    lethe_optim_ws ws;
+};
+
+/* Allocate every buffer of a model for n rows of d features (all-or-nothing). */
+lethe_status lethe__model_alloc(lethe_ctx *ctx, size_t n, size_t d, lethe_model **out);
+/* Rebuild the id index from ids[0..n_rows-1]; no allocation. */
+void lethe__model_index(lethe_model *m);
+/* Row holding id, or SIZE_MAX. */
+size_t lethe__model_find(const lethe_model *m, uint64_t id);
+/* The objective view of the model's live data with noise b. */
+lethe_objective lethe__model_objective(const lethe_model *m, const double *b);
+
+/* Results of one pass over the live rows (LTH-C-0002, LTH-C-0003). */
+typedef struct lethe_pass {
+    double residual;    /* ‖∇L_b(w+p; D')‖                                   */
+    double first_order; /* ‖g + H(w)p‖, H the exact Hessian at w on D'       */
+    double xp_norm;     /* ‖X'p‖                                             */
+    double bound;       /* ‖g + Hp‖ + γ·R·‖X'‖₂·‖p‖·‖X'p‖ (Guo's form)        */
+} lethe_pass;
+
+/* One fused pass over the rows with alive == ROW_LIVE, in blocks that stay
+ * in cache: given the step p from w, wnew = w + p, g = ∇L_b(w; D') and the
+ * noise b, write r = ∇L_b(wnew; D') into m->g2 and fill *out. O(nd). */
+void lethe__residual_pass(lethe_model *m, const double *b, const double *wnew, const double *p,
+                          const double *g, lethe_pass *out);
+
+/* Upper bound on ‖X‖₂ for the live rows (LTH-C-0003). Uses m->U2 as scratch.
+ * Returns LETHE_OK, LETHE_ENOMEM or LETHE_EBACKEND. */
+lethe_status lethe__spectral_bound(lethe_model *m, double *out);
+
+/* ε' = σε/c(δ), rounded down (LTH-C-0001). */
+double lethe__budget_from_sigma(double sigma, double epsilon, double delta);
+/* Guo Thm 1: 4γC²m²/(λ²(n−m)) (LTH-C-0005); +Inf when not applicable. */
+double lethe__guo_worst_case(double gamma, double C, double lambda, size_t n, size_t m);
+
+/* The removal step (LTH-C-0002): rows marked ROW_PENDING leave D; computes
+ * w2 = w − Ĥ⁻¹g', g2, U2/s2 (if refactored) and the report. Changes nothing
+ * that lethe__removal_commit does not then make permanent. */
+lethe_status lethe__removal_step(lethe_model *m, const size_t *rows, size_t k,
+                                 lethe_removal_path path, lethe_removal_report *rep);
+
+#endif /* LETHE_CERTIFY_H */

@@ -1,0 +1,473 @@
+/*
+ * Certified training for mechanism M1 (Guo et al., ICML 2020, Alg. 1):
+ *
+ *   b ~ N(0, σ²I_d),   w* = argmin_w Σᵢ ℓ(wᵀxᵢ, yᵢ) + (λn/2)‖w‖² + bᵀw
+ *
+ * with σ given, or σ = c(δ)·ε'/ε for a residual budget ε' (LTH-C-0001).
+ * The model keeps its own copy of the data, the exact gradient at w, the
+ * Cholesky factor of the Hessian at w* and an upper bound on ‖X‖₂.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "certify/certify.h"
+#include "optim/dataset.h"
+
+#include <math.h>
+#include <string.h>
+
+#include <cblas.h>
+#include <sodium.h>
+
+void lethe_train_options_init(lethe_train_options *opt)
+{
+    if (opt == NULL)
+        return;
+    memset(opt, 0, sizeof *opt);
+    opt->loss = LETHE_LOSS_LOGISTIC;
+    opt->lambda = 1e-3;
+    opt->epsilon = 1.0;
+    opt->delta = 1e-5;
+    opt->sigma = 0.0;
+    opt->budget = 2.0;
+    opt->tol = 1e-10;
+    opt->max_iter = 100;
+    opt->seed = NULL;
+}
+
+static void model_free_buffers(lethe_model *m)
+{
+    lethe_ctx *ctx = m->ctx;
+    double **bufs[] = { &m->x, &m->y, &m->w, &m->g, &m->U, &m->s_f, &m->U2, &m->s2,
+                        &m->w2, &m->g2, &m->p, &m->hp, &m->v, &m->W2, &m->Z, &m->V, &m->acc };
+    for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) {
+        lethe__free(ctx, *bufs[i]);
+        *bufs[i] = NULL;
+    }
+    lethe__free(ctx, m->ids);
+    lethe__free(ctx, m->alive);
+    lethe__free(ctx, m->hkey);
+    lethe__free(ctx, m->hrow);
+    lethe__optim_ws_free(ctx, &m->ws);
+    if (m->b != NULL)
+        sodium_free(m->b);
+    lethe__rng_free(m->rng);
+    m->b = NULL;
+    m->rng = NULL;
+}
+
+void lethe_model_free(lethe_model *m)
+{
+    if (m == NULL)
+        return;
+    lethe_ctx *ctx = m->ctx;
+    model_free_buffers(m);
+    lethe__free(ctx, m);
+}
+
+lethe_status lethe__model_alloc(lethe_ctx *ctx, size_t n, size_t d, lethe_model **out)
+{
+    size_t nd, dd, hcap = 16;
+    if (!lethe__mul_size(n, d, &nd) || !lethe__mul_size(d, d, &dd) || n > SIZE_MAX / 4)
+        return lethe__fail(ctx, LETHE_ESIZE, "model: %zu×%zu overflows", n, d);
+    while (hcap < 2 * n)
+        hcap *= 2;
+    lethe_model *m = lethe__calloc(ctx, 1, sizeof *m);
+    if (m == NULL)
+        return lethe__fail(ctx, LETHE_ENOMEM, "model: no memory");
+    m->ctx = ctx;
+    m->n_rows = n;
+    m->d = d;
+    m->hcap = hcap;
+    size_t blk = n < LETHE__ROW_BLOCK ? n : LETHE__ROW_BLOCK;
+    m->x = lethe__calloc(ctx, nd, sizeof(double));
+    m->y = lethe__calloc(ctx, n, sizeof(double));
+    m->ids = lethe__calloc(ctx, n, sizeof(uint64_t));
+    m->alive = lethe__calloc(ctx, n, 1);
+    m->hkey = lethe__calloc(ctx, hcap, sizeof(uint64_t));
+    m->hrow = lethe__calloc(ctx, hcap, sizeof(size_t));
+    m->w = lethe__calloc(ctx, d, sizeof(double));
+    m->g = lethe__calloc(ctx, d, sizeof(double));
+    m->U = lethe__calloc(ctx, dd, sizeof(double));
+    m->s_f = lethe__calloc(ctx, n, sizeof(double));
+    m->U2 = lethe__calloc(ctx, dd, sizeof(double));
+    m->s2 = lethe__calloc(ctx, n, sizeof(double));
+    m->w2 = lethe__calloc(ctx, d, sizeof(double));
+    m->g2 = lethe__calloc(ctx, d, sizeof(double));
+    m->p = lethe__calloc(ctx, d, sizeof(double));
+    m->hp = lethe__calloc(ctx, d, sizeof(double));
+    m->v = lethe__calloc(ctx, d, sizeof(double));
+    m->W2 = lethe__calloc(ctx, 2 * d, sizeof(double));
+    m->Z = lethe__calloc(ctx, 2 * blk, sizeof(double));
+    m->V = lethe__calloc(ctx, 2 * blk, sizeof(double));
+    m->acc = lethe__calloc(ctx, 2 * d, sizeof(double));
+    m->b = sodium_malloc(d * sizeof(double));
+    if (m->x == NULL || m->y == NULL || m->ids == NULL || m->alive == NULL ||
+        m->hkey == NULL || m->hrow == NULL || m->w == NULL || m->g == NULL || m->U == NULL ||
+        m->s_f == NULL || m->U2 == NULL || m->s2 == NULL || m->w2 == NULL || m->g2 == NULL ||
+        m->p == NULL || m->hp == NULL || m->v == NULL || m->W2 == NULL || m->Z == NULL ||
+        m->V == NULL || m->acc == NULL || m->b == NULL ||
+        lethe__optim_ws_init(ctx, &m->ws, n, d) != LETHE_OK) {
+        lethe_model_free(m);
+        return lethe__fail(ctx, LETHE_ENOMEM, "model: no memory for %zu×%zu", n, d);
+    }
+    *out = m;
+    return LETHE_OK;
+}
+
+/* splitmix64's finaliser: ids are often consecutive, the table wants spread. */
+static size_t id_hash(uint64_t id, size_t cap)
+{
+    id ^= id >> 30;
+    id *= 0xbf58476d1ce4e5b9ULL;
+    id ^= id >> 27;
+    id *= 0x94d049bb133111ebULL;
+    id ^= id >> 31;
+    return (size_t)id & (cap - 1);
+}
+
+void lethe__model_index(lethe_model *m)
+{
+    for (size_t h = 0; h < m->hcap; h++)
+        m->hrow[h] = SIZE_MAX;
+    for (size_t i = 0; i < m->n_rows; i++) {
+        size_t h = id_hash(m->ids[i], m->hcap);
+        while (m->hrow[h] != SIZE_MAX)
+            h = (h + 1) & (m->hcap - 1);
+        m->hkey[h] = m->ids[i];
+        m->hrow[h] = i;
+    }
+}
+
+size_t lethe__model_find(const lethe_model *m, uint64_t id)
+{
+    size_t h = id_hash(id, m->hcap);
+    while (m->hrow[h] != SIZE_MAX) {
+        if (m->hkey[h] == id)
+            return m->hrow[h];
+        h = (h + 1) & (m->hcap - 1);
+    }
+    return SIZE_MAX;
+}
+
+lethe_objective lethe__model_objective(const lethe_model *m, const double *b)
+{
+    lethe_objective o = { .loss = m->loss, .n = m->n_rows, .d = m->d, .x = m->x, .y = m->y,
+                          .alive = m->alive, .n_reg = m->n_live, .lambda = m->lambda, .b = b };
+    return o;
+}
+
+static lethe_status check_options(lethe_ctx *ctx, const lethe_train_options *o)
+{
+    if ((unsigned)o->loss > LETHE_LOSS_SQUARED)
+        return lethe__fail(ctx, LETHE_EINVAL, "train: unknown loss %d", (int)o->loss);
+    if (!(o->lambda > 0.0) || !isfinite(o->lambda))
+        return lethe__fail(ctx, LETHE_EINVAL, "train: λ = %g must be finite and > 0", o->lambda);
+    if (!(o->epsilon > 0.0) || !isfinite(o->epsilon))
+        return lethe__fail(ctx, LETHE_EINVAL, "train: ε = %g must be finite and > 0",
+                           o->epsilon);
+    if (!(o->delta > 0.0 && o->delta < 1.0))
+        return lethe__fail(ctx, LETHE_EINVAL, "train: δ = %g must lie in (0, 1)", o->delta);
+    if (!(o->sigma >= 0.0) || !isfinite(o->sigma))
+        return lethe__fail(ctx, LETHE_EINVAL, "train: σ = %g must be finite and ≥ 0", o->sigma);
+    if (lethe__is_zero(o->sigma) && (!(o->budget > 0.0) || !isfinite(o->budget)))
+        return lethe__fail(ctx, LETHE_EINVAL, "train: budget ε' = %g must be finite and > 0",
+                           o->budget);
+    if (!(o->tol > 0.0) || !isfinite(o->tol))
+        return lethe__fail(ctx, LETHE_EINVAL, "train: tol = %g must be finite and > 0", o->tol);
+    if (o->max_iter == 0)
+        return lethe__fail(ctx, LETHE_EINVAL, "train: max_iter must be ≥ 1");
+    return LETHE_OK;
+}
+
+/* Solve from the current m->w with the noise in bnew; on success the factor,
+ * s, w (in w2) and the exact gradient are in scratch. Nothing is committed. */
+static lethe_status solve(lethe_model *m, const double *bnew, const double *w0, double *gnorm)
+{
+    lethe_objective obj = lethe__model_objective(m, bnew);
+    double tol = m->tol * fmax(1.0, m->lambda * (double)m->n_live);
+    unsigned iters = 0;
+    memcpy(m->w2, w0, m->d * sizeof *m->w2);
+    return lethe__newton(m->ctx, &obj, m->w2, tol, m->max_iter, m->U2, m->s2, &m->ws, gnorm,
+                         &iters);
+}
+
+/* After a solve: exact residual at w2 with the given b, by the same pass the
+ * removals use (p = 0), so every residual the accountant sees is computed one
+ * way. Leaves ∇L_b(w2; D) in g2. */
+static double exact_residual(lethe_model *m, const double *bnew)
+{
+    memset(m->p, 0, m->d * sizeof *m->p);
+    memset(m->v, 0, m->d * sizeof *m->v);
+    lethe_pass pass;
+    lethe__residual_pass(m, bnew, m->w2, m->p, m->v, &pass);
+    return pass.residual;
+}
+
+/* Estimate ρ, the residual one removal adds, by a dry run removing the live
+ * row whose loss gradient is largest (used until real removals are seen). */
+static void estimate_rho(lethe_model *m)
+{
+    size_t best = SIZE_MAX;
+    double bestv = -1.0;
+    const int di = lethe__blas_int(m->d);
+    for (size_t i = 0; i < m->n_rows; i++) {
+        if (m->alive[i] != ROW_LIVE)
+            continue;
+        double z = cblas_ddot(di, m->x + i * m->d, 1, m->w, 1), d1 = 0.0;
+        lethe__loss_eval(m->loss, z, m->y[i], NULL, &d1, NULL);
+        double v = fabs(d1) * cblas_dnrm2(di, m->x + i * m->d, 1);
+        if (v > bestv) {
+            bestv = v;
+            best = i;
+        }
+    }
+    m->rho = NAN;
+    if (best == SIZE_MAX || m->n_live < 2)
+        return;
+    lethe_removal_report rep;
+    m->alive[best] = ROW_PENDING;
+    m->n_live--;
+    lethe_status st = lethe__removal_step(m, &best, 1, LETHE_PATH_FAST, &rep);
+    m->n_live++;
+    m->alive[best] = ROW_LIVE;
+    if (st == LETHE_OK)
+        m->rho = fmax(rep.residual - m->residual, 0.0);
+}
+
+static lethe_status train_into(lethe_model *m, const double *w0)
+{
+    double gnorm = 0.0;
+    lethe_status st = solve(m, m->b, w0, &gnorm);
+    if (st != LETHE_OK)
+        return st;
+    double r = exact_residual(m, m->b);
+    if (!(r <= m->budget))
+        return lethe__fail(m->ctx, LETHE_ENOCONV,
+                           "train: training residual %.3e exceeds the budget %.3e; lower tol", r,
+                           m->budget);
+    /* commit: everything below cannot fail */
+    memcpy(m->w, m->w2, m->d * sizeof *m->w);
+    memcpy(m->g, m->g2, m->d * sizeof *m->g);
+    double *t = m->U;
+    m->U = m->U2;
+    m->U2 = t;
+    t = m->s_f;
+    m->s_f = m->s2;
+    m->s2 = t;
+    m->n_f = m->n_live;
+    m->residual = m->train_residual = m->residual_bound = r;
+    m->removals = 0;
+    estimate_rho(m);
+    return LETHE_OK;
+}
+
+lethe_status lethe_model_train(lethe_ctx *ctx, const lethe_dataset *data,
+                               const lethe_train_options *opt, lethe_model **out)
+{
+    if (ctx == NULL)
+        return LETHE_EINVAL;
+    lethe__clear(ctx);
+    if (data == NULL || opt == NULL || out == NULL)
+        return lethe__fail(ctx, LETHE_EINVAL, "train: data, opt and out must not be NULL");
+    lethe_status st = check_options(ctx, opt);
+    if (st != LETHE_OK)
+        return st;
+    for (size_t i = 0; i < data->n; i++)
+        if (!lethe__loss_label_ok(opt->loss, data->y[i]))
+            return lethe__fail(ctx, LETHE_ELABEL, "train: label %g of row %zu is not ±1",
+                               data->y[i], i);
+    lethe_model *m = NULL;
+    st = lethe__model_alloc(ctx, data->n, data->d, &m);
+    if (st != LETHE_OK)
+        return st;
+    m->loss = opt->loss;
+    m->lambda = opt->lambda;
+    m->epsilon = opt->epsilon;
+    m->delta = opt->delta;
+    m->c = lethe_guo_c(opt->delta);
+    m->tol = opt->tol;
+    m->max_iter = opt->max_iter;
+    if (lethe__is_zero(opt->sigma)) {
+        /* σ = c·ε'/ε, rounded up so that the budget recomputed from σ is ≥ ε'
+         * only through rounding in the safe direction (LTH-C-0001). */
+        m->sigma = nextafter(m->c * opt->budget / opt->epsilon, INFINITY);
+    } else {
+        m->sigma = opt->sigma;
+    }
+    m->budget = lethe__budget_from_sigma(m->sigma, m->epsilon, m->delta);
+    m->R = data->R;
+    lethe_loss_get_constants(m->loss, m->R, &m->k);
+    memcpy(m->x, data->x, data->n * data->d * sizeof *m->x);
+    memcpy(m->y, data->y, data->n * sizeof *m->y);
+    memcpy(m->ids, data->ids, data->n * sizeof *m->ids);
+    memset(m->alive, ROW_LIVE, data->n);
+    m->n_live = data->n;
+    lethe__model_index(m);
+    st = lethe__rng_create(opt->seed, &m->rng);
+    if (st != LETHE_OK) {
+        lethe_model_free(m);
+        return lethe__fail(ctx, st, "train: no memory for the noise source");
+    }
+    lethe__gaussian(m->rng, m->sigma, m->b, m->d);
+    st = lethe__spectral_bound(m, &m->xnorm);
+    if (st == LETHE_OK) {
+        memset(m->w2, 0, m->d * sizeof *m->w2);
+        st = train_into(m, m->w2);
+    }
+    if (st != LETHE_OK) {
+        lethe_model_free(m);
+        return st;
+    }
+    *out = m;
+    return LETHE_OK;
+}
+
+/* Move the live rows to the front, erase the rest, rebuild the index. */
+static void compact(lethe_model *m)
+{
+    size_t j = 0;
+    const size_t d = m->d;
+    for (size_t i = 0; i < m->n_rows; i++) {
+        if (m->alive[i] != ROW_LIVE)
+            continue;
+        if (i != j) {
+            memcpy(m->x + j * d, m->x + i * d, d * sizeof *m->x);
+            m->y[j] = m->y[i];
+            m->ids[j] = m->ids[i];
+            m->s_f[j] = m->s_f[i];
+            m->alive[j] = ROW_LIVE;
+        }
+        j++;
+    }
+    for (size_t i = j; i < m->n_rows; i++) {
+        memset(m->x + i * d, 0, d * sizeof *m->x);
+        m->y[i] = 0.0;
+        m->ids[i] = 0;
+        m->s_f[i] = 0.0;
+        m->alive[i] = ROW_DEAD;
+    }
+    m->n_rows = j;
+    lethe__model_index(m);
+}
+
+/* IMPLEMENTS: LTH-C-0006 */
+lethe_status lethe_model_refresh(lethe_model *m)
+{
+    if (m == NULL)
+        return LETHE_EINVAL;
+    lethe__clear(m->ctx);
+    /* A fresh b from the model's own source; the old one is kept until commit. */
+    double *bnew = sodium_malloc(m->d * sizeof *bnew);
+    if (bnew == NULL)
+        return lethe__fail(m->ctx, LETHE_ENOMEM, "refresh: no memory for b");
+    uint64_t pos = lethe__rng_position(m->rng);
+    lethe__gaussian(m->rng, m->sigma, bnew, m->d);
+    double gnorm = 0.0;
+    lethe_status st = solve(m, bnew, m->w, &gnorm);
+    double r = st == LETHE_OK ? exact_residual(m, bnew) : NAN;
+    if (st == LETHE_OK && !(r <= m->budget))
+        st = lethe__fail(m->ctx, LETHE_ENOCONV, "refresh: residual %.3e exceeds the budget", r);
+    if (st != LETHE_OK) {
+        sodium_free(bnew);
+        /* rewind the seeded stream so that a failed call changes nothing */
+        if (lethe__rng_seeded(m->rng)) {
+            unsigned char seed[LETHE__SEED_BYTES];
+            lethe_rng *r2 = NULL;
+            lethe__rng_seed(m->rng, seed);
+            if (lethe__rng_create_at(seed, pos, &r2) == LETHE_OK) {
+                lethe__rng_free(m->rng);
+                m->rng = r2;
+            }
+            sodium_memzero(seed, sizeof seed);
+        }
+        return st;
+    }
+    sodium_free(m->b);
+    m->b = bnew;
+    memcpy(m->w, m->w2, m->d * sizeof *m->w);
+    memcpy(m->g, m->g2, m->d * sizeof *m->g);
+    double *t = m->U;
+    m->U = m->U2;
+    m->U2 = t;
+    t = m->s_f;
+    m->s_f = m->s2;
+    m->s2 = t;
+    compact(m);
+    m->n_f = m->n_live;
+    m->residual = m->train_residual = m->residual_bound = r;
+    m->removals = 0;
+    m->refreshes++;
+    estimate_rho(m);
+    return LETHE_OK;
+}
+
+size_t lethe_model_dim(const lethe_model *m) { return m == NULL ? 0 : m->d; }
+lethe_loss lethe_model_loss(const lethe_model *m) { return m == NULL ? LETHE_LOSS_LOGISTIC : m->loss; }
+const double *lethe_model_weights(const lethe_model *m) { return m == NULL ? NULL : m->w; }
+size_t lethe_model_rows(const lethe_model *m) { return m == NULL ? 0 : m->n_live; }
+
+int lethe_model_has_id(const lethe_model *m, uint64_t id)
+{
+    if (m == NULL)
+        return 0;
+    size_t i = lethe__model_find(m, id);
+    return i != SIZE_MAX && m->alive[i] == ROW_LIVE;
+}
+
+lethe_status lethe_model_predict(lethe_model *m, size_t n, const double *x, size_t ldx,
+                                 double *label, double *prob)
+{
+    if (m == NULL)
+        return LETHE_EINVAL;
+    lethe__clear(m->ctx);
+    if (x == NULL || n == 0)
+        return lethe__fail(m->ctx, LETHE_EINVAL, "predict: no rows");
+    if (ldx < m->d)
+        return lethe__fail(m->ctx, LETHE_ESIZE, "predict: leading dimension %zu < d = %zu", ldx,
+                           m->d);
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < m->d; j++)
+            if (!isfinite(x[i * ldx + j]))
+                return lethe__fail(m->ctx, LETHE_ENONFINITE, "predict: x[%zu][%zu] is %g", i, j,
+                                   x[i * ldx + j]);
+    const int di = lethe__blas_int(m->d);
+    for (size_t i = 0; i < n; i++) {
+        double z = cblas_ddot(di, x + i * ldx, 1, m->w, 1);
+        if (m->loss == LETHE_LOSS_LOGISTIC) {
+            if (label != NULL)
+                label[i] = z >= 0.0 ? 1.0 : -1.0;
+            if (prob != NULL)
+                prob[i] = z >= 0.0 ? 1.0 / (1.0 + exp(-z)) : exp(z) / (1.0 + exp(z));
+        } else {
+            if (label != NULL)
+                label[i] = z;
+            if (prob != NULL)
+                prob[i] = NAN;
+        }
+    }
+    return LETHE_OK;
+}
+
+lethe_status lethe_model_evaluate(lethe_model *m, const lethe_dataset *data, double *score)
+{
+    if (m == NULL)
+        return LETHE_EINVAL;
+    lethe__clear(m->ctx);
+    if (data == NULL || score == NULL)
+        return lethe__fail(m->ctx, LETHE_EINVAL, "evaluate: data and score must not be NULL");
+    if (data->d != m->d)
+        return lethe__fail(m->ctx, LETHE_ESIZE, "evaluate: data has %zu features, model %zu",
+                           data->d, m->d);
+    const int di = lethe__blas_int(m->d);
+    double acc = 0.0;
+    for (size_t i = 0; i < data->n; i++) {
+        double z = cblas_ddot(di, data->x + i * data->d, 1, m->w, 1);
+        if (m->loss == LETHE_LOSS_LOGISTIC)
+            acc += (z >= 0.0 ? 1.0 : -1.0) * data->y[i] > 0.0 ? 1.0 : 0.0;
+        else
+            acc += (z - data->y[i]) * (z - data->y[i]);
+    }
+    acc /= (double)data->n;
+    *score = m->loss == LETHE_LOSS_LOGISTIC ? acc : sqrt(acc);
+    return LETHE_OK;
+}

@@ -1,0 +1,197 @@
+/*
+ * Removal for mechanism M1: one Newton step on the remaining data D' and a
+ * certificate checked on the exact residual (Guo et al. 2020, Alg. 2 and
+ * Thm 3; proofs/exact-residual.md, LTH-C-0002).
+ *
+ *   g' = ∇L_b(w; D') = ∇L_b(w; D) − Σ_{u∈U} (ℓ'(wᵀx_u)x_u + λw)
+ *   w⁻ = w − Ĥ⁻¹g'
+ *   certified  ⇔  ‖∇L_b(w⁻; D')‖ ≤ ε' = σε/c(δ)
+ *
+ * Ĥ is any SPD matrix: FAST keeps Ĥ = Σ_{D'} ℓ''(w_fᵀxᵢ)xᵢxᵢᵀ + λn_f·I
+ * by rank-1 Cholesky down-dates from the last factorisation (O(d²) per
+ * record); EXACT recomputes ∇²L(w; D') and factors it. g is exact because
+ * the previous pass computed ∇L_b(w; D) exactly, so earlier residuals are
+ * corrected by this step rather than summed.
+ *
+ * The call is a transaction: every result goes to scratch (w2, g2, U2, s2)
+ * and the commit, which cannot fail, swaps it in.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "certify/certify.h"
+
+#include <math.h>
+#include <string.h>
+
+#include <cblas.h>
+
+/* IMPLEMENTS: LTH-C-0002 */
+lethe_status lethe__removal_step(lethe_model *m, const size_t *rows, size_t k,
+                                 lethe_removal_path path, lethe_removal_report *rep)
+{
+    const size_t d = m->d;
+    const int di = lethe__blas_int(d);
+    double *gp = m->v, *p = m->p;
+    /* g' = g − Σ ℓ'(wᵀx_u)x_u − λk·w   (the regulariser falls from λn to λn') */
+    memcpy(gp, m->g, d * sizeof *gp);
+    cblas_daxpy(di, -m->lambda * (double)k, m->w, 1, gp, 1);
+    for (size_t t = 0; t < k; t++) {
+        const double *xu = m->x + rows[t] * d;
+        double d1 = 0.0;
+        lethe__loss_eval(m->loss, cblas_ddot(di, xu, 1, m->w, 1), m->y[rows[t]], NULL, &d1,
+                         NULL);
+        cblas_daxpy(di, -d1, xu, 1, gp, 1);
+    }
+    lethe_removal_path used = path;
+    if (path == LETHE_PATH_FAST) {
+        memcpy(m->U2, m->U, d * d * sizeof *m->U2);
+        for (size_t t = 0; t < k && used == LETHE_PATH_FAST; t++) {
+            /* Ĥ −= ℓ''(w_fᵀx_u)·x_u x_uᵀ: the record's own term at the factor's point */
+            cblas_dcopy(di, m->x + rows[t] * d, 1, p, 1);
+            cblas_dscal(di, sqrt(m->s_f[rows[t]]), p, 1);
+            if (lethe__chol_downdate(m->U2, d, p) != LETHE_OK)
+                used = LETHE_PATH_EXACT; /* lost definiteness in rounding: refactor */
+        }
+    }
+    if (used == LETHE_PATH_EXACT) {
+        lethe_objective obj = lethe__model_objective(m, m->b);
+        lethe__hessian(&obj, m->w, m->U2, m->s2, &m->ws);
+        if (lethe__chol_factor(m->U2, d) != LETHE_OK)
+            return lethe__fail(m->ctx, LETHE_ENOTPD, "remove: Hessian on D' not positive definite");
+    }
+    /* p = −Ĥ⁻¹g', the Newton step */
+    for (size_t j = 0; j < d; j++)
+        p[j] = -gp[j];
+    lethe__chol_solve(m->U2, d, p);
+    for (size_t j = 0; j < d; j++)
+        m->w2[j] = m->w[j] + p[j];
+    lethe_pass pass;
+    lethe__residual_pass(m, m->b, m->w2, p, gp, &pass);
+    if (!isfinite(pass.residual))
+        return lethe__fail(m->ctx, LETHE_EBACKEND, "remove: residual is not finite");
+    rep->removed = 0;
+    rep->path = used;
+    rep->residual = pass.residual;
+    rep->residual_bound = pass.bound;
+    rep->budget = m->budget;
+    rep->certified = pass.residual <= m->budget;
+    return LETHE_OK;
+}
+
+/* Resolve ids to rows and mark them ROW_PENDING; on failure nothing is marked. */
+static lethe_status mark_pending(lethe_model *m, const uint64_t *ids, size_t k, size_t *rows)
+{
+    lethe_status st = LETHE_OK;
+    size_t t = 0;
+    for (; t < k; t++) {
+        size_t i = lethe__model_find(m, ids[t]);
+        if (i == SIZE_MAX) {
+            st = lethe__fail(m->ctx, LETHE_ENOTFOUND, "remove: no record has id %llu",
+                             (unsigned long long)ids[t]);
+            break;
+        }
+        if (m->alive[i] == ROW_DEAD) {
+            st = lethe__fail(m->ctx, LETHE_EREMOVED, "remove: record %llu was already removed",
+                             (unsigned long long)ids[t]);
+            break;
+        }
+        if (m->alive[i] == ROW_PENDING) {
+            st = lethe__fail(m->ctx, LETHE_EDUPLICATE, "remove: id %llu appears twice",
+                             (unsigned long long)ids[t]);
+            break;
+        }
+        m->alive[i] = ROW_PENDING;
+        rows[t] = i;
+    }
+    if (st != LETHE_OK)
+        for (size_t u = 0; u < t; u++)
+            m->alive[rows[u]] = ROW_LIVE;
+    return st;
+}
+
+static lethe_status remove_or_check(lethe_model *m, const uint64_t *ids, size_t k,
+                                    lethe_removal_path path, lethe_removal_report *rep,
+                                    int commit)
+{
+    if (m == NULL)
+        return LETHE_EINVAL;
+    lethe__clear(m->ctx);
+    if (ids == NULL || k == 0)
+        return lethe__fail(m->ctx, LETHE_EINVAL, "remove: no ids given");
+    if (path != LETHE_PATH_FAST && path != LETHE_PATH_EXACT)
+        return lethe__fail(m->ctx, LETHE_EINVAL, "remove: unknown path %d", (int)path);
+    if (k >= m->n_live)
+        return lethe__fail(m->ctx, LETHE_ELAST,
+                           "remove: %zu ids would leave none of the %zu records", k, m->n_live);
+    size_t *rows = lethe__calloc(m->ctx, k, sizeof *rows);
+    if (rows == NULL)
+        return lethe__fail(m->ctx, LETHE_ENOMEM, "remove: no memory for %zu ids", k);
+    lethe_status st = mark_pending(m, ids, k, rows);
+    if (st != LETHE_OK) {
+        lethe__free(m->ctx, rows);
+        return st;
+    }
+    lethe_removal_report r;
+    m->n_live -= k;
+    st = lethe__removal_step(m, rows, k, path, &r);
+    if (st == LETHE_OK && commit && !r.certified)
+        st = lethe__fail(m->ctx, LETHE_EBUDGET,
+                         "remove: residual %.6g would exceed the budget %.6g; refresh the model",
+                         r.residual, r.budget);
+    if (st != LETHE_OK || !commit) {
+        m->n_live += k;
+        for (size_t t = 0; t < k; t++)
+            m->alive[rows[t]] = ROW_LIVE;
+        lethe__free(m->ctx, rows);
+        if (rep != NULL && (st == LETHE_OK || st == LETHE_EBUDGET))
+            *rep = r;
+        return st;
+    }
+    /* commit: nothing below can fail */
+    const size_t d = m->d;
+    double *t = m->U;
+    m->U = m->U2;
+    m->U2 = t;
+    if (r.path == LETHE_PATH_EXACT) {
+        t = m->s_f;
+        m->s_f = m->s2;
+        m->s2 = t;
+        m->n_f = m->n_live;
+    }
+    memcpy(m->w, m->w2, d * sizeof *m->w);
+    memcpy(m->g, m->g2, d * sizeof *m->g);
+    for (size_t u = 0; u < k; u++) {
+        size_t i = rows[u];
+        memset(m->x + i * d, 0, d * sizeof *m->x); /* the record's bytes leave the model */
+        m->y[i] = 0.0;
+        m->s_f[i] = 0.0;
+        m->alive[i] = ROW_DEAD;
+    }
+    lethe__free(m->ctx, rows);
+    double prev = m->residual;
+    m->residual = r.residual;
+    m->residual_bound = r.residual_bound;
+    m->removals += k;
+    m->removals_total += k;
+    if (k == 1) {
+        double inc = fmax(r.residual - prev, 0.0);
+        m->rho = isnan(m->rho) ? inc : fmax(m->rho, inc);
+    }
+    r.removed = k;
+    if (rep != NULL)
+        *rep = r;
+    return LETHE_OK;
+}
+
+/* IMPLEMENTS: LTH-C-0001 */
+lethe_status lethe_model_remove(lethe_model *m, const uint64_t *ids, size_t k,
+                                lethe_removal_path path, lethe_removal_report *rep)
+{
+    return remove_or_check(m, ids, k, path, rep, 1);
+}
+
+lethe_status lethe_model_check_removal(lethe_model *m, const uint64_t *ids, size_t k,
+                                       lethe_removal_path path, lethe_removal_report *rep)
+{
+    return remove_or_check(m, ids, k, path, rep, 0);
+}

@@ -1,0 +1,409 @@
+/*
+ * The owner's state file and the public model file.
+ *
+ * State file (SECRET: it holds b, the seed and the retained data):
+ *   "LETHEST1" | u32 version | u32 loss | u64 d, n_rows, n_live, n_f |
+ *   u32 max_iter, seeded | f64 λ ε δ σ c ε' tol R ‖X‖₂-bound residual
+ *   train_residual residual_bound ρ | u64 removals removals_total refreshes
+ *   rng_position | seed[32] | w[d] g[d] b[d] U[d·d] s_f[n] y[n] ids[n]
+ *   alive[n] x[n·d] | BLAKE2b-256 of all preceding bytes.
+ * Integers and doubles are little-endian (doubles as their IEEE-754 bits).
+ * Writes are atomic: temporary file, fsync, rename, fsync of the directory.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "certify/certify.h"
+#include "optim/dataset.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#define MAGIC "LETHEST1"
+#define VERSION 1u
+#define HASH_BYTES 32
+
+typedef struct stream {
+    FILE *f;
+    crypto_generichash_state h;
+    int err;
+    long long left; /* bytes still allowed before the checksum (reading) */
+} stream;
+
+static void put_bytes(stream *s, const void *p, size_t n)
+{
+    if (s->err || n == 0)
+        return;
+    crypto_generichash_update(&s->h, p, n);
+    if (fwrite(p, 1, n, s->f) != n)
+        s->err = 1;
+}
+
+static void put_u64(stream *s, uint64_t v)
+{
+    unsigned char b[8];
+    for (int i = 0; i < 8; i++)
+        b[i] = (unsigned char)(v >> (8 * i));
+    put_bytes(s, b, 8);
+}
+
+static void put_u32(stream *s, uint32_t v) { put_u64(s, v); }
+
+static void put_f64(stream *s, double v)
+{
+    uint64_t u;
+    memcpy(&u, &v, sizeof u);
+    put_u64(s, u);
+}
+
+static void put_f64s(stream *s, const double *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        put_f64(s, v[i]);
+}
+
+static int get_bytes(stream *s, void *p, size_t n)
+{
+    if (s->err || (long long)n > s->left || fread(p, 1, n, s->f) != n) {
+        s->err = 1;
+        return 0;
+    }
+    s->left -= (long long)n;
+    crypto_generichash_update(&s->h, p, n);
+    return 1;
+}
+
+static uint64_t get_u64(stream *s)
+{
+    unsigned char b[8] = { 0 };
+    get_bytes(s, b, 8);
+    uint64_t v = 0;
+    for (int i = 7; i >= 0; i--)
+        v = (v << 8) | b[i];
+    return v;
+}
+
+static double get_f64(stream *s)
+{
+    uint64_t u = get_u64(s);
+    double v;
+    memcpy(&v, &u, sizeof v);
+    return v;
+}
+
+static void get_f64s(stream *s, double *v, size_t n)
+{
+    for (size_t i = 0; i < n && !s->err; i++)
+        v[i] = get_f64(s);
+}
+
+/* Write to "<path>.tmp", fsync, rename over path, fsync the directory. */
+static lethe_status atomic_commit(lethe_ctx *ctx, FILE *f, const char *tmp, const char *path)
+{
+    int fd = fileno(f);
+    int bad = fflush(f) != 0 || fsync(fd) != 0;
+    bad |= fclose(f) != 0;
+    if (bad || rename(tmp, path) != 0) {
+        int e = errno;
+        remove(tmp);
+        return lethe__fail(ctx, LETHE_EIO, "cannot write %s: %s", path, strerror(e));
+    }
+    /* the directory entry must reach the disk too */
+    size_t len = strlen(path);
+    char *dir = lethe__malloc(ctx, len + 2);
+    if (dir == NULL)
+        return LETHE_OK; /* the file is in place; only the directory sync is skipped */
+    memcpy(dir, path, len + 1);
+    char *slash = strrchr(dir, '/');
+    if (slash == NULL)
+        strcpy(dir, ".");
+    else if (slash == dir)
+        dir[1] = '\0';
+    else
+        *slash = '\0';
+    int dfd = open(dir, O_RDONLY);
+    if (dfd >= 0) {
+        fsync(dfd);
+        close(dfd);
+    }
+    lethe__free(ctx, dir);
+    return LETHE_OK;
+}
+
+static lethe_status open_tmp(lethe_ctx *ctx, const char *path, char **tmp, FILE **f)
+{
+    size_t len = strlen(path);
+    *tmp = lethe__malloc(ctx, len + 5);
+    if (*tmp == NULL)
+        return lethe__fail(ctx, LETHE_ENOMEM, "no memory for a file name");
+    memcpy(*tmp, path, len);
+    memcpy(*tmp + len, ".tmp", 5);
+    *f = fopen(*tmp, "wb");
+    if (*f == NULL) {
+        lethe_status st = lethe__fail(ctx, LETHE_EIO, "cannot create %s: %s", *tmp,
+                                      strerror(errno));
+        lethe__free(ctx, *tmp);
+        return st;
+    }
+    return LETHE_OK;
+}
+
+lethe_status lethe_model_save(lethe_model *m, const char *path)
+{
+    if (m == NULL)
+        return LETHE_EINVAL;
+    lethe__clear(m->ctx);
+    if (path == NULL)
+        return lethe__fail(m->ctx, LETHE_EINVAL, "save: path is NULL");
+    char *tmp = NULL;
+    stream s = { 0 };
+    lethe_status st = open_tmp(m->ctx, path, &tmp, &s.f);
+    if (st != LETHE_OK)
+        return st;
+    crypto_generichash_init(&s.h, NULL, 0, HASH_BYTES);
+    const size_t d = m->d, n = m->n_rows;
+    unsigned char seed[LETHE__SEED_BYTES] = { 0 };
+    int seeded = lethe__rng_seed(m->rng, seed);
+    put_bytes(&s, MAGIC, 8);
+    put_u32(&s, VERSION);
+    put_u32(&s, (uint32_t)m->loss);
+    put_u64(&s, d);
+    put_u64(&s, n);
+    put_u64(&s, m->n_live);
+    put_u64(&s, m->n_f);
+    put_u32(&s, m->max_iter);
+    put_u32(&s, (uint32_t)seeded);
+    const double par[] = { m->lambda, m->epsilon, m->delta, m->sigma, m->c, m->budget, m->tol,
+                           m->R, m->xnorm, m->residual, m->train_residual, m->residual_bound,
+                           m->rho };
+    put_f64s(&s, par, sizeof par / sizeof par[0]);
+    put_u64(&s, m->removals);
+    put_u64(&s, m->removals_total);
+    put_u64(&s, m->refreshes);
+    put_u64(&s, lethe__rng_position(m->rng));
+    put_bytes(&s, seed, sizeof seed);
+    sodium_memzero(seed, sizeof seed);
+    put_f64s(&s, m->w, d);
+    put_f64s(&s, m->g, d);
+    put_f64s(&s, m->b, d);
+    put_f64s(&s, m->U, d * d);
+    put_f64s(&s, m->s_f, n);
+    put_f64s(&s, m->y, n);
+    for (size_t i = 0; i < n; i++)
+        put_u64(&s, m->ids[i]);
+    put_bytes(&s, m->alive, n);
+    put_f64s(&s, m->x, n * d);
+    unsigned char hash[HASH_BYTES];
+    crypto_generichash_final(&s.h, hash, sizeof hash);
+    if (!s.err && fwrite(hash, 1, sizeof hash, s.f) != sizeof hash)
+        s.err = 1;
+    if (s.err) {
+        fclose(s.f);
+        remove(tmp);
+        lethe__free(m->ctx, tmp);
+        return lethe__fail(m->ctx, LETHE_EIO, "save: cannot write %s", path);
+    }
+    st = atomic_commit(m->ctx, s.f, tmp, path);
+    lethe__free(m->ctx, tmp);
+    return st;
+}
+
+static lethe_status bad(lethe_ctx *ctx, const char *path, const char *what)
+{
+    return lethe__fail(ctx, LETHE_EFORMAT, "load: %s: %s", path, what);
+}
+
+/* Check what the checksum cannot: that the fields make a consistent model. */
+static const char *validate(const lethe_model *m)
+{
+    if (!(m->lambda > 0.0) || !isfinite(m->lambda) || !(m->epsilon > 0.0) ||
+        !isfinite(m->epsilon) || !(m->delta > 0.0 && m->delta < 1.0) || !(m->sigma > 0.0) ||
+        !isfinite(m->sigma) || !(m->tol > 0.0) || !isfinite(m->R) || !(m->R >= 0.0) ||
+        !(m->xnorm >= 0.0) || !isfinite(m->xnorm))
+        return "parameter out of range";
+    /* the budget and c are recomputed, never trusted */
+    size_t live = 0;
+    for (size_t i = 0; i < m->n_rows; i++) {
+        if (m->alive[i] > ROW_LIVE)
+            return "bad row state";
+        if (m->alive[i] == ROW_LIVE) {
+            live++;
+            if (!lethe__loss_label_ok(m->loss, m->y[i]) || !(m->s_f[i] >= 0.0))
+                return "bad label or curvature";
+        }
+    }
+    if (live != m->n_live || live == 0 || m->n_f < live)
+        return "row counts disagree";
+    for (size_t j = 0; j < m->d; j++)
+        if (!isfinite(m->w[j]) || !isfinite(m->g[j]) || !isfinite(m->b[j]) ||
+            !(m->U[j * m->d + j] > 0.0))
+            return "non-finite weights or a singular factor";
+    for (size_t i = 0; i < m->n_rows * m->d; i++)
+        if (!isfinite(m->x[i]))
+            return "non-finite data";
+    if (!(m->residual >= 0.0) || !(m->train_residual >= 0.0))
+        return "bad accountant";
+    if (m->removals > m->removals_total)
+        return "bad removal counts";
+    return NULL;
+}
+
+lethe_status lethe_model_load(lethe_ctx *ctx, const char *path, lethe_model **out)
+{
+    if (ctx == NULL)
+        return LETHE_EINVAL;
+    lethe__clear(ctx);
+    if (path == NULL || out == NULL)
+        return lethe__fail(ctx, LETHE_EINVAL, "load: path and out must not be NULL");
+    stream s = { 0 };
+    s.f = fopen(path, "rb");
+    if (s.f == NULL)
+        return lethe__fail(ctx, LETHE_EIO, "load: cannot open %s: %s", path, strerror(errno));
+    struct stat stt;
+    if (fstat(fileno(s.f), &stt) != 0 || stt.st_size < 8 + HASH_BYTES) {
+        fclose(s.f);
+        return bad(ctx, path, "too short to be a lethe state file");
+    }
+    s.left = (long long)stt.st_size - HASH_BYTES;
+    crypto_generichash_init(&s.h, NULL, 0, HASH_BYTES);
+    char magic[8];
+    lethe_model *m = NULL;
+    lethe_status st = LETHE_OK;
+    if (!get_bytes(&s, magic, 8) || memcmp(magic, MAGIC, 8) != 0) {
+        st = bad(ctx, path, "not a lethe state file");
+        goto done;
+    }
+    uint64_t version = get_u64(&s), loss = get_u64(&s), d = get_u64(&s), n = get_u64(&s);
+    uint64_t n_live = get_u64(&s), n_f = get_u64(&s), max_iter = get_u64(&s),
+             seeded = get_u64(&s);
+    if (s.err) {
+        st = bad(ctx, path, "truncated header");
+        goto done;
+    }
+    if (version != VERSION) {
+        st = lethe__fail(ctx, LETHE_EFORMAT, "load: %s: format version %llu, expected %u", path,
+                         (unsigned long long)version, VERSION);
+        goto done;
+    }
+    if (loss > LETHE_LOSS_SQUARED || d == 0 || n == 0 || seeded > 1 || max_iter > UINT32_MAX ||
+        !lethe__fits_blas((size_t)d) || !lethe__fits_blas((size_t)n)) {
+        st = bad(ctx, path, "header field out of range");
+        goto done;
+    }
+    /* the sizes must match the file exactly before anything is allocated */
+    const size_t fixed = 8 + 8 * 8 + 13 * 8 + 4 * 8 + LETHE__SEED_BYTES;
+    size_t dd, nd, need;
+    if (!lethe__mul_size(d, d, &dd) || !lethe__mul_size(n, d, &nd) ||
+        (need = 3 * d + dd + 3 * n + nd) < dd || need > SIZE_MAX / 8 ||
+        (long long)(fixed + need * 8 + n) != stt.st_size - HASH_BYTES) {
+        st = bad(ctx, path, "size does not match the header (truncated or oversized)");
+        goto done;
+    }
+    st = lethe__model_alloc(ctx, (size_t)n, (size_t)d, &m);
+    if (st != LETHE_OK)
+        goto done;
+    m->loss = (lethe_loss)loss;
+    m->n_live = (size_t)n_live;
+    m->n_f = (size_t)n_f;
+    m->max_iter = (unsigned)max_iter;
+    double par[13];
+    get_f64s(&s, par, 13);
+    m->lambda = par[0];
+    m->epsilon = par[1];
+    m->delta = par[2];
+    m->sigma = par[3];
+    m->tol = par[6];
+    m->R = par[7];
+    m->xnorm = par[8];
+    m->residual = par[9];
+    m->train_residual = par[10];
+    m->residual_bound = par[11];
+    m->rho = par[12];
+    m->removals = (size_t)get_u64(&s);
+    m->removals_total = (size_t)get_u64(&s);
+    m->refreshes = (size_t)get_u64(&s);
+    uint64_t pos = get_u64(&s);
+    unsigned char seed[LETHE__SEED_BYTES];
+    get_bytes(&s, seed, sizeof seed);
+    get_f64s(&s, m->w, d);
+    get_f64s(&s, m->g, d);
+    get_f64s(&s, m->b, d);
+    get_f64s(&s, m->U, dd);
+    get_f64s(&s, m->s_f, n);
+    get_f64s(&s, m->y, n);
+    for (size_t i = 0; i < n && !s.err; i++)
+        m->ids[i] = get_u64(&s);
+    get_bytes(&s, m->alive, n);
+    get_f64s(&s, m->x, nd);
+    unsigned char want[HASH_BYTES], got[HASH_BYTES];
+    crypto_generichash_final(&s.h, want, sizeof want);
+    if (s.err || fread(got, 1, sizeof got, s.f) != sizeof got) {
+        st = bad(ctx, path, "truncated");
+    } else if (sodium_memcmp(want, got, sizeof want) != 0) {
+        st = bad(ctx, path, "checksum mismatch (the file is corrupt)");
+    } else {
+        const char *why = validate(m);
+        uint64_t dup = 0;
+        if (why != NULL)
+            st = bad(ctx, path, why);
+        else if ((st = lethe__ids_distinct(ctx, m->ids, m->n_rows, &dup)) != LETHE_OK)
+            st = st == LETHE_EDUPLICATE ? bad(ctx, path, "duplicate ids") : st;
+    }
+    if (st == LETHE_OK) {
+        m->c = lethe_guo_c(m->delta);
+        m->budget = lethe__budget_from_sigma(m->sigma, m->epsilon, m->delta);
+        lethe_loss_get_constants(m->loss, m->R, &m->k);
+        lethe__model_index(m);
+        st = lethe__rng_create_at(seeded ? seed : NULL, seeded ? pos : 0, &m->rng);
+        if (st != LETHE_OK)
+            st = lethe__fail(ctx, st, "load: no memory for the noise source");
+    }
+    sodium_memzero(seed, sizeof seed);
+done:
+    fclose(s.f);
+    if (st != LETHE_OK) {
+        lethe_model_free(m);
+        return st;
+    }
+    *out = m;
+    return LETHE_OK;
+}
+
+lethe_status lethe_model_save_public(lethe_model *m, const char *path)
+{
+    if (m == NULL)
+        return LETHE_EINVAL;
+    lethe__clear(m->ctx);
+    if (path == NULL)
+        return lethe__fail(m->ctx, LETHE_EINVAL, "save_public: path is NULL");
+    char *tmp = NULL;
+    FILE *f = NULL;
+    lethe_status st = open_tmp(m->ctx, path, &tmp, &f);
+    if (st != LETHE_OK)
+        return st;
+    int w = fprintf(f,
+                    "lethe-public-model 1\nmechanism M1 loss-perturbation (Guo et al. 2020)\n"
+                    "loss %s\nd %zu\nlambda %.17g\nepsilon %.17g\ndelta %.17g\nsigma %.17g\n"
+                    "sampler %s\nseeded %d\nrecords %zu\nremovals %zu\nweights\n",
+                    m->loss == LETHE_LOSS_LOGISTIC ? "logistic" : "squared", m->d, m->lambda,
+                    m->epsilon, m->delta, m->sigma, LETHE__SAMPLER_NAME,
+                    lethe__rng_seeded(m->rng), m->n_live, m->removals_total);
+    for (size_t j = 0; j < m->d && w >= 0; j++)
+        w = fprintf(f, "%.17g\n", m->w[j]);
+    if (w < 0) {
+        fclose(f);
+        remove(tmp);
+        lethe__free(m->ctx, tmp);
+        return lethe__fail(m->ctx, LETHE_EIO, "save_public: cannot write %s", path);
+    }
+    st = atomic_commit(m->ctx, f, tmp, path);
+    lethe__free(m->ctx, tmp);
+    return st;
+}

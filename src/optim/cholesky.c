@@ -1,0 +1,65 @@
+/*
+ * Cholesky factors A = UᵀU (U upper, row-major, so that each row of U is
+ * contiguous) with rank-1 update and down-date.
+ *
+ * Row-major upper U is the same memory as column-major lower L = Uᵀ, so the
+ * factorisation calls LAPACK's column-major dpotrf with 'L' directly (the
+ * row-major LAPACKE entry points would copy and transpose).
+ *
+ * Update/down-date (Golub & Van Loan, Matrix Computations, 4th ed., §6.5.4;
+ * Stewart's hyperbolic rotations for the down-date): for k = 1…d,
+ *   r = √(U_kk² ± v_k²),  c = r/U_kk,  s = v_k/U_kk,  U_kk = r,
+ *   U_kj = (U_kj ± s·v_j)/c,  v_j = c·v_j − s·U_kj   (j > k).
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "optim/optim.h"
+
+#include <math.h>
+
+#include <cblas.h>
+#include <lapacke.h>
+
+lethe_status lethe__chol_factor(double *A, size_t d)
+{
+    int di = lethe__blas_int(d);
+    lapack_int info = LAPACKE_dpotrf_work(LAPACK_COL_MAJOR, 'L', di, A, di);
+    return info == 0 ? LETHE_OK : LETHE_ENOTPD;
+}
+
+void lethe__chol_solve(const double *U, size_t d, double *v)
+{
+    int di = lethe__blas_int(d);
+    cblas_dtrsv(CblasRowMajor, CblasUpper, CblasTrans, CblasNonUnit, di, U, di, v, 1);
+    cblas_dtrsv(CblasRowMajor, CblasUpper, CblasNoTrans, CblasNonUnit, di, U, di, v, 1);
+}
+
+static lethe_status chol_rank1(double *U, size_t d, double *v, double sign)
+{
+    for (size_t k = 0; k < d; k++) {
+        double *row = U + k * d;
+        double ukk = row[k], vk = v[k];
+        double r2 = ukk * ukk + sign * vk * vk;
+        if (!(r2 > 0.0) || !isfinite(r2))
+            return LETHE_ENOTPD;
+        double r = sqrt(r2);
+        double c = r / ukk, s = vk / ukk;
+        row[k] = r;
+        for (size_t j = k + 1; j < d; j++) {
+            double u = (row[j] + sign * s * v[j]) / c;
+            v[j] = c * v[j] - s * u;
+            row[j] = u;
+        }
+    }
+    return LETHE_OK;
+}
+
+void lethe__chol_update(double *U, size_t d, double *v)
+{
+    (void)chol_rank1(U, d, v, 1.0);
+}
+
+lethe_status lethe__chol_downdate(double *U, size_t d, double *v)
+{
+    return chol_rank1(U, d, v, -1.0);
+}

@@ -1,0 +1,149 @@
+/*
+ * Dataset construction: validation, copying and the norm policy that fixes
+ * R, the bound on ‖xᵢ‖ that every certificate constant depends on
+ * (proofs/loss-constants.md).
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "optim/dataset.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cblas.h>
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return (x > y) - (x < y);
+}
+
+lethe_status lethe__ids_distinct(lethe_ctx *ctx, const uint64_t *ids, size_t n, uint64_t *dup)
+{
+    uint64_t *s = lethe__calloc(ctx, n, sizeof *s);
+    if (s == NULL)
+        return lethe__fail(ctx, LETHE_ENOMEM, "no memory to check %zu ids", n);
+    memcpy(s, ids, n * sizeof *s);
+    qsort(s, n, sizeof *s, cmp_u64);
+    lethe_status st = LETHE_OK;
+    for (size_t i = 1; i < n; i++) {
+        if (s[i] == s[i - 1]) {
+            *dup = s[i];
+            st = LETHE_EDUPLICATE;
+            break;
+        }
+    }
+    lethe__free(ctx, s);
+    return st;
+}
+
+lethe_status lethe_dataset_create(lethe_ctx *ctx, size_t n, size_t d, const double *x,
+                                  size_t ldx, const double *y, const uint64_t *ids,
+                                  lethe_norm_policy policy, double R, lethe_dataset **out)
+{
+    if (ctx == NULL)
+        return LETHE_EINVAL;
+    lethe__clear(ctx);
+    if (x == NULL || y == NULL || out == NULL)
+        return lethe__fail(ctx, LETHE_EINVAL, "dataset: x, y and out must not be NULL");
+    if (n == 0 || d == 0)
+        return lethe__fail(ctx, LETHE_EEMPTY, "dataset: %zu rows of %zu features", n, d);
+    if (ldx < d)
+        return lethe__fail(ctx, LETHE_EINVAL, "dataset: leading dimension %zu < %zu features",
+                           ldx, d);
+    if ((unsigned)policy > LETHE_NORM_NORMALIZE)
+        return lethe__fail(ctx, LETHE_EINVAL, "dataset: unknown norm policy %d", (int)policy);
+    if (policy != LETHE_NORM_MEASURE && !(isfinite(R) && R > 0.0))
+        return lethe__fail(ctx, LETHE_EINVAL, "dataset: norm bound R = %g must be finite and > 0",
+                           R);
+    size_t nd, span;
+    if (!lethe__mul_size(n, d, &nd) || !lethe__mul_size(n - 1, ldx, &span) ||
+        span > SIZE_MAX - d || !lethe__mul_size(nd, sizeof(double), &nd))
+        return lethe__fail(ctx, LETHE_ESIZE, "dataset: %zu×%zu overflows", n, d);
+    if (!lethe__fits_blas(d) || !lethe__fits_blas(n))
+        return lethe__fail(ctx, LETHE_ESIZE, "dataset: %zu×%zu exceeds the BLAS index range",
+                           n, d);
+
+    for (size_t i = 0; i < n; i++) {
+        if (!isfinite(y[i]))
+            return lethe__fail(ctx, LETHE_ENONFINITE, "dataset: label of row %zu is %g", i, y[i]);
+        const double *xi = x + i * ldx;
+        for (size_t j = 0; j < d; j++)
+            if (!isfinite(xi[j]))
+                return lethe__fail(ctx, LETHE_ENONFINITE, "dataset: x[%zu][%zu] is %g", i, j,
+                                   xi[j]);
+    }
+    if (ids != NULL) {
+        uint64_t dup = 0;
+        lethe_status st = lethe__ids_distinct(ctx, ids, n, &dup);
+        if (st == LETHE_EDUPLICATE)
+            return lethe__fail(ctx, st, "dataset: id %llu appears twice",
+                               (unsigned long long)dup);
+        if (st != LETHE_OK)
+            return st;
+    }
+
+    lethe_dataset *ds = lethe__calloc(ctx, 1, sizeof *ds);
+    if (ds == NULL)
+        goto nomem;
+    ds->ctx = ctx;
+    ds->n = n;
+    ds->d = d;
+    ds->x = lethe__malloc(ctx, nd);
+    ds->y = lethe__calloc(ctx, n, sizeof *ds->y);
+    ds->ids = lethe__calloc(ctx, n, sizeof *ds->ids);
+    if (ds->x == NULL || ds->y == NULL || ds->ids == NULL)
+        goto nomem;
+
+    double Rmax = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        double *row = ds->x + i * d;
+        memcpy(row, x + i * ldx, d * sizeof *row);
+        double norm = cblas_dnrm2((int)d, row, 1);
+        if (policy == LETHE_NORM_REQUIRE && norm > R) {
+            lethe_dataset_free(ds);
+            return lethe__fail(ctx, LETHE_ENORM, "dataset: ‖x[%zu]‖ = %.17g exceeds R = %.17g",
+                               i, norm, R);
+        }
+        if ((policy == LETHE_NORM_CLIP && norm > R) ||
+            (policy == LETHE_NORM_NORMALIZE && norm > 0.0)) {
+            cblas_dscal((int)d, R / norm, row, 1);
+            /* Rounding may leave the norm a few ulps above R: shrink until it is not. */
+            double s = 1.0;
+            while ((norm = cblas_dnrm2((int)d, row, 1)) > R) {
+                s = nextafter(s, 0.0);
+                cblas_dscal((int)d, s, row, 1);
+            }
+        }
+        if (norm > Rmax)
+            Rmax = norm;
+        ds->y[i] = y[i];
+        ds->ids[i] = ids != NULL ? ids[i] : (uint64_t)i;
+    }
+    ds->R = policy == LETHE_NORM_MEASURE ? Rmax : R;
+    *out = ds;
+    return LETHE_OK;
+
+nomem:
+    lethe_dataset_free(ds);
+    return lethe__fail(ctx, LETHE_ENOMEM, "dataset: no memory for %zu×%zu", n, d);
+}
+
+void lethe_dataset_free(lethe_dataset *ds)
+{
+    if (ds == NULL)
+        return;
+    lethe_ctx *ctx = ds->ctx;
+    lethe__free(ctx, ds->x);
+    lethe__free(ctx, ds->y);
+    lethe__free(ctx, ds->ids);
+    lethe__free(ctx, ds);
+}
+
+size_t lethe_dataset_rows(const lethe_dataset *ds) { return ds == NULL ? 0 : ds->n; }
+size_t lethe_dataset_cols(const lethe_dataset *ds) { return ds == NULL ? 0 : ds->d; }
+double lethe_dataset_norm_bound(const lethe_dataset *ds) { return ds == NULL ? NAN : ds->R; }
+const double *lethe_dataset_x(const lethe_dataset *ds) { return ds == NULL ? NULL : ds->x; }
+const double *lethe_dataset_y(const lethe_dataset *ds) { return ds == NULL ? NULL : ds->y; }
+const uint64_t *lethe_dataset_ids(const lethe_dataset *ds) { return ds == NULL ? NULL : ds->ids; }

@@ -1,0 +1,81 @@
+/*
+ * Losses, the regularised objective over a dataset, Newton's method and
+ * Cholesky factors with rank-1 update and down-date. Knows nothing of privacy.
+ *
+ *   L_b(w; D) = Σ_{i alive} ℓ(wᵀxᵢ, yᵢ) + (λ·n_reg/2)‖w‖² + bᵀw
+ *
+ * n_reg is the number of live rows (sum form, Guo et al. 2020 §3); b may be
+ * absent. Derivatives of ℓ are taken with respect to z = wᵀx.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#ifndef LETHE_OPTIM_H
+#define LETHE_OPTIM_H
+
+#include "base/base.h"
+
+/* ℓ(z, y), ℓ'(z, y) and ℓ''(z, y) with respect to z; any pointer may be NULL. */
+void lethe__loss_eval(lethe_loss loss, double z, double y, double *l, double *d1, double *d2);
+/* 1 if y is a valid label for the loss (logistic: ±1; squared: finite). */
+int lethe__loss_label_ok(lethe_loss loss, double y);
+
+/* Rows per block for the BLAS-3 passes: a block of 128 rows of 784 doubles
+ * (0.8 MB) stays in a 1–2 MB L2 cache between the two products of a pass. */
+#define LETHE__ROW_BLOCK 128
+
+/* A view of the problem; the optimiser never owns these arrays. */
+typedef struct lethe_objective {
+    lethe_loss loss;
+    size_t n, d;                /* stored rows (live or not), features         */
+    const double *x;            /* n×d row-major                               */
+    const double *y;            /* n                                           */
+    const unsigned char *alive; /* n; row i counts iff alive[i] == 1; NULL: all */
+    size_t n_reg;               /* live rows: the regulariser is λ·n_reg       */
+    double lambda;
+    const double *b;            /* d, or NULL                                  */
+} lethe_objective;
+
+/* Workspace for the passes and the solver, allocated once. */
+typedef struct lethe_optim_ws {
+    size_t n, d;
+    double *z;    /* n   */
+    double *s;    /* n   */
+    double *blk;  /* LETHE__ROW_BLOCK × d */
+    double *p;    /* d   */
+    double *wt;   /* d   */
+    double *g;    /* d   */
+} lethe_optim_ws;
+
+lethe_status lethe__optim_ws_init(lethe_ctx *ctx, lethe_optim_ws *ws, size_t n, size_t d);
+void lethe__optim_ws_free(lethe_ctx *ctx, lethe_optim_ws *ws);
+
+/* f = L_b(w), g = ∇L_b(w) (g may be NULL); z := Xw in ws->z. O(nd). */
+double lethe__objective_eval(const lethe_objective *obj, const double *w, double *g,
+                             lethe_optim_ws *ws);
+/* H := Σ_{alive} ℓ''(wᵀxᵢ)xᵢxᵢᵀ + λ·n_reg·I (upper triangle, row-major d×d),
+ * built with dsyrk in row blocks; s (n, may be NULL) receives ℓ''(wᵀxᵢ)
+ * (0 for dead rows). O(nd²). */
+void lethe__hessian(const lethe_objective *obj, const double *w, double *H, double *s,
+                    lethe_optim_ws *ws);
+
+/* Newton's method with Cholesky and Armijo backtracking from w (updated in
+ * place) until ‖∇L_b‖ ≤ tol. On LETHE_OK, U holds the Cholesky factor of the
+ * Hessian at the final w (upper, row-major: H = UᵀU) and s its ℓ'' values;
+ * *gnorm the final ‖∇L_b‖ and *iters the iterations taken.
+ * Returns LETHE_OK, LETHE_ENOCONV, LETHE_ENOTPD. Records detail on ctx. */
+lethe_status lethe__newton(lethe_ctx *ctx, const lethe_objective *obj, double *w, double tol,
+                           unsigned max_iter, double *U, double *s, lethe_optim_ws *ws,
+                           double *gnorm, unsigned *iters);
+
+/* Cholesky factor in place: upper triangle of the row-major symmetric A
+ * becomes U with A = UᵀU. Returns LETHE_OK or LETHE_ENOTPD. O(d³/3). */
+lethe_status lethe__chol_factor(double *A, size_t d);
+/* Solve UᵀU x = v in place. O(d²). */
+void lethe__chol_solve(const double *U, size_t d, double *v);
+/* U := chol(UᵀU + vvᵀ); v is destroyed. O(d²). */
+void lethe__chol_update(double *U, size_t d, double *v);
+/* U := chol(UᵀU − vvᵀ); v is destroyed. LETHE_ENOTPD (U then undefined) if
+ * the result would not be positive definite. O(d²). */
+lethe_status lethe__chol_downdate(double *U, size_t d, double *v);
+
+#endif /* LETHE_OPTIM_H */
