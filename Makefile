@@ -35,7 +35,7 @@ WARN := -Wall -Wextra -Wshadow -Wconversion -Wstrict-prototypes -Wmissing-protot
 DEP_CFLAGS := $(shell pkg-config --cflags openblas lapacke libsodium zlib)
 # Link GSL against OpenBLAS, never against gslcblas as well.
 DEP_LIBS := $(shell pkg-config --define-variable=GSL_CBLAS_LIB=-lopenblas --libs gsl) \
-            $(shell pkg-config --libs openblas lapacke libsodium zlib) -lm
+            $(shell pkg-config --libs openblas lapacke libsodium zlib) -lpthread -lm
 CMOCKA_LIBS := $(shell pkg-config --libs cmocka)
 
 OPT ?= -O2

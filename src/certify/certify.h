@@ -11,6 +11,9 @@
 #include "dp/dp.h"
 #include "optim/optim.h"
 
+/* Workers sharing the residual pass (memory-bound: two cores read faster). */
+#define LETHE__PASS_THREADS 2
+
 /* Row states in model->alive. PENDING marks the rows of a removal being
  * computed: they are outside D' but not yet erased. */
 enum { ROW_DEAD = 0, ROW_LIVE = 1, ROW_PENDING = 2 };

@@ -97,9 +97,9 @@ lethe_status lethe__model_alloc(lethe_ctx *ctx, size_t n, size_t d, lethe_model 
     m->hp = lethe__calloc(ctx, d, sizeof(double));
     m->v = lethe__calloc(ctx, d, sizeof(double));
     m->W2 = lethe__calloc(ctx, 2 * d, sizeof(double));
-    m->Z = lethe__calloc(ctx, 2 * blk, sizeof(double));
-    m->V = lethe__calloc(ctx, 2 * blk, sizeof(double));
-    m->acc = lethe__calloc(ctx, 2 * d, sizeof(double));
+    m->Z = lethe__calloc(ctx, LETHE__PASS_THREADS * 2 * blk, sizeof(double));
+    m->V = lethe__calloc(ctx, LETHE__PASS_THREADS * 2 * blk, sizeof(double));
+    m->acc = lethe__calloc(ctx, LETHE__PASS_THREADS * 2 * d, sizeof(double));
     m->b = sodium_malloc(d * sizeof(double));
     if (m->x == NULL || m->y == NULL || m->ids == NULL || m->alive == NULL ||
         m->hkey == NULL || m->hrow == NULL || m->w == NULL || m->g == NULL || m->U == NULL ||

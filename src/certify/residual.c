@@ -10,37 +10,42 @@
  *
  * Each block of LETHE__ROW_BLOCK rows is read from memory once: one dgemm
  * gives [z⁺ a] = X_blk [w⁺ p], and a second, on the block still in cache,
- * accumulates X_blkᵀ [ℓ'(z⁺)  ℓ''(z)a].
+ * accumulates X_blkᵀ [ℓ'(z⁺)  ℓ''(z)a]. The blocks are shared between
+ * LETHE__PASS_THREADS threads, each with its own buffers; the partial sums
+ * are added in a fixed order, so results are reproducible.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
 #include "certify/certify.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <string.h>
 
 #include <cblas.h>
 
-/* IMPLEMENTS: LTH-C-0002 */
-/* IMPLEMENTS: LTH-C-0003 */
-void lethe__residual_pass(lethe_model *m, const double *b, const double *wnew, const double *p,
-                          const double *g, lethe_pass *out)
+/* One worker's share: the rows [r0, r1), its own buffers. */
+typedef struct pass_job {
+    const lethe_model *m;
+    size_t r0, r1;
+    double *Z, *V, *acc; /* 2·blk, 2·blk, 2·d */
+    double xp2;          /* Σ aᵢ² over the share */
+} pass_job;
+
+static void *pass_rows(void *arg)
 {
-    const size_t d = m->d, n = m->n_rows;
+    pass_job *job = arg;
+    const lethe_model *m = job->m;
+    const size_t d = m->d;
     const int di = lethe__blas_int(d);
-    const double reg = m->lambda * (double)m->n_live;
-    double *W2 = m->W2, *Z = m->Z, *V = m->V, *acc = m->acc;
-    for (size_t j = 0; j < d; j++) {
-        W2[2 * j] = wnew[j];
-        W2[2 * j + 1] = p[j];
-    }
-    memset(acc, 0, 2 * d * sizeof *acc);
+    double *Z = job->Z, *V = job->V;
+    memset(job->acc, 0, 2 * d * sizeof *job->acc);
     double xp2 = 0.0;
-    for (size_t r0 = 0; r0 < n; r0 += LETHE__ROW_BLOCK) {
-        size_t rows = n - r0 < LETHE__ROW_BLOCK ? n - r0 : LETHE__ROW_BLOCK;
+    for (size_t r0 = job->r0; r0 < job->r1; r0 += LETHE__ROW_BLOCK) {
+        size_t rows = job->r1 - r0 < LETHE__ROW_BLOCK ? job->r1 - r0 : LETHE__ROW_BLOCK;
         const int ri = lethe__blas_int(rows);
         const double *xb = m->x + r0 * d;
-        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, ri, 2, di, 1.0, xb, di, W2, 2,
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, ri, 2, di, 1.0, xb, di, m->W2, 2,
                     0.0, Z, 2);
         for (size_t k = 0; k < rows; k++) {
             double d1 = 0.0, d2 = 0.0, a = 0.0;
@@ -55,7 +60,53 @@ void lethe__residual_pass(lethe_model *m, const double *b, const double *wnew, c
             V[2 * k + 1] = d2 * a;
         }
         cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, di, 2, ri, 1.0, xb, di, V, 2, 1.0,
-                    acc, 2);
+                    job->acc, 2);
+    }
+    job->xp2 = xp2;
+    return NULL;
+}
+
+/* IMPLEMENTS: LTH-C-0002 */
+/* IMPLEMENTS: LTH-C-0003 */
+void lethe__residual_pass(lethe_model *m, const double *b, const double *wnew, const double *p,
+                          const double *g, lethe_pass *out)
+{
+    const size_t d = m->d, n = m->n_rows;
+    const int di = lethe__blas_int(d);
+    const double reg = m->lambda * (double)m->n_live;
+    const size_t blk = n < LETHE__ROW_BLOCK ? n : LETHE__ROW_BLOCK;
+    for (size_t j = 0; j < d; j++) {
+        m->W2[2 * j] = wnew[j];
+        m->W2[2 * j + 1] = p[j];
+    }
+    /* The pass is bound by memory bandwidth, which one core does not
+     * saturate: split the blocks between LETHE__PASS_THREADS workers. */
+    pass_job jobs[LETHE__PASS_THREADS];
+    size_t blocks = (n + LETHE__ROW_BLOCK - 1) / LETHE__ROW_BLOCK, at = 0;
+    size_t nj = blocks < LETHE__PASS_THREADS ? blocks : LETHE__PASS_THREADS;
+    for (size_t t = 0; t < nj; t++) {
+        size_t share = (blocks * (t + 1) / nj) * LETHE__ROW_BLOCK;
+        jobs[t] = (pass_job){ m, at, share < n ? share : n, m->Z + t * 2 * blk,
+                              m->V + t * 2 * blk, m->acc + t * 2 * d, 0.0 };
+        at = jobs[t].r1;
+    }
+    pthread_t tid[LETHE__PASS_THREADS];
+    int started[LETHE__PASS_THREADS] = { 0 };
+    for (size_t t = 1; t < nj; t++)
+        started[t] = pthread_create(&tid[t], NULL, pass_rows, &jobs[t]) == 0;
+    pass_rows(&jobs[0]);
+    for (size_t t = 1; t < nj; t++) {
+        if (started[t])
+            pthread_join(tid[t], NULL);
+        else
+            pass_rows(&jobs[t]); /* no thread to be had: do the share here */
+    }
+    /* reduce in a fixed order, so the result does not depend on timing */
+    double xp2 = 0.0, *acc = m->acc;
+    for (size_t t = 0; t < nj; t++) {
+        xp2 += jobs[t].xp2;
+        if (t > 0)
+            cblas_daxpy(lethe__blas_int(2 * d), 1.0, jobs[t].acc, 1, acc, 1);
     }
     double *r = m->g2, *hp = m->hp;
     for (size_t j = 0; j < d; j++) {

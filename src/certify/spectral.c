@@ -28,8 +28,8 @@ lethe_status lethe__spectral_bound(lethe_model *m, double *out)
     double *G = m->U2;
     memset(G, 0, d * d * sizeof *G);
     double fro2 = 0.0;
-    for (size_t r0 = 0; r0 < n; r0 += LETHE__ROW_BLOCK) {
-        size_t rows = n - r0 < LETHE__ROW_BLOCK ? n - r0 : LETHE__ROW_BLOCK;
+    for (size_t r0 = 0; r0 < n; r0 += LETHE__HESS_BLOCK) {
+        size_t rows = n - r0 < LETHE__HESS_BLOCK ? n - r0 : LETHE__HESS_BLOCK;
         double *blk = m->ws.blk;
         for (size_t k = 0; k < rows; k++) {
             if (m->alive[r0 + k] == ROW_LIVE)

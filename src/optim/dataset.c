@@ -121,7 +121,8 @@ lethe_status lethe_dataset_create(lethe_ctx *ctx, size_t n, size_t d, const doub
         ds->y[i] = y[i];
         ds->ids[i] = ids != NULL ? ids[i] : (uint64_t)i;
     }
-    ds->R = policy == LETHE_NORM_MEASURE ? Rmax : R;
+    /* dnrm2 is accurate to a few ulps: round the measured bound up. */
+    ds->R = policy == LETHE_NORM_MEASURE ? Rmax * (1.0 + 0x1p-50) : R;
     *out = ds;
     return LETHE_OK;
 

@@ -5,7 +5,7 @@
  *   ∇L_b  = Xᵀℓ'(Xw) + λ·n_reg·w + b
  *   ∇²L_b = Xᵀ diag(ℓ''(Xw)) X + λ·n_reg·I
  *
- * The Hessian is accumulated with dsyrk over blocks of LETHE__ROW_BLOCK rows
+ * The Hessian is accumulated with dsyrk over blocks of LETHE__HESS_BLOCK rows
  * scaled by √ℓ''; the Newton system is solved by Cholesky (dpotrf). The
  * step is damped by Armijo backtracking (Nocedal & Wright, Alg. 3.1, c = 1e-4).
  *
@@ -23,7 +23,7 @@ lethe_status lethe__optim_ws_init(lethe_ctx *ctx, lethe_optim_ws *ws, size_t n, 
     memset(ws, 0, sizeof *ws);
     ws->n = n;
     ws->d = d;
-    size_t blk_rows = n < LETHE__ROW_BLOCK ? n : LETHE__ROW_BLOCK;
+    size_t blk_rows = n < LETHE__HESS_BLOCK ? n : LETHE__HESS_BLOCK;
     ws->z = lethe__calloc(ctx, n, sizeof(double));
     ws->s = lethe__calloc(ctx, n, sizeof(double));
     ws->p = lethe__calloc(ctx, d, sizeof(double));
@@ -101,8 +101,8 @@ void lethe__hessian(const lethe_objective *obj, const double *w, double *H, doub
         memset(H + i * d, 0, d * sizeof *H);
         H[i * d + i] = reg;
     }
-    for (size_t r0 = 0; r0 < n; r0 += LETHE__ROW_BLOCK) {
-        size_t rows = n - r0 < LETHE__ROW_BLOCK ? n - r0 : LETHE__ROW_BLOCK;
+    for (size_t r0 = 0; r0 < n; r0 += LETHE__HESS_BLOCK) {
+        size_t rows = n - r0 < LETHE__HESS_BLOCK ? n - r0 : LETHE__HESS_BLOCK;
         for (size_t k = 0; k < rows; k++) {
             size_t i = r0 + k;
             double d2 = 0.0;
@@ -144,9 +144,13 @@ lethe_status lethe__newton(lethe_ctx *ctx, const lethe_objective *obj, double *w
             p[j] = -g[j];
         lethe__chol_solve(U, d, p);
         double slope = cblas_ddot(di, g, 1, p, 1); /* < 0 for an SPD Hessian */
-        double t = 1.0, ft = f;
-        int accepted = 0;
-        for (int ls = 0; ls < 60; ls++) {
+        /* When the predicted decrease is below the rounding of f, the
+         * Armijo test compares noise; there the full Newton step is taken
+         * (it converges quadratically) and progress is judged on ‖∇L‖. */
+        int in_noise = -slope <= 64.0 * 0x1p-53 * (1.0 + fabs(f));
+        double t = 1.0, ft;
+        int accepted = in_noise;
+        for (int ls = 0; ls < 60 && !accepted; ls++) {
             for (size_t j = 0; j < d; j++)
                 wt[j] = w[j] + t * p[j];
             ft = lethe__objective_eval(obj, wt, NULL, ws);
@@ -156,9 +160,7 @@ lethe_status lethe__newton(lethe_ctx *ctx, const lethe_objective *obj, double *w
             }
             t *= 0.5;
         }
-        if (!accepted) {
-            /* Near the optimum f stops decreasing in floating point before
-             * ‖∇L‖ reaches tol; a full step is still the best move there. */
+        if (!accepted || in_noise) {
             t = 1.0;
             for (size_t j = 0; j < d; j++)
                 wt[j] = w[j] + p[j];
@@ -168,7 +170,7 @@ lethe_status lethe__newton(lethe_ctx *ctx, const lethe_objective *obj, double *w
         double gprev = gn;
         gn = cblas_dnrm2(di, g, 1);
         it++;
-        if (!accepted && !(gn < gprev)) {
+        if ((!accepted || in_noise) && !(gn < gprev)) {
             *gnorm = gn;
             *iters = it;
             return lethe__fail(ctx, LETHE_ENOCONV,
