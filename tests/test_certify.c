@@ -1,0 +1,855 @@
+/*
+ * certify (mechanism M1): removal against retraining, the exact residual
+ * against a naive recomputation, every bound against what it bounds, the
+ * accountant's refusals, every error status, allocation failure at every
+ * allocation, and the state file.
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "testutil.h"
+
+#include <unistd.h>
+
+#include <cblas.h>
+#include <lapacke.h>
+
+#include "certify/certify.h"
+
+static const unsigned char SEED[32] = { 0x5e, 0xed, 1, 2, 3 };
+
+static lethe_ctx *ctx_new(void)
+{
+    lethe_ctx *ctx = NULL;
+    assert_status(lethe_ctx_create(NULL, &ctx), LETHE_OK);
+    return ctx;
+}
+
+/* A trained model on a random problem; rows normalised to ‖x‖ = 1. */
+static lethe_model *random_model(lethe_ctx *ctx, uint64_t seed, size_t n, size_t d,
+                                 lethe_loss loss, double lambda, double budget)
+{
+    double *x, *y;
+    tu_problem(seed, n, d, loss, &x, &y);
+    lethe_dataset *ds = NULL;
+    assert_status(lethe_dataset_create(ctx, n, d, x, d, y, NULL, LETHE_NORM_NORMALIZE, 1.0, &ds),
+                  LETHE_OK);
+    lethe_train_options o;
+    lethe_train_options_init(&o);
+    o.loss = loss;
+    o.lambda = lambda;
+    o.budget = budget;
+    o.seed = SEED;
+    lethe_model *m = NULL;
+    assert_status(lethe_model_train(ctx, ds, &o, &m), LETHE_OK);
+    lethe_dataset_free(ds);
+    free(x);
+    free(y);
+    return m;
+}
+
+/* ∇L_b(w; D) with plain loops, independent of the library's passes. */
+static double naive_residual(const lethe_model *m, const double *w)
+{
+    const size_t d = m->d;
+    double *g = calloc(d, sizeof *g);
+    for (size_t i = 0; i < m->n_rows; i++) {
+        if (m->alive[i] != ROW_LIVE)
+            continue;
+        long double z = 0.0L;
+        for (size_t j = 0; j < d; j++)
+            z += (long double)m->x[i * d + j] * w[j];
+        double d1;
+        lethe__loss_eval(m->loss, (double)z, m->y[i], NULL, &d1, NULL);
+        for (size_t j = 0; j < d; j++)
+            g[j] += d1 * m->x[i * d + j];
+    }
+    long double r = 0.0L;
+    for (size_t j = 0; j < d; j++) {
+        double gj = g[j] + m->lambda * (double)m->n_live * w[j] + m->b[j];
+        r += (long double)gj * gj;
+    }
+    free(g);
+    return sqrt((double)r);
+}
+
+/* Retrain from scratch on the model's live rows with the same b. */
+static void retrain_same_b(lethe_model *m, double *w, double *gnorm)
+{
+    lethe_objective obj = lethe__model_objective(m, m->b);
+    lethe_optim_ws ws;
+    double *U = malloc(m->d * m->d * sizeof *U);
+    unsigned iters;
+    assert_status(lethe__optim_ws_init(m->ctx, &ws, m->n_rows, m->d), LETHE_OK);
+    memset(w, 0, m->d * sizeof *w);
+    assert_status(lethe__newton(m->ctx, &obj, w, 1e-11, 100, U, NULL, &ws, gnorm, &iters),
+                  LETHE_OK);
+    lethe__optim_ws_free(m->ctx, &ws);
+    free(U);
+}
+
+static double dist(const double *a, const double *b, size_t d)
+{
+    double s = 0.0;
+    for (size_t j = 0; j < d; j++)
+        s += (a[j] - b[j]) * (a[j] - b[j]);
+    return sqrt(s);
+}
+
+/* EVIDENCE: LTH-C-0001 */
+static void test_guo_c_values(void **state)
+{
+    (void)state;
+    /* MATH.md §2 (4 decimals) and the closed form to 1e-14 */
+    assert_close(lethe_guo_c(1e-4), 4.3854, 0.0, 5e-5);
+    assert_close(lethe_guo_c(1e-5), 4.8823, 0.0, 5e-5);
+    assert_close(lethe_guo_c(1e-6), 5.3331, 0.0, 5e-5);
+    const double deltas[] = { 1e-12, 1e-6, 1e-5, 1e-4, 0.01, 0.5, 0.999 };
+    for (size_t i = 0; i < sizeof deltas / sizeof deltas[0]; i++) {
+        long double exact = sqrtl(2.0L * logl(1.5L / (long double)deltas[i]));
+        double c = lethe_guo_c(deltas[i]);
+        assert_true((long double)c >= exact);             /* rounded up */
+        assert_close(c, (double)exact, 1e-14, 0.0);
+        double b = lethe__budget_from_sigma(10.0, 0.7, deltas[i]);
+        assert_true((long double)b <= 10.0L * 0.7L / exact); /* rounded down */
+        assert_close(b, (double)(7.0L / exact), 1e-14, 0.0);
+    }
+    assert_true(isnan(lethe_guo_c(0.0)) && isnan(lethe_guo_c(1.0)) && isnan(lethe_guo_c(NAN)));
+    assert_true(isnan(lethe__budget_from_sigma(10.0, 1.0, 2.0)));
+    /* MATH.md §2 anchor: σ = 10, ε = 1, δ = 1e-4 → budget 2.280 */
+    assert_close(lethe__budget_from_sigma(10.0, 1.0, 1e-4), 2.280, 0.0, 5e-4);
+}
+
+/* After k sequential removals the model is within residual/(λn') of the
+ * model retrained on the remaining data with the same b: L_b(·; D') is
+ * λn'-strongly convex, so ‖w − w_r‖ ≤ ‖∇L_b(w; D')‖/(λn'). The residual
+ * reported must be the true one. */
+static void check_against_retrain(lethe_model *m, double reported)
+{
+    double *wr = malloc(m->d * sizeof *wr), gr;
+    retrain_same_b(m, wr, &gr);
+    double true_res = naive_residual(m, m->w);
+    assert_close(reported, true_res, 1e-6, 1e-12);
+    double tol = (true_res + gr) / (m->lambda * (double)m->n_live) * (1.0 + 1e-9) + 1e-13;
+    assert_le(dist(m->w, wr, m->d), tol);
+    free(wr);
+}
+
+static void remove_and_compare(lethe_model *m, uint64_t first, size_t k, lethe_removal_path path)
+{
+    lethe_removal_report rep = { 0 };
+    for (size_t t = 0; t < k; t++) {
+        uint64_t id = first + 3 * t;
+        assert_status(lethe_model_remove(m, &id, 1, path, &rep), LETHE_OK);
+        assert_int_equal(rep.removed, 1);
+        assert_false(lethe_model_has_id(m, id));
+    }
+    check_against_retrain(m, rep.residual);
+}
+
+/* EVIDENCE: LTH-C-0002 */
+static void test_remove_matches_retrain(void **state)
+{
+    (void)state;
+    lethe_ctx *ctx = ctx_new();
+    const size_t ks[] = { 1, 10, 100 };
+    for (size_t i = 0; i < 3; i++) {
+        for (int path = 0; path < 2; path++) {
+            lethe_model *m = random_model(ctx, 70 + i, 900, 15, LETHE_LOSS_LOGISTIC, 1e-3, 2.0);
+            remove_and_compare(m, 5, ks[i], (lethe_removal_path)path);
+            lethe_model_free(m);
+        }
+    }
+    /* ridge: the Newton step is exact, a batch lands on the retrained model */
+    lethe_model *m = random_model(ctx, 77, 500, 9, LETHE_LOSS_SQUARED, 2e-3, 2.0);
+    uint64_t ids[40];
+    for (size_t t = 0; t < 40; t++)
+        ids[t] = 11 * t + 2;
+    lethe_removal_report rep;
+    assert_status(lethe_model_remove(m, ids, 40, LETHE_PATH_EXACT, &rep), LETHE_OK);
+    assert_le(rep.residual, 1e-9);
+    check_against_retrain(m, rep.residual);
+    lethe_model_free(m);
+    lethe_ctx_free(ctx);
+}
+
+/* Real data: Fashion-MNIST pullover (2) vs coat (4), test split, d = 784. */
+static void test_remove_matches_retrain_real(void **state)
+{
+    (void)state;
+    const char *dir = tu_fmnist();
+    if (dir == NULL)
+        skip();
+    lethe_ctx *ctx = ctx_new();
+    char img[512], lab[512];
+    snprintf(img, sizeof img, "%s/t10k-images-idx3-ubyte.gz", dir);
+    snprintf(lab, sizeof lab, "%s/t10k-labels-idx1-ubyte.gz", dir);
+    lethe_read_options ro;
+    lethe_read_options_init(&ro);
+    ro.pos_class = 4;
+    ro.neg_class = 2;
+    ro.policy = LETHE_NORM_NORMALIZE;
+    ro.R = 1.0;
+    lethe_dataset *ds = NULL;
+    assert_status(lethe_dataset_read_idx(ctx, img, lab, &ro, &ds), LETHE_OK);
+    lethe_train_options o;
+    lethe_train_options_init(&o);
+    o.seed = SEED;
+    lethe_model *m = NULL;
+    assert_status(lethe_model_train(ctx, ds, &o, &m), LETHE_OK);
+    /* ids are record numbers in the file: take live ones */
+    const uint64_t *ids = lethe_dataset_ids(ds);
+    size_t done = 0;
+    const size_t ks[] = { 1, 10, 100 };
+    lethe_removal_report rep;
+    for (size_t i = 0; i < 3; i++) {
+        for (; done < ks[i]; done++)
+            assert_status(lethe_model_remove(m, &ids[7 * done + 1], 1, LETHE_PATH_FAST, &rep),
+                          LETHE_OK);
+        assert_true(rep.certified);
+        assert_le(rep.residual, rep.residual_bound);
+        check_against_retrain(m, rep.residual);
+    }
+    lethe_model_free(m);
+    lethe_dataset_free(ds);
+    lethe_ctx_free(ctx);
+}
+
+/* EVIDENCE: LTH-C-0002 */
+static void test_residual_is_exact(void **state)
+{
+    (void)state;
+    lethe_ctx *ctx = ctx_new();
+    lethe_model *m = random_model(ctx, 80, 400, 12, LETHE_LOSS_LOGISTIC, 5e-3, 2.0);
+    lethe_budget b;
+    assert_status(lethe_model_budget(m, &b), LETHE_OK);
+    assert_close(b.train_residual, naive_residual(m, m->w), 1e-6, 1e-12);
+    for (uint64_t id = 0; id < 30; id++) {
+        lethe_removal_report rep;
+        assert_status(lethe_model_remove(m, &id, 1, (lethe_removal_path)(id % 2), &rep),
+                      LETHE_OK);
+        assert_close(rep.residual, naive_residual(m, m->w), 1e-6, 1e-12);
+        assert_status(lethe_model_budget(m, &b), LETHE_OK);
+        assert_close(b.residual, rep.residual, 0.0, 0.0);
+        assert_int_equal(b.removals, id + 1);
+        assert_int_equal(b.n, 400 - id - 1);
+    }
+    lethe_model_free(m);
+    lethe_ctx_free(ctx);
+}
+
+/* EVIDENCE: LTH-C-0003 */
+static void test_bound_dominates_residual(void **state)
+{
+    (void)state;
+    lethe_ctx *ctx = ctx_new();
+    size_t trials = 0;
+    double tightest = INFINITY;
+    for (uint64_t s = 0; s < 12; s++) {
+        size_t n = 150 + 97 * s, d = 3 + 4 * (s % 6);
+        double lambda = s % 3 == 0 ? 1e-4 : (s % 3 == 1 ? 1e-3 : 3e-2);
+        lethe_model *m = random_model(ctx, 1000 + s, n, d, LETHE_LOSS_LOGISTIC, lambda, 5.0);
+        uint64_t gen = s;
+        for (int t = 0; t < 30; t++) {
+            size_t k = t % 5 == 4 ? 1 + tu_next(&gen) % 20 : 1;
+            uint64_t ids[20];
+            for (size_t u = 0; u < k; u++)
+                do
+                    ids[u] = tu_next(&gen) % n;
+                while (!lethe_model_has_id(m, ids[u]));
+            int dup = 0;
+            for (size_t u = 0; u < k; u++)
+                for (size_t v = 0; v < u; v++)
+                    dup |= ids[u] == ids[v];
+            if (dup)
+                continue;
+            lethe_removal_path path = (lethe_removal_path)(t % 2);
+            lethe_removal_report dry, rep;
+            assert_status(lethe_model_check_removal(m, ids, k, path, &dry), LETHE_OK);
+            assert_le(dry.residual, dry.residual_bound);
+            lethe_status st = lethe_model_remove(m, ids, k, path, &rep);
+            assert_true(st == LETHE_OK || st == LETHE_EBUDGET);
+            assert_close(rep.residual, dry.residual, 0.0, 0.0); /* the dry run is the real thing */
+            assert_le(rep.residual, rep.residual_bound);
+            tightest = fmin(tightest, rep.residual_bound / fmax(rep.residual, 1e-300));
+            trials++;
+        }
+        lethe_model_free(m);
+    }
+    assert_true(trials >= 300);
+    assert_true(tightest >= 1.0);
+    lethe_ctx_free(ctx);
+}
+
+/* EVIDENCE: LTH-C-0003 */
+static void test_spectral_bound(void **state)
+{
+    (void)state;
+    lethe_ctx *ctx = ctx_new();
+    for (uint64_t s = 0; s < 200; s++) {
+        size_t n = 5 + s % 40, d = 1 + (s * 7) % 23;
+        lethe_model *m = NULL;
+        assert_status(lethe__model_alloc(ctx, n, d, &m), LETHE_OK);
+        uint64_t g = s + 1;
+        for (size_t i = 0; i < n * d; i++)
+            m->x[i] = tu_uniform(&g) + (s % 2 ? 0.8 : 0.0); /* correlated columns half the time */
+        memset(m->alive, ROW_LIVE, n);
+        m->n_live = n;
+        double bound;
+        assert_status(lethe__spectral_bound(m, &bound), LETHE_OK);
+        /* the true largest singular value, by dgesvd on a copy */
+        double *a = malloc(n * d * sizeof *a), *sv = malloc((n < d ? n : d) * sizeof *sv);
+        double *sup = malloc((n < d ? n : d) * sizeof *sup);
+        memcpy(a, m->x, n * d * sizeof *a);
+        assert_int_equal(LAPACKE_dgesvd(LAPACK_ROW_MAJOR, 'N', 'N', (int)n, (int)d, a, (int)d, sv,
+                                        NULL, 1, NULL, 1, sup), 0);
+        assert_le(sv[0], bound);
+        assert_le(bound, sv[0] * (1.0 + 1e-6)); /* and it is tight */
+        free(a);
+        free(sv);
+        free(sup);
+        lethe_model_free(m);
+    }
+    lethe_ctx_free(ctx);
+}
+
+/* EVIDENCE: LTH-C-0005 */
+static void test_worst_case_bound(void **state)
+{
+    (void)state;
+    lethe_ctx *ctx = ctx_new();
+    for (uint64_t s = 0; s < 20; s++) {
+        size_t n = 100 + 31 * s;
+        double lambda = 0.02 + 0.01 * (double)(s % 4);
+        lethe_model *m = random_model(ctx, 300 + s, n, 6, LETHE_LOSS_LOGISTIC, lambda, 50.0);
+        for (size_t k = 1; k <= 16; k *= 4) {
+            uint64_t ids[16];
+            for (size_t u = 0; u < k; u++)
+                ids[u] = 5 * u + s;
+            lethe_removal_report rep;
+            assert_status(lethe_model_check_removal(m, ids, k, LETHE_PATH_EXACT, &rep), LETHE_OK);
+            double wc = lethe__guo_worst_case(m->k.d2_lip, m->k.grad_bound, lambda, n, k);
+            /* the bound is for a step from the exact minimiser: add the training residual */
+            assert_le(rep.residual, wc + m->train_residual);
+        }
+        lethe_budget b;
+        assert_status(lethe_model_budget(m, &b), LETHE_OK);
+        assert_close(b.worst_case_bound,
+                     4.0 * m->k.d2_lip / (lambda * lambda * (double)(n - 1)), 1e-14, 0.0);
+        lethe_model_free(m);
+    }
+    assert_true(isinf(lethe__guo_worst_case(0.1, INFINITY, 1.0, 10, 1)));
+    assert_true(isinf(lethe__guo_worst_case(0.1, 1.0, 1.0, 10, 10)));
+    lethe_ctx_free(ctx);
+}
+
+/* Snapshot of everything a caller can observe. */
+typedef struct snapshot {
+    double w[64];
+    lethe_budget b;
+    size_t rows;
+} snapshot;
+
+static void snap(const lethe_model *m, snapshot *s)
+{
+    memset(s, 0, sizeof *s);
+    memcpy(s->w, lethe_model_weights(m), m->d * sizeof(double));
+    assert_status(lethe_model_budget(m, &s->b), LETHE_OK);
+    s->rows = lethe_model_rows(m);
+}
+
+static void assert_unchanged(const lethe_model *m, const snapshot *before)
+{
+    snapshot now;
+    snap(m, &now);
+    assert_memory_equal(now.w, before->w, sizeof now.w);
+    assert_memory_equal(&now.b, &before->b, sizeof now.b);
+    assert_int_equal(now.rows, before->rows);
+}
+
+/* EVIDENCE: LTH-C-0001 */
+static void test_budget_refusal_changes_nothing(void **state)
+{
+    (void)state;
+    lethe_ctx *ctx = ctx_new();
+    /* a budget far below what a 30-record batch costs */
+    lethe_model *m = random_model(ctx, 90, 300, 8, LETHE_LOSS_LOGISTIC, 1e-3, 1e-6);
+    uint64_t ids[30];
+    for (size_t t = 0; t < 30; t++)
+        ids[t] = t;
+    snapshot before;
+    snap(m, &before);
+    lethe_removal_report rep;
+    for (int path = 0; path < 2; path++) {
+        assert_status(lethe_model_remove(m, ids, 30, (lethe_removal_path)path, &rep),
+                      LETHE_EBUDGET);
+        assert_false(rep.certified);
+        assert_int_equal(rep.removed, 0);
+        assert_true(rep.residual > rep.budget);
+        assert_true(strstr(lethe_ctx_errmsg(ctx), "refresh") != NULL);
+        assert_unchanged(m, &before);
+        for (size_t t = 0; t < 30; t++)
+            assert_true(lethe_model_has_id(m, ids[t]));
+    }
+    /* the dry run agrees and refuses nothing */
+    lethe_removal_report dry;
+    assert_status(lethe_model_check_removal(m, ids, 30, LETHE_PATH_FAST, &dry), LETHE_OK);
+    assert_false(dry.certified);
+    assert_unchanged(m, &before);
+    /* with a realistic budget the same batch fits */
+    lethe_model_free(m);
+    m = random_model(ctx, 90, 300, 8, LETHE_LOSS_LOGISTIC, 1e-3, 5.0);
+    assert_status(lethe_model_remove(m, ids, 30, LETHE_PATH_FAST, &rep), LETHE_OK);
+    assert_true(rep.certified);
+    lethe_model_free(m);
+    lethe_ctx_free(ctx);
+}
+
+/* EVIDENCE: LTH-C-0006 */
+static void test_refresh(void **state)
+{
+    (void)state;
+    lethe_ctx *ctx = ctx_new();
+    lethe_model *m = random_model(ctx, 95, 500, 10, LETHE_LOSS_LOGISTIC, 1e-3, 2.0);
+    double bold[10];
+    memcpy(bold, m->b, sizeof bold);
+    lethe_removal_report rep;
+    for (uint64_t id = 0; id < 25; id++)
+        assert_status(lethe_model_remove(m, &id, 1, LETHE_PATH_FAST, &rep), LETHE_OK);
+    lethe_budget before, after;
+    assert_status(lethe_model_budget(m, &before), LETHE_OK);
+    assert_true(before.residual > 0.0);
+    assert_status(lethe_model_refresh(m), LETHE_OK);
+    assert_status(lethe_model_budget(m, &after), LETHE_OK);
+    /* a fresh b, the exact minimiser of the new L_b on D', counts reset */
+    assert_true(memcmp(bold, m->b, sizeof bold) != 0);
+    assert_le(after.residual, 1e-9);
+    assert_close(after.residual, naive_residual(m, m->w), 1e-6, 1e-12);
+    assert_int_equal(after.removals, 0);
+    assert_int_equal(after.removals_total, 25);
+    assert_int_equal(after.refreshes, 1);
+    assert_int_equal(after.n, 475);
+    assert_int_equal(m->n_rows, 475); /* the removed rows are gone from memory */
+    double *wr = malloc(10 * sizeof *wr), gr;
+    retrain_same_b(m, wr, &gr);
+    assert_le(dist(m->w, wr, 10), (after.residual + gr) / (1e-3 * 475.0) * (1.0 + 1e-9));
+    free(wr);
+    /* removal goes on after a refresh; removed ids are unknown now */
+    uint64_t id = 3;
+    assert_status(lethe_model_remove(m, &id, 1, LETHE_PATH_FAST, &rep), LETHE_ENOTFOUND);
+    id = 100;
+    assert_status(lethe_model_remove(m, &id, 1, LETHE_PATH_FAST, &rep), LETHE_OK);
+    lethe_model_free(m);
+    lethe_ctx_free(ctx);
+}
+
+static void test_remove_errors(void **state)
+{
+    (void)state;
+    lethe_ctx *ctx = ctx_new();
+    lethe_model *m = random_model(ctx, 99, 50, 4, LETHE_LOSS_LOGISTIC, 1e-2, 2.0);
+    snapshot before;
+    lethe_removal_report rep;
+    uint64_t one = 7, dup[2] = { 3, 3 }, unknown = 12345, all[50];
+    for (size_t i = 0; i < 50; i++)
+        all[i] = i;
+    assert_status(lethe_model_remove(m, &one, 1, LETHE_PATH_FAST, &rep), LETHE_OK);
+    snap(m, &before);
+    assert_status(lethe_model_remove(NULL, &one, 1, LETHE_PATH_FAST, &rep), LETHE_EINVAL);
+    assert_status(lethe_model_remove(m, NULL, 1, LETHE_PATH_FAST, &rep), LETHE_EINVAL);
+    assert_status(lethe_model_remove(m, &one, 0, LETHE_PATH_FAST, &rep), LETHE_EINVAL);
+    assert_status(lethe_model_remove(m, &one, 1, (lethe_removal_path)5, &rep), LETHE_EINVAL);
+    assert_status(lethe_model_remove(m, &unknown, 1, LETHE_PATH_FAST, &rep), LETHE_ENOTFOUND);
+    assert_true(strstr(lethe_ctx_errmsg(ctx), "12345") != NULL);
+    assert_status(lethe_model_remove(m, &one, 1, LETHE_PATH_FAST, &rep), LETHE_EREMOVED);
+    assert_status(lethe_model_remove(m, dup, 2, LETHE_PATH_EXACT, &rep), LETHE_EDUPLICATE);
+    assert_status(lethe_model_remove(m, all, 49, LETHE_PATH_FAST, &rep), LETHE_ELAST);
+    /* a failing id late in a batch leaves the earlier ones untouched */
+    uint64_t mixed[3] = { 0, 1, 999 };
+    assert_status(lethe_model_remove(m, mixed, 3, LETHE_PATH_FAST, &rep), LETHE_ENOTFOUND);
+    assert_unchanged(m, &before);
+    assert_true(lethe_model_has_id(m, 0) && lethe_model_has_id(m, 1));
+    assert_status(lethe_model_check_removal(m, mixed, 3, LETHE_PATH_FAST, &rep), LETHE_ENOTFOUND);
+    assert_status(lethe_model_budget(NULL, NULL), LETHE_EINVAL);
+    assert_status(lethe_model_refresh(NULL), LETHE_EINVAL);
+    lethe_model_free(m);
+    lethe_model_free(NULL);
+    lethe_ctx_free(ctx);
+}
+
+static void test_train_errors(void **state)
+{
+    (void)state;
+    lethe_ctx *ctx = ctx_new();
+    double *x, *y;
+    tu_problem(5, 40, 3, LETHE_LOSS_LOGISTIC, &x, &y);
+    lethe_dataset *ds = NULL;
+    assert_status(lethe_dataset_create(ctx, 40, 3, x, 3, y, NULL, LETHE_NORM_NORMALIZE, 1, &ds),
+                  LETHE_OK);
+    lethe_train_options o;
+    lethe_model *m = NULL;
+    struct { double *field; double bad; } cases[] = {
+        { &o.lambda, 0.0 }, { &o.lambda, -1.0 }, { &o.lambda, NAN },
+        { &o.epsilon, 0.0 }, { &o.epsilon, INFINITY }, { &o.delta, 0.0 },
+        { &o.delta, 1.0 }, { &o.delta, 1.5 }, { &o.sigma, -2.0 }, { &o.budget, 0.0 },
+        { &o.tol, 0.0 },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        lethe_train_options_init(&o);
+        *cases[i].field = cases[i].bad;
+        assert_status(lethe_model_train(ctx, ds, &o, &m), LETHE_EINVAL);
+        assert_true(lethe_ctx_errmsg(ctx)[0] != '\0');
+    }
+    lethe_train_options_init(&o);
+    o.max_iter = 0;
+    assert_status(lethe_model_train(ctx, ds, &o, &m), LETHE_EINVAL);
+    o.max_iter = 100;
+    o.loss = (lethe_loss)9;
+    assert_status(lethe_model_train(ctx, ds, &o, &m), LETHE_EINVAL);
+    o.loss = LETHE_LOSS_LOGISTIC;
+    assert_status(lethe_model_train(ctx, NULL, &o, &m), LETHE_EINVAL);
+    assert_status(lethe_model_train(NULL, ds, &o, &m), LETHE_EINVAL);
+    o.max_iter = 1;
+    o.tol = 1e-15;
+    assert_status(lethe_model_train(ctx, ds, &o, &m), LETHE_ENOCONV);
+    /* a training residual above the budget is refused too */
+    lethe_train_options_init(&o);
+    o.tol = 0.5;
+    o.budget = 1e-9;
+    assert_status(lethe_model_train(ctx, ds, &o, &m), LETHE_ENOCONV);
+    assert_true(strstr(lethe_ctx_errmsg(ctx), "budget") != NULL);
+    assert_null(m);
+    lethe_dataset_free(ds);
+    y[4] = 0.5; /* not a ±1 label */
+    assert_status(lethe_dataset_create(ctx, 40, 3, x, 3, y, NULL, LETHE_NORM_NORMALIZE, 1, &ds),
+                  LETHE_OK);
+    lethe_train_options_init(&o);
+    assert_status(lethe_model_train(ctx, ds, &o, &m), LETHE_ELABEL);
+    o.loss = LETHE_LOSS_SQUARED; /* any finite label is a ridge target */
+    assert_status(lethe_model_train(ctx, ds, &o, &m), LETHE_OK);
+    lethe_model_free(m);
+    lethe_dataset_free(ds);
+    free(x);
+    free(y);
+    lethe_ctx_free(ctx);
+}
+
+static void test_status_and_ctx(void **state)
+{
+    (void)state;
+    for (int s = 0; s < LETHE_STATUS_COUNT; s++) {
+        assert_non_null(lethe_strerror((lethe_status)s));
+        assert_string_not_equal(lethe_strerror((lethe_status)s), "unknown status");
+    }
+    assert_string_equal(lethe_strerror(LETHE_STATUS_COUNT), "unknown status");
+    assert_string_equal(lethe_strerror((lethe_status)-3), "unknown status");
+    assert_string_equal(lethe_ctx_errmsg(NULL), "");
+    assert_status(lethe_ctx_create(NULL, NULL), LETHE_EINVAL);
+    lethe_allocator half = { tu_malloc, NULL, NULL };
+    lethe_ctx *ctx = NULL;
+    assert_status(lethe_ctx_create(&half, &ctx), LETHE_EINVAL);
+    tu_alloc a = { 0, 1, 0 };
+    lethe_allocator al = tu_allocator(&a);
+    assert_status(lethe_ctx_create(&al, &ctx), LETHE_ENOMEM);
+    assert_null(ctx);
+    lethe_ctx_free(NULL);
+}
+
+static void test_predict_evaluate(void **state)
+{
+    (void)state;
+    lethe_ctx *ctx = ctx_new();
+    double *x, *y;
+    tu_problem(60, 800, 6, LETHE_LOSS_LOGISTIC, &x, &y);
+    lethe_dataset *ds = NULL;
+    assert_status(lethe_dataset_create(ctx, 800, 6, x, 6, y, NULL, LETHE_NORM_NORMALIZE, 1, &ds),
+                  LETHE_OK);
+    lethe_train_options o;
+    lethe_train_options_init(&o);
+    o.seed = SEED;
+    o.sigma = 0.5; /* little noise: the planted model (10 % label noise) shows through */
+    lethe_model *m = NULL;
+    assert_status(lethe_model_train(ctx, ds, &o, &m), LETHE_OK);
+    double acc;
+    assert_status(lethe_model_evaluate(m, ds, &acc), LETHE_OK);
+    assert_true(acc > 0.8 && acc <= 1.0);
+    double label[800], prob[800];
+    const double *dx = lethe_dataset_x(ds);
+    assert_status(lethe_model_predict(m, 800, dx, 6, label, prob), LETHE_OK);
+    size_t right = 0;
+    for (size_t i = 0; i < 800; i++) {
+        assert_true(prob[i] >= 0.0 && prob[i] <= 1.0);
+        assert_true((label[i] > 0.0) == (prob[i] >= 0.5));
+        right += label[i] * y[i] > 0.0;
+    }
+    assert_close((double)right / 800.0, acc, 0.0, 1e-12);
+    double bad[6] = { 0, 0, NAN, 0, 0, 0 };
+    assert_status(lethe_model_predict(m, 1, bad, 6, label, NULL), LETHE_ENONFINITE);
+    assert_status(lethe_model_predict(m, 1, bad, 5, label, NULL), LETHE_ESIZE);
+    assert_status(lethe_model_predict(m, 0, bad, 6, label, NULL), LETHE_EINVAL);
+    lethe_dataset *other = NULL;
+    assert_status(lethe_dataset_create(ctx, 1, 5, x, 5, y, NULL, LETHE_NORM_MEASURE, 1, &other),
+                  LETHE_OK);
+    assert_status(lethe_model_evaluate(m, other, &acc), LETHE_ESIZE);
+    lethe_dataset_free(other);
+    assert_status(lethe_model_evaluate(m, NULL, &acc), LETHE_EINVAL);
+    lethe_model_free(m);
+    lethe_dataset_free(ds);
+    free(x);
+    free(y);
+    /* ridge: RMSE close to the label noise (uniform ±0.3: sd 0.173) */
+    tu_problem(61, 800, 6, LETHE_LOSS_SQUARED, &x, &y);
+    assert_status(lethe_dataset_create(ctx, 800, 6, x, 6, y, NULL, LETHE_NORM_MEASURE, 1, &ds),
+                  LETHE_OK);
+    o.loss = LETHE_LOSS_SQUARED;
+    o.lambda = 1e-5;
+    o.sigma = 0.01;
+    assert_status(lethe_model_train(ctx, ds, &o, &m), LETHE_OK);
+    assert_status(lethe_model_evaluate(m, ds, &acc), LETHE_OK);
+    assert_true(acc < 0.2);
+    assert_status(lethe_model_predict(m, 2, lethe_dataset_x(ds), 6, label, prob), LETHE_OK);
+    assert_true(isnan(prob[0]));
+    lethe_model_free(m);
+    lethe_dataset_free(ds);
+    free(x);
+    free(y);
+    lethe_ctx_free(ctx);
+}
+
+static void test_seeded_and_csprng(void **state)
+{
+    (void)state;
+    lethe_ctx *ctx = ctx_new();
+    lethe_model *a = random_model(ctx, 3, 200, 5, LETHE_LOSS_LOGISTIC, 1e-3, 2.0);
+    lethe_model *b = random_model(ctx, 3, 200, 5, LETHE_LOSS_LOGISTIC, 1e-3, 2.0);
+    assert_memory_equal(a->w, b->w, 5 * sizeof(double));
+    lethe_budget bg;
+    assert_status(lethe_model_budget(a, &bg), LETHE_OK);
+    assert_int_equal(bg.seeded, 1);
+    double *x, *y;
+    tu_problem(3, 200, 5, LETHE_LOSS_LOGISTIC, &x, &y);
+    lethe_dataset *ds = NULL;
+    assert_status(lethe_dataset_create(ctx, 200, 5, x, 5, y, NULL, LETHE_NORM_NORMALIZE, 1, &ds),
+                  LETHE_OK);
+    lethe_train_options o;
+    lethe_train_options_init(&o);
+    lethe_model *c = NULL;
+    assert_status(lethe_model_train(ctx, ds, &o, &c), LETHE_OK);
+    assert_status(lethe_model_budget(c, &bg), LETHE_OK);
+    assert_int_equal(bg.seeded, 0);
+    assert_true(memcmp(a->b, c->b, 5 * sizeof(double)) != 0);
+    /* σ derived from the budget: ε' = σε/c reproduces the budget asked for */
+    assert_close(bg.budget, 2.0, 1e-14, 0.0);
+    assert_le(bg.budget, 2.0 * (1.0 + 1e-15));
+    lethe_model_free(a);
+    lethe_model_free(b);
+    lethe_model_free(c);
+    lethe_dataset_free(ds);
+    free(x);
+    free(y);
+    lethe_ctx_free(ctx);
+}
+
+static char *tmp_path(const char *name)
+{
+    static char buf[4][256];
+    static int k;
+    char *p = buf[k++ % 4];
+    snprintf(p, 256, "%s/lethe-test-%ld-%s", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp",
+             (long)getpid(), name);
+    return p;
+}
+
+static long file_size(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (f == NULL)
+        return -1;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fclose(f);
+    return n;
+}
+
+static void flip_byte(const char *path, long at, int set_to)
+{
+    FILE *f = fopen(path, "r+b");
+    assert_non_null(f);
+    fseek(f, at, SEEK_SET);
+    int c = fgetc(f);
+    fseek(f, at, SEEK_SET);
+    fputc(set_to >= 0 ? set_to : (c ^ 0x40), f);
+    fclose(f);
+}
+
+static void copy_file(const char *from, const char *to, long len)
+{
+    FILE *a = fopen(from, "rb"), *b = fopen(to, "wb");
+    assert_non_null(a);
+    assert_non_null(b);
+    int c;
+    for (long i = 0; (len < 0 || i < len) && (c = fgetc(a)) != EOF; i++)
+        fputc(c, b);
+    fclose(a);
+    fclose(b);
+}
+
+static void test_save_load(void **state)
+{
+    (void)state;
+    lethe_ctx *ctx = ctx_new();
+    lethe_model *m = random_model(ctx, 123, 300, 7, LETHE_LOSS_LOGISTIC, 1e-3, 2.0);
+    lethe_removal_report r1, r2;
+    uint64_t ids[3] = { 4, 9, 16 };
+    assert_status(lethe_model_remove(m, ids, 3, LETHE_PATH_FAST, &r1), LETHE_OK);
+    const char *path = tmp_path("state"), *other = tmp_path("other");
+    assert_status(lethe_model_save(m, path), LETHE_OK);
+    lethe_model *l = NULL;
+    assert_status(lethe_model_load(ctx, path, &l), LETHE_OK);
+    snapshot sm, sl;
+    snap(m, &sm);
+    snap(l, &sl);
+    assert_memory_equal(&sm, &sl, sizeof sm);
+    assert_false(lethe_model_has_id(l, 9));
+    /* both go on identically: the whole state, the factor and the seeded stream included */
+    uint64_t next = 25;
+    assert_status(lethe_model_remove(m, &next, 1, LETHE_PATH_FAST, &r1), LETHE_OK);
+    assert_status(lethe_model_remove(l, &next, 1, LETHE_PATH_FAST, &r2), LETHE_OK);
+    assert_memory_equal(&r1, &r2, sizeof r1);
+    assert_status(lethe_model_refresh(m), LETHE_OK);
+    assert_status(lethe_model_refresh(l), LETHE_OK);
+    assert_memory_equal(m->w, l->w, 7 * sizeof(double));
+    lethe_model_free(l);
+    l = NULL;
+    /* the public file holds the weights and no secret */
+    assert_status(lethe_model_save_public(m, other), LETHE_OK);
+    FILE *f = fopen(other, "r");
+    char line[256];
+    int weights = 0, seen_b = 0;
+    while (fgets(line, sizeof line, f) != NULL) {
+        weights += strcmp(line, "weights\n") == 0;
+        seen_b |= strstr(line, "seed ") != NULL || strncmp(line, "b ", 2) == 0;
+    }
+    fclose(f);
+    assert_int_equal(weights, 1);
+    assert_false(seen_b);
+    /* damaged files: every kind is refused with EFORMAT or EIO, never a crash */
+    assert_status(lethe_model_save(m, path), LETHE_OK);
+    long size = file_size(path);
+    assert_status(lethe_model_load(ctx, tmp_path("missing"), &l), LETHE_EIO);
+    const long cuts[] = { 0, 5, 40, size / 2, size - 1 };
+    for (size_t i = 0; i < sizeof cuts / sizeof cuts[0]; i++) {
+        copy_file(path, other, cuts[i]);
+        assert_status(lethe_model_load(ctx, other, &l), LETHE_EFORMAT);
+    }
+    copy_file(path, other, -1);
+    f = fopen(other, "ab");
+    fputc(0, f);
+    fclose(f);
+    assert_status(lethe_model_load(ctx, other, &l), LETHE_EFORMAT); /* oversized */
+    const long flips[] = { 0, 9, 20, 100, size / 3, size - 40, size - 3 };
+    for (size_t i = 0; i < sizeof flips / sizeof flips[0]; i++) {
+        copy_file(path, other, -1);
+        flip_byte(other, flips[i], -1);
+        assert_status(lethe_model_load(ctx, other, &l), LETHE_EFORMAT);
+    }
+    copy_file(path, other, -1);
+    flip_byte(other, 8, 2); /* version 2 */
+    assert_status(lethe_model_load(ctx, other, &l), LETHE_EFORMAT);
+    assert_true(strstr(lethe_ctx_errmsg(ctx), "version") != NULL);
+    assert_null(l);
+    assert_status(lethe_model_save(m, "/nonexistent-dir/x"), LETHE_EIO);
+    assert_status(lethe_model_save_public(m, "/nonexistent-dir/x"), LETHE_EIO);
+    assert_status(lethe_model_load(ctx, NULL, &l), LETHE_EINVAL);
+    remove(path);
+    remove(other);
+    lethe_model_free(m);
+    lethe_ctx_free(ctx);
+}
+
+/* Every allocation made by train, remove, refresh, save and load fails in
+ * turn: the call returns ENOMEM, leaks nothing and changes nothing. */
+static void test_alloc_failure(void **state)
+{
+    (void)state;
+    double *x, *y;
+    tu_problem(8, 120, 5, LETHE_LOSS_LOGISTIC, &x, &y);
+    const char *path = tmp_path("alloc");
+    long failures = 0;
+    for (int op = 0; op < 5; op++) {
+        for (long k = 1;; k++) {
+            tu_alloc a = { 0, 0, 0 };
+            lethe_allocator al = tu_allocator(&a);
+            lethe_ctx *ctx = NULL;
+            assert_status(lethe_ctx_create(&al, &ctx), LETHE_OK);
+            lethe_dataset *ds = NULL;
+            assert_status(lethe_dataset_create(ctx, 120, 5, x, 5, y, NULL, LETHE_NORM_NORMALIZE,
+                                               1, &ds), LETHE_OK);
+            lethe_train_options o;
+            lethe_train_options_init(&o);
+            o.seed = SEED;
+            lethe_model *m = NULL, *l = NULL;
+            if (op > 0)
+                assert_status(lethe_model_train(ctx, ds, &o, &m), LETHE_OK);
+            if (op == 4)
+                assert_status(lethe_model_save(m, path), LETHE_OK);
+            snapshot before;
+            if (m != NULL)
+                snap(m, &before);
+            uint64_t ids[2] = { 3, 8 };
+            lethe_removal_report rep;
+            a.fail_at = a.count + k;
+            lethe_status st = LETHE_OK;
+            switch (op) {
+            case 0: st = lethe_model_train(ctx, ds, &o, &m); break;
+            case 1: st = lethe_model_remove(m, ids, 2, LETHE_PATH_FAST, &rep); break;
+            case 2: st = lethe_model_refresh(m); break;
+            case 3: st = lethe_model_save(m, path); break;
+            case 4: st = lethe_model_load(ctx, path, &l); break;
+            }
+            int failed_alloc = a.count >= a.fail_at;
+            a.fail_at = 0;
+            if (st != LETHE_OK) {
+                assert_status(st, LETHE_ENOMEM);
+                failures++;
+                if (op == 0)
+                    assert_null(m);
+                else
+                    assert_unchanged(m, &before);
+                assert_null(l);
+            }
+            lethe_model_free(l);
+            lethe_model_free(m);
+            lethe_dataset_free(ds);
+            lethe_ctx_free(ctx);
+            assert_int_equal(a.live, 0);
+            if (!failed_alloc)
+                break; /* no allocation left to fail */
+        }
+    }
+    assert_true(failures > 10);
+    remove(path);
+    free(x);
+    free(y);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_guo_c_values),
+        cmocka_unit_test(test_status_and_ctx),
+        cmocka_unit_test(test_remove_matches_retrain),
+        cmocka_unit_test(test_remove_matches_retrain_real),
+        cmocka_unit_test(test_residual_is_exact),
+        cmocka_unit_test(test_bound_dominates_residual),
+        cmocka_unit_test(test_spectral_bound),
+        cmocka_unit_test(test_worst_case_bound),
+        cmocka_unit_test(test_budget_refusal_changes_nothing),
+        cmocka_unit_test(test_refresh),
+        cmocka_unit_test(test_remove_errors),
+        cmocka_unit_test(test_train_errors),
+        cmocka_unit_test(test_predict_evaluate),
+        cmocka_unit_test(test_seeded_and_csprng),
+        cmocka_unit_test(test_save_load),
+        cmocka_unit_test(test_alloc_failure),
+    };
+    return cmocka_run_group_tests_name("certify", tests, NULL, NULL);
+}
