@@ -216,7 +216,7 @@ typedef struct lethe_train_options {
     double delta;          /* δ ∈ (0, 1); default 1e-5                                  */
     double sigma;          /* σ of b; > 0 to give it, 0 to derive σ = c(δ)·budget/ε     */
     double budget;         /* ε', the residual budget, used when sigma == 0; default 2  */
-    double tol;            /* stop when ‖∇L_b‖ ≤ tol·max(1, λn); default 1e-10          */
+    double tol;            /* stop when ‖∇L_b‖ ≤ tol·max(1, λn, ‖b‖); default 1e-10     */
     unsigned max_iter;     /* Newton iterations at most; default 100                    */
     const unsigned char *seed; /* NULL: libsodium CSPRNG (production). Otherwise
                               32 bytes: a seeded ChaCha20 stream, for tests and
@@ -303,13 +303,15 @@ typedef struct lethe_budget {
     int seeded;               /* 1 if the noise came from the seeded test stream        */
 } lethe_budget;
 
-/* The accountant's state. capacity_estimate is the number k of further
- * single removals for which residual + k·ρ ≤ budget, where ρ is the largest
- * increase of the residual seen in one single removal since training or the
- * last refresh (or, before the first removal, the data-dependent bound of
- * removing the record with the largest gradient norm, a dry run made at
- * training). It is an estimate, not a guarantee: each removal is still
- * checked on its exact residual. Returns LETHE_OK or LETHE_EINVAL. */
+/* The accountant's state. capacity_estimate extrapolates: it assumes the
+ * residual grows at most quadratically in the number k of removals since
+ * training or the last refresh (as Guo's batch bound grows with m²),
+ * starting from the largest residual seen so far, and keeps room for the
+ * largest jump a single removal has caused; before the first removal it
+ * uses a dry run that removes the record with the largest loss gradient.
+ * It is an estimate, not a guarantee: every removal is still checked on its
+ * exact residual, and refused if it does not fit. Returns LETHE_OK or
+ * LETHE_EINVAL. */
 LETHE_API lethe_status lethe_model_budget(const lethe_model *model, lethe_budget *out);
 
 /* c(δ) = √(2 ln(1.5/δ)) (Guo et al., Thm 3), rounded up. NaN for δ ∉ (0, 1). */

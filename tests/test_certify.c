@@ -377,6 +377,7 @@ static void test_budget_refusal_changes_nothing(void **state)
         ids[t] = t;
     snapshot before;
     snap(m, &before);
+    assert_int_equal(before.b.capacity_estimate, 0); /* not even one record fits */
     lethe_removal_report rep;
     for (int path = 0; path < 2; path++) {
         assert_status(lethe_model_remove(m, ids, 30, (lethe_removal_path)path, &rep),
@@ -397,6 +398,9 @@ static void test_budget_refusal_changes_nothing(void **state)
     /* with a realistic budget the same batch fits */
     lethe_model_free(m);
     m = random_model(ctx, 90, 300, 8, LETHE_LOSS_LOGISTIC, 1e-3, 5.0);
+    lethe_budget bg;
+    assert_status(lethe_model_budget(m, &bg), LETHE_OK);
+    assert_true(bg.capacity_estimate > 0 && bg.capacity_estimate < 300);
     assert_status(lethe_model_remove(m, ids, 30, LETHE_PATH_FAST, &rep), LETHE_OK);
     assert_true(rep.certified);
     lethe_model_free(m);

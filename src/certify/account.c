@@ -41,6 +41,27 @@ double lethe__guo_worst_case(double gamma, double C, double lambda, size_t n, si
     return 4.0 * gamma * mm * mm * C * C / (lambda * lambda * (double)(n - m)) * (1.0 + SAFETY);
 }
 
+/* Further single removals that fit if the residual grows at most
+ * quadratically in the removals k since training or the last refresh (as
+ * Guo's batch bound does, m²) from its largest value so far, with room left
+ * for the largest jump one removal has caused (ρ):
+ *   res_max·((k + j)/k)² + ρ ≤ budget  ⇒  j = k·(√((budget − ρ)/res_max) − 1).
+ * Before the first removal, k = 1 and res_max is the dry run's residual. */
+static size_t capacity_estimate(const lethe_model *m)
+{
+    if (m->n_live < 2 || isnan(m->rho) || isnan(m->res_max))
+        return 0;
+    double k = m->removals > 0 ? (double)m->removals : 1.0;
+    double r = m->removals > 0 ? m->res_max : fmax(m->rho, m->res_max);
+    double room = m->budget - m->rho;
+    if (!(room > r))
+        return 0;
+    double more = r > 0.0 ? floor(k * (sqrt(room / r) - 1.0)) : INFINITY;
+    if (m->removals == 0)
+        more += 1.0; /* the dry-run removal itself fits */
+    return more >= (double)(m->n_live - 1) ? m->n_live - 1 : (size_t)more;
+}
+
 lethe_status lethe_model_budget(const lethe_model *m, lethe_budget *out)
 {
     if (m == NULL || out == NULL)
@@ -63,17 +84,6 @@ lethe_status lethe_model_budget(const lethe_model *m, lethe_budget *out)
     out->seeded = lethe__rng_seeded(m->rng);
     out->worst_case_bound = lethe__guo_worst_case(m->k.d2_lip, m->k.grad_bound, m->lambda,
                                                   m->n_live, 1);
-    /* capacity estimate: residual + k·ρ ≤ budget (see lethe.h) */
-    size_t cap = 0;
-    double room = m->budget - m->residual;
-    if (room > 0.0 && m->n_live > 1) {
-        if (m->rho > 0.0) {
-            double k = floor(room / m->rho);
-            cap = k >= (double)(m->n_live - 1) ? m->n_live - 1 : (size_t)k;
-        } else if (!isnan(m->rho)) {
-            cap = m->n_live - 1;
-        }
-    }
-    out->capacity_estimate = cap;
+    out->capacity_estimate = capacity_estimate(m);
     return LETHE_OK;
 }

@@ -44,7 +44,9 @@ struct lethe_model {
     double *b;   /* secret, sodium_malloc                              */
     lethe_rng *rng;
     /* accountant */
-    double residual, train_residual, residual_bound, rho;
+    double residual, train_residual, residual_bound;
+    double rho;     /* largest increase of the residual in one single removal */
+    double res_max; /* largest residual since training or the last refresh    */
     size_t removals, removals_total, refreshes;
     /* scratch, allocated once */
     double *U2, *s2, *w2, *g2, *p, *hp, *v, *W2, *Z, *V, *acc;

@@ -184,7 +184,11 @@ static lethe_status check_options(lethe_ctx *ctx, const lethe_train_options *o)
 static lethe_status solve(lethe_model *m, const double *bnew, const double *w0, double *gnorm)
 {
     lethe_objective obj = lethe__model_objective(m, bnew);
-    double tol = m->tol * fmax(1.0, m->lambda * (double)m->n_live);
+    /* The gradient sums terms as large as ‖b‖ and λn‖w‖ that cancel at the
+     * optimum: its rounding floor grows with them, so the tolerance does. */
+    double scale = fmax(fmax(1.0, m->lambda * (double)m->n_live),
+                        cblas_dnrm2(lethe__blas_int(m->d), bnew, 1));
+    double tol = m->tol * scale;
     unsigned iters = 0;
     memcpy(m->w2, w0, m->d * sizeof *m->w2);
     return lethe__newton(m->ctx, &obj, m->w2, tol, m->max_iter, m->U2, m->s2, &m->ws, gnorm,
@@ -231,7 +235,7 @@ static void estimate_rho(lethe_model *m)
     m->n_live++;
     m->alive[best] = ROW_LIVE;
     if (st == LETHE_OK)
-        m->rho = fmax(rep.residual - m->residual, 0.0);
+        m->rho = fmax(rep.residual - m->residual, 0.0); /* the first removal's residual */
 }
 
 static lethe_status train_into(lethe_model *m, const double *w0)
@@ -255,7 +259,7 @@ static lethe_status train_into(lethe_model *m, const double *w0)
     m->s_f = m->s2;
     m->s2 = t;
     m->n_f = m->n_live;
-    m->residual = m->train_residual = m->residual_bound = r;
+    m->residual = m->train_residual = m->residual_bound = m->res_max = r;
     m->removals = 0;
     estimate_rho(m);
     return LETHE_OK;
@@ -394,7 +398,7 @@ lethe_status lethe_model_refresh(lethe_model *m)
     m->s2 = t;
     compact(m);
     m->n_f = m->n_live;
-    m->residual = m->train_residual = m->residual_bound = r;
+    m->residual = m->train_residual = m->residual_bound = m->res_max = r;
     m->removals = 0;
     m->refreshes++;
     estimate_rho(m);

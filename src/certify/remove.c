@@ -170,6 +170,7 @@ static lethe_status remove_or_check(lethe_model *m, const uint64_t *ids, size_t 
     lethe__free(m->ctx, rows);
     double prev = m->residual;
     m->residual = r.residual;
+    m->res_max = fmax(m->res_max, r.residual);
     m->residual_bound = r.residual_bound;
     m->removals += k;
     m->removals_total += k;

@@ -4,7 +4,7 @@
  * State file (SECRET: it holds b, the seed and the retained data):
  *   "LETHEST1" | u32 version | u32 loss | u64 d, n_rows, n_live, n_f |
  *   u32 max_iter, seeded | f64 λ ε δ σ c ε' tol R ‖X‖₂-bound residual
- *   train_residual residual_bound ρ | u64 removals removals_total refreshes
+ *   train_residual residual_bound ρ res_max | u64 removals removals_total refreshes
  *   rng_position | seed[32] | w[d] g[d] b[d] U[d·d] s_f[n] y[n] ids[n]
  *   alive[n] x[n·d] | BLAKE2b-256 of all preceding bytes.
  * Integers and doubles are little-endian (doubles as their IEEE-754 bits).
@@ -182,7 +182,7 @@ lethe_status lethe_model_save(lethe_model *m, const char *path)
     put_u32(&s, (uint32_t)seeded);
     const double par[] = { m->lambda, m->epsilon, m->delta, m->sigma, m->c, m->budget, m->tol,
                            m->R, m->xnorm, m->residual, m->train_residual, m->residual_bound,
-                           m->rho };
+                           m->rho, m->res_max };
     put_f64s(&s, par, sizeof par / sizeof par[0]);
     put_u64(&s, m->removals);
     put_u64(&s, m->removals_total);
@@ -298,7 +298,7 @@ lethe_status lethe_model_load(lethe_ctx *ctx, const char *path, lethe_model **ou
         goto done;
     }
     /* the sizes must match the file exactly before anything is allocated */
-    const size_t fixed = 8 + 8 * 8 + 13 * 8 + 4 * 8 + LETHE__SEED_BYTES;
+    const size_t fixed = 8 + 8 * 8 + 14 * 8 + 4 * 8 + LETHE__SEED_BYTES;
     size_t dd, nd, need;
     if (!lethe__mul_size(d, d, &dd) || !lethe__mul_size(n, d, &nd) ||
         (need = 3 * d + dd + 3 * n + nd) < dd || need > SIZE_MAX / 8 ||
@@ -313,8 +313,8 @@ lethe_status lethe_model_load(lethe_ctx *ctx, const char *path, lethe_model **ou
     m->n_live = (size_t)n_live;
     m->n_f = (size_t)n_f;
     m->max_iter = (unsigned)max_iter;
-    double par[13];
-    get_f64s(&s, par, 13);
+    double par[14];
+    get_f64s(&s, par, 14);
     m->lambda = par[0];
     m->epsilon = par[1];
     m->delta = par[2];
@@ -326,6 +326,7 @@ lethe_status lethe_model_load(lethe_ctx *ctx, const char *path, lethe_model **ou
     m->train_residual = par[10];
     m->residual_bound = par[11];
     m->rho = par[12];
+    m->res_max = par[13];
     m->removals = (size_t)get_u64(&s);
     m->removals_total = (size_t)get_u64(&s);
     m->refreshes = (size_t)get_u64(&s);

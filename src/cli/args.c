@@ -1,0 +1,412 @@
+/*
+ * The one option parser of the lethe tool, the checks of every value
+ * before the library sees it, and the steps the subcommands share:
+ * making a context, reading data, loading a state, reporting a status.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#define _DEFAULT_SOURCE /* getopt_long */
+
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli/cli.h"
+
+/* getopt_long values: LONG_BASE + bit index of LETHE__OPT_*. */
+#define LONG_BASE 256
+
+static const struct option long_options[] = {
+    { "data", required_argument, NULL, LONG_BASE + 0 },
+    { "labels", required_argument, NULL, LONG_BASE + 1 },
+    { "format", required_argument, NULL, LONG_BASE + 2 },
+    { "classes", required_argument, NULL, LONG_BASE + 3 },
+    { "header", required_argument, NULL, LONG_BASE + 4 },
+    { "label-col", required_argument, NULL, LONG_BASE + 5 },
+    { "id-col", required_argument, NULL, LONG_BASE + 6 },
+    { "norm", required_argument, NULL, LONG_BASE + 7 },
+    { "R", required_argument, NULL, LONG_BASE + 8 },
+    { "loss", required_argument, NULL, LONG_BASE + 9 },
+    { "lambda", required_argument, NULL, LONG_BASE + 10 },
+    { "epsilon", required_argument, NULL, LONG_BASE + 11 },
+    { "delta", required_argument, NULL, LONG_BASE + 12 },
+    { "sigma", required_argument, NULL, LONG_BASE + 13 },
+    { "budget", required_argument, NULL, LONG_BASE + 14 },
+    { "tol", required_argument, NULL, LONG_BASE + 15 },
+    { "seed", required_argument, NULL, LONG_BASE + 16 },
+    { "model", required_argument, NULL, LONG_BASE + 17 },
+    { "public", required_argument, NULL, LONG_BASE + 18 },
+    { "json", no_argument, NULL, LONG_BASE + 19 },
+    { "exact", no_argument, NULL, LONG_BASE + 20 },
+    { "dry-run", no_argument, NULL, LONG_BASE + 21 },
+    { "ids-file", required_argument, NULL, LONG_BASE + 22 },
+    { "evaluate", no_argument, NULL, LONG_BASE + 23 },
+    { "help", no_argument, NULL, 'h' },
+    { NULL, 0, NULL, 0 },
+};
+
+int lethe__cli_error(const char *cmd, int code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "lethe: %s: ", cmd);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    return code;
+}
+
+int lethe__cli_usage(const lethe__cli_args *a, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "lethe: %s: ", a->cmd);
+    vfprintf(stderr, fmt, ap);
+    fprintf(stderr, "\n(see 'lethe %s --help')\n", a->cmd);
+    va_end(ap);
+    return LETHE__EXIT_USAGE;
+}
+
+/* ─── Strict number parsing ──────────────────────────────────────────────── */
+
+static int parse_double(const char *s, double *out)
+{
+    if (*s == '\0')
+        return 0;
+    char *end = NULL;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (*end != '\0' || errno == ERANGE || !isfinite(v))
+        return 0;
+    *out = v;
+    return 1;
+}
+
+static int parse_long(const char *s, long *out)
+{
+    if (*s == '\0')
+        return 0;
+    char *end = NULL;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (*end != '\0' || errno == ERANGE)
+        return 0;
+    *out = v;
+    return 1;
+}
+
+int lethe__cli_parse_u64(const char *s, uint64_t *out)
+{
+    if (*s < '0' || *s > '9') /* strtoull would take a sign, and wrap "-1" */
+        return 0;
+    char *end = NULL;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (*end != '\0' || errno == ERANGE)
+        return 0;
+    *out = (uint64_t)v;
+    return 1;
+}
+
+/* ─── Option values ──────────────────────────────────────────────────────── */
+
+/* A real in the open interval (lo, hi); hi may be +Inf. */
+static int option_real(const lethe__cli_args *a, const char *opt, const char *what,
+                       const char *text, double lo, double hi, double *out)
+{
+    double v = 0.0;
+    if (!parse_double(text, &v) || !(v > lo && v < hi)) {
+        if (isinf(hi))
+            return lethe__cli_usage(a, "--%s: %s must be a finite number > %g, not '%s'", opt, what,
+                               lo, text);
+        return lethe__cli_usage(a, "--%s: %s must be a number in (%g, %g), not '%s'", opt, what, lo,
+                           hi, text);
+    }
+    *out = v;
+    return 0;
+}
+
+/* One of the words names[0..n-1]; its index in *out. */
+static int option_word(const lethe__cli_args *a, const char *opt, const char *text,
+                       const char *const *names, int n, int *out)
+{
+    for (int i = 0; i < n; i++) {
+        if (strcmp(text, names[i]) == 0) {
+            *out = i;
+            return 0;
+        }
+    }
+    fprintf(stderr, "lethe: %s: --%s: '%s' is not one of", a->cmd, opt, text);
+    for (int i = 0; i < n; i++)
+        fprintf(stderr, "%s %s", i > 0 ? "," : "", names[i]);
+    fprintf(stderr, "\n");
+    return LETHE__EXIT_USAGE;
+}
+
+static int hex_digit(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+static int option_seed(lethe__cli_args *a, const char *text)
+{
+    if (strlen(text) != 2 * LETHE__SEED_LEN)
+        return lethe__cli_usage(a, "--seed takes %d hexadecimal digits (%d bytes), not %zu characters",
+                           2 * LETHE__SEED_LEN, LETHE__SEED_LEN, strlen(text));
+    for (size_t i = 0; i < LETHE__SEED_LEN; i++) {
+        int hi = hex_digit(text[2 * i]), lo = hex_digit(text[2 * i + 1]);
+        if (hi < 0 || lo < 0)
+            return lethe__cli_usage(a, "--seed: '%s' is not hexadecimal", text);
+        a->seed[i] = (unsigned char)(hi << 4 | lo);
+    }
+    a->train.seed = a->seed;
+    return 0;
+}
+
+static int option_classes(lethe__cli_args *a, const char *text)
+{
+    const char *comma = strchr(text, ',');
+    char pos[32];
+    long p = -1, n = -1;
+    if (comma != NULL && (size_t)(comma - text) < sizeof pos) {
+        memcpy(pos, text, (size_t)(comma - text));
+        pos[comma - text] = '\0';
+        if (!parse_long(pos, &p) || !parse_long(comma + 1, &n))
+            p = n = -1;
+    }
+    if (p < 0 || n < 0)
+        return lethe__cli_usage(a, "--classes takes POS,NEG, two class numbers ≥ 0, not '%s'", text);
+    if (p == n)
+        return lethe__cli_usage(a, "--classes: the two classes must differ (both are %ld)", p);
+    a->read.pos_class = p;
+    a->read.neg_class = n;
+    return 0;
+}
+
+/* Store the value of option bit for a; 0 or an exit status. */
+static int option_value(lethe__cli_args *a, unsigned bit, const char *arg)
+{
+    static const char *const formats[] = { "idx", "csv" };
+    static const char *const headers[] = { "no", "yes", "auto" };
+    static const char *const norms[] = { "measure", "require", "clip", "normalize" };
+    static const char *const losses[] = { "logistic", "squared" };
+    lethe_train_options *t = &a->train;
+    int k = 0, rc = 0;
+    switch (bit) {
+    case LETHE__OPT_DATA: a->data = arg; return 0;
+    case LETHE__OPT_LABELS: a->labels = arg; return 0;
+    case LETHE__OPT_MODEL: a->model = arg; return 0;
+    case LETHE__OPT_PUBLIC: a->public_path = arg; return 0;
+    case LETHE__OPT_IDS_FILE: a->ids_file = arg; return 0;
+    case LETHE__OPT_JSON: a->json = 1; return 0;
+    case LETHE__OPT_EXACT: a->exact = 1; return 0;
+    case LETHE__OPT_DRY_RUN: a->dry_run = 1; return 0;
+    case LETHE__OPT_EVALUATE: a->evaluate = 1; return 0;
+    case LETHE__OPT_FORMAT:
+        rc = option_word(a, "format", arg, formats, 2, &k);
+        a->format = k == 0 ? LETHE__FORMAT_IDX : LETHE__FORMAT_CSV;
+        return rc;
+    case LETHE__OPT_HEADER:
+        rc = option_word(a, "header", arg, headers, 3, &k);
+        a->read.header = k == 2 ? -1 : k;
+        return rc;
+    case LETHE__OPT_NORM:
+        rc = option_word(a, "norm", arg, norms, 4, &k);
+        a->read.policy = (lethe_norm_policy)k;
+        return rc;
+    case LETHE__OPT_LOSS:
+        rc = option_word(a, "loss", arg, losses, 2, &k);
+        t->loss = (lethe_loss)k;
+        return rc;
+    case LETHE__OPT_CLASSES: return option_classes(a, arg);
+    case LETHE__OPT_SEED: return option_seed(a, arg);
+    case LETHE__OPT_LABEL_COL:
+        if (!parse_long(arg, &a->read.label_col))
+            return lethe__cli_usage(a, "--label-col takes a column number (negative: from the end), "
+                                  "not '%s'", arg);
+        return 0;
+    case LETHE__OPT_ID_COL:
+        if (!parse_long(arg, &a->read.id_col) || a->read.id_col < 0)
+            return lethe__cli_usage(a, "--id-col takes a column number ≥ 0, not '%s'", arg);
+        return 0;
+    case LETHE__OPT_R:
+        return option_real(a, "R", "the norm bound R", arg, 0.0, INFINITY, &a->read.R);
+    case LETHE__OPT_LAMBDA:
+        return option_real(a, "lambda", "λ", arg, 0.0, INFINITY, &t->lambda);
+    case LETHE__OPT_EPSILON:
+        return option_real(a, "epsilon", "ε", arg, 0.0, INFINITY, &t->epsilon);
+    case LETHE__OPT_DELTA:
+        return option_real(a, "delta", "δ", arg, 0.0, 1.0, &t->delta);
+    case LETHE__OPT_SIGMA:
+        return option_real(a, "sigma", "σ", arg, 0.0, INFINITY, &t->sigma);
+    case LETHE__OPT_BUDGET:
+        return option_real(a, "budget", "the residual budget ε'", arg, 0.0, INFINITY,
+                           &t->budget);
+    case LETHE__OPT_TOL:
+        return option_real(a, "tol", "the tolerance", arg, 0.0, INFINITY, &t->tol);
+    default:
+        return lethe__cli_usage(a, "internal error: option bit %#x", bit);
+    }
+}
+
+/* The name of option bit, for messages. */
+static const char *option_name(unsigned bit)
+{
+    for (const struct option *o = long_options; o->name != NULL; o++)
+        if (o->val >= LONG_BASE && 1u << (o->val - LONG_BASE) == bit)
+            return o->name;
+    return "?";
+}
+
+int lethe__cli_parse(const lethe__cli_command *cmd, int argc, char **argv, lethe__cli_args *a)
+{
+    memset(a, 0, sizeof *a);
+    a->cmd = cmd->name;
+    lethe_read_options_init(&a->read);
+    lethe_train_options_init(&a->train);
+    opterr = 0; /* messages are ours */
+    int c;
+    while ((c = getopt_long(argc, argv, ":h", long_options, NULL)) != -1) {
+        if (c == 'h') {
+            fputs(cmd->usage, stdout);
+            if (cmd->options & LETHE__OPT_DATA)
+                printf("\n%s", lethe__cli_data_help);
+            printf("\n%s", lethe__cli_exit_help);
+            return LETHE__EXIT_OK;
+        }
+        if (c == ':')
+            return lethe__cli_usage(a, "option %s needs a value", argv[optind - 1]);
+        if (c == '?') {
+            if (optopt != 0)
+                return lethe__cli_usage(a, "unknown option -%c", optopt);
+            return lethe__cli_usage(a, "unknown option %s", argv[optind - 1]);
+        }
+        unsigned bit = 1u << (c - LONG_BASE);
+        if (!(cmd->options & bit))
+            return lethe__cli_usage(a, "option --%s does not apply to %s", option_name(bit),
+                               cmd->name);
+        if (a->given & bit)
+            return lethe__cli_usage(a, "option --%s given twice", option_name(bit));
+        a->given |= bit;
+        int rc = option_value(a, bit, optarg);
+        if (rc != 0)
+            return rc;
+    }
+    unsigned missing = cmd->required & ~a->given;
+    if (missing != 0)
+        return lethe__cli_usage(a, "option --%s is required", option_name(missing & -missing));
+    a->operands = argv + optind;
+    a->n_operands = (size_t)(argc - optind);
+    if (a->n_operands > 0 && !cmd->operands)
+        return lethe__cli_usage(a, "unexpected argument '%s'", a->operands[0]);
+    if ((a->given & LETHE__OPT_SIGMA) && (a->given & LETHE__OPT_BUDGET))
+        return lethe__cli_usage(a, "give --sigma or --budget, not both");
+    if ((a->given & LETHE__OPT_R) && a->read.policy == LETHE_NORM_MEASURE)
+        return lethe__cli_usage(a, "--R needs --norm require, clip or normalize (with measure, "
+                              "the default, R is the largest row norm)");
+    if (a->given & LETHE__OPT_DATA) {
+        if (a->format == LETHE__FORMAT_GUESS) {
+            /* *idx*-ubyte or *idx*-ubyte.gz, as the MNIST files are named */
+            const char *base = strrchr(a->data, '/');
+            base = base != NULL ? base + 1 : a->data;
+            size_t n = strlen(base);
+            int ubyte = (n >= 5 && strcmp(base + n - 5, "ubyte") == 0) ||
+                        (n >= 8 && strcmp(base + n - 8, "ubyte.gz") == 0);
+            a->format = strstr(base, "idx") != NULL && ubyte ? LETHE__FORMAT_IDX
+                                                              : LETHE__FORMAT_CSV;
+        }
+        if (a->format == LETHE__FORMAT_IDX && a->labels == NULL)
+            return lethe__cli_usage(a, "IDX data (%s) needs --labels FILE", a->data);
+        if (a->format == LETHE__FORMAT_CSV && a->labels != NULL)
+            return lethe__cli_usage(a, "--labels is for IDX data; a CSV file holds its labels");
+        if (a->format == LETHE__FORMAT_IDX && (a->given & LETHE__OPTS_CSV))
+            return lethe__cli_usage(a, "--header, --label-col and --id-col apply to CSV data only");
+    } else if (a->given & (LETHE__OPTS_DATA & ~LETHE__OPT_DATA)) {
+        return lethe__cli_usage(a, "data options need --data FILE");
+    }
+    return -1;
+}
+
+/* ─── Shared steps ───────────────────────────────────────────────────────── */
+
+int lethe__cli_status(const lethe__cli_args *a, lethe_ctx *ctx, lethe_status st,
+                      lethe__cli_phase phase)
+{
+    int code;
+    switch (st) {
+    case LETHE_OK:
+        return LETHE__EXIT_OK;
+    case LETHE_EBUDGET:
+        code = LETHE__EXIT_BUDGET;
+        break;
+    case LETHE_ENOTFOUND:
+    case LETHE_EREMOVED:
+        code = LETHE__EXIT_ID;
+        break;
+    case LETHE_EDUPLICATE: /* in a batch of ids, or among the ids of a data file */
+        code = phase == LETHE__PHASE_REMOVE ? LETHE__EXIT_ID : LETHE__EXIT_DATA;
+        break;
+    case LETHE_EIO:
+        code = phase == LETHE__PHASE_OUTPUT ? LETHE__EXIT_FAILURE : LETHE__EXIT_DATA;
+        break;
+    case LETHE_EINVAL: /* while reading: options that do not fit the file */
+        code = phase == LETHE__PHASE_INPUT ? LETHE__EXIT_DATA : LETHE__EXIT_FAILURE;
+        break;
+    case LETHE_EFORMAT:
+    case LETHE_ENONFINITE:
+    case LETHE_EEMPTY:
+    case LETHE_ESIZE:
+    case LETHE_ENORM:
+    case LETHE_ELABEL:
+        code = LETHE__EXIT_DATA;
+        break;
+    default:
+        code = LETHE__EXIT_FAILURE;
+        break;
+    }
+    const char *detail = lethe_ctx_errmsg(ctx);
+    if (*detail != '\0')
+        return lethe__cli_error(a->cmd, code, "%s: %s", lethe_strerror(st), detail);
+    return lethe__cli_error(a->cmd, code, "%s", lethe_strerror(st));
+}
+
+int lethe__cli_context(const lethe__cli_args *a, lethe_ctx **out)
+{
+    lethe_status st = lethe_ctx_create(NULL, out);
+    if (st != LETHE_OK)
+        return lethe__cli_error(a->cmd, LETHE__EXIT_FAILURE, "cannot create a context: %s",
+                                lethe_strerror(st));
+    return 0;
+}
+
+int lethe__cli_read_data(const lethe__cli_args *a, lethe_ctx *ctx, lethe_dataset **out)
+{
+    lethe_status st = a->format == LETHE__FORMAT_IDX
+                          ? lethe_dataset_read_idx(ctx, a->data, a->labels, &a->read, out)
+                          : lethe_dataset_read_csv(ctx, a->data, &a->read, out);
+    return st == LETHE_OK ? 0 : lethe__cli_status(a, ctx, st, LETHE__PHASE_INPUT);
+}
+
+int lethe__cli_load_model(const lethe__cli_args *a, lethe_ctx *ctx, lethe_model **out)
+{
+    lethe_status st = lethe_model_load(ctx, a->model, out);
+    return st == LETHE_OK ? 0 : lethe__cli_status(a, ctx, st, LETHE__PHASE_INPUT);
+}
+
+double lethe__cli_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}

@@ -1,0 +1,79 @@
+/*
+ * lethe capacity: the accountant of a state (lethe_model_budget), every
+ * field with a short label.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "cli/cli.h"
+
+static int run(lethe__cli_args *a)
+{
+    lethe_ctx *ctx = NULL;
+    lethe_model *m = NULL;
+    lethe_budget b;
+    int rc = lethe__cli_context(a, &ctx);
+    if (rc == 0)
+        rc = lethe__cli_load_model(a, ctx, &m);
+    if (rc != 0)
+        goto done;
+    lethe_status st = lethe_model_budget(m, &b);
+    if (st != LETHE_OK) {
+        rc = lethe__cli_status(a, ctx, st, LETHE__PHASE_MODEL);
+        goto done;
+    }
+    lethe__cli_out o;
+    lethe__cli_out_begin(&o, stdout, a->json);
+    lethe__cli_out_num(&o, "epsilon", "ε", b.epsilon, NULL);
+    lethe__cli_out_num(&o, "delta", "δ", b.delta, NULL);
+    lethe__cli_out_num(&o, "sigma", "noise σ", b.sigma, NULL);
+    lethe__cli_out_num(&o, "c", "c(δ)", b.c, "= sqrt(2 ln(1.5/δ))");
+    lethe__cli_out_num(&o, "budget", "budget ε'", b.budget, "= σε/c(δ) (gradient norm)");
+    lethe__cli_out_num(&o, "residual", "residual now", b.residual, "(gradient norm)");
+    lethe__cli_out_num(&o, "train_residual", "residual at training", b.train_residual,
+                       "(gradient norm)");
+    lethe__cli_out_num(&o, "residual_bound", "Guo's bound on it", b.residual_bound,
+                       "(gradient norm)");
+    lethe__cli_out_num(&o, "remaining", "remaining budget", b.remaining,
+                       b.remaining > 0.0 ? "(gradient norm)" : "(exhausted: refresh the model)");
+    lethe__cli_out_size(&o, "removals", "removals", b.removals, "records since training or refresh");
+    lethe__cli_out_size(&o, "removals_total", "removals in total", b.removals_total, "records");
+    lethe__cli_out_size(&o, "refreshes", "refreshes", b.refreshes, NULL);
+    lethe__cli_out_size(&o, "n", "records n", b.n, NULL);
+    lethe__cli_out_size(&o, "capacity_estimate", "capacity estimate", b.capacity_estimate,
+                        "further single removals (estimate)");
+    lethe__cli_out_str(&o, "capacity_method", "  estimated as",
+                       "largest k with residual + k·ρ <= budget, ρ = the largest residual "
+                       "increase of one removal so far (before any: a dry run at training); "
+                       "each removal is still checked exactly");
+    lethe__cli_out_num(&o, "worst_case_bound", "Guo worst case", b.worst_case_bound,
+                       "= 4γC²/(λ²(n−1)), residual of one more removal (gradient norm)");
+    lethe__cli_out_bool(&o, "seeded", "seeded noise (tests)", b.seeded);
+    lethe__cli_out_end(&o);
+
+done:
+    lethe_model_free(m);
+    lethe_ctx_free(ctx);
+    return rc;
+}
+
+const lethe__cli_command lethe__cli_capacity = {
+    .name = "capacity",
+    .summary = "show the removal budget of a state and what is left of it",
+    .usage =
+        "usage: lethe capacity --model STATE [--json]\n"
+        "\n"
+        "Print the accountant of the model in STATE: the certificate (ε, δ), σ,\n"
+        "c(δ), the residual budget ε', the residual now and at training, Guo's\n"
+        "bound on it, the budget remaining, the removals made, the estimated number\n"
+        "of further single removals and how it is estimated, Guo's worst-case bound\n"
+        "for one more removal, and whether the noise came from a seeded stream.\n"
+        "\n"
+        "options:\n"
+        "  --model STATE         the owner's state (read only)\n"
+        "  --json                print one JSON object\n"
+        "  -h, --help            this help\n",
+    .options = LETHE__OPT_MODEL | LETHE__OPT_JSON,
+    .required = LETHE__OPT_MODEL,
+    .operands = 0,
+    .run = run,
+};

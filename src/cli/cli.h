@@ -1,0 +1,164 @@
+/*
+ * The lethe tool: what the subcommands (train.c, forget.c, capacity.c,
+ * predict.c) share with the option parser and the output helpers (args.c,
+ * out.c). The tool uses only the public API in lethe.h.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#ifndef LETHE_CLI_H
+#define LETHE_CLI_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "lethe.h"
+
+/* Exit status of the tool (also in `lethe --help`). */
+enum {
+    LETHE__EXIT_OK = 0,
+    LETHE__EXIT_USAGE = 1,   /* unknown option, missing or bad argument             */
+    LETHE__EXIT_DATA = 2,    /* unreadable or malformed input, NaN, empty, wrong d  */
+    LETHE__EXIT_ID = 3,      /* unknown, already removed or duplicate id            */
+    LETHE__EXIT_BUDGET = 4,  /* removal refused: over the certified budget          */
+    LETHE__EXIT_FAILURE = 5  /* any other failure of the library or of the system   */
+};
+
+/* Options, as bits of lethe__cli_command.options and lethe__cli_args.given. */
+enum {
+    LETHE__OPT_DATA = 1u << 0,
+    LETHE__OPT_LABELS = 1u << 1,
+    LETHE__OPT_FORMAT = 1u << 2,
+    LETHE__OPT_CLASSES = 1u << 3,
+    LETHE__OPT_HEADER = 1u << 4,
+    LETHE__OPT_LABEL_COL = 1u << 5,
+    LETHE__OPT_ID_COL = 1u << 6,
+    LETHE__OPT_NORM = 1u << 7,
+    LETHE__OPT_R = 1u << 8,
+    LETHE__OPT_LOSS = 1u << 9,
+    LETHE__OPT_LAMBDA = 1u << 10,
+    LETHE__OPT_EPSILON = 1u << 11,
+    LETHE__OPT_DELTA = 1u << 12,
+    LETHE__OPT_SIGMA = 1u << 13,
+    LETHE__OPT_BUDGET = 1u << 14,
+    LETHE__OPT_TOL = 1u << 15,
+    LETHE__OPT_SEED = 1u << 16,
+    LETHE__OPT_MODEL = 1u << 17,
+    LETHE__OPT_PUBLIC = 1u << 18,
+    LETHE__OPT_JSON = 1u << 19,
+    LETHE__OPT_EXACT = 1u << 20,
+    LETHE__OPT_DRY_RUN = 1u << 21,
+    LETHE__OPT_IDS_FILE = 1u << 22,
+    LETHE__OPT_EVALUATE = 1u << 23
+};
+
+/* The options that describe a data set (lethe__cli_read_data). */
+#define LETHE__OPTS_DATA                                                                    \
+    (LETHE__OPT_DATA | LETHE__OPT_LABELS | LETHE__OPT_FORMAT | LETHE__OPT_CLASSES |          \
+     LETHE__OPT_HEADER | LETHE__OPT_LABEL_COL | LETHE__OPT_ID_COL | LETHE__OPT_NORM |        \
+     LETHE__OPT_R)
+/* Options that only CSV input takes. */
+#define LETHE__OPTS_CSV (LETHE__OPT_HEADER | LETHE__OPT_LABEL_COL | LETHE__OPT_ID_COL)
+
+enum { LETHE__FORMAT_GUESS = 0, LETHE__FORMAT_IDX, LETHE__FORMAT_CSV };
+
+#define LETHE__SEED_LEN 32
+
+/* Everything the command line said, checked for range but not yet used. */
+typedef struct lethe__cli_args {
+    const char *cmd;   /* the subcommand's name, for messages */
+    unsigned given;    /* LETHE__OPT_* bits seen              */
+    const char *data, *labels, *model, *public_path, *ids_file;
+    int format;        /* LETHE__FORMAT_*                     */
+    lethe_read_options read;
+    lethe_train_options train; /* seed points into seed[] when --seed was given */
+    unsigned char seed[LETHE__SEED_LEN];
+    int json, exact, dry_run, evaluate;
+    char **operands;
+    size_t n_operands;
+} lethe__cli_args;
+
+typedef struct lethe__cli_command {
+    const char *name;
+    const char *summary;  /* one line, for `lethe --help`                  */
+    const char *usage;    /* synopsis and options, for `lethe CMD --help`  */
+    unsigned options;     /* LETHE__OPT_* bits this command accepts        */
+    unsigned required;    /* LETHE__OPT_* bits it cannot do without        */
+    int operands;         /* 1 if operands (ids) are accepted              */
+    int (*run)(lethe__cli_args *a);
+} lethe__cli_command;
+
+extern const lethe__cli_command lethe__cli_train;
+extern const lethe__cli_command lethe__cli_forget;
+extern const lethe__cli_command lethe__cli_capacity;
+extern const lethe__cli_command lethe__cli_predict;
+
+/* Help text of the data options, shared by train and predict. */
+extern const char lethe__cli_data_help[];
+/* Help text of the exit status, shared by every --help. */
+extern const char lethe__cli_exit_help[];
+
+/* Parse argv[1..argc-1] (argv[0] is the subcommand) for cmd into a.
+ * Returns −1 to go on, or an exit status: 0 after --help, 1 after a usage
+ * error (already reported). */
+int lethe__cli_parse(const lethe__cli_command *cmd, int argc, char **argv, lethe__cli_args *a);
+
+/* Strict parsers: the whole string, nothing else. 1 on success. */
+int lethe__cli_parse_u64(const char *s, uint64_t *out);
+
+/* Report a usage error ("lethe: CMD: message" and a pointer to --help) on
+ * stderr; returns LETHE__EXIT_USAGE. */
+int lethe__cli_usage(const lethe__cli_args *a, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Report "lethe: CMD: message" on stderr and return code. */
+int lethe__cli_error(const char *cmd, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Where a status came from: the same status means another exit code when
+ * reading input than when removing or writing. */
+typedef enum lethe__cli_phase {
+    LETHE__PHASE_INPUT,  /* reading data, ids or a state file */
+    LETHE__PHASE_MODEL,  /* training, evaluating, querying a model */
+    LETHE__PHASE_REMOVE,
+    LETHE__PHASE_OUTPUT  /* writing a state or public file    */
+} lethe__cli_phase;
+
+/* Report a library failure (lethe_strerror and the context's detail) and
+ * return its exit status. */
+int lethe__cli_status(const lethe__cli_args *a, lethe_ctx *ctx, lethe_status st,
+                      lethe__cli_phase phase);
+
+/* A context with the default allocator, or an exit status (reported). */
+int lethe__cli_context(const lethe__cli_args *a, lethe_ctx **out);
+/* Read the data set named by the data options; 0 or an exit status (reported). */
+int lethe__cli_read_data(const lethe__cli_args *a, lethe_ctx *ctx, lethe_dataset **out);
+/* Load the state named by --model; 0 or an exit status (reported). */
+int lethe__cli_load_model(const lethe__cli_args *a, lethe_ctx *ctx, lethe_model **out);
+
+/* Monotonic clock, in seconds. */
+double lethe__cli_now(void);
+
+/* Key/value output: aligned "label  value unit" lines, or one JSON object. */
+typedef struct lethe__cli_out {
+    FILE *f;
+    int json;
+    int fields;
+} lethe__cli_out;
+
+void lethe__cli_out_begin(lethe__cli_out *o, FILE *f, int json);
+/* A double (JSON null when not finite); unit may be NULL. */
+void lethe__cli_out_num(lethe__cli_out *o, const char *key, const char *label, double v,
+                        const char *unit);
+/* A fraction in [0, 1]: a percentage for people, the fraction in JSON. */
+void lethe__cli_out_pct(lethe__cli_out *o, const char *key, const char *label, double v);
+void lethe__cli_out_size(lethe__cli_out *o, const char *key, const char *label, size_t v,
+                         const char *unit);
+void lethe__cli_out_str(lethe__cli_out *o, const char *key, const char *label, const char *v);
+void lethe__cli_out_bool(lethe__cli_out *o, const char *key, const char *label, int v);
+void lethe__cli_out_end(lethe__cli_out *o);
+
+/* Write s as a JSON string (quoted and escaped). */
+void lethe__cli_json_string(FILE *f, const char *s);
+
+#endif /* LETHE_CLI_H */

@@ -1,0 +1,203 @@
+/*
+ * lethe forget: remove records by id from a state, as ONE batch (one Newton
+ * step, one certificate), and write the state back only if the removal was
+ * certified. --dry-run asks the same question and changes nothing.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+
+/* The batch of ids, in the order given. */
+typedef struct id_list {
+    uint64_t *v;
+    size_t n, cap;
+} id_list;
+
+static int push(const lethe__cli_args *a, id_list *l, uint64_t id)
+{
+    if (l->n == l->cap) {
+        size_t cap = l->cap == 0 ? 64 : 2 * l->cap;
+        uint64_t *v = cap > SIZE_MAX / sizeof *v ? NULL : realloc(l->v, cap * sizeof *v);
+        if (v == NULL)
+            return lethe__cli_error(a->cmd, LETHE__EXIT_FAILURE, "no memory for %zu ids", cap);
+        l->v = v;
+        l->cap = cap;
+    }
+    l->v[l->n++] = id;
+    return 0;
+}
+
+/* One id per line; blank lines are skipped, spaces and a CR around an id
+ * are allowed. name is what messages call the stream. */
+static int read_ids(const lethe__cli_args *a, FILE *f, const char *name, id_list *l)
+{
+    char *line = NULL;
+    size_t cap = 0, lineno = 0;
+    int rc = 0;
+    while (rc == 0 && getline(&line, &cap, f) >= 0) {
+        lineno++;
+        char *s = line, *e = line + strlen(line);
+        while (*s == ' ' || *s == '\t')
+            s++;
+        while (e > s && (e[-1] == '\n' || e[-1] == '\r' || e[-1] == ' ' || e[-1] == '\t'))
+            *--e = '\0';
+        if (*s == '\0')
+            continue;
+        uint64_t id = 0;
+        if (!lethe__cli_parse_u64(s, &id))
+            rc = lethe__cli_error(a->cmd, LETHE__EXIT_DATA,
+                                  "%s: line %zu: '%.32s' is not a record id (an integer >= 0)",
+                                  name, lineno, s);
+        else
+            rc = push(a, l, id);
+    }
+    if (rc == 0 && ferror(f))
+        rc = lethe__cli_error(a->cmd, LETHE__EXIT_DATA, "%s: read error", name);
+    free(line);
+    return rc;
+}
+
+/* Gather the batch from the operands, --ids-file, or stdin ("-" alone). */
+static int gather(const lethe__cli_args *a, id_list *l)
+{
+    int rc = 0;
+    if (a->ids_file != NULL) {
+        FILE *f = fopen(a->ids_file, "r");
+        if (f == NULL)
+            return lethe__cli_error(a->cmd, LETHE__EXIT_DATA, "%s: cannot open: %s",
+                                    a->ids_file, strerror(errno));
+        rc = read_ids(a, f, a->ids_file, l);
+        fclose(f);
+        if (rc != 0)
+            return rc;
+    }
+    if (a->n_operands == 1 && strcmp(a->operands[0], "-") == 0)
+        return read_ids(a, stdin, "standard input", l);
+    for (size_t i = 0; i < a->n_operands && rc == 0; i++) {
+        uint64_t id = 0;
+        if (strcmp(a->operands[i], "-") == 0)
+            return lethe__cli_usage(a, "'-' (ids from standard input) must be the only id");
+        if (!lethe__cli_parse_u64(a->operands[i], &id))
+            return lethe__cli_usage(a, "'%s' is not a record id (an integer >= 0)",
+                                    a->operands[i]);
+        rc = push(a, l, id);
+    }
+    if (rc == 0 && l->n == 0)
+        return lethe__cli_usage(a, "no id to forget: give ids, --ids-file FILE, or '-'");
+    return rc;
+}
+
+static void report(const lethe__cli_args *a, size_t k, const lethe_removal_report *r,
+                   double ms)
+{
+    lethe__cli_out o;
+    lethe__cli_out_begin(&o, stdout, a->json);
+    lethe__cli_out_size(&o, "requested", "ids requested", k, NULL);
+    lethe__cli_out_size(&o, "removed", "records removed", r->removed,
+                        a->dry_run ? "(dry run: nothing changed)" : NULL);
+    lethe__cli_out_str(&o, "path", "Newton step Hessian",
+                       r->path == LETHE_PATH_EXACT ? "exact" : "fast");
+    lethe__cli_out_num(&o, "residual", "residual", r->residual, "(gradient norm)");
+    lethe__cli_out_num(&o, "residual_bound", "Guo's bound", r->residual_bound,
+                       "(gradient norm)");
+    lethe__cli_out_num(&o, "budget", "budget ε'", r->budget, "(gradient norm)");
+    lethe__cli_out_bool(&o, "certified", a->dry_run ? "would be certified" : "certified",
+                        r->certified);
+    lethe__cli_out_num(&o, "milliseconds", "time", ms, "ms");
+    lethe__cli_out_end(&o);
+}
+
+static int run(lethe__cli_args *a)
+{
+    id_list ids = { NULL, 0, 0 };
+    lethe_ctx *ctx = NULL;
+    lethe_model *m = NULL;
+    int rc = gather(a, &ids);
+    if (rc == 0)
+        rc = lethe__cli_context(a, &ctx);
+    if (rc == 0)
+        rc = lethe__cli_load_model(a, ctx, &m);
+    if (rc != 0)
+        goto done;
+
+    lethe_removal_path path = a->exact ? LETHE_PATH_EXACT : LETHE_PATH_FAST;
+    lethe_removal_report r;
+    memset(&r, 0, sizeof r);
+    double t0 = lethe__cli_now();
+    lethe_status st = a->dry_run ? lethe_model_check_removal(m, ids.v, ids.n, path, &r)
+                                 : lethe_model_remove(m, ids.v, ids.n, path, &r);
+    double ms = 1e3 * (lethe__cli_now() - t0);
+    if (st == LETHE_OK && a->dry_run && !r.certified)
+        st = LETHE_EBUDGET;
+    if (st == LETHE_EBUDGET) {
+        report(a, ids.n, &r, ms);
+        rc = lethe__cli_error(a->cmd, LETHE__EXIT_BUDGET,
+                              "removal %s: the residual %.6g would exceed the budget %.6g; "
+                              "nothing was removed: refresh the model to restore the budget",
+                              a->dry_run ? "would be refused" : "refused", r.residual,
+                              r.budget);
+        goto done;
+    }
+    if (st != LETHE_OK) {
+        rc = lethe__cli_status(a, ctx, st, LETHE__PHASE_REMOVE);
+        goto done;
+    }
+    if (!a->dry_run) {
+        st = lethe_model_save(m, a->model);
+        if (st != LETHE_OK) {
+            rc = lethe__cli_status(a, ctx, st, LETHE__PHASE_OUTPUT);
+            lethe__cli_error(a->cmd, rc, "the removal was not saved: %s is unchanged",
+                             a->model);
+            goto done;
+        }
+    }
+    report(a, ids.n, &r, ms);
+
+done:
+    lethe_model_free(m);
+    lethe_ctx_free(ctx);
+    free(ids.v);
+    return rc;
+}
+
+const lethe__cli_command lethe__cli_forget = {
+    .name = "forget",
+    .summary = "remove records by id, as one certified batch",
+    .usage =
+        "usage: lethe forget --model STATE [--exact] [--dry-run] [--json]\n"
+        "                    [--ids-file FILE] [ID ...]\n"
+        "       lethe forget --model STATE [options] -    (ids on standard input)\n"
+        "\n"
+        "Remove the records with the given ids from the model in STATE, as one\n"
+        "batch: one Newton step on the remaining data and one certificate. The\n"
+        "removal is certified if the exact gradient residual stays within the\n"
+        "budget ε'; otherwise it is refused (exit 4) and nothing changes. STATE is\n"
+        "written back only after a certified removal.\n"
+        "\n"
+        "Ids are integers >= 0, from the command line, from --ids-file (one per\n"
+        "line), or from standard input when the only id is '-'.\n"
+        "\n"
+        "options:\n"
+        "  --model STATE         the owner's state, updated in place (atomically)\n"
+        "  --exact               recompute the Hessian on the remaining data\n"
+        "                        (O(nd^2 + d^3)) instead of down-dating the last\n"
+        "                        factor (O(d^2) per record)\n"
+        "  --dry-run             report whether the removal would be certified and\n"
+        "                        change nothing (exit 4 if it would be refused)\n"
+        "  --ids-file FILE       read ids from FILE, one per line\n"
+        "  --json                print the report as one JSON object\n"
+        "  -h, --help            this help\n"
+        "\n"
+        "The report gives the records removed, the Hessian used, the exact\n"
+        "residual, Guo's bound on it, the budget, whether the removal is\n"
+        "certified, and the time taken (ms).\n",
+    .options = LETHE__OPT_MODEL | LETHE__OPT_EXACT | LETHE__OPT_DRY_RUN | LETHE__OPT_IDS_FILE |
+               LETHE__OPT_JSON,
+    .required = LETHE__OPT_MODEL,
+    .operands = 1,
+    .run = run,
+};

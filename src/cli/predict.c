@@ -1,0 +1,140 @@
+/*
+ * lethe predict: predictions of a state's model for a data set, or, with
+ * --evaluate, its accuracy (logistic) or RMSE (squared) on that set.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include <math.h>
+#include <stdlib.h>
+
+#include "cli/cli.h"
+
+/* One line (or JSON element) per record: id, label and P(y = +1) for the
+ * logistic loss; id and value for the squared loss. */
+static void print_predictions(const lethe__cli_args *a, const lethe_dataset *ds, int logistic,
+                              const double *label, const double *prob)
+{
+    const uint64_t *ids = lethe_dataset_ids(ds);
+    const size_t n = lethe_dataset_rows(ds);
+    if (a->json)
+        fputs("{\"predictions\": [\n", stdout);
+    for (size_t i = 0; i < n; i++) {
+        unsigned long long id = ids[i];
+        const char *sep = i + 1 < n ? ",\n" : "\n";
+        if (a->json && logistic)
+            printf("  {\"id\": %llu, \"label\": %.0f, \"probability\": %.17g}%s", id, label[i],
+                   prob[i], sep);
+        else if (a->json)
+            printf("  {\"id\": %llu, \"value\": %.17g}%s", id, label[i], sep);
+        else if (logistic)
+            printf("%llu %+.0f %.6f\n", id, label[i], prob[i]);
+        else
+            printf("%llu %.6g\n", id, label[i]);
+    }
+    if (a->json)
+        fputs("]}\n", stdout);
+}
+
+/* v is exactly −1 or +1 (written without == for -Wfloat-equal). */
+static int is_sign(double v)
+{
+    return (v >= 1.0 && v <= 1.0) || (v >= -1.0 && v <= -1.0);
+}
+
+static int evaluate(const lethe__cli_args *a, lethe_ctx *ctx, lethe_model *m,
+                    const lethe_dataset *ds, int logistic)
+{
+    if (logistic) {
+        /* evaluate() compares signs: labels other than ±1 would be counted wrongly */
+        const double *y = lethe_dataset_y(ds);
+        for (size_t i = 0; i < lethe_dataset_rows(ds); i++)
+            if (!is_sign(y[i]))
+                return lethe__cli_error(a->cmd, LETHE__EXIT_DATA,
+                                        "%s: label %g of record %zu is not -1/+1: choose two "
+                                        "classes with --classes POS,NEG",
+                                        a->data, y[i], i);
+    }
+    double score = NAN;
+    lethe_status st = lethe_model_evaluate(m, ds, &score);
+    if (st != LETHE_OK)
+        return lethe__cli_status(a, ctx, st, LETHE__PHASE_MODEL);
+    lethe__cli_out o;
+    lethe__cli_out_begin(&o, stdout, a->json);
+    lethe__cli_out_size(&o, "n", "records n", lethe_dataset_rows(ds), NULL);
+    if (logistic)
+        lethe__cli_out_pct(&o, "accuracy", "accuracy", score);
+    else
+        lethe__cli_out_num(&o, "rmse", "RMSE", score, "(label units)");
+    lethe__cli_out_end(&o);
+    return 0;
+}
+
+static int run(lethe__cli_args *a)
+{
+    lethe_ctx *ctx = NULL;
+    lethe_model *m = NULL;
+    lethe_dataset *ds = NULL;
+    double *label = NULL, *prob = NULL;
+    int rc = lethe__cli_context(a, &ctx);
+    if (rc == 0)
+        rc = lethe__cli_load_model(a, ctx, &m);
+    if (rc == 0)
+        rc = lethe__cli_read_data(a, ctx, &ds);
+    if (rc != 0)
+        goto done;
+    const size_t n = lethe_dataset_rows(ds), d = lethe_dataset_cols(ds);
+    if (d != lethe_model_dim(m)) {
+        rc = lethe__cli_error(a->cmd, LETHE__EXIT_DATA, "%s has %zu features, the model %zu",
+                              a->data, d, lethe_model_dim(m));
+        goto done;
+    }
+    const int logistic = lethe_model_loss(m) == LETHE_LOSS_LOGISTIC;
+    if (a->evaluate) {
+        rc = evaluate(a, ctx, m, ds, logistic);
+        goto done;
+    }
+    label = calloc(n, sizeof *label);
+    prob = calloc(n, sizeof *prob);
+    if (label == NULL || prob == NULL) {
+        rc = lethe__cli_error(a->cmd, LETHE__EXIT_FAILURE, "no memory for %zu predictions", n);
+        goto done;
+    }
+    lethe_status st = lethe_model_predict(m, n, lethe_dataset_x(ds), d, label, prob);
+    if (st != LETHE_OK) {
+        rc = lethe__cli_status(a, ctx, st, LETHE__PHASE_MODEL);
+        goto done;
+    }
+    print_predictions(a, ds, logistic, label, prob);
+
+done:
+    free(prob);
+    free(label);
+    lethe_dataset_free(ds);
+    lethe_model_free(m);
+    lethe_ctx_free(ctx);
+    return rc;
+}
+
+const lethe__cli_command lethe__cli_predict = {
+    .name = "predict",
+    .summary = "predict with a state's model, or evaluate it on labelled data",
+    .usage =
+        "usage: lethe predict --model STATE --data FILE [data options] [--evaluate]\n"
+        "                     [--json]\n"
+        "\n"
+        "Print one prediction per record of FILE: 'ID LABEL PROBABILITY' for the\n"
+        "logistic loss (LABEL -1 or +1, PROBABILITY = P(y = +1)), 'ID VALUE' for\n"
+        "the squared loss. With --evaluate print only the accuracy (logistic) or\n"
+        "the RMSE (squared). The data is read as for train (it must have a label\n"
+        "column; --norm should match the one used for training).\n"
+        "\n"
+        "options:\n"
+        "  --model STATE         the owner's state (read only)\n"
+        "  --evaluate            print the accuracy or RMSE only\n"
+        "  --json                print JSON\n"
+        "  -h, --help            this help\n",
+    .options = LETHE__OPTS_DATA | LETHE__OPT_MODEL | LETHE__OPT_EVALUATE | LETHE__OPT_JSON,
+    .required = LETHE__OPT_MODEL | LETHE__OPT_DATA,
+    .operands = 0,
+    .run = run,
+};
