@@ -24,8 +24,8 @@ $(error install the packages named above, then run make again)
 endif
 endif
 
-BUILD := build$(if $(SANITIZE),-$(subst $(comma),-,$(SANITIZE)))
 comma := ,
+BUILD ?= build$(if $(SANITIZE),-$(subst $(comma),-,$(SANITIZE)))
 
 VERSION := 0.1.0
 SOMAJOR := 0
