@@ -80,9 +80,10 @@ int main(int argc, char **argv)
            b.residual, b.residual_bound, b.budget, 100.0 * b.residual / b.budget);
     printf("          Guo's worst-case bound for one more removal: %.3g (%s)\n",
            b.worst_case_bound, b.worst_case_bound <= b.remaining ? "fits" : "certifies nothing");
-    printf("capacity  about %zu more single removals (estimate: remaining budget %.4f / the\n"
-           "          largest residual increase seen in one removal); each is still checked\n",
-           b.capacity_estimate, b.remaining);
+    printf("capacity  about %zu more single removals (estimate: the residual grows at most\n"
+           "          quadratically in the removals, from its largest value so far); each\n"
+           "          removal is still checked on its exact residual\n",
+           b.capacity_estimate);
 
     /* retrain from scratch on the remaining records, for comparison */
     lethe_dataset *rest = fm_remaining(ctx, train, model);

@@ -212,7 +212,8 @@ typedef struct lethe_model lethe_model;
 typedef struct lethe_train_options {
     lethe_loss loss;       /* default LETHE_LOSS_LOGISTIC                               */
     double lambda;         /* λ > 0, regulariser weight per record; default 1e-3        */
-    double epsilon;        /* ε > 0 of the certificate; default 1                       */
+    double epsilon;        /* ε ∈ (0, 1] of the certificate; default 1 (c(δ) is proven
+                              for ε ≤ 1 only: proofs/certificate.md)                    */
     double delta;          /* δ ∈ (0, 1); default 1e-5                                  */
     double sigma;          /* σ of b; > 0 to give it, 0 to derive σ = c(δ)·budget/ε     */
     double budget;         /* ε', the residual budget, used when sigma == 0; default 2  */
@@ -241,7 +242,7 @@ LETHE_API lethe_status lethe_model_train(lethe_ctx *ctx, const lethe_dataset *da
 LETHE_API void lethe_model_free(lethe_model *model);
 
 /* Which Hessian the removal's Newton step uses. Either way the certificate
- * is checked on the exact residual (proofs/fast-path.md, LTH-C-0002). */
+ * is checked on the exact residual (proofs/exact-residual.md, LTH-C-0002). */
 typedef enum lethe_removal_path {
     LETHE_PATH_FAST = 0, /* the last factor, down-dated per record: O(d²)/record + O(nd) */
     LETHE_PATH_EXACT     /* the Hessian recomputed on D' at the current w: O(nd² + d³)  */
@@ -299,7 +300,8 @@ typedef struct lethe_budget {
     size_t refreshes;         /* refreshes done                                         */
     size_t n;                 /* records currently in the model                         */
     size_t capacity_estimate; /* estimated further single removals (see below)          */
-    double worst_case_bound;  /* Guo Thm 1 bound for one more removal: 4γC²/(λ²(n−1))   */
+    double worst_case_bound;  /* Guo Thm 1 bound for one more removal from the exact
+                                 minimiser: 2γR³(C + ‖b‖/(2n))²/(λ²(n−1)); +Inf for ridge */
     int seeded;               /* 1 if the noise came from the seeded test stream        */
 } lethe_budget;
 

@@ -23,14 +23,14 @@ static lethe_ctx *ctx_new(void)
     return ctx;
 }
 
-/* A trained model on a random problem; rows normalised to ‖x‖ = 1. */
-static lethe_model *random_model(lethe_ctx *ctx, uint64_t seed, size_t n, size_t d,
-                                 lethe_loss loss, double lambda, double budget)
+/* A trained model on a random problem; rows normalised to ‖x‖ = R. */
+static lethe_model *random_model_R(lethe_ctx *ctx, uint64_t seed, size_t n, size_t d,
+                                   lethe_loss loss, double lambda, double budget, double R)
 {
     double *x, *y;
     tu_problem(seed, n, d, loss, &x, &y);
     lethe_dataset *ds = NULL;
-    assert_status(lethe_dataset_create(ctx, n, d, x, d, y, NULL, LETHE_NORM_NORMALIZE, 1.0, &ds),
+    assert_status(lethe_dataset_create(ctx, n, d, x, d, y, NULL, LETHE_NORM_NORMALIZE, R, &ds),
                   LETHE_OK);
     lethe_train_options o;
     lethe_train_options_init(&o);
@@ -44,6 +44,12 @@ static lethe_model *random_model(lethe_ctx *ctx, uint64_t seed, size_t n, size_t
     free(x);
     free(y);
     return m;
+}
+
+static lethe_model *random_model(lethe_ctx *ctx, uint64_t seed, size_t n, size_t d,
+                                 lethe_loss loss, double lambda, double budget)
+{
+    return random_model_R(ctx, seed, n, d, loss, lambda, budget, 1.0);
 }
 
 /* ∇L_b(w; D) with plain loops, independent of the library's passes. */
@@ -276,18 +282,19 @@ static void test_bound_dominates_residual(void **state)
             lethe_removal_path path = (lethe_removal_path)(t % 2);
             lethe_removal_report dry, rep;
             assert_status(lethe_model_check_removal(m, ids, k, path, &dry), LETHE_OK);
-            assert_le(dry.residual, dry.residual_bound);
+            /* β and r share the first-order term; allow the rounding of the pass */
+            assert_le(dry.residual, dry.residual_bound * (1.0 + 1e-9) + 1e-12);
             lethe_status st = lethe_model_remove(m, ids, k, path, &rep);
             assert_true(st == LETHE_OK || st == LETHE_EBUDGET);
             assert_close(rep.residual, dry.residual, 0.0, 0.0); /* the dry run is the real thing */
-            assert_le(rep.residual, rep.residual_bound);
+            assert_le(rep.residual, rep.residual_bound * (1.0 + 1e-9) + 1e-12);
             tightest = fmin(tightest, rep.residual_bound / fmax(rep.residual, 1e-300));
             trials++;
         }
         lethe_model_free(m);
     }
     assert_true(trials >= 300);
-    assert_true(tightest >= 1.0);
+    print_message("data-dependent bound / residual ≥ %.3g over %zu trials\n", tightest, trials);
     lethe_ctx_free(ctx);
 }
 
@@ -328,28 +335,35 @@ static void test_worst_case_bound(void **state)
 {
     (void)state;
     lethe_ctx *ctx = ctx_new();
-    for (uint64_t s = 0; s < 20; s++) {
-        size_t n = 100 + 31 * s;
-        double lambda = 0.02 + 0.01 * (double)(s % 4);
-        lethe_model *m = random_model(ctx, 300 + s, n, 6, LETHE_LOSS_LOGISTIC, lambda, 50.0);
+    double tightest = INFINITY;
+    for (uint64_t s = 0; s < 40; s++) {
+        size_t n = 100 + 31 * (s % 20);
+        double R = s < 20 ? 1.0 : 2.5; /* R ≠ 1 exercises the R³ of Guo's γ */
+        double lambda = (0.02 + 0.01 * (double)(s % 4)) * R * R;
+        lethe_model *m = random_model_R(ctx, 300 + s, n, 6, LETHE_LOSS_LOGISTIC, lambda, 0.3, R);
+        double bnorm = cblas_dnrm2(6, m->b, 1);
         for (size_t k = 1; k <= 16; k *= 4) {
             uint64_t ids[16];
             for (size_t u = 0; u < k; u++)
                 ids[u] = 5 * u + s;
             lethe_removal_report rep;
             assert_status(lethe_model_check_removal(m, ids, k, LETHE_PATH_EXACT, &rep), LETHE_OK);
-            double wc = lethe__guo_worst_case(m->k.d2_lip, m->k.grad_bound, lambda, n, k);
+            double wc = lethe__guo_worst_case(m->k.d2_lip, R, R, bnorm, lambda, n, k);
             /* the bound is for a step from the exact minimiser: add the training residual */
             assert_le(rep.residual, wc + m->train_residual);
+            tightest = fmin(tightest, wc / rep.residual);
         }
         lethe_budget b;
         assert_status(lethe_model_budget(m, &b), LETHE_OK);
+        double c = R + bnorm / (2.0 * (double)n);
         assert_close(b.worst_case_bound,
-                     4.0 * m->k.d2_lip / (lambda * lambda * (double)(n - 1)), 1e-14, 0.0);
+                     2.0 * m->k.d2_lip * R * R * R * c * c / (lambda * lambda * (double)(n - 1)),
+                     1e-13, 0.0);
         lethe_model_free(m);
     }
-    assert_true(isinf(lethe__guo_worst_case(0.1, INFINITY, 1.0, 10, 1)));
-    assert_true(isinf(lethe__guo_worst_case(0.1, 1.0, 1.0, 10, 10)));
+    print_message("worst case / actual residual ≥ %.3g\n", tightest);
+    assert_true(isinf(lethe__guo_worst_case(0.1, 1.0, INFINITY, 0.0, 1.0, 10, 1)));
+    assert_true(isinf(lethe__guo_worst_case(0.1, 1.0, 1.0, 0.0, 1.0, 10, 10)));
     lethe_ctx_free(ctx);
 }
 
@@ -504,7 +518,7 @@ static void test_train_errors(void **state)
     lethe_model *m = NULL;
     struct { double *field; double bad; } cases[] = {
         { &o.lambda, 0.0 }, { &o.lambda, -1.0 }, { &o.lambda, NAN },
-        { &o.epsilon, 0.0 }, { &o.epsilon, INFINITY }, { &o.delta, 0.0 },
+        { &o.epsilon, 0.0 }, { &o.epsilon, INFINITY }, { &o.epsilon, 1.5 }, { &o.delta, 0.0 },
         { &o.delta, 1.0 }, { &o.delta, 1.5 }, { &o.sigma, -2.0 }, { &o.budget, 0.0 },
         { &o.tol, 0.0 },
     };

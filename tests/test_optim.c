@@ -68,6 +68,10 @@ static void test_loss_constants(void **state)
     assert_le(max_d2, k.d2_max);
     assert_le(max_d1 * R, k.grad_bound);
     assert_le(max_lip, k.d2_lip);
+    /* never below the truth, and within one ulp of it */
+    long double truth = 1.0L / (6.0L * sqrtl(3.0L));
+    assert_true((long double)k.d2_lip >= truth);
+    assert_true((long double)nextafter(k.d2_lip, 0.0) < truth);
     /* and the constants are tight: the grid comes within 0.1 % of them */
     assert_close(max_lip, k.d2_lip, 1e-3, 0.0);
     assert_close(max_d2, k.d2_max, 1e-3, 0.0);

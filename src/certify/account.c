@@ -12,6 +12,8 @@
 #include <math.h>
 #include <string.h>
 
+#include <cblas.h>
+
 /* A few ulps: log and sqrt are correctly rounded or within one ulp in glibc,
  * and each product or quotient adds half an ulp. */
 #define SAFETY (8.0 * 0x1p-53)
@@ -33,12 +35,14 @@ double lethe__budget_from_sigma(double sigma, double epsilon, double delta)
 }
 
 /* IMPLEMENTS: LTH-C-0005 */
-double lethe__guo_worst_case(double gamma, double C, double lambda, size_t n, size_t m)
+double lethe__guo_worst_case(double gamma, double R, double C, double bnorm, double lambda,
+                             size_t n, size_t m)
 {
-    if (m >= n || !isfinite(C))
+    if (m >= n || !isfinite(C) || !isfinite(bnorm))
         return INFINITY;
-    double mm = (double)m;
-    return 4.0 * gamma * mm * mm * C * C / (lambda * lambda * (double)(n - m)) * (1.0 + SAFETY);
+    double mm = (double)m, c = C + bnorm / (2.0 * (double)n);
+    return 2.0 * gamma * R * R * R * mm * mm * c * c / (lambda * lambda * (double)(n - m)) *
+           (1.0 + SAFETY);
 }
 
 /* Further single removals that fit if the residual grows at most
@@ -82,8 +86,9 @@ lethe_status lethe_model_budget(const lethe_model *m, lethe_budget *out)
     out->refreshes = m->refreshes;
     out->n = m->n_live;
     out->seeded = lethe__rng_seeded(m->rng);
-    out->worst_case_bound = lethe__guo_worst_case(m->k.d2_lip, m->k.grad_bound, m->lambda,
-                                                  m->n_live, 1);
+    out->worst_case_bound =
+        lethe__guo_worst_case(m->k.d2_lip, m->R, m->k.grad_bound,
+                              cblas_dnrm2(lethe__blas_int(m->d), m->b, 1), m->lambda, m->n_live, 1);
     out->capacity_estimate = capacity_estimate(m);
     return LETHE_OK;
 }

@@ -82,8 +82,10 @@ lethe_status lethe__spectral_bound(lethe_model *m, double *out);
 
 /* ε' = σε/c(δ), rounded down (LTH-C-0001). */
 double lethe__budget_from_sigma(double sigma, double epsilon, double delta);
-/* Guo Thm 1: 4γC²m²/(λ²(n−m)) (LTH-C-0005); +Inf when not applicable. */
-double lethe__guo_worst_case(double gamma, double C, double lambda, size_t n, size_t m);
+/* Guo's Thm 1 with the noise and R made explicit (LTH-C-0005):
+ * 2γR³m²(C + ‖b‖/(2n))²/(λ²(n − m)); +Inf when C is unbounded or m ≥ n. */
+double lethe__guo_worst_case(double gamma, double R, double C, double bnorm, double lambda,
+                             size_t n, size_t m);
 
 /* The removal step (LTH-C-0002): rows marked ROW_PENDING leave D; computes
  * w2 = w − Ĥ⁻¹g', g2, U2/s2 (if refactored) and the report. Changes nothing

@@ -162,9 +162,11 @@ static lethe_status check_options(lethe_ctx *ctx, const lethe_train_options *o)
         return lethe__fail(ctx, LETHE_EINVAL, "train: unknown loss %d", (int)o->loss);
     if (!(o->lambda > 0.0) || !isfinite(o->lambda))
         return lethe__fail(ctx, LETHE_EINVAL, "train: λ = %g must be finite and > 0", o->lambda);
-    if (!(o->epsilon > 0.0) || !isfinite(o->epsilon))
-        return lethe__fail(ctx, LETHE_EINVAL, "train: ε = %g must be finite and > 0",
-                           o->epsilon);
+    /* c(δ) = √(2 ln(1.5/δ)) is proven for ε ≤ 1 only (proofs/certificate.md, C1). */
+    if (!(o->epsilon > 0.0 && o->epsilon <= 1.0))
+        return lethe__fail(ctx, LETHE_EINVAL,
+                           "train: ε = %g must lie in (0, 1]: the calibration c(δ) is proven "
+                           "for ε ≤ 1 only", o->epsilon);
     if (!(o->delta > 0.0 && o->delta < 1.0))
         return lethe__fail(ctx, LETHE_EINVAL, "train: δ = %g must lie in (0, 1)", o->delta);
     if (!(o->sigma >= 0.0) || !isfinite(o->sigma))

@@ -4,10 +4,12 @@
  * LTH-C-0003). Power iteration only bounds it from below; instead:
  *
  *   Ĝ = XᵀX by dsyrk,  λ̂ = λ_max(Ĝ) by dsyev,
- *   ‖X‖₂ ≤ min( √(λ̂ + η),  ‖X‖_F·(1 + n·u) ),   η = (n + 4d)·u·‖X‖_F²,
+ *   ‖X‖₂ ≤ min( √(λ̂ + η)·(1 + 4u),  ‖X‖_F·(1 + (n + d + 4)·u) ),
+ *   η = 2(n + 4d)·u·‖X‖_F²,
  *
- * with u = 2⁻⁵³: η covers the rounding of Ĝ (γ_n‖X‖_F²) and the eigensolver's
- * backward error (taken as 4d·u·‖Ĝ‖₂, an assumed constant — see the proof).
+ * with u = 2⁻⁵³: η covers the rounding of Ĝ (γ_n‖X‖_F², with second-order
+ * terms) and the eigensolver's backward error (taken as 4d·u·‖Ĝ‖₂, an assumed
+ * constant — see the proof). Valid while (n + 4d)·u ≤ 0.01.
  * Removing rows never increases ‖X‖₂, so the value stays valid for D' ⊂ D.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
@@ -43,7 +45,7 @@ lethe_status lethe__spectral_bound(lethe_model *m, double *out)
     for (size_t j = 0; j < d; j++)
         fro2 += G[j * d + j]; /* trace(XᵀX) = ‖X‖_F² */
     const double u = 0x1p-53;
-    double fro = sqrt(fro2) * (1.0 + 2.0 * (double)n * u);
+    double fro = sqrt(fro2) * (1.0 + ((double)n + (double)d + 4.0) * u);
     /* eigenvalues only */
     double wkopt = 0.0;
     lapack_int info = LAPACKE_dsyev_work(LAPACK_COL_MAJOR, 'N', 'L', di, G, di, m->v, &wkopt, -1);
@@ -64,8 +66,8 @@ lethe_status lethe__spectral_bound(lethe_model *m, double *out)
         return lethe__fail(m->ctx, LETHE_EBACKEND, "spectral bound: dsyev failed (%d)",
                            (int)info);
     double lmax = m->v[d - 1]; /* ascending order */
-    double eta = ((double)n + 4.0 * (double)d) * u * fro2;
-    double bound = sqrt(fmax(lmax, 0.0) + eta) * (1.0 + 2.0 * u);
+    double eta = 2.0 * ((double)n + 4.0 * (double)d) * u * fro2;
+    double bound = sqrt(fmax(lmax, 0.0) + eta) * (1.0 + 4.0 * u);
     *out = fmin(bound, fro);
     return LETHE_OK;
 }

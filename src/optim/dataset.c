@@ -109,9 +109,10 @@ lethe_status lethe_dataset_create(lethe_ctx *ctx, size_t n, size_t d, const doub
         if ((policy == LETHE_NORM_CLIP && norm > R) ||
             (policy == LETHE_NORM_NORMALIZE && norm > 0.0)) {
             cblas_dscal((int)d, R / norm, row, 1);
-            /* Rounding may leave the norm a few ulps above R: shrink until it is not. */
-            double s = 1.0;
-            while ((norm = cblas_dnrm2((int)d, row, 1)) > R) {
+            /* The computed norm may fall (d/2 + 1)·u short of the true one:
+             * shrink until it is below R with that margin. */
+            double s = 1.0, target = R * (1.0 - ((double)d + 2.0) * 0x1p-53);
+            while ((norm = cblas_dnrm2((int)d, row, 1)) > target) {
                 s = nextafter(s, 0.0);
                 cblas_dscal((int)d, s, row, 1);
             }
@@ -121,8 +122,9 @@ lethe_status lethe_dataset_create(lethe_ctx *ctx, size_t n, size_t d, const doub
         ds->y[i] = y[i];
         ds->ids[i] = ids != NULL ? ids[i] : (uint64_t)i;
     }
-    /* dnrm2 is accurate to a few ulps: round the measured bound up. */
-    ds->R = policy == LETHE_NORM_MEASURE ? Rmax * (1.0 + 0x1p-50) : R;
+    /* dnrm2 may fall short of the true norm by (d/2 + 1)·u: round up
+     * (proofs/loss-constants.md, C5). */
+    ds->R = policy == LETHE_NORM_MEASURE ? Rmax * (1.0 + ((double)d + 2.0) * 0x1p-53) : R;
     *out = ds;
     return LETHE_OK;
 

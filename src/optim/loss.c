@@ -59,9 +59,10 @@ lethe_status lethe_loss_get_constants(lethe_loss loss, double R, lethe_loss_cons
     switch (loss) {
     case LETHE_LOSS_LOGISTIC:
         out->d2_max = 0.25;
-        /* max over s ∈ [0,1] of s(1−s)|1−2s| is 1/(6√3), at s = ½ ± 1/(2√3);
-         * rounded up by one ulp so the constant is never below the truth. */
-        out->d2_lip = nextafter(1.0 / (6.0 * sqrt(3.0)), INFINITY);
+        /* max over s ∈ [0,1] of s(1−s)|1−2s| is 1/(6√3) = 0.09622504486493762741…,
+         * at s = ½ ± 1/(2√3). The literal is the smallest double above it
+         * (checked to 50 digits in proofs/loss-constants.md). */
+        out->d2_lip = 0x1.8a2345cc04426p-4;
         out->grad_bound = R; /* |ℓ'| < 1 */
         return LETHE_OK;
     case LETHE_LOSS_SQUARED:
