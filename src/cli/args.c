@@ -122,10 +122,10 @@ static int option_real(const lethe__cli_args *a, const char *opt, const char *wh
     double v = 0.0;
     if (!parse_double(text, &v) || !(v > lo && v < hi)) {
         if (isinf(hi))
-            return lethe__cli_usage(a, "--%s: %s must be a finite number > %g, not '%s'", opt, what,
-                               lo, text);
-        return lethe__cli_usage(a, "--%s: %s must be a number in (%g, %g), not '%s'", opt, what, lo,
-                           hi, text);
+            return lethe__cli_usage(a, "--%s: %s must be a finite number > %g, not '%s'", opt,
+                                    what, lo, text);
+        return lethe__cli_usage(a, "--%s: %s must be a number in (%g, %g), not '%s'", opt,
+                                what, lo, hi, text);
     }
     *out = v;
     return 0;
@@ -162,8 +162,9 @@ static int hex_digit(char c)
 static int option_seed(lethe__cli_args *a, const char *text)
 {
     if (strlen(text) != 2 * LETHE__SEED_LEN)
-        return lethe__cli_usage(a, "--seed takes %d hexadecimal digits (%d bytes), not %zu characters",
-                           2 * LETHE__SEED_LEN, LETHE__SEED_LEN, strlen(text));
+        return lethe__cli_usage(a, "--seed takes %d hexadecimal digits (%d bytes), not %zu "
+                                   "characters",
+                                2 * LETHE__SEED_LEN, LETHE__SEED_LEN, strlen(text));
     for (size_t i = 0; i < LETHE__SEED_LEN; i++) {
         int hi = hex_digit(text[2 * i]), lo = hex_digit(text[2 * i + 1]);
         if (hi < 0 || lo < 0)
@@ -186,7 +187,8 @@ static int option_classes(lethe__cli_args *a, const char *text)
             p = n = -1;
     }
     if (p < 0 || n < 0)
-        return lethe__cli_usage(a, "--classes takes POS,NEG, two class numbers ≥ 0, not '%s'", text);
+        return lethe__cli_usage(a, "--classes takes POS,NEG, two class numbers ≥ 0, not '%s'",
+                                text);
     if (p == n)
         return lethe__cli_usage(a, "--classes: the two classes must differ (both are %ld)", p);
     a->read.pos_class = p;
@@ -233,8 +235,9 @@ static int option_value(lethe__cli_args *a, unsigned bit, const char *arg)
     case LETHE__OPT_SEED: return option_seed(a, arg);
     case LETHE__OPT_LABEL_COL:
         if (!parse_long(arg, &a->read.label_col))
-            return lethe__cli_usage(a, "--label-col takes a column number (negative: from the end), "
-                                  "not '%s'", arg);
+            return lethe__cli_usage(a, "--label-col takes a column number (negative: from "
+                                       "the end), not '%s'",
+                                    arg);
         return 0;
     case LETHE__OPT_ID_COL:
         if (!parse_long(arg, &a->read.id_col) || a->read.id_col < 0)
@@ -245,7 +248,11 @@ static int option_value(lethe__cli_args *a, unsigned bit, const char *arg)
     case LETHE__OPT_LAMBDA:
         return option_real(a, "lambda", "λ", arg, 0.0, INFINITY, &t->lambda);
     case LETHE__OPT_EPSILON:
-        return option_real(a, "epsilon", "ε", arg, 0.0, INFINITY, &t->epsilon);
+        rc = option_real(a, "epsilon", "ε", arg, 0.0, INFINITY, &t->epsilon);
+        if (rc == 0 && t->epsilon > 1.0)
+            rc = lethe__cli_usage(a, "--epsilon: ε must be ≤ 1, not '%s': the calibration "
+                                     "c(δ) is proven for ε ≤ 1 only", arg);
+        return rc;
     case LETHE__OPT_DELTA:
         return option_real(a, "delta", "δ", arg, 0.0, 1.0, &t->delta);
     case LETHE__OPT_SIGMA:
@@ -267,6 +274,42 @@ static const char *option_name(unsigned bit)
         if (o->val >= LONG_BASE && 1u << (o->val - LONG_BASE) == bit)
             return o->name;
     return "?";
+}
+
+/* IDX if the file is named like the MNIST files (*idx*-ubyte[.gz]), else CSV. */
+static int guess_format(const char *path)
+{
+    const char *base = strrchr(path, '/');
+    base = base != NULL ? base + 1 : path;
+    size_t n = strlen(base);
+    int ubyte = (n >= 5 && strcmp(base + n - 5, "ubyte") == 0) ||
+                (n >= 8 && strcmp(base + n - 8, "ubyte.gz") == 0);
+    return strstr(base, "idx") != NULL && ubyte ? LETHE__FORMAT_IDX : LETHE__FORMAT_CSV;
+}
+
+/* Options that are valid one by one but not together; −1 if all is well. */
+static int check_combinations(lethe__cli_args *a)
+{
+    if ((a->given & LETHE__OPT_SIGMA) && (a->given & LETHE__OPT_BUDGET))
+        return lethe__cli_usage(a, "give --sigma or --budget, not both");
+    if ((a->given & LETHE__OPT_R) && a->read.policy == LETHE_NORM_MEASURE)
+        return lethe__cli_usage(a, "--R needs --norm require, clip or normalize (with "
+                                   "measure, the default, R is the largest row norm)");
+    if (!(a->given & LETHE__OPT_DATA)) {
+        if (a->given & (LETHE__OPTS_DATA & ~LETHE__OPT_DATA))
+            return lethe__cli_usage(a, "data options need --data FILE");
+        return -1;
+    }
+    if (a->format == LETHE__FORMAT_GUESS)
+        a->format = guess_format(a->data);
+    if (a->format == LETHE__FORMAT_IDX && a->labels == NULL)
+        return lethe__cli_usage(a, "IDX data (%s) needs --labels FILE", a->data);
+    if (a->format == LETHE__FORMAT_CSV && a->labels != NULL)
+        return lethe__cli_usage(a, "--labels is for IDX data; a CSV file holds its labels");
+    if (a->format == LETHE__FORMAT_IDX && (a->given & LETHE__OPTS_CSV))
+        return lethe__cli_usage(a, "--header, --label-col and --id-col apply to CSV data "
+                                   "only");
+    return -1;
 }
 
 int lethe__cli_parse(const lethe__cli_command *cmd, int argc, char **argv, lethe__cli_args *a)
@@ -295,7 +338,7 @@ int lethe__cli_parse(const lethe__cli_command *cmd, int argc, char **argv, lethe
         unsigned bit = 1u << (c - LONG_BASE);
         if (!(cmd->options & bit))
             return lethe__cli_usage(a, "option --%s does not apply to %s", option_name(bit),
-                               cmd->name);
+                                    cmd->name);
         if (a->given & bit)
             return lethe__cli_usage(a, "option --%s given twice", option_name(bit));
         a->given |= bit;
@@ -310,32 +353,7 @@ int lethe__cli_parse(const lethe__cli_command *cmd, int argc, char **argv, lethe
     a->n_operands = (size_t)(argc - optind);
     if (a->n_operands > 0 && !cmd->operands)
         return lethe__cli_usage(a, "unexpected argument '%s'", a->operands[0]);
-    if ((a->given & LETHE__OPT_SIGMA) && (a->given & LETHE__OPT_BUDGET))
-        return lethe__cli_usage(a, "give --sigma or --budget, not both");
-    if ((a->given & LETHE__OPT_R) && a->read.policy == LETHE_NORM_MEASURE)
-        return lethe__cli_usage(a, "--R needs --norm require, clip or normalize (with measure, "
-                              "the default, R is the largest row norm)");
-    if (a->given & LETHE__OPT_DATA) {
-        if (a->format == LETHE__FORMAT_GUESS) {
-            /* *idx*-ubyte or *idx*-ubyte.gz, as the MNIST files are named */
-            const char *base = strrchr(a->data, '/');
-            base = base != NULL ? base + 1 : a->data;
-            size_t n = strlen(base);
-            int ubyte = (n >= 5 && strcmp(base + n - 5, "ubyte") == 0) ||
-                        (n >= 8 && strcmp(base + n - 8, "ubyte.gz") == 0);
-            a->format = strstr(base, "idx") != NULL && ubyte ? LETHE__FORMAT_IDX
-                                                              : LETHE__FORMAT_CSV;
-        }
-        if (a->format == LETHE__FORMAT_IDX && a->labels == NULL)
-            return lethe__cli_usage(a, "IDX data (%s) needs --labels FILE", a->data);
-        if (a->format == LETHE__FORMAT_CSV && a->labels != NULL)
-            return lethe__cli_usage(a, "--labels is for IDX data; a CSV file holds its labels");
-        if (a->format == LETHE__FORMAT_IDX && (a->given & LETHE__OPTS_CSV))
-            return lethe__cli_usage(a, "--header, --label-col and --id-col apply to CSV data only");
-    } else if (a->given & (LETHE__OPTS_DATA & ~LETHE__OPT_DATA)) {
-        return lethe__cli_usage(a, "data options need --data FILE");
-    }
-    return -1;
+    return check_combinations(a);
 }
 
 /* ─── Shared steps ───────────────────────────────────────────────────────── */

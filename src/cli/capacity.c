@@ -35,18 +35,21 @@ static int run(lethe__cli_args *a)
                        "(gradient norm)");
     lethe__cli_out_num(&o, "remaining", "remaining budget", b.remaining,
                        b.remaining > 0.0 ? "(gradient norm)" : "(exhausted: refresh the model)");
-    lethe__cli_out_size(&o, "removals", "removals", b.removals, "records since training or refresh");
+    lethe__cli_out_size(&o, "removals", "removals", b.removals,
+                        "records since training or refresh");
     lethe__cli_out_size(&o, "removals_total", "removals in total", b.removals_total, "records");
     lethe__cli_out_size(&o, "refreshes", "refreshes", b.refreshes, NULL);
     lethe__cli_out_size(&o, "n", "records n", b.n, NULL);
     lethe__cli_out_size(&o, "capacity_estimate", "capacity estimate", b.capacity_estimate,
                         "further single removals (estimate)");
     lethe__cli_out_str(&o, "capacity_method", "  estimated as",
-                       "largest k with residual + k·ρ <= budget, ρ = the largest residual "
-                       "increase of one removal so far (before any: a dry run at training); "
-                       "each removal is still checked exactly");
+                       "the residual assumed to grow at most quadratically in the removals "
+                       "since training or refresh, from its largest value so far, with room "
+                       "for the largest jump one removal caused (before any removal: a dry "
+                       "run at training); an estimate: each removal is still checked exactly");
     lethe__cli_out_num(&o, "worst_case_bound", "Guo worst case", b.worst_case_bound,
-                       "= 4γC²/(λ²(n−1)), residual of one more removal (gradient norm)");
+                       "= 2γR³(C + |b|/2n)²/(λ²(n−1)), residual of one more removal from the "
+                       "exact minimiser (gradient norm)");
     lethe__cli_out_bool(&o, "seeded", "seeded noise (tests)", b.seeded);
     lethe__cli_out_end(&o);
 

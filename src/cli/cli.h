@@ -92,6 +92,7 @@ extern const lethe__cli_command lethe__cli_train;
 extern const lethe__cli_command lethe__cli_forget;
 extern const lethe__cli_command lethe__cli_capacity;
 extern const lethe__cli_command lethe__cli_predict;
+extern const lethe__cli_command lethe__cli_refresh;
 
 /* Help text of the data options, shared by train and predict. */
 extern const char lethe__cli_data_help[];

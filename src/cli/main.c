@@ -25,6 +25,7 @@ static const lethe__cli_command *const commands[] = {
     &lethe__cli_forget,
     &lethe__cli_capacity,
     &lethe__cli_predict,
+    &lethe__cli_refresh,
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 
@@ -35,7 +36,8 @@ const char lethe__cli_exit_help[] =
     "  2  input data error (unreadable or malformed file, NaN, empty data,\n"
     "     wrong dimensions)\n"
     "  3  unknown, already removed or duplicate id\n"
-    "  4  removal refused: over the certified budget (refresh the model)\n"
+    "  4  removal refused: over the certified budget (refresh the model);\n"
+    "     with forget --dry-run: the removal would be refused\n"
     "  5  other failure (solver, memory, linear algebra, writing a file)\n";
 
 static void help(FILE *f)

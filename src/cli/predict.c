@@ -60,7 +60,6 @@ static int evaluate(const lethe__cli_args *a, lethe_ctx *ctx, lethe_model *m,
         return lethe__cli_status(a, ctx, st, LETHE__PHASE_MODEL);
     lethe__cli_out o;
     lethe__cli_out_begin(&o, stdout, a->json);
-    lethe__cli_out_size(&o, "n", "records n", lethe_dataset_rows(ds), NULL);
     if (logistic)
         lethe__cli_out_pct(&o, "accuracy", "accuracy", score);
     else

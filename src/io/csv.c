@@ -4,7 +4,8 @@
  * column the label and optionally one the id. Blank lines are skipped, CRLF
  * line ends and a UTF-8 byte-order mark are accepted. The file is streamed
  * line by line (getline, no limit on the line length); rows are staged in
- * buffers that double as they fill.
+ * buffers that double as they fill. Numbers are read in the C locale
+ * whatever the host program chose (uselocale() acts on this thread only).
  *
  * Lines and columns in messages count from 1.
  *
@@ -13,6 +14,7 @@
 #include "io/read.h"
 
 #include <errno.h>
+#include <locale.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,8 +22,6 @@
 
 /* Rows staged before the first doubling. */
 #define CSV_FIRST_ROWS 64
-/* Characters of a bad field quoted in a message. */
-#define CSV_QUOTE "%.24s"
 
 enum { FIELD_OK = 0, FIELD_EMPTY, FIELD_SYNTAX };
 
@@ -118,10 +118,11 @@ typedef struct csv {
 
 static lethe_status bad_field(csv *c, size_t col, int why, const char *text)
 {
-    return lethe__fail(c->ctx, LETHE_EFORMAT, "%s: line %zu, column %zu: %s" CSV_QUOTE "%s",
-                       c->path, c->line, col + 1,
-                       why == FIELD_EMPTY ? "empty field" : "not a number: '",
-                       why == FIELD_EMPTY ? "" : text, why == FIELD_EMPTY ? "" : "'");
+    if (why == FIELD_EMPTY)
+        return lethe__fail(c->ctx, LETHE_EFORMAT, "%s: line %zu, column %zu: empty field",
+                           c->path, c->line, col + 1);
+    return lethe__fail(c->ctx, LETHE_EFORMAT, "%s: line %zu, column %zu: not a number: '%.24s'",
+                       c->path, c->line, col + 1, text);
 }
 
 /* Fix the layout from the first non-blank line, which has ncol fields. */
@@ -153,24 +154,16 @@ static lethe_status layout(csv *c, size_t ncol)
     return LETHE_OK;
 }
 
-/* Header guess: the first line is a header iff some field is not a number. */
-static int looks_like_header(const char *line)
+/* Header guess: the first line, split into k fields, is a header iff some
+ * field is not a number. */
+static int looks_like_header(char *const *fields, size_t k)
 {
-    for (const char *f = line;;) {
-        const char *comma = strchr(f, ',');
-        size_t len = comma != NULL ? (size_t)(comma - f) : strlen(f);
-        char buf[64];
+    for (size_t j = 0; j < k; j++) {
         double v;
-        if (len >= sizeof buf) /* too long to be a plain number: test the start */
-            len = sizeof buf - 1;
-        memcpy(buf, f, len);
-        buf[len] = '\0';
-        if (parse_number(buf, &v) != FIELD_OK)
+        if (parse_number(fields[j], &v) != FIELD_OK)
             return 1;
-        if (comma == NULL)
-            return 0;
-        f = comma + 1;
     }
+    return 0;
 }
 
 /* Room for one more staged row. */
@@ -178,9 +171,9 @@ static lethe_status reserve_row(csv *c)
 {
     if (c->n < c->cap)
         return LETHE_OK;
-    size_t ncap = c->cap == 0 ? CSV_FIRST_ROWS : 2 * c->cap, xb, yb;
-    if (ncap < c->cap || !lethe__mul_size(ncap, c->d * sizeof *c->x, &xb) ||
-        !lethe__mul_size(ncap, sizeof *c->y, &yb))
+    size_t ncap = c->cap == 0 ? CSV_FIRST_ROWS : 2 * c->cap, rowb, xb, yb;
+    if (ncap < c->cap || !lethe__mul_size(c->d, sizeof *c->x, &rowb) ||
+        !lethe__mul_size(ncap, rowb, &xb) || !lethe__mul_size(ncap, sizeof *c->y, &yb))
         return lethe__fail(c->ctx, LETHE_ESIZE, "%s: too many rows", c->path);
     double *x = lethe__read_resize(c->ctx, c->x, c->n * c->d * sizeof *c->x, xb);
     if (x == NULL)
@@ -202,10 +195,9 @@ nomem:
     return lethe__fail(c->ctx, LETHE_ENOMEM, "%s: no memory for %zu rows", c->path, ncap);
 }
 
-/* Parse one data line (already split in c->fields) and stage it if kept. */
-static lethe_status data_line(csv *c, char *line)
+/* Parse one data line, split into k fields in c->fields, and stage it if kept. */
+static lethe_status data_line(csv *c, size_t k)
 {
-    size_t k = split(line, c->fields, c->ncol);
     if (k != c->ncol)
         return lethe__fail(c->ctx, LETHE_EFORMAT,
                            "%s: line %zu, column %zu: %zu fields where the first row has %zu",
@@ -221,8 +213,8 @@ static lethe_status data_line(csv *c, char *line)
             why = parse_id(c->fields[j], &id);
             if (why != FIELD_OK)
                 return lethe__fail(c->ctx, LETHE_EFORMAT,
-                                   "%s: line %zu, column %zu: id '" CSV_QUOTE
-                                   "' is not a non-negative integer",
+                                   "%s: line %zu, column %zu: id '%.24s' is not a "
+                                   "non-negative integer",
                                    c->path, c->line, j + 1, c->fields[j]);
             continue;
         }
@@ -231,8 +223,9 @@ static lethe_status data_line(csv *c, char *line)
         if (why != FIELD_OK)
             return bad_field(c, j, why, c->fields[j]);
         if (!isfinite(v))
-            return lethe__fail(c->ctx, LETHE_ENONFINITE, "%s: line %zu, column %zu: %g",
-                               c->path, c->line, j + 1, v);
+            return lethe__fail(c->ctx, LETHE_ENONFINITE,
+                               "%s: line %zu, column %zu: %g is not finite", c->path, c->line,
+                               j + 1, v);
         if (j == c->label)
             label = v;
         else
@@ -289,6 +282,12 @@ lethe_status lethe_dataset_read_csv(lethe_ctx *ctx, const char *path,
         return lethe__fail(ctx, LETHE_EIO, "%s: cannot open: %s", path,
                            lethe__read_strerror(errno, eb, sizeof eb));
     }
+    locale_t cloc = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0), prev = (locale_t)0;
+    if (cloc == (locale_t)0) {
+        st = lethe__fail(ctx, LETHE_ENOMEM, "%s: no memory for the C locale", path);
+        goto fail;
+    }
+    prev = uselocale(cloc);
     ssize_t len;
     while ((len = getline(&buf, &bufcap, fp)) >= 0) {
         c.line++;
@@ -308,14 +307,16 @@ lethe_status lethe_dataset_read_csv(lethe_ctx *ctx, const char *path,
         }
         if (is_blank_line(line))
             continue;
-        if (c.ncol == 0) {
+        int first = c.ncol == 0;
+        if (first) {
             st = layout(&c, count_fields(line));
             if (st != LETHE_OK)
                 goto fail;
-            if (opt->header == 1 || (opt->header == -1 && looks_like_header(line)))
-                continue;
         }
-        st = data_line(&c, line);
+        size_t k = split(line, c.fields, c.ncol);
+        if (first && (opt->header == 1 || (opt->header == -1 && looks_like_header(c.fields, k))))
+            continue;
+        st = data_line(&c, k);
         if (st != LETHE_OK)
             goto fail;
     }
@@ -340,6 +341,10 @@ fail: /* the success path comes through here too: the staging buffers go either 
     lethe__free(ctx, c.y);
     lethe__free(ctx, c.x);
     lethe__free(ctx, c.fields);
+    if (cloc != (locale_t)0) {
+        uselocale(prev);
+        freelocale(cloc);
+    }
     free(buf);
     fclose(fp);
     return st;

@@ -176,16 +176,17 @@ static lethe_status idx_open(lethe_ctx *ctx, const char *path, gzFile *out)
     return LETHE_OK;
 }
 
-/* Read a header of ndim dimensions after the magic; dims[] receives them. */
+/* Read the magic, then a header of ndim dimensions; dims[] receives them. The
+ * magic is checked first, so that a file of the other kind is named as such. */
 static lethe_status idx_header(lethe_ctx *ctx, gzFile gz, const char *path, uint32_t magic,
                                const char *kind, size_t ndim, size_t *dims)
 {
-    unsigned char h[16];
+    unsigned char h[16] = { 0 };
     size_t len = 4 * (ndim + 1), got = 0;
-    lethe_status st = idx_read(ctx, gz, path, h, len, &got);
+    lethe_status st = idx_read(ctx, gz, path, h, 4, &got);
     if (st != LETHE_OK)
         return st;
-    if (got < len)
+    if (got < 4)
         return lethe__fail(ctx, LETHE_EFORMAT, "%s: truncated header (%zu of %zu bytes)", path,
                            got, len);
     uint32_t m = be32(h);
@@ -193,6 +194,12 @@ static lethe_status idx_header(lethe_ctx *ctx, gzFile gz, const char *path, uint
         return lethe__fail(ctx, LETHE_EFORMAT,
                            "%s: bad magic 0x%08x, expected 0x%08x (an IDX %s file)", path,
                            (unsigned)m, (unsigned)magic, kind);
+    st = idx_read(ctx, gz, path, h + 4, len - 4, &got);
+    if (st != LETHE_OK)
+        return st;
+    if (got < len - 4)
+        return lethe__fail(ctx, LETHE_EFORMAT, "%s: truncated header (%zu of %zu bytes)", path,
+                           got + 4, len);
     for (size_t k = 0; k < ndim; k++) {
         dims[k] = be32(h + 4 * (k + 1));
         if (dims[k] == 0)
@@ -369,9 +376,10 @@ lethe_status lethe_dataset_read_idx(lethe_ctx *ctx, const char *images_path,
     if (st != LETHE_OK)
         goto fail;
     /* lab[i] becomes the keep flag of record i; y and ids are filled in order. */
-    for (size_t i = 0; i < n; i++)
-        m += !lethe__read_filtering(opt) || lab[i] == opt->pos_class ||
-             lab[i] == opt->neg_class;
+    for (size_t i = 0; i < n; i++) {
+        double yi;
+        m += !lethe__read_filtering(opt) || lethe__read_map_class(opt, lab[i], &yi);
+    }
     if (m > 0) {
         y = lethe__calloc(ctx, m, sizeof *y);
         ids = lethe__calloc(ctx, m, sizeof *ids);

@@ -1,18 +1,19 @@
 /*
  * The owner's state file and the public model file.
  *
- * State file (SECRET: it holds b, the seed and the retained data):
- *   "LETHEST1" | u32 version | u32 loss | u64 d, n_rows, n_live, n_f |
- *   u32 max_iter, seeded | f64 λ ε δ σ c ε' tol R ‖X‖₂-bound residual
+ * State file (SECRET: it holds b, the seed and the retained data; mode 0600):
+ *   "LETHEST1" | u64 version, loss, d, n_rows, n_live, n_f, max_iter, seeded | f64 λ ε δ σ c ε' tol R ‖X‖₂-bound residual
  *   train_residual residual_bound ρ res_max | u64 removals removals_total refreshes
  *   rng_position | seed[32] | w[d] g[d] b[d] U[d·d] s_f[n] y[n] ids[n]
  *   alive[n] x[n·d] | BLAKE2b-256 of all preceding bytes.
  * Integers and doubles are little-endian (doubles as their IEEE-754 bits).
- * Writes are atomic: temporary file, fsync, rename, fsync of the directory.
+ * Writes are atomic: a unique temporary file beside the target (mkstemp),
+ * fsync, rename, fsync of the directory.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
 #include "certify/certify.h"
+#include "io/read.h"
 #include "optim/dataset.h"
 
 #include <errno.h>
@@ -112,8 +113,10 @@ static lethe_status atomic_commit(lethe_ctx *ctx, FILE *f, const char *tmp, cons
     bad |= fclose(f) != 0;
     if (bad || rename(tmp, path) != 0) {
         int e = errno;
+        char eb[128];
         remove(tmp);
-        return lethe__fail(ctx, LETHE_EIO, "cannot write %s: %s", path, strerror(e));
+        return lethe__fail(ctx, LETHE_EIO, "cannot write %s: %s", path,
+                           lethe__read_strerror(e, eb, sizeof eb));
     }
     /* the directory entry must reach the disk too */
     size_t len = strlen(path);
@@ -137,18 +140,27 @@ static lethe_status atomic_commit(lethe_ctx *ctx, FILE *f, const char *tmp, cons
     return LETHE_OK;
 }
 
-static lethe_status open_tmp(lethe_ctx *ctx, const char *path, char **tmp, FILE **f)
+/* Create a new temporary file "<path>.XXXXXX" beside path (mkstemp: unique,
+ * never following a link), readable by its owner only unless mode says more. */
+static lethe_status open_tmp(lethe_ctx *ctx, const char *path, mode_t mode, char **tmp,
+                             FILE **f)
 {
     size_t len = strlen(path);
-    *tmp = lethe__malloc(ctx, len + 5);
+    *tmp = lethe__malloc(ctx, len + 8);
     if (*tmp == NULL)
         return lethe__fail(ctx, LETHE_ENOMEM, "no memory for a file name");
     memcpy(*tmp, path, len);
-    memcpy(*tmp + len, ".tmp", 5);
-    *f = fopen(*tmp, "wb");
-    if (*f == NULL) {
-        lethe_status st = lethe__fail(ctx, LETHE_EIO, "cannot create %s: %s", *tmp,
-                                      strerror(errno));
+    memcpy(*tmp + len, ".XXXXXX", 8);
+    char eb[128];
+    int fd = mkstemp(*tmp);
+    if (fd < 0 || fchmod(fd, mode) != 0 || (*f = fdopen(fd, "wb")) == NULL) {
+        int e = errno;
+        if (fd >= 0) {
+            close(fd);
+            remove(*tmp);
+        }
+        lethe_status st = lethe__fail(ctx, LETHE_EIO, "cannot create a file beside %s: %s", path,
+                                      lethe__read_strerror(e, eb, sizeof eb));
         lethe__free(ctx, *tmp);
         return st;
     }
@@ -164,7 +176,8 @@ lethe_status lethe_model_save(lethe_model *m, const char *path)
         return lethe__fail(m->ctx, LETHE_EINVAL, "save: path is NULL");
     char *tmp = NULL;
     stream s = { 0 };
-    lethe_status st = open_tmp(m->ctx, path, &tmp, &s.f);
+    /* the state holds b, the seed and the data: owner only */
+    lethe_status st = open_tmp(m->ctx, path, 0600, &tmp, &s.f);
     if (st != LETHE_OK)
         return st;
     crypto_generichash_init(&s.h, NULL, 0, HASH_BYTES);
@@ -264,8 +277,11 @@ lethe_status lethe_model_load(lethe_ctx *ctx, const char *path, lethe_model **ou
         return lethe__fail(ctx, LETHE_EINVAL, "load: path and out must not be NULL");
     stream s = { 0 };
     s.f = fopen(path, "rb");
-    if (s.f == NULL)
-        return lethe__fail(ctx, LETHE_EIO, "load: cannot open %s: %s", path, strerror(errno));
+    if (s.f == NULL) {
+        char eb[128];
+        return lethe__fail(ctx, LETHE_EIO, "load: cannot open %s: %s", path,
+                           lethe__read_strerror(errno, eb, sizeof eb));
+    }
     struct stat stt;
     if (fstat(fileno(s.f), &stt) != 0 || stt.st_size < 8 + HASH_BYTES) {
         fclose(s.f);
@@ -386,7 +402,7 @@ lethe_status lethe_model_save_public(lethe_model *m, const char *path)
         return lethe__fail(m->ctx, LETHE_EINVAL, "save_public: path is NULL");
     char *tmp = NULL;
     FILE *f = NULL;
-    lethe_status st = open_tmp(m->ctx, path, &tmp, &f);
+    lethe_status st = open_tmp(m->ctx, path, 0644, &tmp, &f);
     if (st != LETHE_OK)
         return st;
     int w = fprintf(f,

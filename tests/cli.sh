@@ -1,0 +1,281 @@
+#!/bin/sh
+# End-to-end test of the lethe tool: train, capacity, forget, predict, and
+# the exit status of each kind of failure.
+#   LETHE=build/lethe sh tests/cli.sh
+# Prints one line per failed check and ends with "cli: N passed, M failed";
+# exits non-zero if any check failed.
+# SPDX-License-Identifier: GPL-3.0-or-later
+set -eu
+
+: "${LETHE:?set LETHE to the lethe binary}"
+pass=0
+fail=0
+finished=0
+tmp=$(mktemp -d)
+# If the script itself stops early, say so in the summary's place.
+on_exit() {
+    rc=$?
+    rm -rf "$tmp"
+    [ "$finished" -eq 1 ] || echo "cli: aborted after $pass passed, $fail failed"
+    exit $rc
+}
+trap on_exit EXIT
+trap 'exit 130' INT TERM
+
+SEED=00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff
+
+ok() { pass=$((pass + 1)); }
+bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+
+# run WANT NAME CMD...: run CMD (stdout in $tmp/out, stderr in $tmp/err) and
+# check that it exits with WANT.
+run() {
+    want=$1 name=$2
+    shift 2
+    rc=0
+    "$@" >"$tmp/out" 2>"$tmp/err" || rc=$?
+    if [ "$rc" -eq "$want" ]; then
+        ok
+    else
+        bad "$name: exit $rc, expected $want"
+        sed 's/^/    /' "$tmp/err"
+    fi
+}
+
+# has NAME FILE PATTERN: FILE contains a line matching PATTERN (grep -E).
+has() {
+    if grep -Eq -- "$3" "$2"; then ok; else bad "$1: no '$3' in $(basename "$2")"; fi
+}
+
+# checksum FILE: its cksum, or "missing" (a failed redirection would end the script).
+checksum() {
+    if [ -f "$1" ]; then cksum <"$1"; else echo missing; fi
+}
+
+# same NAME A B: A equals B.
+same() {
+    if [ "$2" = "$3" ]; then ok; else bad "$1: '$2' != '$3'"; fi
+}
+
+# A synthetic data set: 300 records, an id column (1000 …), 5 features in
+# [-1, 1) from a fixed linear congruential generator (exact in awk's
+# doubles: 69069·2³² < 2⁵³), and a label ±1 from a planted linear model
+# with some noise.
+awk 'BEGIN {
+    s = 2385; print "id,x1,x2,x3,x4,x5,y"
+    for (i = 0; i < 300; i++) {
+        printf "%d", 1000 + i
+        for (j = 1; j <= 5; j++) {
+            s = (s * 69069 + 1) % 4294967296; x[j] = 2 * s / 4294967296 - 1
+            printf ",%.4f", x[j]
+        }
+        s = (s * 69069 + 1) % 4294967296
+        t = 1.5 * x[1] - 2 * x[2] + x[3] - 0.5 * x[5] + 0.6 * (2 * s / 4294967296 - 1)
+        printf ",%d\n", (t > 0) ? 1 : -1
+    }
+}' >"$tmp/data.csv"
+same "data rows" "$(wc -l <"$tmp/data.csv" | tr -d ' ')" 301
+
+state="$tmp/model.state"
+data="--data $tmp/data.csv --id-col 0"
+
+# ── help and version ────────────────────────────────────────────────────────
+run 0 "--help" "$LETHE" --help
+has "--help" "$tmp/out" "exit status"
+has "--help" "$tmp/out" "4 +removal refused"
+for cmd in train forget capacity predict; do
+    run 0 "$cmd --help" "$LETHE" "$cmd" --help
+    has "$cmd --help" "$tmp/out" "^usage: lethe $cmd"
+    has "$cmd --help" "$tmp/out" "exit status"
+done
+has "predict --help" "$tmp/out" "--classes POS,NEG"
+run 0 "--version" "$LETHE" --version
+has "--version" "$tmp/out" "^lethe [0-9]+\.[0-9]+\.[0-9]+$"
+run 1 "no command" "$LETHE"
+run 1 "unknown command" "$LETHE" frobnicate
+
+# ── usage errors (exit 1), checked before any file is read ──────────────────
+run 1 "epsilon 0" "$LETHE" train $data --budget 0.5 --epsilon 0 --model "$state"
+has "epsilon 0" "$tmp/err" "^lethe: train: --epsilon"
+run 1 "epsilon -1" "$LETHE" train $data --budget 0.5 --epsilon -1 --model "$state"
+run 1 "epsilon text" "$LETHE" train $data --budget 0.5 --epsilon 1x --model "$state"
+run 1 "delta 1.5" "$LETHE" train $data --budget 0.5 --delta 1.5 --model "$state"
+has "delta 1.5" "$tmp/err" "^lethe: train: --delta: .*\(0, 1\)"
+run 1 "delta 0" "$LETHE" train $data --budget 0.5 --delta 0 --model "$state"
+run 1 "lambda 0" "$LETHE" train $data --budget 0.5 --lambda 0 --model "$state"
+run 1 "sigma and budget" "$LETHE" train $data --budget 0.5 --sigma 1 --model "$state"
+run 1 "no noise" "$LETHE" train $data --model "$state"
+run 1 "no model" "$LETHE" train $data --budget 0.5
+has "no model" "$tmp/err" "--model is required"
+run 1 "unknown option" "$LETHE" train $data --budget 0.5 --model "$state" --frobnicate
+has "unknown option" "$tmp/err" "unknown option --frobnicate"
+run 1 "missing value" "$LETHE" train $data --budget 0.5 --model
+run 1 "bad seed" "$LETHE" train $data --budget 0.5 --seed abc --model "$state"
+run 1 "bad norm" "$LETHE" train $data --budget 0.5 --norm sometimes --model "$state"
+run 1 "R with measure" "$LETHE" train $data --budget 0.5 --R 2 --model "$state"
+run 1 "option of another command" "$LETHE" capacity --model "$state" --exact
+run 1 "idx without labels" "$LETHE" train --data "$tmp/t-idx3-ubyte.gz" --budget 1 --model "$state"
+run 1 "forget without ids" "$LETHE" forget --model "$state"
+run 1 "forget bad id" "$LETHE" forget --model "$state" 12x
+run 1 "forget negative id" "$LETHE" forget --model "$state" -- -3
+test ! -e "$state" && ok || bad "usage errors wrote a state"
+
+# ── input data errors (exit 2) ──────────────────────────────────────────────
+printf 'id,x1,x2,y\n1,0.5,0.25,1\n2,0.125,-1\n' >"$tmp/ragged.csv"
+run 2 "ragged csv" "$LETHE" train --data "$tmp/ragged.csv" --id-col 0 --budget 1 --model "$state"
+has "ragged csv" "$tmp/err" "^lethe: train: malformed file: .*ragged.csv: line 3, column 4"
+printf '1,0.5,1\n2,nan,-1\n' >"$tmp/nan.csv"
+run 2 "nan csv" "$LETHE" train --data "$tmp/nan.csv" --budget 1 --model "$state"
+printf 'a,b,y\n' >"$tmp/empty.csv"
+run 2 "empty csv" "$LETHE" train --data "$tmp/empty.csv" --budget 1 --model "$state"
+run 2 "missing csv" "$LETHE" train --data "$tmp/none.csv" --budget 1 --model "$state"
+printf '1,0.5,1\n1,0.25,-1\n' >"$tmp/dup.csv"
+run 2 "duplicate ids in data" \
+    "$LETHE" train --data "$tmp/dup.csv" --id-col 0 --budget 1 --model "$state"
+printf '0.5,0.25,3\n0.125,1,7\n' >"$tmp/labels.csv"
+run 2 "labels not ±1" "$LETHE" train --data "$tmp/labels.csv" --budget 1 --model "$state"
+has "labels not ±1" "$tmp/err" "--classes"
+run 2 "label column out of range" \
+    "$LETHE" train --data "$tmp/labels.csv" --label-col 5 --budget 1 --model "$state"
+test ! -e "$state" && ok || bad "data errors wrote a state"
+
+# ── train ───────────────────────────────────────────────────────────────────
+run 0 "train" \
+    "$LETHE" train $data --budget 0.5 --seed $SEED --model "$state" --public "$tmp/public.txt"
+for field in "records n +300" "features d +5" "budget ε' +0.5" "training residual" \
+    "training time +[0-9.e+-]+ s" "training accuracy +[0-9.]+ %" "seeded noise .* yes"; do
+    has "train report" "$tmp/out" "$field"
+done
+test -s "$state" && ok || bad "train: no state file"
+test -s "$tmp/public.txt" && ok || bad "train: no public file"
+run 0 "train json" "$LETHE" train $data --budget 0.5 --seed $SEED --model "$tmp/json.state" --json
+has "train json" "$tmp/out" \
+    '^\{"loss": "logistic", "n": 300, "d": 5, .*"train_accuracy": 0\.[0-9]+.*\}$'
+# the same seed gives the same model (the state differs only in its path)
+run 0 "predict seeded 1" "$LETHE" predict --model "$state" $data
+cp "$tmp/out" "$tmp/pred1"
+run 0 "predict seeded 2" "$LETHE" predict --model "$tmp/json.state" $data
+cmp -s "$tmp/out" "$tmp/pred1" && ok || bad "same seed, different predictions"
+
+# ── capacity ────────────────────────────────────────────────────────────────
+run 0 "capacity" "$LETHE" capacity --model "$state"
+for field in "budget ε' +0.5" "residual now" "remaining budget" "removals +0 " \
+    "capacity estimate +[0-9]+" "estimated as" "Guo worst case" "seeded noise .* yes"; do
+    has "capacity report" "$tmp/out" "$field"
+done
+run 0 "capacity json" "$LETHE" capacity --model "$state" --json
+has "capacity json" "$tmp/out" '"removals": 0, "removals_total": 0, .*"n": 300,'
+run 2 "capacity missing state" "$LETHE" capacity --model "$tmp/none.state"
+printf 'not a state\n' >"$tmp/junk.state"
+run 2 "capacity junk state" "$LETHE" capacity --model "$tmp/junk.state"
+
+# ── forget ──────────────────────────────────────────────────────────────────
+run 0 "forget one" "$LETHE" forget --model "$state" 1003
+has "forget one" "$tmp/out" "records removed +1$"
+has "forget one" "$tmp/out" "certified +yes"
+has "forget one" "$tmp/out" "Guo's bound"
+has "forget one" "$tmp/out" "time +[0-9.e+-]+ ms"
+run 0 "forget batch" "$LETHE" forget --model "$state" 1010 1011 1012 1013
+has "forget batch" "$tmp/out" "records removed +4$"
+printf '1020\n\n 1021 \r\n1022\n' >"$tmp/ids.txt"
+run 0 "forget ids-file" "$LETHE" forget --model "$state" --ids-file "$tmp/ids.txt" --exact
+has "forget ids-file" "$tmp/out" "records removed +3$"
+has "forget ids-file" "$tmp/out" "Hessian +exact"
+printf '1030\n1031\n' >"$tmp/stdin.txt"
+run 0 "forget stdin" "$LETHE" forget --model "$state" --json - <"$tmp/stdin.txt"
+has "forget stdin" "$tmp/out" '"removed": 2, .*"certified": true'
+run 3 "forget removed id" "$LETHE" forget --model "$state" 1003
+has "forget removed id" "$tmp/err" "^lethe: forget: .*1003"
+run 3 "forget unknown id" "$LETHE" forget --model "$state" 99999
+run 3 "forget duplicate in batch" "$LETHE" forget --model "$state" 1040 1040
+run 2 "forget bad ids-file" "$LETHE" forget --model "$state" --ids-file "$tmp/ragged.csv"
+run 0 "capacity after" "$LETHE" capacity --model "$state"
+has "capacity after" "$tmp/out" "removals +10 "
+has "capacity after" "$tmp/out" "records n +290"
+
+# dry run: a report, and the state file unchanged
+before=$(checksum "$state")
+run 0 "dry run" "$LETHE" forget --model "$state" --dry-run 1050 1051
+has "dry run" "$tmp/out" "records removed +0 \(dry run"
+has "dry run" "$tmp/out" "would be certified +yes"
+same "dry run leaves the state" "$(checksum "$state")" "$before"
+run 3 "dry run unknown id" "$LETHE" forget --model "$state" --dry-run 99999
+same "failed forget leaves the state" "$(checksum "$state")" "$before"
+
+# over budget: a model with a tiny budget refuses, says so, and keeps its state
+run 0 "train tiny budget" "$LETHE" train $data --budget 1e-6 --seed $SEED --model "$tmp/tiny.state"
+before=$(checksum "$tmp/tiny.state")
+run 4 "dry run over budget" "$LETHE" forget --model "$tmp/tiny.state" --dry-run 1001 1002 1004
+has "dry run over budget" "$tmp/err" "refresh the model"
+run 4 "forget over budget" "$LETHE" forget --model "$tmp/tiny.state" 1001 1002 1004
+has "forget over budget" "$tmp/err" "^lethe: forget: .*refresh the model"
+has "forget over budget" "$tmp/out" "certified +no"
+same "refusal leaves the state" "$(checksum "$tmp/tiny.state")" "$before"
+
+# ── refresh ─────────────────────────────────────────────────────────────────
+run 0 "refresh" "$LETHE" refresh --model "$state"
+has "refresh" "$tmp/out" "records n +290$"
+has "refresh" "$tmp/out" "refreshes +1$"
+run 0 "capacity after refresh" "$LETHE" capacity --model "$state" --json
+has "capacity after refresh" "$tmp/out" '"removals": 0, "removals_total": 10, "refreshes": 1,'
+run 3 "removed ids are gone after refresh" "$LETHE" forget --model "$state" 1003
+run 0 "forget after refresh" "$LETHE" forget --model "$state" 1060
+has "forget after refresh" "$tmp/out" "certified +yes"
+run 2 "refresh missing state" "$LETHE" refresh --model "$tmp/none.state"
+run 1 "refresh without model" "$LETHE" refresh
+run 0 "refresh --help" "$LETHE" refresh --help
+run 1 "epsilon above 1" "$LETHE" train $data --budget 0.5 --epsilon 1.5 --model "$tmp/e.state"
+has "epsilon above 1" "$tmp/err" "proven for ε ≤ 1"
+test "$(stat -c %a "$state")" = 600 && ok || bad "the state file is not private (mode 600)"
+
+# ── predict ─────────────────────────────────────────────────────────────────
+run 0 "predict" "$LETHE" predict --model "$state" $data
+same "predict lines" "$(wc -l <"$tmp/out" | tr -d ' ')" 300
+has "predict format" "$tmp/out" "^1000 [+-]1 [01]\.[0-9]{6}$"
+run 0 "predict json" "$LETHE" predict --model "$state" $data --json
+has "predict json" "$tmp/out" '^  \{"id": 1299, "label": -?1, "probability": [0-9.e-]+\}$'
+run 0 "predict evaluate" "$LETHE" predict --model "$state" $data --evaluate
+has "predict evaluate" "$tmp/out" "^accuracy +[0-9.]+ %$"
+acc=$(sed -n 's/^accuracy *\([0-9]*\)\..*/\1/p' "$tmp/out")
+test "${acc:-0}" -ge 75 && ok || bad "accuracy ${acc:-?} % < 75 %"
+run 0 "predict evaluate json" "$LETHE" predict --model "$state" $data --evaluate --json
+has "predict evaluate json" "$tmp/out" '^\{"accuracy": 0\.[0-9]+\}$'
+awk -F, 'NR > 1 { print $1 "," $2 "," $3 "," $7 }' "$tmp/data.csv" >"$tmp/narrow.csv"
+run 2 "predict wrong dimension" \
+    "$LETHE" predict --model "$state" --data "$tmp/narrow.csv" --id-col 0
+run 2 "predict malformed" "$LETHE" predict --model "$state" --data "$tmp/ragged.csv" --id-col 0
+
+# squared loss: values and RMSE
+run 0 "train squared" "$LETHE" train $data --loss squared --lambda 0.01 --sigma 0.1 \
+    --seed $SEED --model "$tmp/sq.state"
+has "train squared" "$tmp/out" "training RMSE"
+run 0 "predict squared" "$LETHE" predict --model "$tmp/sq.state" $data
+has "predict squared" "$tmp/out" "^1000 -?[0-9.e+-]+$"
+run 0 "evaluate squared" "$LETHE" predict --model "$tmp/sq.state" $data --evaluate
+has "evaluate squared" "$tmp/out" "^RMSE +[0-9.e+-]+"
+
+# ── IDX: the Fashion-MNIST test set, when installed ─────────────────────────
+fm=${LETHE_FMNIST:-/usr/share/datasets/fashion-mnist}
+if [ -r "$fm/t10k-images-idx3-ubyte.gz" ] && [ -r "$fm/t10k-labels-idx1-ubyte.gz" ]; then
+    idx="--data $fm/t10k-images-idx3-ubyte.gz --labels $fm/t10k-labels-idx1-ubyte.gz"
+    run 0 "idx train" "$LETHE" train $idx --classes 2,4 --norm normalize --budget 1 \
+        --seed $SEED --model "$tmp/fm.state"
+    has "idx train" "$tmp/out" "records n +2000$"
+    has "idx train" "$tmp/out" "features d +784$"
+    has "idx train" "$tmp/out" "row norm bound R +1$"
+    run 0 "idx predict" "$LETHE" predict --model "$tmp/fm.state" $idx --classes 2,4 --norm normalize
+    same "idx predict lines" "$(wc -l <"$tmp/out" | tr -d ' ')" 2000
+    kept=$(awk 'NR == 1 { print $1 }' "$tmp/out")
+    # the first record number that is neither a pullover nor a coat
+    other=$(awk '{ seen[$1] = 1 } END { for (i = 0; i in seen; i++); print i }' "$tmp/out")
+    run 0 "idx forget" "$LETHE" forget --model "$tmp/fm.state" "$kept"
+    has "idx forget" "$tmp/out" "certified +yes"
+    run 3 "idx forget other class" "$LETHE" forget --model "$tmp/fm.state" "$other"
+    run 2 "idx labels of another file" "$LETHE" train --data "$fm/t10k-images-idx3-ubyte.gz" \
+        --labels "$fm/train-labels-idx1-ubyte.gz" --classes 2,4 --budget 1 --model "$tmp/x.state"
+    has "idx labels of another file" "$tmp/err" "labels"
+fi
+
+finished=1
+echo "cli: $pass passed, $fail failed"
+test "$fail" -eq 0
