@@ -339,7 +339,8 @@ LETHE_API lethe_status lethe_model_predict(lethe_model *model, size_t n, const d
                                            size_t ldx, double *label, double *prob);
 
 /* Evaluate on a labelled dataset of the model's dimension: accuracy in [0, 1]
- * (logistic) or RMSE (squared). Returns LETHE_OK, LETHE_EINVAL, LETHE_ESIZE. */
+ * (logistic; labels must be ±1) or RMSE (squared). Returns LETHE_OK,
+ * LETHE_EINVAL, LETHE_ESIZE, LETHE_ELABEL. */
 LETHE_API lethe_status lethe_model_evaluate(lethe_model *model, const lethe_dataset *data,
                                             double *score);
 

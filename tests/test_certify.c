@@ -7,6 +7,7 @@
  */
 #include "testutil.h"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cblas.h>
@@ -478,9 +479,9 @@ static void test_remove_errors(void **state)
     lethe_model *m = random_model(ctx, 99, 50, 4, LETHE_LOSS_LOGISTIC, 1e-2, 2.0);
     snapshot before;
     lethe_removal_report rep;
-    uint64_t one = 7, dup[2] = { 3, 3 }, unknown = 12345, all[50];
-    for (size_t i = 0; i < 50; i++)
-        all[i] = i;
+    uint64_t one = 7, dup[2] = { 3, 3 }, unknown = 12345, all[49];
+    for (size_t i = 0; i < 49; i++)
+        all[i] = i < 7 ? i : i + 1; /* every record but 7 */
     assert_status(lethe_model_remove(m, &one, 1, LETHE_PATH_FAST, &rep), LETHE_OK);
     snap(m, &before);
     assert_status(lethe_model_remove(NULL, &one, 1, LETHE_PATH_FAST, &rep), LETHE_EINVAL);
@@ -492,6 +493,9 @@ static void test_remove_errors(void **state)
     assert_status(lethe_model_remove(m, &one, 1, LETHE_PATH_FAST, &rep), LETHE_EREMOVED);
     assert_status(lethe_model_remove(m, dup, 2, LETHE_PATH_EXACT, &rep), LETHE_EDUPLICATE);
     assert_status(lethe_model_remove(m, all, 49, LETHE_PATH_FAST, &rep), LETHE_ELAST);
+    all[48] = 777; /* an unknown id is named as such, whatever the count */
+    assert_status(lethe_model_remove(m, all, 49, LETHE_PATH_FAST, &rep), LETHE_ENOTFOUND);
+    assert_unchanged(m, &before);
     /* a failing id late in a batch leaves the earlier ones untouched */
     uint64_t mixed[3] = { 0, 1, 999 };
     assert_status(lethe_model_remove(m, mixed, 3, LETHE_PATH_FAST, &rep), LETHE_ENOTFOUND);
@@ -621,6 +625,11 @@ static void test_predict_evaluate(void **state)
     assert_status(lethe_model_evaluate(m, other, &acc), LETHE_ESIZE);
     lethe_dataset_free(other);
     assert_status(lethe_model_evaluate(m, NULL, &acc), LETHE_EINVAL);
+    double y3[3] = { 1.0, 0.0, -1.0 };
+    assert_status(lethe_dataset_create(ctx, 3, 6, x, 6, y3, NULL, LETHE_NORM_MEASURE, 1, &other),
+                  LETHE_OK);
+    assert_status(lethe_model_evaluate(m, other, &acc), LETHE_ELABEL); /* 0 is not a ±1 label */
+    lethe_dataset_free(other);
     lethe_model_free(m);
     lethe_dataset_free(ds);
     free(x);
@@ -732,6 +741,9 @@ static void test_save_load(void **state)
     assert_status(lethe_model_remove(m, ids, 3, LETHE_PATH_FAST, &r1), LETHE_OK);
     const char *path = tmp_path("state"), *other = tmp_path("other");
     assert_status(lethe_model_save(m, path), LETHE_OK);
+    struct stat sb;
+    assert_int_equal(stat(path, &sb), 0);
+    assert_int_equal(sb.st_mode & 0777, 0600); /* the state is secret */
     lethe_model *l = NULL;
     assert_status(lethe_model_load(ctx, path, &l), LETHE_OK);
     snapshot sm, sl;

@@ -464,6 +464,10 @@ lethe_status lethe_model_evaluate(lethe_model *m, const lethe_dataset *data, dou
     if (data->d != m->d)
         return lethe__fail(m->ctx, LETHE_ESIZE, "evaluate: data has %zu features, model %zu",
                            data->d, m->d);
+    for (size_t i = 0; i < data->n; i++)
+        if (!lethe__loss_label_ok(m->loss, data->y[i]))
+            return lethe__fail(m->ctx, LETHE_ELABEL, "evaluate: label %g of row %zu is not ±1",
+                               data->y[i], i);
     const int di = lethe__blas_int(m->d);
     double acc = 0.0;
     for (size_t i = 0; i < data->n; i++) {

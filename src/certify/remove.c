@@ -120,13 +120,16 @@ static lethe_status remove_or_check(lethe_model *m, const uint64_t *ids, size_t 
         return lethe__fail(m->ctx, LETHE_EINVAL, "remove: no ids given");
     if (path != LETHE_PATH_FAST && path != LETHE_PATH_EXACT)
         return lethe__fail(m->ctx, LETHE_EINVAL, "remove: unknown path %d", (int)path);
-    if (k >= m->n_live)
-        return lethe__fail(m->ctx, LETHE_ELAST,
-                           "remove: %zu ids would leave none of the %zu records", k, m->n_live);
     size_t *rows = lethe__calloc(m->ctx, k, sizeof *rows);
     if (rows == NULL)
         return lethe__fail(m->ctx, LETHE_ENOMEM, "remove: no memory for %zu ids", k);
     lethe_status st = mark_pending(m, ids, k, rows);
+    if (st == LETHE_OK && k >= m->n_live) {
+        for (size_t t = 0; t < k; t++)
+            m->alive[rows[t]] = ROW_LIVE;
+        st = lethe__fail(m->ctx, LETHE_ELAST,
+                         "remove: %zu ids would leave none of the %zu records", k, m->n_live);
+    }
     if (st != LETHE_OK) {
         lethe__free(m->ctx, rows);
         return st;
