@@ -5,6 +5,7 @@
 #   make SANITIZE=address,undefined check
 #   make demo                the main job: certified removal on Fashion-MNIST
 #   make bench               removal vs retraining benchmark (bench/README.md)
+#   make lipschitz           measures how the residual moves with b (proofs/certificate.md, G1)
 #   make install PREFIX=/usr/local DESTDIR=
 #   make valgrind | coverage | clean
 
@@ -62,7 +63,7 @@ STATIC := $(BUILD)/liblethe.a
 SHARED := $(BUILD)/liblethe.so.$(VERSION)
 TOOL   := $(BUILD)/lethe
 
-.PHONY: all check test trace demo bench install uninstall clean valgrind coverage
+.PHONY: all check test trace demo bench lipschitz install uninstall clean valgrind coverage
 all: $(STATIC) $(SHARED) $(TOOL) $(BUILD)/lethe.pc
 
 $(BUILD)/src/%.o: src/%.c include/lethe.h $(wildcard src/*/*.h)
@@ -127,6 +128,11 @@ demo: $(BUILD)/examples/fashion_demo $(FMNIST)/train-images-idx3-ubyte.gz
 
 bench: $(BUILD)/bench/bench_removal $(FMNIST)/train-images-idx3-ubyte.gz
 	$(BUILD)/bench/bench_removal $(FMNIST)
+
+# Measures gap G1 of proofs/certificate.md (minutes: 2d + 1 trainings).
+lipschitz: $(BUILD)/bench/residual_lipschitz $(FMNIST)/train-images-idx3-ubyte.gz
+	$(BUILD)/bench/residual_lipschitz random 100
+	$(BUILD)/bench/residual_lipschitz $(FMNIST) 100
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include \

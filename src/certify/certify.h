@@ -59,6 +59,10 @@ lethe_status lethe__model_alloc(lethe_ctx *ctx, size_t n, size_t d, lethe_model 
 void lethe__model_index(lethe_model *m);
 /* Row holding id, or SIZE_MAX. */
 size_t lethe__model_find(const lethe_model *m, uint64_t id);
+/* Minimise L_b on the live rows with the model's b, from w0 (may be m->w2),
+ * and commit: w, the exact gradient, the factor, the accountant. Nothing
+ * changes on failure. */
+lethe_status lethe__model_solve(lethe_model *m, const double *w0);
 /* The objective view of the model's live data with noise b. */
 lethe_objective lethe__model_objective(const lethe_model *m, const double *b);
 

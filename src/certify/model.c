@@ -240,7 +240,7 @@ static void estimate_rho(lethe_model *m)
         m->rho = fmax(rep.residual - m->residual, 0.0); /* the first removal's residual */
 }
 
-static lethe_status train_into(lethe_model *m, const double *w0)
+lethe_status lethe__model_solve(lethe_model *m, const double *w0)
 {
     double gnorm = 0.0;
     lethe_status st = solve(m, m->b, w0, &gnorm);
@@ -318,7 +318,7 @@ lethe_status lethe_model_train(lethe_ctx *ctx, const lethe_dataset *data,
     st = lethe__spectral_bound(m, &m->xnorm);
     if (st == LETHE_OK) {
         memset(m->w2, 0, m->d * sizeof *m->w2);
-        st = train_into(m, m->w2);
+        st = lethe__model_solve(m, m->w2);
     }
     if (st != LETHE_OK) {
         lethe_model_free(m);
