@@ -98,12 +98,25 @@ $(BUILD)/bench/%: bench/%.c $(STATIC)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -o $@ $< $(STATIC) $(DEP_LIBS) $(LDFLAGS_ALL)
 
+# pkg-config file for the prefix given (install writes it again for its PREFIX).
+define PC_TEXT
+prefix=$(PREFIX)
+libdir=$${prefix}/lib
+includedir=$${prefix}/include
+
+Name: lethe
+Description: certified machine unlearning for linear models
+Version: $(VERSION)
+Requires.private: openblas lapacke libsodium zlib
+Libs: -L$${libdir} -llethe
+Libs.private: -lgsl -lpthread -lm
+Cflags: -I$${includedir}
+endef
+export PC_TEXT
+
 $(BUILD)/lethe.pc: Makefile
 	@mkdir -p $(BUILD)
-	@printf '%s\n' 'prefix=$(PREFIX)' 'libdir=$${prefix}/lib' 'includedir=$${prefix}/include' '' \
-	  'Name: lethe' 'Description: certified machine unlearning for linear models' \
-	  'Version: $(VERSION)' 'Requires.private: gsl openblas lapacke libsodium zlib' \
-	  'Libs: -L$${libdir} -llethe' 'Libs.private: -lm' 'Cflags: -I$${includedir}' > $@
+	@printf '%s\n' "$$PC_TEXT" > $@
 
 # Tests run one binary at a time so that their output stays readable; the
 # summary line counts the suites.
@@ -113,6 +126,8 @@ check: all $(TEST_BIN) trace
 	  else fail=$$((fail+1)); echo "FAILED: $$t"; fi; done; \
 	  if LETHE=$(CURDIR)/$(TOOL) sh tests/cli.sh; then pass=$$((pass+1)); \
 	  else fail=$$((fail+1)); echo "FAILED: tests/cli.sh"; fi; \
+	  if [ -z "$(SANITIZE)" ]; then if sh tests/install.sh; then pass=$$((pass+1)); \
+	  else fail=$$((fail+1)); echo "FAILED: tests/install.sh"; fi; fi; \
 	  echo "suites: $$pass passed, $$fail failed"; test $$fail -eq 0
 test: check
 
@@ -142,7 +157,7 @@ install: all
 	ln -sf liblethe.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/liblethe.so.$(SOMAJOR)
 	ln -sf liblethe.so.$(SOMAJOR) $(DESTDIR)$(PREFIX)/lib/liblethe.so
 	install -m 644 include/lethe.h $(DESTDIR)$(PREFIX)/include/
-	install -m 644 $(BUILD)/lethe.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
+	printf '%s\n' "$$PC_TEXT" > $(DESTDIR)$(PREFIX)/lib/pkgconfig/lethe.pc
 	install -m 755 $(TOOL) $(DESTDIR)$(PREFIX)/bin/
 
 uninstall:

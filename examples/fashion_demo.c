@@ -11,6 +11,8 @@
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
+#define _POSIX_C_SOURCE 200809L /* clock_gettime, isatty, mkstemp */
+
 #include <math.h>
 #include <unistd.h>
 
