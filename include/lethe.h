@@ -201,6 +201,13 @@ typedef struct lethe_loss_constants {
     double grad_bound; /* C: sup ‖∇_w ℓ(wᵀx, y)‖ = R·sup|ℓ'|; +Inf if unbounded */
 } lethe_loss_constants;
 
+/* ℓ(z, y) and its first two derivatives with respect to z = wᵀx, computed
+ * stably (log1p(e^{−|m|}) for the logistic loss). Any of l, d1, d2 may be
+ * NULL. Returns LETHE_OK, LETHE_EINVAL (unknown loss), LETHE_ELABEL (y not
+ * valid for the loss), LETHE_ENONFINITE (z not finite). O(1), thread-safe. */
+LETHE_API lethe_status lethe_loss_eval(lethe_loss loss, double z, double y, double *l,
+                                       double *d1, double *d2);
+
 /* Returns LETHE_OK or LETHE_EINVAL (unknown loss, R not finite or < 0, out NULL). */
 LETHE_API lethe_status lethe_loss_get_constants(lethe_loss loss, double R,
                                                 lethe_loss_constants *out);

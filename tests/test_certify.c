@@ -205,6 +205,12 @@ static void test_remove_matches_retrain_real(void **state)
     /* ids are record numbers in the file: take live ones */
     const uint64_t *ids = lethe_dataset_ids(ds);
     size_t done = 0;
+    /* Guo's worst-case bound holds on real data too (EVIDENCE: LTH-C-0005) */
+    lethe_removal_report wc;
+    lethe_budget b0;
+    assert_status(lethe_model_check_removal(m, ids, 1, LETHE_PATH_EXACT, &wc), LETHE_OK);
+    assert_status(lethe_model_budget(m, &b0), LETHE_OK);
+    assert_le(wc.residual, b0.worst_case_bound + b0.train_residual);
     const size_t ks[] = { 1, 10, 100 };
     lethe_removal_report rep;
     for (size_t i = 0; i < 3; i++) {
@@ -506,6 +512,39 @@ static void test_remove_errors(void **state)
     assert_status(lethe_model_refresh(NULL), LETHE_EINVAL);
     lethe_model_free(m);
     lethe_model_free(NULL);
+    lethe_ctx_free(ctx);
+}
+
+/* The linear-algebra failures a removal can report, provoked through the
+ * internals: a singular exact Hessian (λ = 0, d > n) and a residual that
+ * overflows. Each leaves the model as it was. */
+static void test_backend_errors(void **state)
+{
+    (void)state;
+    lethe_ctx *ctx = ctx_new();
+    lethe_model *m = random_model(ctx, 17, 12, 20, LETHE_LOSS_LOGISTIC, 1e-2, 2.0);
+    snapshot before;
+    snap(m, &before);
+    lethe_removal_report rep;
+    uint64_t id = 4;
+    double lambda = m->lambda;
+    m->lambda = 0.0; /* Σ ℓ''xxᵀ has rank ≤ 11 < d = 20 */
+    assert_status(lethe_model_remove(m, &id, 1, LETHE_PATH_EXACT, &rep), LETHE_ENOTPD);
+    m->lambda = lambda;
+    assert_unchanged(m, &before);
+    lethe_model_free(m);
+    /* ridge: ℓ' = z − y is unbounded, so an overflowing z poisons the residual */
+    m = random_model(ctx, 18, 12, 20, LETHE_LOSS_SQUARED, 1e-2, 2.0);
+    snap(m, &before);
+    double keep = m->x[0], w0 = m->w[0];
+    m->x[0] = 1e308; /* z overflows in the residual pass */
+    m->w[0] = 1e3;
+    assert_status(lethe_model_remove(m, &id, 1, LETHE_PATH_FAST, &rep), LETHE_EBACKEND);
+    m->w[0] = w0;
+    m->x[0] = keep;
+    assert_unchanged(m, &before);
+    assert_status(lethe_model_remove(m, &id, 1, LETHE_PATH_FAST, &rep), LETHE_OK);
+    lethe_model_free(m);
     lethe_ctx_free(ctx);
 }
 
@@ -888,6 +927,7 @@ int main(void)
         cmocka_unit_test(test_refresh),
         cmocka_unit_test(test_remove_errors),
         cmocka_unit_test(test_train_errors),
+        cmocka_unit_test(test_backend_errors),
         cmocka_unit_test(test_predict_evaluate),
         cmocka_unit_test(test_seeded_and_csprng),
         cmocka_unit_test(test_save_load),

@@ -38,6 +38,14 @@ static void test_loss_derivatives(void **state)
             }
         }
     }
+    /* the public entry point agrees and checks its arguments */
+    double pl, pd1, pd2, il, id1, id2;
+    assert_status(lethe_loss_eval(LETHE_LOSS_LOGISTIC, 0.731, -1.0, &pl, &pd1, &pd2), LETHE_OK);
+    lethe__loss_eval(LETHE_LOSS_LOGISTIC, 0.731, -1.0, &il, &id1, &id2);
+    assert_true(!(pl < il || pl > il) && !(pd1 < id1 || pd1 > id1) && !(pd2 < id2 || pd2 > id2));
+    assert_status(lethe_loss_eval(LETHE_LOSS_LOGISTIC, 0.5, 0.5, &pl, NULL, NULL), LETHE_ELABEL);
+    assert_status(lethe_loss_eval(LETHE_LOSS_SQUARED, NAN, 0.5, &pl, NULL, NULL), LETHE_ENONFINITE);
+    assert_status(lethe_loss_eval((lethe_loss)3, 0.5, 1.0, &pl, NULL, NULL), LETHE_EINVAL);
     /* stable at extreme margins: log(1 + e^{−m}) ≈ −m for m ≪ 0, ≈ e^{−m} for m ≫ 0 */
     double l;
     lethe__loss_eval(LETHE_LOSS_LOGISTIC, -800.0, 1.0, &l, NULL, NULL);

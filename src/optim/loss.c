@@ -51,6 +51,19 @@ int lethe__loss_label_ok(lethe_loss loss, double y)
     return isfinite(y);
 }
 
+lethe_status lethe_loss_eval(lethe_loss loss, double z, double y, double *l, double *d1,
+                             double *d2)
+{
+    if (loss != LETHE_LOSS_LOGISTIC && loss != LETHE_LOSS_SQUARED)
+        return LETHE_EINVAL;
+    if (!lethe__loss_label_ok(loss, y))
+        return LETHE_ELABEL;
+    if (!isfinite(z))
+        return LETHE_ENONFINITE;
+    lethe__loss_eval(loss, z, y, l, d1, d2);
+    return LETHE_OK;
+}
+
 /* IMPLEMENTS: LTH-C-0004 */
 lethe_status lethe_loss_get_constants(lethe_loss loss, double R, lethe_loss_constants *out)
 {
