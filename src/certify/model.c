@@ -301,6 +301,18 @@ lethe_status lethe_model_train(lethe_ctx *ctx, const lethe_dataset *data,
         m->sigma = opt->sigma;
     }
     m->budget = lethe__budget_from_sigma(m->sigma, m->epsilon, m->delta);
+    /* The stopping threshold (tol·max(1, λn, ‖b‖), ‖b‖ ≤ σ(√d + 6) but with
+     * probability e^{-18}) must sit well inside the budget: a training
+     * residual over it would be a b-dependent failure (proofs/certificate.md, L2). */
+    double threshold = opt->tol * fmax(fmax(1.0, opt->lambda * (double)data->n),
+                                       m->sigma * (sqrt((double)data->d) + 6.0));
+    if (!(threshold <= m->budget / 10.0)) {
+        double budget = m->budget;
+        lethe_model_free(m);
+        return lethe__fail(ctx, LETHE_EINVAL,
+                           "train: tol = %g stops at ‖∇L‖ ≈ %.3g, above a tenth of the budget "
+                           "%.3g; lower tol", opt->tol, threshold, budget);
+    }
     m->R = data->R;
     lethe_loss_get_constants(m->loss, m->R, &m->k);
     memcpy(m->x, data->x, data->n * data->d * sizeof *m->x);
