@@ -14,7 +14,7 @@ DESTDIR  ?=
 SANITIZE ?=
 CC       ?= cc
 
-PKGS := gsl openblas lapacke libsodium cmocka zlib
+PKGS := openblas lapacke libsodium cmocka zlib
 # Missing build dependencies are installed (as root) or named (otherwise).
 DEPS_OK := $(shell pkg-config --exists $(PKGS) 2>/dev/null && echo yes)
 ifneq ($(DEPS_OK),yes)
@@ -34,9 +34,7 @@ SOMAJOR := 0
 WARN := -Wall -Wextra -Wshadow -Wconversion -Wstrict-prototypes -Wmissing-prototypes \
         -Wfloat-equal -Wvla -Wpointer-arith -Wcast-qual -Wformat=2
 DEP_CFLAGS := $(shell pkg-config --cflags openblas lapacke libsodium zlib)
-# Link GSL against OpenBLAS, never against gslcblas as well.
-DEP_LIBS := $(shell pkg-config --define-variable=GSL_CBLAS_LIB=-lopenblas --libs gsl) \
-            $(shell pkg-config --libs openblas lapacke libsodium zlib) -lpthread -lm
+DEP_LIBS := $(shell pkg-config --libs openblas lapacke libsodium zlib) -lpthread -lm
 CMOCKA_LIBS := $(shell pkg-config --libs cmocka)
 
 OPT ?= -O2
@@ -109,7 +107,7 @@ Description: certified machine unlearning for linear models
 Version: $(VERSION)
 Requires.private: openblas lapacke libsodium zlib
 Libs: -L$${libdir} -llethe
-Libs.private: -lgsl -lpthread -lm
+Libs.private: -lpthread -lm
 Cflags: -I$${includedir}
 endef
 export PC_TEXT
@@ -136,7 +134,7 @@ trace:
 
 FMNIST := /usr/share/datasets/fashion-mnist
 $(FMNIST)/train-images-idx3-ubyte.gz:
-	sh scripts/install-deps.sh --data
+	sh scripts/install-deps.sh
 
 demo: $(BUILD)/examples/fashion_demo $(FMNIST)/train-images-idx3-ubyte.gz
 	$(BUILD)/examples/fashion_demo $(FMNIST)

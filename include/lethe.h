@@ -97,8 +97,7 @@ typedef struct lethe_allocator {
 typedef struct lethe_ctx lethe_ctx;
 
 /* Create a context. alloc may be NULL (the C library's malloc/free); it is
- * copied. Initialises libsodium and turns GSL's aborting error handler off
- * (GSL's handler is process-global; lethe reports GSL errors as statuses).
+ * copied. Initialises libsodium (sodium_init(), safe to call repeatedly).
  * Returns LETHE_OK, LETHE_EINVAL (out NULL), LETHE_ENOMEM, LETHE_ECRYPTO. */
 LETHE_API lethe_status lethe_ctx_create(const lethe_allocator *alloc, lethe_ctx **out);
 /* Free a context. Every handle made from it must be freed first. */
@@ -259,14 +258,17 @@ typedef struct lethe_removal_report {
     size_t removed;          /* records removed by this call (0 on refusal or dry run)   */
     lethe_removal_path path; /* the path actually taken (FAST may fall back to EXACT)     */
     double residual;         /* ‖∇L_b(w⁻; D')‖, exact, computed in one O(nd) pass          */
+    double residual_fp;      /* bound on the rounding error of residual (LTH-C-0002)       */
     double residual_bound;   /* Guo's data-dependent bound on that residual (LTH-C-0003)   */
     double budget;           /* ε' = σε/c(δ)                                              */
-    int certified;           /* residual ≤ budget                                          */
+    int certified;           /* residual + residual_fp ≤ budget                           */
 } lethe_removal_report;
 
 /* Remove the records named by ids[0..k-1] (a batch, one Newton step).
- * On success w becomes w⁻, the rows are erased from the model's copy of the
- * data (their bytes zeroed), and the accountant records the removal.
+ * On success w becomes w⁻, the rows' features and labels are zeroed in the
+ * model's copy of the data, and the accountant records the removal. Their
+ * ids are kept (so that a second removal says LETHE_EREMOVED) until the next
+ * refresh, which drops them; after it such an id gives LETHE_ENOTFOUND.
  * If the residual would exceed the budget the call returns LETHE_EBUDGET and
  * changes nothing; rep (if not NULL) is filled in all cases where the step
  * could be computed. Cost: FAST O(k·d² + nd); EXACT O(nd² + d³).
@@ -299,9 +301,11 @@ typedef struct lethe_budget {
     double c;                 /* c(δ) = √(2 ln(1.5/δ))                                  */
     double budget;            /* ε' = σε/c                                              */
     double residual;          /* the current exact residual ‖∇L_b(w; D)‖                */
-    double train_residual;    /* the residual at the end of training (charged)          */
+    double residual_fp;       /* bound on its rounding error                            */
+    double train_residual;    /* the residual at the end of training or the last refresh */
     double residual_bound;    /* Guo's data-dependent bound on the current residual     */
-    double remaining;         /* budget − residual, rounded down; ≤ 0 when exhausted    */
+    double remaining;         /* budget − (residual + residual_fp), rounded down;
+                                 ≤ 0 when exhausted                                      */
     size_t removals;          /* records removed since training or the last refresh     */
     size_t removals_total;    /* records removed since training                         */
     size_t refreshes;         /* refreshes done                                         */
@@ -356,14 +360,21 @@ LETHE_API lethe_status lethe_model_evaluate(lethe_model *model, const lethe_data
 /* Write the owner's full state (weights, b, factor, retained data, accountant)
  * to path, atomically (temporary file, fsync, rename). The file is SECRET: it
  * holds b and the training data. Format: magic "LETHEST1", version, sizes,
- * payload, BLAKE2b-256 checksum. Returns LETHE_OK, LETHE_EIO, LETHE_EINVAL. */
+ * payload, BLAKE2b-256 checksum; created with mode 0600. Returns LETHE_OK,
+ * LETHE_EIO, LETHE_EINVAL, LETHE_ENOMEM. */
 LETHE_API lethe_status lethe_model_save(lethe_model *model, const char *path);
-/* Load a state file written by lethe_model_save(). Every field is validated;
- * corrupt, truncated or foreign files give LETHE_EFORMAT.
+/* Load a state file written by lethe_model_save(). Every field is validated:
+ * the checksum, the sizes, the parameters (as training checks them), finite
+ * values, the norm bounds against the data, and the exact residual, which is
+ * recomputed (one O(nd) pass) and must match and fit the budget. Corrupt,
+ * truncated, edited or foreign files give LETHE_EFORMAT.
  * Returns LETHE_OK, LETHE_EIO, LETHE_EFORMAT, LETHE_ENOMEM, LETHE_EINVAL. */
 LETHE_API lethe_status lethe_model_load(lethe_ctx *ctx, const char *path, lethe_model **out);
-/* Write the publishable model only (loss, d, weights, (ε, δ), σ, counts; no
- * b, no data, no factor), as text. Returns LETHE_OK, LETHE_EIO, LETHE_EINVAL. */
+/* Write the publishable model only (loss, d, λ, (ε, δ), σ, the sampler, whether
+ * the noise was seeded, and the weights; no b, no data, no factor, and no
+ * counters, which depend on b through refusals and are not covered by the
+ * certificate), as text, atomically. Returns LETHE_OK, LETHE_EIO, LETHE_EINVAL,
+ * LETHE_ENOMEM. */
 LETHE_API lethe_status lethe_model_save_public(lethe_model *model, const char *path);
 
 #ifdef __cplusplus

@@ -1,10 +1,10 @@
 #!/bin/sh
 # Install lethe's build, test and demo dependencies from Debian's packages.
 # As root it runs apt-get; otherwise it prints the exact command and stops.
-#   scripts/install-deps.sh          build and test dependencies
-#   scripts/install-deps.sh --data   also the Fashion-MNIST data set (for make demo / bench)
+#   scripts/install-deps.sh     build, test and demo dependencies (the demo's data set,
+#                               Fashion-MNIST, and LIBLINEAR for the benchmark included)
 set -eu
-pkgs="build-essential pkg-config libgsl-dev libopenblas-dev liblapacke-dev libsodium-dev libcmocka-dev zlib1g-dev dataset-fashion-mnist"
+pkgs="build-essential pkg-config libopenblas-dev liblapacke-dev libsodium-dev libcmocka-dev zlib1g-dev dataset-fashion-mnist liblinear-tools"
 if [ "$(id -u)" -ne 0 ]; then
     echo "lethe needs these Debian packages. Run, as root:" >&2
     echo "  apt-get update && apt-get install -y $pkgs" >&2

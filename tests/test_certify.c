@@ -53,29 +53,37 @@ static lethe_model *random_model(lethe_ctx *ctx, uint64_t seed, size_t n, size_t
     return random_model_R(ctx, seed, n, d, loss, lambda, budget, 1.0);
 }
 
-/* ∇L_b(w; D) with plain loops, independent of the library's passes. */
-static double naive_residual(const lethe_model *m, const double *w)
+/* ∇L_b(w; D) with plain loops in long double (64-bit mantissa, 2¹¹ times
+ * finer than double), independent of the library's passes. */
+static long double naive_residual_ld(const lethe_model *m, const double *w)
 {
     const size_t d = m->d;
-    double *g = calloc(d, sizeof *g);
+    long double *g = calloc(d, sizeof *g);
     for (size_t i = 0; i < m->n_rows; i++) {
         if (m->alive[i] != ROW_LIVE)
             continue;
-        long double z = 0.0L;
+        long double z = 0.0L, d1;
         for (size_t j = 0; j < d; j++)
             z += (long double)m->x[i * d + j] * w[j];
-        double d1;
-        lethe__loss_eval(m->loss, (double)z, m->y[i], NULL, &d1, NULL);
+        if (m->loss == LETHE_LOSS_LOGISTIC)
+            d1 = -m->y[i] / (1.0L + expl(m->y[i] * z));
+        else
+            d1 = z - m->y[i];
         for (size_t j = 0; j < d; j++)
             g[j] += d1 * m->x[i * d + j];
     }
     long double r = 0.0L;
     for (size_t j = 0; j < d; j++) {
-        double gj = g[j] + m->lambda * (double)m->n_live * w[j] + m->b[j];
-        r += (long double)gj * gj;
+        long double gj = g[j] + (long double)m->lambda * (long double)m->n_live * w[j] + m->b[j];
+        r += gj * gj;
     }
     free(g);
-    return sqrt((double)r);
+    return sqrtl(r);
+}
+
+static double naive_residual(const lethe_model *m, const double *w)
+{
+    return (double)naive_residual_ld(m, w);
 }
 
 /* Retrain from scratch on the model's live rows with the same b. */
@@ -244,6 +252,7 @@ static void test_residual_is_exact(void **state)
     (void)state;
     lethe_ctx *ctx = ctx_new();
     lethe_model *m = random_model(ctx, 80, 400, 12, LETHE_LOSS_LOGISTIC, 5e-3, 2.0);
+    double worst = 0.0;
     lethe_budget b;
     assert_status(lethe_model_budget(m, &b), LETHE_OK);
     assert_close(b.train_residual, naive_residual(m, m->w), 1e-6, 1e-12);
@@ -252,11 +261,17 @@ static void test_residual_is_exact(void **state)
         assert_status(lethe_model_remove(m, &id, 1, (lethe_removal_path)(id % 2), &rep),
                       LETHE_OK);
         assert_close(rep.residual, naive_residual(m, m->w), 1e-6, 1e-12);
+        /* the rounding bound covers the error of the computed residual (G3) */
+        long double err = fabsl((long double)rep.residual - naive_residual_ld(m, m->w));
+        assert_true(err <= (long double)rep.residual_fp);
+        assert_true(rep.residual_fp < 1e-9 * rep.budget);
+        worst = fmax(worst, (double)(err / (long double)rep.residual_fp));
         assert_status(lethe_model_budget(m, &b), LETHE_OK);
         assert_close(b.residual, rep.residual, 0.0, 0.0);
         assert_int_equal(b.removals, id + 1);
         assert_int_equal(b.n, 400 - id - 1);
     }
+    print_message("rounding: largest |r̂ − r| / bound = %.3g\n", worst);
     lethe_model_free(m);
     lethe_ctx_free(ctx);
 }
@@ -521,6 +536,57 @@ static void test_refresh(void **state)
     lethe_ctx_free(ctx);
 }
 
+/* A refresh that fails (here: the solver is given one iteration) changes
+ * nothing: the state file is byte-identical, the seeded stream included. */
+static void test_refresh_failure(void **state)
+{
+    (void)state;
+    lethe_ctx *ctx = ctx_new();
+    lethe_model *m = random_model(ctx, 96, 400, 9, LETHE_LOSS_LOGISTIC, 1e-3, 2.0);
+    uint64_t id = 5;
+    lethe_removal_report rep;
+    assert_status(lethe_model_remove(m, &id, 1, LETHE_PATH_FAST, &rep), LETHE_OK);
+    long len;
+    unsigned char *bytes = state_bytes(m, &len);
+    unsigned max_iter = m->max_iter;
+    m->max_iter = 1;
+    assert_status(lethe_model_refresh(m), LETHE_ENOCONV);
+    m->max_iter = max_iter;
+    assert_same_state(m, bytes, len);
+    free(bytes);
+    /* and the next refresh draws the noise the failed one would have drawn */
+    assert_status(lethe_model_refresh(m), LETHE_OK);
+    lethe_model_free(m);
+    lethe_ctx_free(ctx);
+}
+
+/* When a down-date loses definiteness the fast path falls back to the exact
+ * Hessian; the residual is still the true one and later removals go on. */
+static void test_fast_falls_back_to_exact(void **state)
+{
+    (void)state;
+    lethe_ctx *ctx = ctx_new();
+    lethe_model *m = random_model(ctx, 97, 300, 7, LETHE_LOSS_LOGISTIC, 1e-3, 2.0);
+    uint64_t id = 11;
+    size_t row = lethe__model_find(m, id);
+    m->s_f[row] = 1e8; /* the record's recorded curvature: far more than Ĥ holds */
+    lethe_removal_report rep;
+    assert_status(lethe_model_remove(m, &id, 1, LETHE_PATH_FAST, &rep), LETHE_OK);
+    assert_int_equal(rep.path, LETHE_PATH_EXACT);
+    assert_close(rep.residual, naive_residual(m, m->w), 1e-6, 1e-12);
+    assert_int_equal(m->n_f, 299); /* refactored on D' */
+    for (size_t i = 0; i < m->n_rows; i++)
+        if (m->alive[i] != ROW_LIVE)
+            assert_true(lethe__is_zero(m->s_f[i]));
+    for (uint64_t k = 20; k < 30; k++) {
+        assert_status(lethe_model_remove(m, &k, 1, LETHE_PATH_FAST, &rep), LETHE_OK);
+        assert_int_equal(rep.path, LETHE_PATH_FAST);
+    }
+    check_against_retrain(m, rep.residual);
+    lethe_model_free(m);
+    lethe_ctx_free(ctx);
+}
+
 static void test_remove_errors(void **state)
 {
     (void)state;
@@ -761,9 +827,11 @@ static void test_seeded_and_csprng(void **state)
     assert_status(lethe_model_budget(c, &bg), LETHE_OK);
     assert_int_equal(bg.seeded, 0);
     assert_true(memcmp(a->b, c->b, 5 * sizeof(double)) != 0);
-    /* σ derived from the budget: ε' = σε/c reproduces the budget asked for */
+    /* σ derived from the budget: ε' = σε/c reproduces the budget asked for,
+     * and never exceeds σε/c computed with the exact c */
     assert_close(bg.budget, 2.0, 1e-14, 0.0);
-    assert_le(bg.budget, 2.0 * (1.0 + 1e-15));
+    long double c_true = sqrtl(2.0L * logl(1.5L / 1e-5L));
+    assert_true((long double)bg.budget <= (long double)bg.sigma * 1.0L / c_true);
     lethe_model_free(a);
     lethe_model_free(b);
     lethe_model_free(c);
@@ -883,6 +951,44 @@ static void test_save_load(void **state)
     lethe_ctx_free(ctx);
 }
 
+/* A state whose checksum is right but whose content is not consistent is
+ * refused: each field is tampered in memory, saved (with a fresh checksum)
+ * and loaded again. */
+static void test_load_validates(void **state)
+{
+    (void)state;
+    lethe_ctx *ctx = ctx_new();
+    char path[256];
+    snprintf(path, sizeof path, "%s", tmp_path("tamper"));
+    enum { EPS, UNAN, XNORM, BSHIFT, TOL, ITER, SINF, RHO, LABEL, RNORM, NCASES };
+    for (int c = 0; c < NCASES; c++) {
+        lethe_model *m = random_model(ctx, 98, 200, 6, LETHE_LOSS_LOGISTIC, 1e-3, 2.0);
+        switch (c) {
+        case EPS: m->epsilon = 9.5; break;            /* c(δ) unproven there */
+        case UNAN: m->U[1] = NAN; break;              /* off the diagonal */
+        case XNORM: m->xnorm = 0.0; break;            /* no longer a bound */
+        case BSHIFT: m->b[0] += 50.0; break;          /* the residual no longer fits */
+        case TOL: m->tol = INFINITY; break;
+        case ITER: m->max_iter = 0; break;
+        case SINF: m->s_f[3] = INFINITY; break;
+        case RHO: m->rho = NAN; break;
+        case LABEL: m->y[4] = NAN; break;
+        case RNORM: m->R = 0.5; break;                /* rows are longer than R */
+        }
+        assert_status(lethe_model_save(m, path), LETHE_OK);
+        lethe_model *l = NULL;
+        lethe_status st = lethe_model_load(ctx, path, &l);
+        if (st != LETHE_EFORMAT)
+            print_error("tampering case %d: load returned %s\n", c, lethe_strerror(st));
+        assert_status(st, LETHE_EFORMAT);
+        assert_null(l);
+        print_message("  tampering case %d: %s\n", c, lethe_ctx_errmsg(ctx));
+        lethe_model_free(m);
+    }
+    remove(path);
+    lethe_ctx_free(ctx);
+}
+
 /* Every allocation made by train, remove, refresh, save and load fails in
  * turn: the call returns ENOMEM, leaks nothing and changes nothing. */
 static void test_alloc_failure(void **state)
@@ -970,6 +1076,9 @@ int main(void)
         cmocka_unit_test(test_worst_case_bound),
         cmocka_unit_test(test_budget_refusal_changes_nothing),
         cmocka_unit_test(test_refresh),
+        cmocka_unit_test(test_refresh_failure),
+        cmocka_unit_test(test_fast_falls_back_to_exact),
+        cmocka_unit_test(test_load_validates),
         cmocka_unit_test(test_remove_errors),
         cmocka_unit_test(test_train_errors),
         cmocka_unit_test(test_backend_errors),

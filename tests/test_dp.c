@@ -59,6 +59,13 @@ static void test_stream_resumable(void **state)
     assert_memory_equal(whole, parts, sizeof whole);
     assert_int_equal(lethe__rng_position(r), 1000);
     lethe__rng_free(r);
+    /* seeking back replays the stream, within a block and across blocks */
+    assert_status(lethe__rng_create(seed, &r), LETHE_OK);
+    lethe__rng_bytes(r, parts, 150);
+    lethe__rng_seek(r, 70);
+    lethe__rng_bytes(r, parts, 100);
+    assert_memory_equal(parts, whole + 70, 100);
+    lethe__rng_free(r);
     for (uint64_t at = 0; at < 200; at += 37) {
         assert_status(lethe__rng_create_at(seed, at, &r), LETHE_OK);
         lethe__rng_bytes(r, parts, 100);
@@ -115,6 +122,36 @@ static void test_gaussian_moments(void **state)
     lethe__rng_free(r);
 }
 
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Kolmogorov–Smirnov against N(0, σ²): n = 5000 draws, critical value
+ * 0.03805 at p = 1e-6 (MATH.md §5), fixed seed. */
+static void test_gaussian_ks(void **state)
+{
+    (void)state;
+    const size_t N = 5000;
+    const double sigma = 2.385;
+    double *g = malloc(N * sizeof *g);
+    unsigned char seed[32] = { 7, 7, 7 };
+    lethe_rng *r = NULL;
+    assert_status(lethe__rng_create(seed, &r), LETHE_OK);
+    lethe__gaussian(r, sigma, g, N);
+    qsort(g, N, sizeof *g, cmp_double);
+    double D = 0.0;
+    for (size_t i = 0; i < N; i++) {
+        double F = 0.5 * erfc(-g[i] / (sigma * sqrt(2.0)));
+        D = fmax(D, fmax(fabs((double)(i + 1) / (double)N - F), fabs(F - (double)i / (double)N)));
+    }
+    print_message("KS statistic D = %.5f (critical 0.03805)\n", D);
+    assert_le(D, 0.03805);
+    free(g);
+    lethe__rng_free(r);
+}
+
 /* The production source is not the seeded one and does not repeat. */
 static void test_csprng(void **state)
 {
@@ -140,6 +177,7 @@ int main(void)
         cmocka_unit_test(test_stream_resumable),
         cmocka_unit_test(test_gaussian_golden),
         cmocka_unit_test(test_gaussian_moments),
+        cmocka_unit_test(test_gaussian_ks),
         cmocka_unit_test(test_csprng),
     };
     return cmocka_run_group_tests_name("dp", tests, setup, NULL);

@@ -44,6 +44,8 @@ static void test_loss_derivatives(void **state)
     lethe__loss_eval(LETHE_LOSS_LOGISTIC, 0.731, -1.0, &il, &id1, &id2);
     assert_true(!(pl < il || pl > il) && !(pd1 < id1 || pd1 > id1) && !(pd2 < id2 || pd2 > id2));
     assert_status(lethe_loss_eval(LETHE_LOSS_LOGISTIC, 0.5, 0.5, &pl, NULL, NULL), LETHE_ELABEL);
+    assert_status(lethe_loss_eval(LETHE_LOSS_LOGISTIC, 0.5, NAN, &pl, NULL, NULL), LETHE_ELABEL);
+    assert_status(lethe_loss_eval(LETHE_LOSS_SQUARED, 0.5, NAN, &pl, NULL, NULL), LETHE_ELABEL);
     assert_status(lethe_loss_eval(LETHE_LOSS_SQUARED, NAN, 0.5, &pl, NULL, NULL), LETHE_ENONFINITE);
     assert_status(lethe_loss_eval((lethe_loss)3, 0.5, 1.0, &pl, NULL, NULL), LETHE_EINVAL);
     /* stable at extreme margins: log(1 + e^{−m}) ≈ −m for m ≪ 0, ≈ e^{−m} for m ≫ 0 */
@@ -310,6 +312,19 @@ static void test_dataset_errors(void **state)
     assert_true(lethe__is_zero(cx[4]) && lethe__is_zero(cx[5]));
     assert_int_equal(lethe_dataset_ids(ds)[2], 30);
     lethe_dataset_free(ds);
+    /* tiny rows: R/‖x‖ would overflow; scaled in two steps they normalise cleanly */
+    double tiny[6] = { 1e-300, 1e-300, 0.0, 1e-320, 3.0, 4.0 };
+    assert_status(lethe_dataset_create(ctx, 3, 2, tiny, 2, y, ids, LETHE_NORM_NORMALIZE, 1e10,
+                                       &ds), LETHE_OK);
+    cx = lethe_dataset_x(ds);
+    for (size_t i = 0; i < 3; i++) {
+        assert_true(isfinite(cx[2 * i]) && isfinite(cx[2 * i + 1]));
+        assert_close(hypot(cx[2 * i], cx[2 * i + 1]), 1e10, 1e-14, 0.0);
+    }
+    lethe_dataset_free(ds);
+    double huge[2] = { 1.5e308, 1.5e308 };
+    assert_status(lethe_dataset_create(ctx, 1, 2, huge, 2, y, ids, LETHE_NORM_MEASURE, 0, &ds),
+                  LETHE_ENONFINITE); /* the norm overflows */
     lethe_dataset_free(NULL);
     lethe_ctx_free(ctx);
 }

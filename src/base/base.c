@@ -10,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <gsl/gsl_errno.h>
 #include <sodium.h>
 
 static const char *const status_text[LETHE_STATUS_COUNT] = {
@@ -84,8 +83,6 @@ lethe_status lethe_ctx_create(const lethe_allocator *alloc, lethe_ctx **out)
         return LETHE_EINVAL;
     if (sodium_init() < 0)
         return LETHE_ECRYPTO;
-    /* GSL's default handler aborts the host; lethe reports statuses instead. */
-    gsl_set_error_handler_off();
     lethe_allocator a = { default_malloc, default_free, NULL };
     if (alloc != NULL)
         a = *alloc;

@@ -77,9 +77,10 @@ lethe_status lethe_model_budget(const lethe_model *m, lethe_budget *out)
     out->c = m->c;
     out->budget = m->budget;
     out->residual = m->residual;
+    out->residual_fp = m->residual_fp;
     out->train_residual = m->train_residual;
     out->residual_bound = m->residual_bound;
-    double rem = m->budget - m->residual;
+    double rem = m->budget - (m->residual + m->residual_fp);
     out->remaining = isnan(rem) ? 0.0 : rem > 0.0 ? rem * (1.0 - SAFETY) : rem;
     out->removals = m->removals;
     out->removals_total = m->removals_total;

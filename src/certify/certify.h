@@ -44,7 +44,7 @@ struct lethe_model {
     double *b;   /* secret, sodium_malloc                              */
     lethe_rng *rng;
     /* accountant */
-    double residual, train_residual, residual_bound;
+    double residual, residual_fp, train_residual, residual_bound;
     double rho;     /* largest increase of the residual in one single removal */
     double res_max; /* largest residual since training or the last refresh    */
     size_t removals, removals_total, refreshes;
@@ -52,6 +52,11 @@ struct lethe_model {
     double *U2, *s2, *w2, *g2, *p, *hp, *v, *W2, *Z, *V, *acc;
     lethe_optim_ws ws;
 };
+
+/* Validate training options for n records of d features; derive σ and the
+ * budget ε'. Returns LETHE_OK or LETHE_EINVAL with the reason on ctx. */
+lethe_status lethe__model_params(lethe_ctx *ctx, const lethe_train_options *o, size_t n,
+                                 size_t d, double *sigma, double *budget);
 
 /* Allocate every buffer of a model for n rows of d features (all-or-nothing). */
 lethe_status lethe__model_alloc(lethe_ctx *ctx, size_t n, size_t d, lethe_model **out);
@@ -68,7 +73,8 @@ lethe_objective lethe__model_objective(const lethe_model *m, const double *b);
 
 /* Results of one pass over the live rows (LTH-C-0002, LTH-C-0003). */
 typedef struct lethe_pass {
-    double residual;    /* ‖∇L_b(w+p; D')‖                                   */
+    double residual;    /* ‖∇L_b(w+p; D')‖ as computed                        */
+    double fp_error;    /* bound on the rounding error of residual           */
     double first_order; /* ‖g + H(w)p‖, H the exact Hessian at w on D'       */
     double xp_norm;     /* ‖X'p‖                                             */
     double bound;       /* ‖g + Hp‖ + γ·R·‖X'‖₂·‖p‖·‖X'p‖ (Guo's form)        */

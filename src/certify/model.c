@@ -159,25 +159,51 @@ lethe_objective lethe__model_objective(const lethe_model *m, const double *b)
 static lethe_status check_options(lethe_ctx *ctx, const lethe_train_options *o)
 {
     if ((unsigned)o->loss > LETHE_LOSS_SQUARED)
-        return lethe__fail(ctx, LETHE_EINVAL, "train: unknown loss %d", (int)o->loss);
+        return lethe__fail(ctx, LETHE_EINVAL, "unknown loss %d", (int)o->loss);
     if (!(o->lambda > 0.0) || !isfinite(o->lambda))
-        return lethe__fail(ctx, LETHE_EINVAL, "train: λ = %g must be finite and > 0", o->lambda);
+        return lethe__fail(ctx, LETHE_EINVAL, "λ = %g must be finite and > 0", o->lambda);
     /* c(δ) = √(2 ln(1.5/δ)) is proven for ε ≤ 1 only (proofs/certificate.md, C1). */
     if (!(o->epsilon > 0.0 && o->epsilon <= 1.0))
         return lethe__fail(ctx, LETHE_EINVAL,
-                           "train: ε = %g must lie in (0, 1]: the calibration c(δ) is proven "
+                           "ε = %g must lie in (0, 1]: the calibration c(δ) is proven "
                            "for ε ≤ 1 only", o->epsilon);
     if (!(o->delta > 0.0 && o->delta < 1.0))
-        return lethe__fail(ctx, LETHE_EINVAL, "train: δ = %g must lie in (0, 1)", o->delta);
+        return lethe__fail(ctx, LETHE_EINVAL, "δ = %g must lie in (0, 1)", o->delta);
     if (!(o->sigma >= 0.0) || !isfinite(o->sigma))
-        return lethe__fail(ctx, LETHE_EINVAL, "train: σ = %g must be finite and ≥ 0", o->sigma);
+        return lethe__fail(ctx, LETHE_EINVAL, "σ = %g must be finite and ≥ 0", o->sigma);
     if (lethe__is_zero(o->sigma) && (!(o->budget > 0.0) || !isfinite(o->budget)))
-        return lethe__fail(ctx, LETHE_EINVAL, "train: budget ε' = %g must be finite and > 0",
+        return lethe__fail(ctx, LETHE_EINVAL, "budget ε' = %g must be finite and > 0",
                            o->budget);
     if (!(o->tol > 0.0) || !isfinite(o->tol))
-        return lethe__fail(ctx, LETHE_EINVAL, "train: tol = %g must be finite and > 0", o->tol);
+        return lethe__fail(ctx, LETHE_EINVAL, "tol = %g must be finite and > 0", o->tol);
     if (o->max_iter == 0)
-        return lethe__fail(ctx, LETHE_EINVAL, "train: max_iter must be ≥ 1");
+        return lethe__fail(ctx, LETHE_EINVAL, "max_iter must be ≥ 1");
+    return LETHE_OK;
+}
+
+/* Validate the options for n records of d features and derive σ (given, or
+ * c(δ)·ε'/ε rounded up) and the budget ε' = σε/c(δ) rounded down. The
+ * solver's stopping threshold tol·max(1, λn, ‖b‖), with ‖b‖ ≤ σ(√d + 6) but
+ * with probability e^{-18}, must sit well inside the budget: a training
+ * residual over it would be a b-dependent failure (proofs/certificate.md, L2). */
+lethe_status lethe__model_params(lethe_ctx *ctx, const lethe_train_options *o, size_t n,
+                                 size_t d, double *sigma, double *budget)
+{
+    lethe_status st = check_options(ctx, o);
+    if (st != LETHE_OK)
+        return st;
+    double c = lethe_guo_c(o->delta);
+    double s = lethe__is_zero(o->sigma) ? nextafter(c * o->budget / o->epsilon, INFINITY)
+                                        : o->sigma;
+    double b = lethe__budget_from_sigma(s, o->epsilon, o->delta);
+    double threshold = o->tol * fmax(fmax(1.0, o->lambda * (double)n),
+                                     s * (sqrt((double)d) + 6.0));
+    if (!(b > 0.0) || !(threshold <= b / 10.0))
+        return lethe__fail(ctx, LETHE_EINVAL,
+                           "tol = %g stops at ‖∇L‖ ≈ %.3g, above a tenth of the budget %.3g; "
+                           "lower tol", o->tol, threshold, b);
+    *sigma = s;
+    *budget = b;
     return LETHE_OK;
 }
 
@@ -192,7 +218,8 @@ static lethe_status solve(lethe_model *m, const double *bnew, const double *w0, 
                         cblas_dnrm2(lethe__blas_int(m->d), bnew, 1));
     double tol = m->tol * scale;
     unsigned iters = 0;
-    memcpy(m->w2, w0, m->d * sizeof *m->w2);
+    if (w0 != m->w2)
+        memcpy(m->w2, w0, m->d * sizeof *m->w2);
     return lethe__newton(m->ctx, &obj, m->w2, tol, m->max_iter, m->U2, m->s2, &m->ws, gnorm,
                          &iters);
 }
@@ -200,13 +227,13 @@ static lethe_status solve(lethe_model *m, const double *bnew, const double *w0, 
 /* After a solve: exact residual at w2 with the given b, by the same pass the
  * removals use (p = 0), so every residual the accountant sees is computed one
  * way. Leaves ∇L_b(w2; D) in g2. */
-static double exact_residual(lethe_model *m, const double *bnew)
+static lethe_pass exact_residual(lethe_model *m, const double *bnew)
 {
     memset(m->p, 0, m->d * sizeof *m->p);
     memset(m->v, 0, m->d * sizeof *m->v);
     lethe_pass pass;
     lethe__residual_pass(m, bnew, m->w2, m->p, m->v, &pass);
-    return pass.residual;
+    return pass;
 }
 
 /* Estimate ρ, the residual one removal adds, by a dry run removing the live
@@ -237,7 +264,8 @@ static void estimate_rho(lethe_model *m)
     m->n_live++;
     m->alive[best] = ROW_LIVE;
     if (st == LETHE_OK)
-        m->rho = fmax(rep.residual - m->residual, 0.0); /* the first removal's residual */
+        m->rho = fmax(rep.residual - m->residual, 0.0); /* the jump one removal causes */
+    lethe__clear(m->ctx); /* a failed estimate is not the caller's error */
 }
 
 lethe_status lethe__model_solve(lethe_model *m, const double *w0)
@@ -246,8 +274,9 @@ lethe_status lethe__model_solve(lethe_model *m, const double *w0)
     lethe_status st = solve(m, m->b, w0, &gnorm);
     if (st != LETHE_OK)
         return st;
-    double r = exact_residual(m, m->b);
-    if (!(r <= m->budget))
+    lethe_pass pass = exact_residual(m, m->b);
+    double r = pass.residual;
+    if (!(r + pass.fp_error <= m->budget))
         return lethe__fail(m->ctx, LETHE_ENOCONV,
                            "train: training residual %.3e exceeds the budget %.3e; lower tol", r,
                            m->budget);
@@ -261,7 +290,9 @@ lethe_status lethe__model_solve(lethe_model *m, const double *w0)
     m->s_f = m->s2;
     m->s2 = t;
     m->n_f = m->n_live;
-    m->residual = m->train_residual = m->residual_bound = m->res_max = r;
+    m->residual = m->train_residual = m->res_max = r;
+    m->residual_fp = pass.fp_error;
+    m->residual_bound = r + pass.fp_error;
     m->removals = 0;
     estimate_rho(m);
     return LETHE_OK;
@@ -275,7 +306,8 @@ lethe_status lethe_model_train(lethe_ctx *ctx, const lethe_dataset *data,
     lethe__clear(ctx);
     if (data == NULL || opt == NULL || out == NULL)
         return lethe__fail(ctx, LETHE_EINVAL, "train: data, opt and out must not be NULL");
-    lethe_status st = check_options(ctx, opt);
+    double sigma = 0.0, budget = 0.0;
+    lethe_status st = lethe__model_params(ctx, opt, data->n, data->d, &sigma, &budget);
     if (st != LETHE_OK)
         return st;
     for (size_t i = 0; i < data->n; i++)
@@ -293,28 +325,14 @@ lethe_status lethe_model_train(lethe_ctx *ctx, const lethe_dataset *data,
     m->c = lethe_guo_c(opt->delta);
     m->tol = opt->tol;
     m->max_iter = opt->max_iter;
-    if (lethe__is_zero(opt->sigma)) {
-        /* σ = c·ε'/ε, rounded up so that the budget recomputed from σ is ≥ ε'
-         * only through rounding in the safe direction (LTH-C-0001). */
-        m->sigma = nextafter(m->c * opt->budget / opt->epsilon, INFINITY);
-    } else {
-        m->sigma = opt->sigma;
-    }
-    m->budget = lethe__budget_from_sigma(m->sigma, m->epsilon, m->delta);
-    /* The stopping threshold (tol·max(1, λn, ‖b‖), ‖b‖ ≤ σ(√d + 6) but with
-     * probability e^{-18}) must sit well inside the budget: a training
-     * residual over it would be a b-dependent failure (proofs/certificate.md, L2). */
-    double threshold = opt->tol * fmax(fmax(1.0, opt->lambda * (double)data->n),
-                                       m->sigma * (sqrt((double)data->d) + 6.0));
-    if (!(threshold <= m->budget / 10.0)) {
-        double budget = m->budget;
-        lethe_model_free(m);
-        return lethe__fail(ctx, LETHE_EINVAL,
-                           "train: tol = %g stops at ‖∇L‖ ≈ %.3g, above a tenth of the budget "
-                           "%.3g; lower tol", opt->tol, threshold, budget);
-    }
+    m->sigma = sigma;
+    m->budget = budget;
     m->R = data->R;
-    lethe_loss_get_constants(m->loss, m->R, &m->k);
+    if (lethe_loss_get_constants(m->loss, m->R, &m->k) != LETHE_OK) {
+        lethe_model_free(m);
+        return lethe__fail(ctx, LETHE_ENONFINITE, "train: the norm bound R = %g is not finite",
+                           data->R);
+    }
     memcpy(m->x, data->x, data->n * data->d * sizeof *m->x);
     memcpy(m->y, data->y, data->n * sizeof *m->y);
     memcpy(m->ids, data->ids, data->n * sizeof *m->ids);
@@ -382,22 +400,15 @@ lethe_status lethe_model_refresh(lethe_model *m)
     lethe__gaussian(m->rng, m->sigma, bnew, m->d);
     double gnorm = 0.0;
     lethe_status st = solve(m, bnew, m->w, &gnorm);
-    double r = st == LETHE_OK ? exact_residual(m, bnew) : NAN;
-    if (st == LETHE_OK && !(r <= m->budget))
+    lethe_pass pass = { NAN, NAN, NAN, NAN, NAN };
+    if (st == LETHE_OK)
+        pass = exact_residual(m, bnew);
+    double r = pass.residual;
+    if (st == LETHE_OK && !(r + pass.fp_error <= m->budget))
         st = lethe__fail(m->ctx, LETHE_ENOCONV, "refresh: residual %.3e exceeds the budget", r);
     if (st != LETHE_OK) {
         sodium_free(bnew);
-        /* rewind the seeded stream so that a failed call changes nothing */
-        if (lethe__rng_seeded(m->rng)) {
-            unsigned char seed[LETHE__SEED_BYTES];
-            lethe_rng *r2 = NULL;
-            lethe__rng_seed(m->rng, seed);
-            if (lethe__rng_create_at(seed, pos, &r2) == LETHE_OK) {
-                lethe__rng_free(m->rng);
-                m->rng = r2;
-            }
-            sodium_memzero(seed, sizeof seed);
-        }
+        lethe__rng_seek(m->rng, pos); /* a failed call changes nothing */
         return st;
     }
     sodium_free(m->b);
@@ -412,7 +423,9 @@ lethe_status lethe_model_refresh(lethe_model *m)
     m->s2 = t;
     compact(m);
     m->n_f = m->n_live;
-    m->residual = m->train_residual = m->residual_bound = m->res_max = r;
+    m->residual = m->train_residual = m->res_max = r;
+    m->residual_fp = pass.fp_error;
+    m->residual_bound = r + pass.fp_error;
     m->removals = 0;
     m->refreshes++;
     estimate_rho(m);

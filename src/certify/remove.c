@@ -72,9 +72,11 @@ lethe_status lethe__removal_step(lethe_model *m, const size_t *rows, size_t k,
     rep->removed = 0;
     rep->path = used;
     rep->residual = pass.residual;
-    rep->residual_bound = pass.bound;
+    rep->residual_fp = pass.fp_error;
+    rep->residual_bound = pass.bound + pass.fp_error;
     rep->budget = m->budget;
-    rep->certified = pass.residual <= m->budget;
+    /* the true residual is at most residual + fp_error (G3 closed) */
+    rep->certified = pass.residual + pass.fp_error <= m->budget;
     return LETHE_OK;
 }
 
@@ -173,6 +175,7 @@ static lethe_status remove_or_check(lethe_model *m, const uint64_t *ids, size_t 
     lethe__free(m->ctx, rows);
     double prev = m->residual;
     m->residual = r.residual;
+    m->residual_fp = r.residual_fp;
     m->res_max = fmax(m->res_max, r.residual);
     m->residual_bound = r.residual_bound;
     m->removals += k;

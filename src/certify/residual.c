@@ -30,6 +30,7 @@ typedef struct pass_job {
     size_t r0, r1;
     double *Z, *V, *acc; /* 2·blk, 2·blk, 2·d */
     double xp2;          /* Σ aᵢ² over the share */
+    double s1;           /* Σ |ℓ'(zᵢ⁺)| over the share, for the rounding bound */
 } pass_job;
 
 static void *pass_rows(void *arg)
@@ -40,7 +41,7 @@ static void *pass_rows(void *arg)
     const int di = lethe__blas_int(d);
     double *Z = job->Z, *V = job->V;
     memset(job->acc, 0, 2 * d * sizeof *job->acc);
-    double xp2 = 0.0;
+    double xp2 = 0.0, s1 = 0.0;
     for (size_t r0 = job->r0; r0 < job->r1; r0 += LETHE__ROW_BLOCK) {
         size_t rows = job->r1 - r0 < LETHE__ROW_BLOCK ? job->r1 - r0 : LETHE__ROW_BLOCK;
         const int ri = lethe__blas_int(rows);
@@ -55,6 +56,7 @@ static void *pass_rows(void *arg)
                 lethe__loss_eval(m->loss, zn, m->y[r0 + k], NULL, &d1, NULL);
                 lethe__loss_eval(m->loss, zn - a, m->y[r0 + k], NULL, NULL, &d2);
                 xp2 += a * a;
+                s1 += fabs(d1);
             }
             V[2 * k] = d1;
             V[2 * k + 1] = d2 * a;
@@ -63,7 +65,29 @@ static void *pass_rows(void *arg)
                     job->acc, 2);
     }
     job->xp2 = xp2;
+    job->s1 = s1;
     return NULL;
+}
+
+/* γ_k = k·u/(1 − k·u), Higham's constant for k roundings. */
+static double gamma_k(double k)
+{
+    const double ku = k * 0x1p-53;
+    return ku / (1.0 - ku);
+}
+
+/* A bound on |r̂ − ‖∇L_b(w⁺; D')‖| for the computed r̂ (proofs/exact-residual.md,
+ * (e)): the rounding of zᵢ⁺ through ℓ' (Lipschitz constant d2_max), the sum
+ * of n' + 2 terms and the evaluation of ℓ', and the norm; doubled so that
+ * the bound's own arithmetic and second-order terms stay covered. */
+static double rounding_bound(const lethe_model *m, double r, double s1, double wnorm,
+                             double bnorm)
+{
+    const double n = (double)m->n_live, d = (double)m->d, R = m->R;
+    const double reg = m->lambda * n;
+    double e = gamma_k(d + 1.0) * r + gamma_k(n + 6.0) * (R * s1 + reg * wnorm + bnorm) +
+               n * m->k.d2_max * gamma_k(d) * R * R * wnorm;
+    return 2.0 * e;
 }
 
 /* IMPLEMENTS: LTH-C-0002 */
@@ -87,7 +111,7 @@ void lethe__residual_pass(lethe_model *m, const double *b, const double *wnew, c
     for (size_t t = 0; t < nj; t++) {
         size_t share = (blocks * (t + 1) / nj) * LETHE__ROW_BLOCK;
         jobs[t] = (pass_job){ m, at, share < n ? share : n, m->Z + t * 2 * blk,
-                              m->V + t * 2 * blk, m->acc + t * 2 * d, 0.0 };
+                              m->V + t * 2 * blk, m->acc + t * 2 * d, 0.0, 0.0 };
         at = jobs[t].r1;
     }
     pthread_t tid[LETHE__PASS_THREADS];
@@ -102,9 +126,10 @@ void lethe__residual_pass(lethe_model *m, const double *b, const double *wnew, c
             pass_rows(&jobs[t]); /* no thread to be had: do the share here */
     }
     /* reduce in a fixed order, so the result does not depend on timing */
-    double xp2 = 0.0, *acc = m->acc;
+    double xp2 = 0.0, s1 = 0.0, *acc = m->acc;
     for (size_t t = 0; t < nj; t++) {
         xp2 += jobs[t].xp2;
+        s1 += jobs[t].s1;
         if (t > 0)
             cblas_daxpy(lethe__blas_int(2 * d), 1.0, jobs[t].acc, 1, acc, 1);
     }
@@ -114,6 +139,8 @@ void lethe__residual_pass(lethe_model *m, const double *b, const double *wnew, c
         hp[j] = g[j] + acc[2 * j + 1] + reg * p[j]; /* g + Hp */
     }
     out->residual = cblas_dnrm2(di, r, 1);
+    out->fp_error = rounding_bound(m, out->residual, s1, cblas_dnrm2(di, wnew, 1),
+                                   cblas_dnrm2(di, b, 1));
     out->first_order = cblas_dnrm2(di, hp, 1);
     out->xp_norm = sqrt(xp2);
     out->bound = out->first_order +

@@ -54,11 +54,14 @@ lethe_status lethe__spectral_bound(lethe_model *m, double *out)
                            (int)info);
     size_t lwork = (size_t)wkopt;
     double *work = lethe__calloc(m->ctx, lwork, sizeof *work);
-    if (work == NULL || !lethe__fits_blas(lwork)) {
+    if (!lethe__fits_blas(lwork)) {
         lethe__free(m->ctx, work);
-        return lethe__fail(m->ctx, LETHE_ENOMEM, "spectral bound: no memory for %zu doubles",
+        return lethe__fail(m->ctx, LETHE_ESIZE, "spectral bound: workspace of %zu doubles",
                            lwork);
     }
+    if (work == NULL)
+        return lethe__fail(m->ctx, LETHE_ENOMEM, "spectral bound: no memory for %zu doubles",
+                           lwork);
     info = LAPACKE_dsyev_work(LAPACK_COL_MAJOR, 'N', 'L', di, G, di, m->v, work,
                               lethe__blas_int(lwork));
     lethe__free(m->ctx, work);

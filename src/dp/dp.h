@@ -31,6 +31,9 @@ uint64_t lethe__rng_u64(lethe_rng *rng);
 double lethe__rng_uniform(lethe_rng *rng);
 /* Position of the seeded stream (bytes consumed), for save/restore; 0 for CSPRNG. */
 uint64_t lethe__rng_position(const lethe_rng *rng);
+/* Move a seeded stream to a byte position (no allocation; no-op for the
+ * CSPRNG). Used to rewind after a failed call. */
+void lethe__rng_seek(lethe_rng *rng, uint64_t position);
 /* Copy the seed (32 bytes) of a seeded stream; returns 0 for the CSPRNG. */
 int lethe__rng_seed(const lethe_rng *rng, unsigned char *seed);
 /* Re-create a seeded stream at a byte position. */

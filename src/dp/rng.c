@@ -51,6 +51,14 @@ void lethe__rng_free(lethe_rng *rng)
 int lethe__rng_seeded(const lethe_rng *rng) { return rng->seeded; }
 uint64_t lethe__rng_position(const lethe_rng *rng) { return rng->seeded ? rng->position : 0; }
 
+void lethe__rng_seek(lethe_rng *rng, uint64_t position)
+{
+    if (!rng->seeded)
+        return;
+    rng->position = position;
+    rng->buf_valid = 0;
+}
+
 int lethe__rng_seed(const lethe_rng *rng, unsigned char *seed)
 {
     if (!rng->seeded)

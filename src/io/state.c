@@ -105,7 +105,21 @@ static void get_f64s(stream *s, double *v, size_t n)
         v[i] = get_f64(s);
 }
 
-/* Write to "<path>.tmp", fsync, rename over path, fsync the directory. */
+/* The state passes b and the seed through stdio's buffer: give the stream a
+ * buffer in guarded memory, which sodium_free() wipes after fclose(). */
+#define SECRET_BUF_BYTES (64u * 1024u)
+
+static unsigned char *secret_buffer(FILE *f)
+{
+    unsigned char *buf = sodium_malloc(SECRET_BUF_BYTES);
+    if (buf != NULL && setvbuf(f, (char *)buf, _IOFBF, SECRET_BUF_BYTES) != 0) {
+        sodium_free(buf);
+        buf = NULL;
+    }
+    return buf;
+}
+
+/* Flush and fsync the temporary file tmp, rename it over path, fsync the directory. */
 static lethe_status atomic_commit(lethe_ctx *ctx, FILE *f, const char *tmp, const char *path)
 {
     int fd = fileno(f);
@@ -180,6 +194,13 @@ lethe_status lethe_model_save(lethe_model *m, const char *path)
     lethe_status st = open_tmp(m->ctx, path, 0600, &tmp, &s.f);
     if (st != LETHE_OK)
         return st;
+    unsigned char *iobuf = secret_buffer(s.f);
+    if (iobuf == NULL) {
+        fclose(s.f);
+        remove(tmp);
+        lethe__free(m->ctx, tmp);
+        return lethe__fail(m->ctx, LETHE_ENOMEM, "save: no memory for a guarded buffer");
+    }
     crypto_generichash_init(&s.h, NULL, 0, HASH_BYTES);
     const size_t d = m->d, n = m->n_rows;
     unsigned char seed[LETHE__SEED_BYTES] = { 0 };
@@ -219,11 +240,13 @@ lethe_status lethe_model_save(lethe_model *m, const char *path)
         s.err = 1;
     if (s.err) {
         fclose(s.f);
+        sodium_free(iobuf);
         remove(tmp);
         lethe__free(m->ctx, tmp);
         return lethe__fail(m->ctx, LETHE_EIO, "save: cannot write %s", path);
     }
     st = atomic_commit(m->ctx, s.f, tmp, path);
+    sodium_free(iobuf); /* after fclose, inside atomic_commit */
     lethe__free(m->ctx, tmp);
     return st;
 }
@@ -233,15 +256,13 @@ static lethe_status bad(lethe_ctx *ctx, const char *path, const char *what)
     return lethe__fail(ctx, LETHE_EFORMAT, "load: %s: %s", path, what);
 }
 
-/* Check what the checksum cannot: that the fields make a consistent model. */
+/* Check what the checksum cannot: that the fields make a consistent model.
+ * (The checksum is not keyed: these checks are the defence against a file
+ * edited by hand or written by other software.) */
 static const char *validate(const lethe_model *m)
 {
-    if (!(m->lambda > 0.0) || !isfinite(m->lambda) || !(m->epsilon > 0.0) ||
-        !isfinite(m->epsilon) || !(m->delta > 0.0 && m->delta < 1.0) || !(m->sigma > 0.0) ||
-        !isfinite(m->sigma) || !(m->tol > 0.0) || !isfinite(m->R) || !(m->R >= 0.0) ||
-        !(m->xnorm >= 0.0) || !isfinite(m->xnorm))
-        return "parameter out of range";
-    /* the budget and c are recomputed, never trusted */
+    if (!isfinite(m->R) || !(m->R >= 0.0) || !(m->xnorm >= 0.0) || !isfinite(m->xnorm))
+        return "norm bounds out of range";
     size_t live = 0;
     for (size_t i = 0; i < m->n_rows; i++) {
         if (m->alive[i] > ROW_LIVE)
@@ -254,18 +275,86 @@ static const char *validate(const lethe_model *m)
     }
     if (live != m->n_live || live == 0 || m->n_f < live)
         return "row counts disagree";
-    for (size_t j = 0; j < m->d; j++)
+    for (size_t j = 0; j < m->d; j++) {
         if (!isfinite(m->w[j]) || !isfinite(m->g[j]) || !isfinite(m->b[j]) ||
             !(m->U[j * m->d + j] > 0.0))
             return "non-finite weights or a singular factor";
-    for (size_t i = 0; i < m->n_rows * m->d; i++)
-        if (!isfinite(m->x[i]))
-            return "non-finite data";
-    if (!(m->residual >= 0.0) || !(m->train_residual >= 0.0))
+        for (size_t k = j; k < m->d; k++)
+            if (!isfinite(m->U[j * m->d + k]))
+                return "non-finite factor";
+    }
+    double max_norm = 0.0;
+    for (size_t i = 0; i < m->n_rows; i++) {
+        double s2 = 0.0;
+        for (size_t j = 0; j < m->d; j++) {
+            double v = m->x[i * m->d + j];
+            if (!isfinite(v))
+                return "non-finite data";
+            s2 += v * v;
+        }
+        if (m->alive[i] == ROW_LIVE)
+            max_norm = fmax(max_norm, sqrt(s2));
+        if (!isfinite(m->s_f[i]))
+            return "non-finite curvature";
+    }
+    /* ‖X‖₂ is at least the longest row; R bounds every row (with rounding room) */
+    if (m->xnorm < max_norm * (1.0 - 1e-12) || m->R < max_norm * (1.0 - 1e-12))
+        return "norm bounds below the data";
+    if (!(m->residual >= 0.0) || !(m->train_residual >= 0.0) || !(m->residual_bound >= 0.0) ||
+        !(m->res_max >= 0.0) || isnan(m->rho))
         return "bad accountant";
     if (m->removals > m->removals_total)
         return "bad removal counts";
     return NULL;
+}
+
+/* The parameters pass the checks training applies (ε ≤ 1, the tolerance
+ * inside the budget, …); c and the budget are recomputed, never trusted. */
+static lethe_status check_params(lethe_ctx *ctx, const char *path, lethe_model *m)
+{
+    lethe_train_options o;
+    lethe_train_options_init(&o);
+    o.loss = m->loss;
+    o.lambda = m->lambda;
+    o.epsilon = m->epsilon;
+    o.delta = m->delta;
+    o.sigma = m->sigma;
+    o.tol = m->tol;
+    o.max_iter = m->max_iter;
+    if (!(m->sigma > 0.0))
+        return bad(ctx, path, "σ out of range");
+    double sigma, budget;
+    if (lethe__model_params(ctx, &o, m->n_live, m->d, &sigma, &budget) != LETHE_OK) {
+        char why[LETHE__ERRMSG_CAP];
+        snprintf(why, sizeof why, "parameters out of range: %s", lethe_ctx_errmsg(ctx));
+        return bad(ctx, path, why);
+    }
+    m->c = lethe_guo_c(m->delta);
+    m->budget = budget;
+    return LETHE_OK;
+}
+
+/* Recompute the exact gradient at w on the live rows (one O(nd) pass): it
+ * must agree with the stored one, and the residual must be within budget. */
+static lethe_status recheck_residual(lethe_ctx *ctx, const char *path, lethe_model *m)
+{
+    const size_t d = m->d;
+    memcpy(m->w2, m->w, d * sizeof *m->w2);
+    memset(m->p, 0, d * sizeof *m->p);
+    memset(m->v, 0, d * sizeof *m->v);
+    lethe_pass pass;
+    lethe__residual_pass(m, m->b, m->w2, m->p, m->v, &pass);
+    double diff = 0.0;
+    for (size_t j = 0; j < d; j++)
+        diff += (m->g2[j] - m->g[j]) * (m->g2[j] - m->g[j]);
+    if (!(sqrt(diff) <= 2.0 * pass.fp_error + 1e-12))
+        return bad(ctx, path, "the stored gradient does not match the data and weights");
+    if (!(pass.residual + pass.fp_error <= m->budget))
+        return bad(ctx, path, "the residual exceeds the budget");
+    memcpy(m->g, m->g2, d * sizeof *m->g);
+    m->residual = pass.residual;
+    m->residual_fp = pass.fp_error;
+    return LETHE_OK;
 }
 
 lethe_status lethe_model_load(lethe_ctx *ctx, const char *path, lethe_model **out)
@@ -282,9 +371,15 @@ lethe_status lethe_model_load(lethe_ctx *ctx, const char *path, lethe_model **ou
         return lethe__fail(ctx, LETHE_EIO, "load: cannot open %s: %s", path,
                            lethe__read_strerror(errno, eb, sizeof eb));
     }
+    unsigned char *iobuf = secret_buffer(s.f);
+    if (iobuf == NULL) {
+        fclose(s.f);
+        return lethe__fail(ctx, LETHE_ENOMEM, "load: no memory for a guarded buffer");
+    }
     struct stat stt;
     if (fstat(fileno(s.f), &stt) != 0 || stt.st_size < 8 + HASH_BYTES) {
         fclose(s.f);
+        sodium_free(iobuf);
         return bad(ctx, path, "too short to be a lethe state file");
     }
     s.left = (long long)stt.st_size - HASH_BYTES;
@@ -373,11 +468,14 @@ lethe_status lethe_model_load(lethe_ctx *ctx, const char *path, lethe_model **ou
         else if ((st = lethe__ids_distinct(ctx, m->ids, m->n_rows, &dup)) != LETHE_OK)
             st = st == LETHE_EDUPLICATE ? bad(ctx, path, "duplicate ids") : st;
     }
+    if (st == LETHE_OK)
+        st = check_params(ctx, path, m);
     if (st == LETHE_OK) {
-        m->c = lethe_guo_c(m->delta);
-        m->budget = lethe__budget_from_sigma(m->sigma, m->epsilon, m->delta);
         lethe_loss_get_constants(m->loss, m->R, &m->k);
         lethe__model_index(m);
+        st = recheck_residual(ctx, path, m);
+    }
+    if (st == LETHE_OK) {
         st = lethe__rng_create_at(seeded ? seed : NULL, seeded ? pos : 0, &m->rng);
         if (st != LETHE_OK)
             st = lethe__fail(ctx, st, "load: no memory for the noise source");
@@ -385,6 +483,7 @@ lethe_status lethe_model_load(lethe_ctx *ctx, const char *path, lethe_model **ou
     sodium_memzero(seed, sizeof seed);
 done:
     fclose(s.f);
+    sodium_free(iobuf);
     if (st != LETHE_OK) {
         lethe_model_free(m);
         return st;
@@ -408,10 +507,10 @@ lethe_status lethe_model_save_public(lethe_model *m, const char *path)
     int w = fprintf(f,
                     "lethe-public-model 1\nmechanism M1 loss-perturbation (Guo et al. 2020)\n"
                     "loss %s\nd %zu\nlambda %.17g\nepsilon %.17g\ndelta %.17g\nsigma %.17g\n"
-                    "sampler %s\nseeded %d\nrecords %zu\nremovals %zu\nweights\n",
+                    "sampler %s\nseeded %d\nweights\n",
                     m->loss == LETHE_LOSS_LOGISTIC ? "logistic" : "squared", m->d, m->lambda,
                     m->epsilon, m->delta, m->sigma, LETHE__SAMPLER_NAME,
-                    lethe__rng_seeded(m->rng), m->n_live, m->removals_total);
+                    lethe__rng_seeded(m->rng));
     for (size_t j = 0; j < m->d && w >= 0; j++)
         w = fprintf(f, "%.17g\n", m->w[j]);
     if (w < 0) {

@@ -101,6 +101,10 @@ lethe_status lethe_dataset_create(lethe_ctx *ctx, size_t n, size_t d, const doub
         double *row = ds->x + i * d;
         memcpy(row, x + i * ldx, d * sizeof *row);
         double norm = cblas_dnrm2((int)d, row, 1);
+        if (!isfinite(norm)) {
+            lethe_dataset_free(ds);
+            return lethe__fail(ctx, LETHE_ENONFINITE, "dataset: ‖x[%zu]‖ overflows", i);
+        }
         if (policy == LETHE_NORM_REQUIRE && norm > R) {
             lethe_dataset_free(ds);
             return lethe__fail(ctx, LETHE_ENORM, "dataset: ‖x[%zu]‖ = %.17g exceeds R = %.17g",
@@ -108,13 +112,27 @@ lethe_status lethe_dataset_create(lethe_ctx *ctx, size_t n, size_t d, const doub
         }
         if ((policy == LETHE_NORM_CLIP && norm > R) ||
             (policy == LETHE_NORM_NORMALIZE && norm > 0.0)) {
-            cblas_dscal((int)d, R / norm, row, 1);
+            /* First bring the norm near 1 by a power of two (exact), since
+             * R/norm overflows for rows shorter than R/DBL_MAX. */
+            for (int e = -ilogb(norm); e != 0;) { /* 2^e may itself overflow: steps */
+                int step = e > 1000 ? 1000 : e;
+                cblas_dscal((int)d, ldexp(1.0, step), row, 1);
+                e -= step;
+            }
+            cblas_dscal((int)d, R / cblas_dnrm2((int)d, row, 1), row, 1);
             /* The computed norm may fall (d/2 + 1)·u short of the true one:
              * shrink until it is below R with that margin. */
             double s = 1.0, target = R * (1.0 - ((double)d + 2.0) * 0x1p-53);
-            while ((norm = cblas_dnrm2((int)d, row, 1)) > target) {
+            while ((norm = cblas_dnrm2((int)d, row, 1)) > target && isfinite(norm)) {
                 s = nextafter(s, 0.0);
                 cblas_dscal((int)d, s, row, 1);
+            }
+            for (size_t j = 0; j < d; j++) {
+                if (!isfinite(row[j])) {
+                    lethe_dataset_free(ds);
+                    return lethe__fail(ctx, LETHE_ENONFINITE,
+                                       "dataset: row %zu cannot be scaled to norm %g", i, R);
+                }
             }
         }
         if (norm > Rmax)

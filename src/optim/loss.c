@@ -46,8 +46,8 @@ void lethe__loss_eval(lethe_loss loss, double z, double y, double *l, double *d1
 
 int lethe__loss_label_ok(lethe_loss loss, double y)
 {
-    if (loss == LETHE_LOSS_LOGISTIC)
-        return !(y < 1.0 || y > 1.0) || !(y < -1.0 || y > -1.0);
+    if (loss == LETHE_LOSS_LOGISTIC) /* NaN compares false both ways: test for equality */
+        return fabs(y) >= 1.0 && fabs(y) <= 1.0;
     return isfinite(y);
 }
 

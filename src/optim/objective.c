@@ -144,33 +144,33 @@ lethe_status lethe__newton(lethe_ctx *ctx, const lethe_objective *obj, double *w
             p[j] = -g[j];
         lethe__chol_solve(U, d, p);
         double slope = cblas_ddot(di, g, 1, p, 1); /* < 0 for an SPD Hessian */
-        /* When the predicted decrease is below the rounding of f, the
-         * Armijo test compares noise; there the full Newton step is taken
-         * (it converges quadratically) and progress is judged on ‖∇L‖. */
+        /* When the predicted decrease is below what f's rounding can resolve
+         * (f sums n terms: a relative error of a few dozen u is ordinary),
+         * the Armijo test compares noise; there the full Newton step is
+         * taken (it converges quadratically) and progress is judged on ‖∇L‖. */
         int in_noise = -slope <= 64.0 * 0x1p-53 * (1.0 + fabs(f));
-        double t = 1.0, ft;
         int accepted = in_noise;
-        for (int ls = 0; ls < 60 && !accepted; ls++) {
+        /* Backtracking halves t; 2^-60 ≈ 1e-18 of a Newton step is no step. */
+        for (double t = 1.0; !accepted && t > 0x1p-60; t *= 0.5) {
             for (size_t j = 0; j < d; j++)
                 wt[j] = w[j] + t * p[j];
-            ft = lethe__objective_eval(obj, wt, NULL, ws);
-            if (ft <= f + 1e-4 * t * slope) {
-                accepted = 1;
-                break;
-            }
-            t *= 0.5;
+            accepted = lethe__objective_eval(obj, wt, NULL, ws) <= f + 1e-4 * t * slope;
         }
-        if (!accepted || in_noise) {
-            t = 1.0;
+        if (!accepted) {
+            *gnorm = gn;
+            *iters = it;
+            return lethe__fail(ctx, LETHE_ENOCONV,
+                               "newton: the line search found no decrease at ‖∇L‖ = %.3e", gn);
+        }
+        if (in_noise)
             for (size_t j = 0; j < d; j++)
                 wt[j] = w[j] + p[j];
-        }
         memcpy(w, wt, d * sizeof *w);
         f = lethe__objective_eval(obj, w, g, ws);
         double gprev = gn;
         gn = cblas_dnrm2(di, g, 1);
         it++;
-        if ((!accepted || in_noise) && !(gn < gprev)) {
+        if (in_noise && !(gn < gprev)) {
             *gnorm = gn;
             *iters = it;
             return lethe__fail(ctx, LETHE_ENOCONV,
