@@ -29,6 +29,8 @@ static int run(lethe__cli_args *a)
     lethe__cli_out_num(&o, "c", "c(δ)", b.c, "= sqrt(2 ln(1.5/δ))");
     lethe__cli_out_num(&o, "budget", "budget ε'", b.budget, "= σε/c(δ) (gradient norm)");
     lethe__cli_out_num(&o, "residual", "residual now", b.residual, "(gradient norm)");
+    lethe__cli_out_num(&o, "residual_fp", "rounding bound", b.residual_fp,
+                       "(on the residual's floating-point error; charged)");
     lethe__cli_out_num(&o, "train_residual", "residual at training", b.train_residual,
                        "(gradient norm)");
     lethe__cli_out_num(&o, "residual_bound", "Guo's bound on it", b.residual_bound,

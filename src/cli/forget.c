@@ -102,6 +102,8 @@ static void report(const lethe__cli_args *a, size_t k, const lethe_removal_repor
     lethe__cli_out_str(&o, "path", "Newton step Hessian",
                        r->path == LETHE_PATH_EXACT ? "exact" : "fast");
     lethe__cli_out_num(&o, "residual", "residual", r->residual, "(gradient norm)");
+    lethe__cli_out_num(&o, "residual_fp", "rounding bound", r->residual_fp,
+                       "(charged: certified iff residual + this <= budget)");
     lethe__cli_out_num(&o, "residual_bound", "Guo's bound", r->residual_bound,
                        "(gradient norm)");
     lethe__cli_out_num(&o, "budget", "budget ε'", r->budget, "(gradient norm)");
