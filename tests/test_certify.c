@@ -899,7 +899,13 @@ static void test_save_load(void **state)
     uint64_t next = 25;
     assert_status(lethe_model_remove(m, &next, 1, LETHE_PATH_FAST, &r1), LETHE_OK);
     assert_status(lethe_model_remove(l, &next, 1, LETHE_PATH_FAST, &r2), LETHE_OK);
-    assert_memory_equal(&r1, &r2, sizeof r1);
+    /* field by field: the struct's padding is not part of the result */
+    assert_int_equal(r1.removed, r2.removed);
+    assert_int_equal(r1.path, r2.path);
+    assert_int_equal(r1.certified, r2.certified);
+    const double f1[] = { r1.residual, r1.residual_fp, r1.residual_bound, r1.budget };
+    const double f2[] = { r2.residual, r2.residual_fp, r2.residual_bound, r2.budget };
+    assert_memory_equal(f1, f2, sizeof f1);
     assert_status(lethe_model_refresh(m), LETHE_OK);
     assert_status(lethe_model_refresh(l), LETHE_OK);
     assert_memory_equal(m->w, l->w, 7 * sizeof(double));
