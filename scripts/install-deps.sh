@@ -5,6 +5,13 @@
 #                               Fashion-MNIST, and LIBLINEAR for the benchmark included)
 set -eu
 pkgs="build-essential pkg-config libopenblas-dev liblapacke-dev libsodium-dev libcmocka-dev zlib1g-dev dataset-fashion-mnist liblinear-tools"
+missing=""
+for p in $pkgs; do
+    dpkg-query -W -f '${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
+        missing="$missing $p"
+done
+[ -n "$missing" ] || exit 0
+pkgs=${missing# }
 if [ "$(id -u)" -ne 0 ]; then
     echo "lethe needs these Debian packages. Run, as root:" >&2
     echo "  apt-get update && apt-get install -y $pkgs" >&2
