@@ -237,7 +237,7 @@ static void test_cholesky_update_downdate(void **state)
                 assert_close(U[i * d + j], R[i * d + j], 1e-11, 1e-12);
         /* down-date back to A */
         memcpy(v2, v, d * sizeof *v);
-        assert_status(lethe__chol_downdate(U, d, v2), LETHE_OK);
+        assert_status(lethe__chol_downdate(U, d, v2, 0.0), LETHE_OK);
         memcpy(R, A, d * d * sizeof *R);
         assert_status(lethe__chol_factor(R, d), LETHE_OK);
         for (size_t i = 0; i < d; i++)
@@ -246,7 +246,12 @@ static void test_cholesky_update_downdate(void **state)
         /* down-dating by a vector outside the ellipsoid loses definiteness */
         for (size_t j = 0; j < d; j++)
             v2[j] = 1e3 * (v[j] + 1.0);
-        assert_status(lethe__chol_downdate(U, d, v2), LETHE_ENOTPD);
+        assert_status(lethe__chol_downdate(U, d, v2, 0.0), LETHE_ENOTPD);
+        /* a floor above the smallest pivot² is reported the same way */
+        memcpy(U, R, d * d * sizeof *U);
+        for (size_t j = 0; j < d; j++)
+            v2[j] = 1e-3 * v[j];
+        assert_status(lethe__chol_downdate(U, d, v2, 1e6), LETHE_ENOTPD);
         free(A);
         free(U);
         free(R);

@@ -49,8 +49,10 @@ lethe_status lethe__removal_step(lethe_model *m, const size_t *rows, size_t k,
             /* Ĥ −= ℓ''(w_fᵀx_u)·x_u x_uᵀ: the record's own term at the factor's point */
             cblas_dcopy(di, m->x + rows[t] * d, 1, p, 1);
             cblas_dscal(di, sqrt(m->s_f[rows[t]]), p, 1);
-            if (lethe__chol_downdate(m->U2, d, p) != LETHE_OK)
-                used = LETHE_PATH_EXACT; /* lost definiteness in rounding: refactor */
+            /* Ĥ ⪰ λn_f·I always, so each pivot² ≥ λn_f: one below half of
+             * that means rounding has broken the factor; refactor instead */
+            if (lethe__chol_downdate(m->U2, d, p, 0.5 * m->lambda * (double)m->n_f) != LETHE_OK)
+                used = LETHE_PATH_EXACT;
         }
     }
     if (used == LETHE_PATH_EXACT) {

@@ -34,13 +34,13 @@ void lethe__chol_solve(const double *U, size_t d, double *v)
     cblas_dtrsv(CblasRowMajor, CblasUpper, CblasNoTrans, CblasNonUnit, di, U, di, v, 1);
 }
 
-static lethe_status chol_rank1(double *U, size_t d, double *v, double sign)
+static lethe_status chol_rank1(double *U, size_t d, double *v, double sign, double floor)
 {
     for (size_t k = 0; k < d; k++) {
         double *row = U + k * d;
         double ukk = row[k], vk = v[k];
         double r2 = ukk * ukk + sign * vk * vk;
-        if (!(r2 > 0.0) || !isfinite(r2))
+        if (!(r2 > floor) || !isfinite(r2))
             return LETHE_ENOTPD;
         double r = sqrt(r2);
         double c = r / ukk, s = vk / ukk;
@@ -56,10 +56,10 @@ static lethe_status chol_rank1(double *U, size_t d, double *v, double sign)
 
 void lethe__chol_update(double *U, size_t d, double *v)
 {
-    (void)chol_rank1(U, d, v, 1.0);
+    (void)chol_rank1(U, d, v, 1.0, 0.0);
 }
 
-lethe_status lethe__chol_downdate(double *U, size_t d, double *v)
+lethe_status lethe__chol_downdate(double *U, size_t d, double *v, double floor)
 {
-    return chol_rank1(U, d, v, -1.0);
+    return chol_rank1(U, d, v, -1.0, floor);
 }

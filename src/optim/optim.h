@@ -81,7 +81,9 @@ void lethe__chol_solve(const double *U, size_t d, double *v);
 /* U := chol(UᵀU + vvᵀ); v is destroyed. O(d²). */
 void lethe__chol_update(double *U, size_t d, double *v);
 /* U := chol(UᵀU − vvᵀ); v is destroyed. LETHE_ENOTPD (U then undefined) if
- * the result would not be positive definite. O(d²). */
-lethe_status lethe__chol_downdate(double *U, size_t d, double *v);
+ * a new pivot U_kk² is not above floor: 0 for mere definiteness, or μ/2 when
+ * the result is known to be ⪰ μI (every pivot² of such a factor is ≥ μ, so a
+ * smaller one means rounding has broken the factor). O(d²). */
+lethe_status lethe__chol_downdate(double *U, size_t d, double *v, double floor);
 
 #endif /* LETHE_OPTIM_H */
