@@ -163,7 +163,7 @@ uninstall:
 	  $(DESTDIR)$(PREFIX)/lib/pkgconfig/lethe.pc $(DESTDIR)$(PREFIX)/bin/lethe
 
 valgrind: all $(TEST_BIN)
-	@for t in $(TEST_BIN); do valgrind -q --error-exitcode=1 \
+	@for t in $(TEST_BIN); do LETHE_TEST_NO_REAL=1 valgrind -q --error-exitcode=1 \
 	  --leak-check=full $$t || exit 1; done
 
 coverage:
