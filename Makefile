@@ -124,7 +124,7 @@ check: all $(TEST_BIN) trace
 	  else fail=$$((fail+1)); echo "FAILED: $$t"; fi; done; \
 	  if LETHE=$(CURDIR)/$(TOOL) sh tests/cli.sh; then pass=$$((pass+1)); \
 	  else fail=$$((fail+1)); echo "FAILED: tests/cli.sh"; fi; \
-	  if [ -z "$(SANITIZE)" ]; then if sh tests/install.sh; then pass=$$((pass+1)); \
+	  if [ -z "$(SANITIZE)$(COVERAGE)" ]; then if sh tests/install.sh; then pass=$$((pass+1)); \
 	  else fail=$$((fail+1)); echo "FAILED: tests/install.sh"; fi; fi; \
 	  echo "suites: $$pass passed, $$fail failed"; test $$fail -eq 0
 test: check
@@ -168,7 +168,8 @@ valgrind: all $(TEST_BIN)
 
 coverage:
 	$(MAKE) COVERAGE=1 BUILD=build-cov check
-	gcov -o build-cov/src src/*/*.c >/dev/null && echo "coverage: *.gcov files written"
+	@for f in $(LIB_SRC); do gcov -n -o build-cov/$$(dirname $$f) $$f 2>/dev/null | \
+	  awk -v f=$$f '/^Lines executed/ { sub(/Lines executed:/, ""); print "  " f ": " $$0; exit }'; done
 
 clean:
 	rm -rf build build-* *.gcov
