@@ -13,8 +13,12 @@
  * Newton step on the remaining data D' moves w to w⁻, and the removal is
  * (ε, δ)-certified — the published w⁻ is (ε, δ)-indistinguishable from a
  * model retrained from scratch on D' — as long as the exact gradient residual
- * ‖∇L_b(w⁻; D')‖ stays within the budget ε' = σε/c(δ), c(δ) = √(2 ln(1.5/δ)).
- * The derivations are in proofs/ (LTH-C-0001 … ).
+ * ‖∇L_b(w⁻; D')‖ stays within the budget ε' = σε/c(δ), c(δ) = √(2 ln(1.5/δ)),
+ * as Guo et al.'s Theorem 3 states. The derivations are in proofs/
+ * (LTH-C-0001 … ); proofs/certificate.md shows that the theorem's proof also
+ * needs the residual to vary slowly with b (gap G1), which lethe does not yet
+ * bound: read "certified" below as "meets the condition of Guo et al.'s
+ * theorem".
  *
  * The pattern of the API:
  *
