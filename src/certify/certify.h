@@ -8,6 +8,7 @@
 #define LETHE_CERTIFY_H
 
 #include "base/base.h"
+#include "certify/idindex.h"
 #include "dp/dp.h"
 #include "optim/optim.h"
 
@@ -32,9 +33,7 @@ struct lethe_model {
     double *x, *y;
     uint64_t *ids;
     unsigned char *alive;
-    size_t hcap; /* id index: open addressing, hcap a power of two ≥ 2·n_rows */
-    uint64_t *hkey;
-    size_t *hrow; /* SIZE_MAX = empty */
+    lethe_idindex index; /* id → row */
     /* state */
     double *w;   /* current weights                                   */
     double *g;   /* exact ∇L_b(w; D), from the last residual pass      */

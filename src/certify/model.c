@@ -45,8 +45,7 @@ static void model_free_buffers(lethe_model *m)
     }
     lethe__free(ctx, m->ids);
     lethe__free(ctx, m->alive);
-    lethe__free(ctx, m->hkey);
-    lethe__free(ctx, m->hrow);
+    lethe__idindex_free(ctx, &m->index);
     lethe__optim_ws_free(ctx, &m->ws);
     if (m->b != NULL)
         sodium_free(m->b);
@@ -66,25 +65,20 @@ void lethe_model_free(lethe_model *m)
 
 lethe_status lethe__model_alloc(lethe_ctx *ctx, size_t n, size_t d, lethe_model **out)
 {
-    size_t nd, dd, hcap = 16;
+    size_t nd, dd;
     if (!lethe__mul_size(n, d, &nd) || !lethe__mul_size(d, d, &dd) || n > SIZE_MAX / 4)
         return lethe__fail(ctx, LETHE_ESIZE, "model: %zu×%zu overflows", n, d);
-    while (hcap < 2 * n)
-        hcap *= 2;
     lethe_model *m = lethe__calloc(ctx, 1, sizeof *m);
     if (m == NULL)
         return lethe__fail(ctx, LETHE_ENOMEM, "model: no memory");
     m->ctx = ctx;
     m->n_rows = n;
     m->d = d;
-    m->hcap = hcap;
     size_t blk = n < LETHE__ROW_BLOCK ? n : LETHE__ROW_BLOCK;
     m->x = lethe__calloc(ctx, nd, sizeof(double));
     m->y = lethe__calloc(ctx, n, sizeof(double));
     m->ids = lethe__calloc(ctx, n, sizeof(uint64_t));
     m->alive = lethe__calloc(ctx, n, 1);
-    m->hkey = lethe__calloc(ctx, hcap, sizeof(uint64_t));
-    m->hrow = lethe__calloc(ctx, hcap, sizeof(size_t));
     m->w = lethe__calloc(ctx, d, sizeof(double));
     m->g = lethe__calloc(ctx, d, sizeof(double));
     m->U = lethe__calloc(ctx, dd, sizeof(double));
@@ -102,7 +96,7 @@ lethe_status lethe__model_alloc(lethe_ctx *ctx, size_t n, size_t d, lethe_model 
     m->acc = lethe__calloc(ctx, LETHE__PASS_THREADS * 2 * d, sizeof(double));
     m->b = sodium_malloc(d * sizeof(double));
     if (m->x == NULL || m->y == NULL || m->ids == NULL || m->alive == NULL ||
-        m->hkey == NULL || m->hrow == NULL || m->w == NULL || m->g == NULL || m->U == NULL ||
+        lethe__idindex_alloc(ctx, &m->index, n) != LETHE_OK || m->w == NULL || m->g == NULL || m->U == NULL ||
         m->s_f == NULL || m->U2 == NULL || m->s2 == NULL || m->w2 == NULL || m->g2 == NULL ||
         m->p == NULL || m->hp == NULL || m->v == NULL || m->W2 == NULL || m->Z == NULL ||
         m->V == NULL || m->acc == NULL || m->b == NULL ||
@@ -114,39 +108,14 @@ lethe_status lethe__model_alloc(lethe_ctx *ctx, size_t n, size_t d, lethe_model 
     return LETHE_OK;
 }
 
-/* splitmix64's finaliser: ids are often consecutive, the table wants spread. */
-static size_t id_hash(uint64_t id, size_t cap)
-{
-    id ^= id >> 30;
-    id *= 0xbf58476d1ce4e5b9ULL;
-    id ^= id >> 27;
-    id *= 0x94d049bb133111ebULL;
-    id ^= id >> 31;
-    return (size_t)id & (cap - 1);
-}
-
 void lethe__model_index(lethe_model *m)
 {
-    for (size_t h = 0; h < m->hcap; h++)
-        m->hrow[h] = SIZE_MAX;
-    for (size_t i = 0; i < m->n_rows; i++) {
-        size_t h = id_hash(m->ids[i], m->hcap);
-        while (m->hrow[h] != SIZE_MAX)
-            h = (h + 1) & (m->hcap - 1);
-        m->hkey[h] = m->ids[i];
-        m->hrow[h] = i;
-    }
+    lethe__idindex_build(&m->index, m->ids, m->n_rows);
 }
 
 size_t lethe__model_find(const lethe_model *m, uint64_t id)
 {
-    size_t h = id_hash(id, m->hcap);
-    while (m->hrow[h] != SIZE_MAX) {
-        if (m->hkey[h] == id)
-            return m->hrow[h];
-        h = (h + 1) & (m->hcap - 1);
-    }
-    return SIZE_MAX;
+    return lethe__idindex_find(&m->index, id);
 }
 
 lethe_objective lethe__model_objective(const lethe_model *m, const double *b)

@@ -44,14 +44,15 @@ lethe_status lethe__removal_step(lethe_model *m, const size_t *rows, size_t k,
     }
     lethe_removal_path used = path;
     if (path == LETHE_PATH_FAST) {
-        memcpy(m->U2, m->U, d * d * sizeof *m->U2);
         for (size_t t = 0; t < k && used == LETHE_PATH_FAST; t++) {
             /* Ĥ −= ℓ''(w_fᵀx_u)·x_u x_uᵀ: the record's own term at the factor's point */
             cblas_dcopy(di, m->x + rows[t] * d, 1, p, 1);
             cblas_dscal(di, sqrt(m->s_f[rows[t]]), p, 1);
             /* Ĥ ⪰ λn_f·I always, so each pivot² ≥ λn_f: one below half of
-             * that means rounding has broken the factor; refactor instead */
-            if (lethe__chol_downdate(m->U2, d, p, 0.5 * m->lambda * (double)m->n_f) != LETHE_OK)
+             * that means rounding has broken the factor; refactor instead.
+             * The first down-date reads U and writes U2 (U stays committed). */
+            if (lethe__chol_downdate_from(t == 0 ? m->U : m->U2, m->U2, d, p,
+                                          0.5 * m->lambda * (double)m->n_f) != LETHE_OK)
                 used = LETHE_PATH_EXACT;
         }
     }

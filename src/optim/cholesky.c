@@ -16,6 +16,7 @@
 #include "optim/optim.h"
 
 #include <math.h>
+#include <string.h>
 
 #include <cblas.h>
 #include <lapacke.h>
@@ -34,10 +35,16 @@ void lethe__chol_solve(const double *U, size_t d, double *v)
     cblas_dtrsv(CblasRowMajor, CblasUpper, CblasNoTrans, CblasNonUnit, di, U, di, v, 1);
 }
 
-static lethe_status chol_rank1(double *U, size_t d, double *v, double sign, double floor)
+/* dst := the updated factor of src (dst may equal src: in place). Reading
+ * each row of src once and writing it to dst saves a separate copy when the
+ * caller must keep src. */
+static lethe_status chol_rank1(const double *src, double *U, size_t d, double *v, double sign,
+                               double floor)
 {
     for (size_t k = 0; k < d; k++) {
         double *row = U + k * d;
+        if (src != U)
+            memcpy(row + k, src + k * d + k, (d - k) * sizeof *row);
         double ukk = row[k], vk = v[k];
         double r2 = ukk * ukk + sign * vk * vk;
         if (!(r2 > floor) || !isfinite(r2))
@@ -56,10 +63,16 @@ static lethe_status chol_rank1(double *U, size_t d, double *v, double sign, doub
 
 void lethe__chol_update(double *U, size_t d, double *v)
 {
-    (void)chol_rank1(U, d, v, 1.0, 0.0);
+    (void)chol_rank1(U, U, d, v, 1.0, 0.0);
 }
 
 lethe_status lethe__chol_downdate(double *U, size_t d, double *v, double floor)
 {
-    return chol_rank1(U, d, v, -1.0, floor);
+    return chol_rank1(U, U, d, v, -1.0, floor);
+}
+
+lethe_status lethe__chol_downdate_from(const double *src, double *dst, size_t d, double *v,
+                                       double floor)
+{
+    return chol_rank1(src, dst, d, v, -1.0, floor);
 }

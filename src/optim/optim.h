@@ -85,5 +85,9 @@ void lethe__chol_update(double *U, size_t d, double *v);
  * the result is known to be ⪰ μI (every pivot² of such a factor is ≥ μ, so a
  * smaller one means rounding has broken the factor). O(d²). */
 lethe_status lethe__chol_downdate(double *U, size_t d, double *v, double floor);
+/* The same, reading the factor from src and writing the result to dst
+ * (upper triangles; src is left as it was). On LETHE_ENOTPD dst is undefined. */
+lethe_status lethe__chol_downdate_from(const double *src, double *dst, size_t d, double *v,
+                                       double floor);
 
 #endif /* LETHE_OPTIM_H */
