@@ -133,6 +133,38 @@ int main(int argc, char **argv)
     progress("                              \r");
     double fast = fm_median(t_fast, n_fast), exact = fm_median(t_exact, n_exact);
 
+    /* M2 (data-free): time per removed record at three sizes n, to show it
+     * does not grow with n (capacity 200, λ = 1 as in the demo) */
+    const size_t sizes[3] = { n / 4, n / 2, n };
+    double m2_ms[3];
+    for (int s = 0; s < 3; s++) {
+        lethe_dataset *head = fm_head(ctx, train, sizes[s]);
+        lethe_m2_options mo;
+        lethe_m2_options_init(&mo);
+        mo.lambda = 1.0;
+        mo.capacity = 200;
+        lethe_m2 *m2 = NULL;
+        if ((st = lethe_m2_train(ctx, head, &mo, &m2)) != LETHE_OK)
+            fm_die(ctx, "train (M2)", st);
+        const double *hx = lethe_dataset_x(head), *hy = lethe_dataset_y(head);
+        const uint64_t *hid = lethe_dataset_ids(head);
+        size_t *pk = fm_pick(sizes[s], 200, 777);
+        double t_m2[200];
+        lethe_m2_report mr;
+        for (size_t k = 0; k < 200; k++) {
+            size_t i = pk[k];
+            double t0 = fm_now();
+            if ((st = lethe_m2_remove(m2, 1, hx + i * d, d, &hy[i], &hid[i], &mr)) != LETHE_OK)
+                fm_die(ctx, "remove (M2)", st);
+            t_m2[k] = fm_now() - t0;
+        }
+        m2_ms[s] = 1e3 * fm_median(t_m2, 200);
+        progress("M2 at n = %zu", sizes[s]);
+        free(pk);
+        lethe_m2_free(m2);
+        lethe_dataset_free(head);
+    }
+
     /* LIBLINEAR on the same records, for scale */
     char data[] = "/tmp/lethe-bench-XXXXXX";
     int fd = mkstemp(data);
@@ -160,7 +192,12 @@ int main(int argc, char **argv)
     else
         printf("  %-34s %10.3f ms  (one run, incl. reading its input file)\n",
                "train, LIBLINEAR -s 0 -e 1e-6", 1e3 * lib);
+    for (int s = 0; s < 3; s++)
+        printf("  %-34s %10.3f ms  (median of 200, n = %zu)\n",
+               s == 0 ? "single removal, M2 (data-free)" : "", m2_ms[s], sizes[s]);
     printf("  ratio retrain / fast removal  %8.0f×\n", retrain / fast);
+    printf("  ratio retrain / M2 removal    %8.0f×\n", retrain / m2_ms[2] * 1e3);
+    printf("  ratio M1 fast / M2 removal    %8.1f×\n", fast / m2_ms[2] * 1e3);
     printf("  ratio retrain / exact removal %8.1f×\n", retrain / exact);
     printf("  ratio exact / fast removal    %8.1f×\n", exact / fast);
     free(pick);

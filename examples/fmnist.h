@@ -93,6 +93,19 @@ static inline lethe_dataset *fm_remaining(lethe_ctx *ctx, const lethe_dataset *d
     return out;
 }
 
+/* The first n records of data, as a new dataset. */
+static inline lethe_dataset *fm_head(lethe_ctx *ctx, const lethe_dataset *data, size_t n)
+{
+    lethe_dataset *out = NULL;
+    size_t d = lethe_dataset_cols(data);
+    lethe_status st = lethe_dataset_create(ctx, n, d, lethe_dataset_x(data), d,
+                                           lethe_dataset_y(data), lethe_dataset_ids(data),
+                                           LETHE_NORM_REQUIRE, 1.0, &out);
+    if (st != LETHE_OK)
+        fm_die(ctx, "subset", st);
+    return out;
+}
+
 /* k distinct random indices in [0, n) (partial Fisher–Yates). */
 static inline size_t *fm_pick(size_t n, size_t k, uint64_t seed)
 {

@@ -81,6 +81,8 @@ typedef enum lethe_status {
     LETHE_EFORMAT,     /* a file is malformed, truncated or of another kind */
     LETHE_ECRYPTO,     /* libsodium could not be initialised                */
     LETHE_EBACKEND,    /* BLAS/LAPACK reported an unexpected failure        */
+    LETHE_ECAPACITY,   /* the removal would exceed the deletion capacity m  */
+    LETHE_EMISMATCH,   /* a record given for removal is not the one trained on */
     LETHE_STATUS_COUNT
 } lethe_status;
 
@@ -333,6 +335,122 @@ LETHE_API lethe_status lethe_model_budget(const lethe_model *model, lethe_budget
 
 /* c(δ) = √(2 ln(1.5/δ)) (Guo et al., Thm 3), rounded up. NaN for δ ∉ (0, 1). */
 LETHE_API double lethe_guo_c(double delta);
+
+/* ─── Data-free removal (mechanism M2, Sekhari et al., NeurIPS 2021) ────── */
+
+/* The model is trained to the exact minimiser w* of the UNperturbed
+ * objective Σᵢ ℓ(wᵀxᵢ, yᵢ) + (λn/2)‖w‖² and keeps only w*, the Cholesky
+ * factor of the Hessian, n, R, the loss constants and, per record, its id
+ * and a keyed 128-bit digest of its features and label (to check that a
+ * record given for removal is the one trained on). It neither holds nor
+ * needs the training data afterwards. The published weights are w̄ + ν with
+ * fresh ν ~ N(0, σ²I) at every release, σ calibrated (analytic Gaussian) for
+ * the sensitivity Δ of a capacity of m removals: a quarter of Sekhari et al.'s
+ * γ(m) = 2·M·m²·L²/(λ³n²) plus small allowances (proofs/m2-removal.md). The
+ * guarantee is per release: k releases seen together cost √k·μ (GDP). The
+ * norm bound R must be fixed in advance (not LETHE_NORM_MEASURE) so that σ
+ * does not depend on the data. Logistic loss only: for ridge M = 0 and the Newton
+ * step is exact, which wants a mechanism of its own. */
+typedef struct lethe_m2 lethe_m2;
+
+typedef struct lethe_m2_options {
+    double lambda;         /* λ > 0 (the same λ as lethe_train_options); default 0.1 */
+    double epsilon, delta; /* of every release; ε > 0, δ ∈ (0, 1); default 1, 1e-5  */
+    size_t capacity;       /* m removals in all, 1 ≤ m ≤ n/2; default 100             */
+    double tol;            /* Newton tolerance on ‖∇L‖/max(1, λn); default 1e-12      */
+    unsigned max_iter;     /* default 100                                             */
+    const unsigned char *seed; /* NULL: CSPRNG; 32 bytes: seeded test stream          */
+} lethe_m2_options;
+
+LETHE_API void lethe_m2_options_init(lethe_m2_options *opt);
+
+/* Train on data (labels ±1, logistic loss), draw the first release. The
+ * model keeps no copy of the data. Cost as lethe_model_train().
+ * Returns LETHE_OK, LETHE_EINVAL, LETHE_ELABEL, LETHE_ENOCONV, LETHE_ENOTPD,
+ * LETHE_ENOMEM, LETHE_EBACKEND. */
+LETHE_API lethe_status lethe_m2_train(lethe_ctx *ctx, const lethe_dataset *data,
+                                      const lethe_m2_options *opt, lethe_m2 **out);
+LETHE_API void lethe_m2_free(lethe_m2 *model);
+
+typedef struct lethe_m2_report {
+    size_t removed;  /* records removed by this call                         */
+    size_t used;     /* removals so far, including these                     */
+    size_t capacity; /* m                                                    */
+    double gamma;    /* Sekhari et al.'s γ(m) = 2Mm²L²/(λ³n²), for comparison */
+    double sensitivity; /* Δ the noise is calibrated for (≈ γ(m)/4, m2-removal.md) */
+    double sigma;    /* σ of the published noise                             */
+    double epsilon, delta; /* guarantee of the published weights vs retraining */
+} lethe_m2_report;
+
+/* Remove k records, given by the caller: features x (k×d, leading dimension
+ * ldx), labels y and ids. Each must be a record the model was trained on and
+ * not yet removed (checked against its digest). Down-dates the Hessian
+ * factor (O(d²) per record), takes the Newton step from w* with the summed
+ * gradients of every record removed so far, and publishes w̄ + fresh ν.
+ * Cost O(k·d² + d²·ln(1/τ)/ln(n/m)), τ = 1e-10, independent of n. Returns LETHE_OK,
+ * LETHE_EINVAL, LETHE_ECAPACITY (more than m removals in all; nothing
+ * changes), LETHE_ENOTFOUND, LETHE_EREMOVED, LETHE_EDUPLICATE,
+ * LETHE_EMISMATCH, LETHE_ENONFINITE, LETHE_ENOTPD, LETHE_ENOMEM. */
+LETHE_API lethe_status lethe_m2_remove(lethe_m2 *model, size_t k, const double *x, size_t ldx,
+                                       const double *y, const uint64_t *ids,
+                                       lethe_m2_report *rep);
+/* Predict with the published weights, as lethe_model_predict(). */
+LETHE_API lethe_status lethe_m2_predict(lethe_m2 *model, size_t n, const double *x, size_t ldx,
+                                        double *label, double *prob);
+/* The published weights w̄ + ν (d values), borrowed until the next removal. */
+LETHE_API const double *lethe_m2_weights(const lethe_m2 *model);
+LETHE_API size_t lethe_m2_dim(const lethe_m2 *model);
+/* The current accountant: removed so far, capacity, γ(m), σ, (ε, δ). */
+LETHE_API lethe_status lethe_m2_status(const lethe_m2 *model, lethe_m2_report *out);
+/* Accuracy of the published weights on labelled data (labels ±1). */
+LETHE_API lethe_status lethe_m2_evaluate(lethe_m2 *model, const lethe_dataset *data,
+                                         double *accuracy);
+/* The owner's M2 state (w*, the factor, the gradient sum, ids, record
+ * digests and their key, the noise source; no training data), written and
+ * validated like lethe_model_save()/lethe_model_load(); magic "LETHEM21".
+ * γ(m), the sensitivity and σ are recomputed on load. The public file holds
+ * the published weights w̄ + ν and the parameters. Statuses as for M1. */
+LETHE_API lethe_status lethe_m2_save(lethe_m2 *model, const char *path);
+LETHE_API lethe_status lethe_m2_load(lethe_ctx *ctx, const char *path, lethe_m2 **out);
+LETHE_API lethe_status lethe_m2_save_public(lethe_m2 *model, const char *path);
+
+typedef enum lethe_mechanism { LETHE_MECH_M1 = 1, LETHE_MECH_M2 = 2 } lethe_mechanism;
+/* Which mechanism's state a file holds (from its magic; nothing else is
+ * read). Returns LETHE_OK, LETHE_EIO, LETHE_EFORMAT, LETHE_EINVAL. */
+LETHE_API lethe_status lethe_state_mechanism(lethe_ctx *ctx, const char *path,
+                                             lethe_mechanism *out);
+
+/* ─── Gaussian calibration and accounting (proofs/calibration.md) ────────── */
+
+/* The Gaussian mechanism with sensitivity Δ and noise σ is exactly μ-GDP with
+ * μ = Δ/σ. All functions are pure, thread-safe and O(1) (bisections of a few
+ * hundred steps at most), and round in the conservative direction. */
+
+/* δ(ε) of μ-GDP: Φ(−ε/μ + μ/2) − e^ε·Φ(−ε/μ − μ/2), computed in log space
+ * (relative accuracy about 1e-13, kept down to the smallest normal double
+ * DBL_MIN, which is returned where δ is below it). NaN unless μ > 0 and
+ * ε ≥ 0 finite. */
+LETHE_API double lethe_gdp_delta(double mu, double epsilon);
+/* The smallest ε (rounded up, to about 1e-15 relative) with δ(ε) ≤ delta.
+ * Returns LETHE_OK or LETHE_EINVAL (μ not finite and > 0, δ ∉ (0, 1)). */
+LETHE_API lethe_status lethe_gdp_epsilon(double mu, double delta, double *epsilon);
+/* The smallest σ for which Gaussian noise on a query of sensitivity Δ is
+ * (ε, δ)-DP — analytic calibration (Balle & Wang 2018), exact for every
+ * ε > 0; postcondition lethe_gdp_delta(Δ/σ, ε) ≤ δ. Returns LETHE_OK or
+ * LETHE_EINVAL. */
+LETHE_API lethe_status lethe_gaussian_sigma(double epsilon, double delta, double sensitivity,
+                                            double *sigma);
+/* The classical σ = Δ√(2 ln(1.25/δ))/ε (Dwork & Roth, Thm A.1), for
+ * 0 < ε ≤ 1 only (their proof takes ε < 1; at ε = 1 the exact profile shows
+ * it still suffices): NaN otherwise. Kept for comparison. */
+LETHE_API double lethe_gaussian_sigma_classical(double epsilon, double delta,
+                                                double sensitivity);
+/* ε at δ for ρ-zCDP (a Gaussian with μ has ρ = μ²/2): the standard
+ * conversion ρ + 2√(ρ ln(1/δ)), and Canonne–Kamath–Steinke's tighter one
+ * (equal to the optimised Rényi-DP conversion). For every ρ and δ:
+ * exact GDP ≤ CKS ≤ standard. NaN for bad arguments. */
+LETHE_API double lethe_zcdp_epsilon(double rho, double delta);
+LETHE_API double lethe_zcdp_epsilon_cks(double rho, double delta);
 
 /* ─── Prediction ─────────────────────────────────────────────────────────── */
 

@@ -1,10 +1,11 @@
 #!/bin/sh
-# Traceability: every guarantee ID in proofs/ must be implemented somewhere in
-# src/ (an IMPLEMENTS mark) and checked by a test (an EVIDENCE mark), and every
-# mark must name an ID that proofs/ defines.
+# Traceability: every guarantee defined in proofs/ (a file whose title line is
+# "# LTH-C-NNNN — …") must be implemented somewhere in src/ (an IMPLEMENTS
+# mark) and checked by a test (an EVIDENCE mark), and every mark must name an
+# ID that proofs/ defines.
 set -eu
 cd "$(dirname "$0")/.."
-ids=$(grep -ho 'LTH-[A-Z]-[0-9]\{4\}' proofs/*.md | sort -u)
+ids=$(for f in proofs/*.md; do head -n 1 "$f"; done | grep -o '^# LTH-[A-Z]-[0-9]\{4\}' | sed 's/^# //' | sort -u)
 if [ -z "$ids" ]; then echo "trace: no guarantee IDs in proofs/"; exit 1; fi
 bad=0
 for id in $ids; do

@@ -228,6 +228,44 @@ run 1 "epsilon above 1" "$LETHE" train $data --budget 0.5 --epsilon 1.5 --model 
 has "epsilon above 1" "$tmp/err" "proven for ε ≤ 1"
 test "$(stat -c %a "$state")" = 600 && ok || bad "the state file is not private (mode 600)"
 
+# ── mechanism M2: data-free removal ─────────────────────────────────────────
+m2="$tmp/m2.state"
+m2data="$data --norm normalize"
+run 0 "m2 train" "$LETHE" train --mechanism m2 $m2data --capacity 3 --seed $SEED \
+    --model "$m2" --public "$tmp/m2.public"
+has "m2 train" "$tmp/out" "mechanism +M2"
+has "m2 train" "$tmp/out" "capacity m +3 "
+has "m2 train" "$tmp/out" "noise σ +[0-9.e+-]+"
+test "$(stat -c %a "$m2")" = 600 && ok || bad "the M2 state file is not private (mode 600)"
+grep -q "^mechanism M2" "$tmp/m2.public" && ok || bad "m2 public file names its mechanism"
+run 1 "m2 with a budget" "$LETHE" train --mechanism m2 $m2data --budget 1 --model "$tmp/x.state"
+run 1 "m2 with a measured R" "$LETHE" train --mechanism m2 $data --model "$tmp/x.state"
+run 1 "m2 squared loss" "$LETHE" train --mechanism m2 $m2data --loss squared --model "$tmp/x.state"
+run 1 "capacity without m2" "$LETHE" train $data --budget 1 --capacity 5 --model "$tmp/x.state"
+run 0 "m2 capacity" "$LETHE" capacity --model "$m2"
+has "m2 capacity" "$tmp/out" "removals left +3 "
+run 1 "m2 forget without data" "$LETHE" forget --model "$m2" 1003
+run 1 "m2 forget dry run" "$LETHE" forget --model "$m2" $m2data --dry-run 1003
+run 0 "m2 forget" "$LETHE" forget --model "$m2" $m2data 1003 1004
+has "m2 forget" "$tmp/out" "records removed +2$"
+has "m2 forget" "$tmp/out" "capacity used +2$"
+run 3 "m2 forget removed id" "$LETHE" forget --model "$m2" $m2data 1003
+run 3 "m2 forget id not in data" "$LETHE" forget --model "$m2" $m2data 99999
+# the same ids with other features: not the records trained on
+run 3 "m2 forget other records" "$LETHE" forget --model "$m2" $data --norm normalize --R 2 1005
+before=$(checksum "$m2")
+run 4 "m2 forget beyond capacity" "$LETHE" forget --model "$m2" $m2data 1005 1006
+has "m2 forget beyond capacity" "$tmp/err" "capacity"
+same "m2 refusal leaves the state" "$(checksum "$m2")" "$before"
+run 0 "m2 forget last" "$LETHE" forget --model "$m2" $m2data --json 1005
+has "m2 forget last" "$tmp/out" '"used": 3, "capacity": 3'
+run 0 "m2 predict" "$LETHE" predict --model "$m2" $m2data
+same "m2 predict lines" "$(wc -l <"$tmp/out" | tr -d ' ')" 300
+run 0 "m2 evaluate" "$LETHE" predict --model "$m2" $m2data --evaluate
+has "m2 evaluate" "$tmp/out" "^accuracy +[0-9.]+ %$"
+run 1 "m2 refresh" "$LETHE" refresh --model "$m2"
+run 1 "m1 forget with data" "$LETHE" forget --model "$state" $data 1070
+
 # ── predict ─────────────────────────────────────────────────────────────────
 run 0 "predict" "$LETHE" predict --model "$state" $data
 same "predict lines" "$(wc -l <"$tmp/out" | tr -d ' ')" 300

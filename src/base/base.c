@@ -32,6 +32,8 @@ static const char *const status_text[LETHE_STATUS_COUNT] = {
     [LETHE_EFORMAT] = "malformed file",
     [LETHE_ECRYPTO] = "cryptographic library failure",
     [LETHE_EBACKEND] = "linear algebra backend failure",
+    [LETHE_ECAPACITY] = "removal would exceed the deletion capacity",
+    [LETHE_EMISMATCH] = "record does not match the one trained on",
 };
 
 const char *lethe_strerror(lethe_status status)

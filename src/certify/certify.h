@@ -57,6 +57,11 @@ struct lethe_model {
 lethe_status lethe__model_params(lethe_ctx *ctx, const lethe_train_options *o, size_t n,
                                  size_t d, double *sigma, double *budget);
 
+/* Labels and probabilities (logistic) or values (squared) of weights w for
+ * n rows of x; the body of the predict functions of both mechanisms. */
+lethe_status lethe__predict(lethe_ctx *ctx, lethe_loss loss, const double *w, size_t d,
+                            size_t n, const double *x, size_t ldx, double *label, double *prob);
+
 /* Allocate every buffer of a model for n rows of d features (all-or-nothing). */
 lethe_status lethe__model_alloc(lethe_ctx *ctx, size_t n, size_t d, lethe_model **out);
 /* Rebuild the id index from ids[0..n_rows-1]; no allocation. */

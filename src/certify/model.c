@@ -414,26 +414,22 @@ int lethe_model_has_id(const lethe_model *m, uint64_t id)
     return i != SIZE_MAX && m->alive[i] == ROW_LIVE;
 }
 
-lethe_status lethe_model_predict(lethe_model *m, size_t n, const double *x, size_t ldx,
-                                 double *label, double *prob)
+lethe_status lethe__predict(lethe_ctx *ctx, lethe_loss loss, const double *w, size_t d,
+                            size_t n, const double *x, size_t ldx, double *label, double *prob)
 {
-    if (m == NULL)
-        return LETHE_EINVAL;
-    lethe__clear(m->ctx);
     if (x == NULL || n == 0)
-        return lethe__fail(m->ctx, LETHE_EINVAL, "predict: no rows");
-    if (ldx < m->d)
-        return lethe__fail(m->ctx, LETHE_ESIZE, "predict: leading dimension %zu < d = %zu", ldx,
-                           m->d);
+        return lethe__fail(ctx, LETHE_EINVAL, "predict: no rows");
+    if (ldx < d)
+        return lethe__fail(ctx, LETHE_ESIZE, "predict: leading dimension %zu < d = %zu", ldx, d);
     for (size_t i = 0; i < n; i++)
-        for (size_t j = 0; j < m->d; j++)
+        for (size_t j = 0; j < d; j++)
             if (!isfinite(x[i * ldx + j]))
-                return lethe__fail(m->ctx, LETHE_ENONFINITE, "predict: x[%zu][%zu] is %g", i, j,
+                return lethe__fail(ctx, LETHE_ENONFINITE, "predict: x[%zu][%zu] is %g", i, j,
                                    x[i * ldx + j]);
-    const int di = lethe__blas_int(m->d);
+    const int di = lethe__blas_int(d);
     for (size_t i = 0; i < n; i++) {
-        double z = cblas_ddot(di, x + i * ldx, 1, m->w, 1);
-        if (m->loss == LETHE_LOSS_LOGISTIC) {
+        double z = cblas_ddot(di, x + i * ldx, 1, w, 1);
+        if (loss == LETHE_LOSS_LOGISTIC) {
             if (label != NULL)
                 label[i] = z >= 0.0 ? 1.0 : -1.0;
             if (prob != NULL)
@@ -446,6 +442,15 @@ lethe_status lethe_model_predict(lethe_model *m, size_t n, const double *x, size
         }
     }
     return LETHE_OK;
+}
+
+lethe_status lethe_model_predict(lethe_model *m, size_t n, const double *x, size_t ldx,
+                                 double *label, double *prob)
+{
+    if (m == NULL)
+        return LETHE_EINVAL;
+    lethe__clear(m->ctx);
+    return lethe__predict(m->ctx, m->loss, m->w, m->d, n, x, ldx, label, prob);
 }
 
 lethe_status lethe_model_evaluate(lethe_model *m, const lethe_dataset *data, double *score)

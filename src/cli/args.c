@@ -46,6 +46,8 @@ static const struct option long_options[] = {
     { "dry-run", no_argument, NULL, LONG_BASE + 21 },
     { "ids-file", required_argument, NULL, LONG_BASE + 22 },
     { "evaluate", no_argument, NULL, LONG_BASE + 23 },
+    { "mechanism", required_argument, NULL, LONG_BASE + 24 },
+    { "capacity", required_argument, NULL, LONG_BASE + 25 },
     { "help", no_argument, NULL, 'h' },
     { NULL, 0, NULL, 0 },
 };
@@ -215,6 +217,20 @@ static int option_value(lethe__cli_args *a, unsigned bit, const char *arg)
     case LETHE__OPT_EXACT: a->exact = 1; return 0;
     case LETHE__OPT_DRY_RUN: a->dry_run = 1; return 0;
     case LETHE__OPT_EVALUATE: a->evaluate = 1; return 0;
+    case LETHE__OPT_MECHANISM: {
+        static const char *const mechs[] = { "m1", "m2" };
+        rc = option_word(a, "mechanism", arg, mechs, 2, &k);
+        a->mechanism = k + 1;
+        return rc;
+    }
+    case LETHE__OPT_CAPACITY: {
+        uint64_t v = 0;
+        if (!lethe__cli_parse_u64(arg, &v) || v == 0)
+            return lethe__cli_usage(a, "--capacity takes a number of removals ≥ 1, not '%s'",
+                                    arg);
+        a->capacity = (size_t)v;
+        return 0;
+    }
     case LETHE__OPT_FORMAT:
         rc = option_word(a, "format", arg, formats, 2, &k);
         a->format = k == 0 ? LETHE__FORMAT_IDX : LETHE__FORMAT_CSV;
@@ -318,6 +334,8 @@ int lethe__cli_parse(const lethe__cli_command *cmd, int argc, char **argv, lethe
     a->cmd = cmd->name;
     lethe_read_options_init(&a->read);
     lethe_train_options_init(&a->train);
+    a->mechanism = 1;
+    a->capacity = 100;
     opterr = 0; /* messages are ours */
     int c;
     while ((c = getopt_long(argc, argv, ":h", long_options, NULL)) != -1) {
@@ -372,6 +390,12 @@ int lethe__cli_status(const lethe__cli_args *a, lethe_ctx *ctx, lethe_status st,
     case LETHE_EREMOVED:
         code = LETHE__EXIT_ID;
         break;
+    case LETHE_ECAPACITY:
+        code = LETHE__EXIT_BUDGET;
+        break;
+    case LETHE_EMISMATCH:
+        code = LETHE__EXIT_ID;
+        break;
     case LETHE_EDUPLICATE: /* in a batch of ids, or among the ids of a data file */
         code = phase == LETHE__PHASE_REMOVE ? LETHE__EXIT_ID : LETHE__EXIT_DATA;
         break;
@@ -413,6 +437,24 @@ int lethe__cli_read_data(const lethe__cli_args *a, lethe_ctx *ctx, lethe_dataset
     lethe_status st = a->format == LETHE__FORMAT_IDX
                           ? lethe_dataset_read_idx(ctx, a->data, a->labels, &a->read, out)
                           : lethe_dataset_read_csv(ctx, a->data, &a->read, out);
+    return st == LETHE_OK ? 0 : lethe__cli_status(a, ctx, st, LETHE__PHASE_INPUT);
+}
+
+int lethe__cli_state_kind(const lethe__cli_args *a, lethe_ctx *ctx, int *rc)
+{
+    lethe_mechanism mech;
+    lethe_status st = lethe_state_mechanism(ctx, a->model, &mech);
+    if (st != LETHE_OK) {
+        *rc = lethe__cli_status(a, ctx, st, LETHE__PHASE_INPUT);
+        return 0;
+    }
+    *rc = 0;
+    return mech == LETHE_MECH_M2 ? 2 : 1;
+}
+
+int lethe__cli_load_m2(const lethe__cli_args *a, lethe_ctx *ctx, lethe_m2 **out)
+{
+    lethe_status st = lethe_m2_load(ctx, a->model, out);
     return st == LETHE_OK ? 0 : lethe__cli_status(a, ctx, st, LETHE__PHASE_INPUT);
 }
 

@@ -6,12 +6,42 @@
  */
 #include "cli/cli.h"
 
+/* M2: the capacity was fixed at training; what is left is guaranteed. */
+static int capacity_m2(lethe__cli_args *a, lethe_ctx *ctx)
+{
+    lethe_m2 *m = NULL;
+    int rc = lethe__cli_load_m2(a, ctx, &m);
+    if (rc != 0)
+        return rc;
+    lethe_m2_report r;
+    lethe_m2_status(m, &r);
+    lethe__cli_out o;
+    lethe__cli_out_begin(&o, stdout, a->json);
+    lethe__cli_out_str(&o, "mechanism", "mechanism", "M2 (data-free)");
+    lethe__cli_out_num(&o, "epsilon", "ε", r.epsilon, "per release, vs retraining");
+    lethe__cli_out_num(&o, "delta", "δ", r.delta, NULL);
+    lethe__cli_out_size(&o, "capacity", "capacity m", r.capacity, "removals in all");
+    lethe__cli_out_size(&o, "used", "removals", r.used, NULL);
+    lethe__cli_out_size(&o, "remaining", "removals left", r.capacity - r.used,
+                        "(guaranteed: the noise covers them)");
+    lethe__cli_out_num(&o, "sensitivity", "sensitivity Δ", r.sensitivity, "(weights, L2)");
+    lethe__cli_out_num(&o, "gamma", "Sekhari's γ(m)", r.gamma, "(for comparison)");
+    lethe__cli_out_num(&o, "sigma", "noise σ", r.sigma, "per weight");
+    lethe__cli_out_end(&o);
+    lethe_m2_free(m);
+    return 0;
+}
+
 static int run(lethe__cli_args *a)
 {
     lethe_ctx *ctx = NULL;
     lethe_model *m = NULL;
     lethe_budget b;
     int rc = lethe__cli_context(a, &ctx);
+    if (rc == 0 && lethe__cli_state_kind(a, ctx, &rc) == 2) {
+        rc = capacity_m2(a, ctx);
+        goto done;
+    }
     if (rc == 0)
         rc = lethe__cli_load_model(a, ctx, &m);
     if (rc != 0)

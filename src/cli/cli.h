@@ -49,7 +49,9 @@ enum {
     LETHE__OPT_EXACT = 1u << 20,
     LETHE__OPT_DRY_RUN = 1u << 21,
     LETHE__OPT_IDS_FILE = 1u << 22,
-    LETHE__OPT_EVALUATE = 1u << 23
+    LETHE__OPT_EVALUATE = 1u << 23,
+    LETHE__OPT_MECHANISM = 1u << 24,
+    LETHE__OPT_CAPACITY = 1u << 25
 };
 
 /* The options that describe a data set (lethe__cli_read_data). */
@@ -74,6 +76,8 @@ typedef struct lethe__cli_args {
     lethe_train_options train; /* seed points into seed[] when --seed was given */
     unsigned char seed[LETHE__SEED_LEN];
     int json, exact, dry_run, evaluate;
+    int mechanism;     /* 1 (M1, default) or 2 (M2)          */
+    size_t capacity;   /* M2: removals in all (default 100)   */
     char **operands;
     size_t n_operands;
 } lethe__cli_args;
@@ -135,6 +139,10 @@ int lethe__cli_context(const lethe__cli_args *a, lethe_ctx **out);
 /* Read the data set named by the data options; 0 or an exit status (reported). */
 int lethe__cli_read_data(const lethe__cli_args *a, lethe_ctx *ctx, lethe_dataset **out);
 /* Load the state named by --model; 0 or an exit status (reported). */
+/* Which mechanism the state at a->model holds (1 or 2); 0 on error (reported). */
+int lethe__cli_state_kind(const lethe__cli_args *a, lethe_ctx *ctx, int *rc);
+/* Load an M2 state. */
+int lethe__cli_load_m2(const lethe__cli_args *a, lethe_ctx *ctx, lethe_m2 **out);
 int lethe__cli_load_model(const lethe__cli_args *a, lethe_ctx *ctx, lethe_model **out);
 
 /* Monotonic clock, in seconds. */

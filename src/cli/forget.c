@@ -113,6 +113,78 @@ static void report(const lethe__cli_args *a, size_t k, const lethe_removal_repor
     lethe__cli_out_end(&o);
 }
 
+/* M2 keeps no data: the records to remove are read from --data, by id. */
+static int forget_m2(lethe__cli_args *a, lethe_ctx *ctx, const id_list *ids)
+{
+    if (a->exact || a->dry_run)
+        return lethe__cli_usage(a, "--exact and --dry-run are for M1 states");
+    if (!(a->given & LETHE__OPT_DATA))
+        return lethe__cli_usage(a, "an M2 state keeps no data: give the records to remove with "
+                                   "--data (and the data options used for training)");
+    lethe_m2 *m = NULL;
+    lethe_dataset *ds = NULL;
+    double *x = NULL, *y = NULL;
+    int rc = lethe__cli_load_m2(a, ctx, &m);
+    if (rc == 0)
+        rc = lethe__cli_read_data(a, ctx, &ds);
+    if (rc != 0)
+        goto done;
+    const size_t n = lethe_dataset_rows(ds), d = lethe_dataset_cols(ds);
+    if (d != lethe_m2_dim(m)) {
+        rc = lethe__cli_error(a->cmd, LETHE__EXIT_DATA, "%s has %zu features, the model %zu",
+                              a->data, d, lethe_m2_dim(m));
+        goto done;
+    }
+    x = calloc(ids->n * d, sizeof *x);
+    y = calloc(ids->n, sizeof *y);
+    if (x == NULL || y == NULL) {
+        rc = lethe__cli_error(a->cmd, LETHE__EXIT_FAILURE, "no memory for %zu records", ids->n);
+        goto done;
+    }
+    const uint64_t *dids = lethe_dataset_ids(ds);
+    for (size_t t = 0; t < ids->n; t++) {
+        size_t i = 0;
+        while (i < n && dids[i] != ids->v[t])
+            i++;
+        if (i == n) {
+            rc = lethe__cli_error(a->cmd, LETHE__EXIT_ID, "id %llu is not in %s",
+                                  (unsigned long long)ids->v[t], a->data);
+            goto done;
+        }
+        memcpy(x + t * d, lethe_dataset_x(ds) + i * d, d * sizeof *x);
+        y[t] = lethe_dataset_y(ds)[i];
+    }
+    lethe_m2_report r;
+    double t0 = lethe__cli_now();
+    lethe_status st = lethe_m2_remove(m, ids->n, x, d, y, ids->v, &r);
+    double ms = 1e3 * (lethe__cli_now() - t0);
+    if (st == LETHE_OK)
+        st = lethe_m2_save(m, a->model);
+    if (st != LETHE_OK) {
+        rc = lethe__cli_status(a, ctx, st, LETHE__PHASE_REMOVE);
+        if (st == LETHE_ECAPACITY)
+            lethe__cli_error(a->cmd, rc, "nothing was removed: train a new model");
+        goto done;
+    }
+    lethe__cli_out o;
+    lethe__cli_out_begin(&o, stdout, a->json);
+    lethe__cli_out_size(&o, "requested", "ids requested", ids->n, NULL);
+    lethe__cli_out_size(&o, "removed", "records removed", r.removed, NULL);
+    lethe__cli_out_size(&o, "used", "capacity used", r.used, NULL);
+    lethe__cli_out_size(&o, "capacity", "capacity m", r.capacity, NULL);
+    lethe__cli_out_num(&o, "epsilon", "ε", r.epsilon, "per release, vs retraining");
+    lethe__cli_out_num(&o, "delta", "δ", r.delta, NULL);
+    lethe__cli_out_num(&o, "sigma", "noise σ", r.sigma, "fresh for this release");
+    lethe__cli_out_num(&o, "milliseconds", "time", ms, "ms");
+    lethe__cli_out_end(&o);
+done:
+    free(x);
+    free(y);
+    lethe_dataset_free(ds);
+    lethe_m2_free(m);
+    return rc;
+}
+
 static int run(lethe__cli_args *a)
 {
     id_list ids = { NULL, 0, 0 };
@@ -121,6 +193,12 @@ static int run(lethe__cli_args *a)
     int rc = gather(a, &ids);
     if (rc == 0)
         rc = lethe__cli_context(a, &ctx);
+    if (rc == 0 && lethe__cli_state_kind(a, ctx, &rc) == 2) {
+        rc = forget_m2(a, ctx, &ids);
+        goto done;
+    }
+    if (rc == 0 && (a->given & LETHE__OPT_DATA))
+        rc = lethe__cli_usage(a, "--data is for M2 states; an M1 state holds its data");
     if (rc == 0)
         rc = lethe__cli_load_model(a, ctx, &m);
     if (rc != 0)
@@ -183,6 +261,11 @@ const lethe__cli_command lethe__cli_forget = {
         "Ids are integers >= 0, from the command line, from --ids-file (one per\n"
         "line), or from standard input when the only id is '-'.\n"
         "\n"
+        "An M2 state (train --mechanism m2) keeps no data: give the records with\n"
+        "--data and the data options used for training; they are found by id and\n"
+        "checked against what was trained on. A removal beyond the capacity is\n"
+        "refused (exit 4).\n"
+        "\n"
         "options:\n"
         "  --model STATE         the owner's state, updated in place (atomically)\n"
         "  --exact               recompute the Hessian on the remaining data\n"
@@ -197,7 +280,8 @@ const lethe__cli_command lethe__cli_forget = {
         "The report gives the records removed, the Hessian used, the exact\n"
         "residual, Guo's bound on it, the budget, whether the removal is\n"
         "certified, and the time taken (ms).\n",
-    .options = LETHE__OPT_MODEL | LETHE__OPT_EXACT | LETHE__OPT_DRY_RUN | LETHE__OPT_IDS_FILE |
+    .options = LETHE__OPTS_DATA | LETHE__OPT_MODEL | LETHE__OPT_EXACT | LETHE__OPT_DRY_RUN |
+               LETHE__OPT_IDS_FILE |
                LETHE__OPT_JSON,
     .required = LETHE__OPT_MODEL,
     .operands = 1,

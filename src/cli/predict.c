@@ -72,22 +72,38 @@ static int run(lethe__cli_args *a)
 {
     lethe_ctx *ctx = NULL;
     lethe_model *m = NULL;
+    lethe_m2 *m2 = NULL;
     lethe_dataset *ds = NULL;
     double *label = NULL, *prob = NULL;
     int rc = lethe__cli_context(a, &ctx);
+    int kind = rc == 0 ? lethe__cli_state_kind(a, ctx, &rc) : 0;
     if (rc == 0)
-        rc = lethe__cli_load_model(a, ctx, &m);
+        rc = kind == 2 ? lethe__cli_load_m2(a, ctx, &m2) : lethe__cli_load_model(a, ctx, &m);
     if (rc == 0)
         rc = lethe__cli_read_data(a, ctx, &ds);
     if (rc != 0)
         goto done;
     const size_t n = lethe_dataset_rows(ds), d = lethe_dataset_cols(ds);
-    if (d != lethe_model_dim(m)) {
+    const size_t md = m2 != NULL ? lethe_m2_dim(m2) : lethe_model_dim(m);
+    if (d != md) {
         rc = lethe__cli_error(a->cmd, LETHE__EXIT_DATA, "%s has %zu features, the model %zu",
-                              a->data, d, lethe_model_dim(m));
+                              a->data, d, md);
         goto done;
     }
-    const int logistic = lethe_model_loss(m) == LETHE_LOSS_LOGISTIC;
+    const int logistic = m2 != NULL || lethe_model_loss(m) == LETHE_LOSS_LOGISTIC;
+    if (a->evaluate && m2 != NULL) {
+        double acc = NAN;
+        lethe_status st2 = lethe_m2_evaluate(m2, ds, &acc);
+        if (st2 != LETHE_OK) {
+            rc = lethe__cli_status(a, ctx, st2, LETHE__PHASE_MODEL);
+            goto done;
+        }
+        lethe__cli_out o;
+        lethe__cli_out_begin(&o, stdout, a->json);
+        lethe__cli_out_pct(&o, "accuracy", "accuracy", acc);
+        lethe__cli_out_end(&o);
+        goto done;
+    }
     if (a->evaluate) {
         rc = evaluate(a, ctx, m, ds, logistic);
         goto done;
@@ -98,7 +114,8 @@ static int run(lethe__cli_args *a)
         rc = lethe__cli_error(a->cmd, LETHE__EXIT_FAILURE, "no memory for %zu predictions", n);
         goto done;
     }
-    lethe_status st = lethe_model_predict(m, n, lethe_dataset_x(ds), d, label, prob);
+    lethe_status st = m2 != NULL ? lethe_m2_predict(m2, n, lethe_dataset_x(ds), d, label, prob)
+                                 : lethe_model_predict(m, n, lethe_dataset_x(ds), d, label, prob);
     if (st != LETHE_OK) {
         rc = lethe__cli_status(a, ctx, st, LETHE__PHASE_MODEL);
         goto done;
@@ -110,6 +127,7 @@ done:
     free(label);
     lethe_dataset_free(ds);
     lethe_model_free(m);
+    lethe_m2_free(m2);
     lethe_ctx_free(ctx);
     return rc;
 }

@@ -13,6 +13,9 @@ static int run(lethe__cli_args *a)
     lethe_model *m = NULL;
     lethe_budget before, after;
     int rc = lethe__cli_context(a, &ctx);
+    if (rc == 0 && lethe__cli_state_kind(a, ctx, &rc) == 2)
+        rc = lethe__cli_usage(a, "an M2 model cannot be refreshed: its capacity is fixed at "
+                                 "training and it keeps no data; train a new model");
     if (rc == 0)
         rc = lethe__cli_load_model(a, ctx, &m);
     if (rc != 0)

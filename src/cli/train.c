@@ -27,8 +27,86 @@ const char lethe__cli_data_help[] =
     "                        normalize: scale every non-zero row to norm R\n"
     "  --R VALUE             the norm bound of require, clip, normalize (default 1)\n";
 
+/* Mechanism M2: exact training, data-free removal, output noise calibrated
+ * for a capacity of --capacity removals. */
+static int run_m2(lethe__cli_args *a)
+{
+    if (a->given & (LETHE__OPT_SIGMA | LETHE__OPT_BUDGET))
+        return lethe__cli_usage(a, "--sigma and --budget are for M1; M2 derives σ from "
+                                   "--capacity, ε and δ");
+    if (a->train.loss != LETHE_LOSS_LOGISTIC)
+        return lethe__cli_usage(a, "M2 supports the logistic loss only");
+    if (a->read.policy == LETHE_NORM_MEASURE)
+        return lethe__cli_usage(a, "M2 needs a norm bound fixed in advance: --norm require, "
+                                   "clip or normalize (with --R)");
+    lethe_m2_options o;
+    lethe_m2_options_init(&o);
+    if (a->given & LETHE__OPT_LAMBDA)
+        o.lambda = a->train.lambda;
+    o.epsilon = a->train.epsilon;
+    o.delta = a->train.delta;
+    o.capacity = a->capacity;
+    o.seed = a->train.seed;
+    lethe_ctx *ctx = NULL;
+    lethe_dataset *ds = NULL;
+    lethe_m2 *m = NULL;
+    int rc = lethe__cli_context(a, &ctx);
+    if (rc != 0)
+        return rc;
+    rc = lethe__cli_read_data(a, ctx, &ds);
+    if (rc != 0)
+        goto done;
+    double t0 = lethe__cli_now();
+    lethe_status st = lethe_m2_train(ctx, ds, &o, &m);
+    double seconds = lethe__cli_now() - t0, score = NAN;
+    lethe_m2_report r;
+    if (st == LETHE_OK)
+        st = lethe_m2_evaluate(m, ds, &score);
+    if (st == LETHE_OK)
+        st = lethe_m2_status(m, &r);
+    if (st != LETHE_OK) {
+        rc = lethe__cli_status(a, ctx, st, LETHE__PHASE_MODEL);
+        goto done;
+    }
+    st = lethe_m2_save(m, a->model);
+    if (st == LETHE_OK && a->public_path != NULL)
+        st = lethe_m2_save_public(m, a->public_path);
+    if (st != LETHE_OK) {
+        rc = lethe__cli_status(a, ctx, st, LETHE__PHASE_OUTPUT);
+        goto done;
+    }
+    lethe__cli_out out;
+    lethe__cli_out_begin(&out, stdout, a->json);
+    lethe__cli_out_str(&out, "mechanism", "mechanism", "M2 (data-free, Sekhari et al. 2021)");
+    lethe__cli_out_size(&out, "n", "records n", lethe_dataset_rows(ds), NULL);
+    lethe__cli_out_size(&out, "d", "features d", lethe_dataset_cols(ds), NULL);
+    lethe__cli_out_num(&out, "R", "row norm bound R", lethe_dataset_norm_bound(ds), NULL);
+    lethe__cli_out_num(&out, "lambda", "λ", o.lambda, "per record");
+    lethe__cli_out_num(&out, "epsilon", "ε", r.epsilon, "per release");
+    lethe__cli_out_num(&out, "delta", "δ", r.delta, "per release");
+    lethe__cli_out_size(&out, "capacity", "capacity m", r.capacity, "removals in all");
+    lethe__cli_out_num(&out, "sensitivity", "sensitivity Δ", r.sensitivity, "(weights, L2)");
+    lethe__cli_out_num(&out, "gamma", "Sekhari's γ(m)", r.gamma, "(for comparison)");
+    lethe__cli_out_num(&out, "sigma", "noise σ", r.sigma, "per weight, fresh each release");
+    lethe__cli_out_num(&out, "train_seconds", "training time", seconds, "s");
+    lethe__cli_out_pct(&out, "train_accuracy", "training accuracy", score);
+    lethe__cli_out_str(&out, "state", "state (secret)", a->model);
+    if (a->public_path != NULL)
+        lethe__cli_out_str(&out, "public", "public model", a->public_path);
+    lethe__cli_out_end(&out);
+done:
+    lethe_m2_free(m);
+    lethe_dataset_free(ds);
+    lethe_ctx_free(ctx);
+    return rc;
+}
+
 static int run(lethe__cli_args *a)
 {
+    if (a->mechanism == 2)
+        return run_m2(a);
+    if (a->given & LETHE__OPT_CAPACITY)
+        return lethe__cli_usage(a, "--capacity is for --mechanism m2");
     if (!(a->given & (LETHE__OPT_SIGMA | LETHE__OPT_BUDGET)))
         return lethe__cli_usage(a, "give the noise: --sigma V, or the residual budget: --budget V");
     lethe_ctx *ctx = NULL;
@@ -110,13 +188,25 @@ const lethe__cli_command lethe__cli_train = {
         "                   [--loss logistic|squared] [--lambda V] [--epsilon V]\n"
         "                   [--delta V] [--tol V] [--seed HEX64]\n"
         "                   --model STATE [--public FILE] [--json]\n"
+        "       lethe train --mechanism m2 --data FILE [data options] --norm POLICY\n"
+        "                   [--capacity M] [--lambda V] [--epsilon V] [--delta V]\n"
+        "                   [--seed HEX64] --model STATE [--public FILE] [--json]\n"
         "\n"
-        "Train an L2-regularised linear model on the perturbed objective\n"
+        "M1 (default, Guo et al. 2020): train on the perturbed objective\n"
         "  sum_i loss(w'x_i, y_i) + (λn/2)|w|^2 + b'w,   b ~ N(0, σ^2 I) secret,\n"
         "so that records can later be removed with an (ε, δ) certificate as long\n"
-        "as the gradient residual stays within the budget ε' = σε/c(δ).\n"
+        "as the gradient residual stays within the budget ε' = σε/c(δ). The state\n"
+        "keeps the training data.\n"
+        "\n"
+        "M2 (--mechanism m2, Sekhari et al. 2021): train exactly and keep no data;\n"
+        "every published model carries fresh Gaussian noise calibrated for up to\n"
+        "M removals in all (--capacity, default 100, at most n/2). Logistic loss,\n"
+        "and a norm bound fixed in advance (--norm require|clip|normalize); λ\n"
+        "defaults to 0.1 (M2's worst-case noise needs strong regularisation).\n"
         "\n"
         "options:\n"
+        "  --mechanism m1|m2     the removal mechanism (default m1)\n"
+        "  --capacity M          M2: removals in all (default 100)\n"
         "  --model STATE         write the owner's state here (SECRET: it holds the\n"
         "                        noise b and the training data)\n"
         "  --public FILE         also write the publishable model (nothing secret)\n"
@@ -137,7 +227,8 @@ const lethe__cli_command lethe__cli_train = {
         "training time (s) and the training accuracy (RMSE for squared).\n",
     .options = LETHE__OPTS_DATA | LETHE__OPT_LOSS | LETHE__OPT_LAMBDA | LETHE__OPT_EPSILON |
                LETHE__OPT_DELTA | LETHE__OPT_SIGMA | LETHE__OPT_BUDGET | LETHE__OPT_TOL |
-               LETHE__OPT_SEED | LETHE__OPT_MODEL | LETHE__OPT_PUBLIC | LETHE__OPT_JSON,
+               LETHE__OPT_SEED | LETHE__OPT_MODEL | LETHE__OPT_PUBLIC | LETHE__OPT_JSON |
+               LETHE__OPT_MECHANISM | LETHE__OPT_CAPACITY,
     .required = LETHE__OPT_DATA | LETHE__OPT_MODEL,
     .operands = 0,
     .run = run,

@@ -16,170 +16,17 @@
 #include "io/read.h"
 #include "optim/dataset.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <sodium.h>
 
+#include "certify/m2.h"
+#include "io/sfile.h"
+
 #define MAGIC "LETHEST1"
 #define VERSION 1u
-#define HASH_BYTES 32
-
-typedef struct stream {
-    FILE *f;
-    crypto_generichash_state h;
-    int err;
-    long long left; /* bytes still allowed before the checksum (reading) */
-} stream;
-
-static void put_bytes(stream *s, const void *p, size_t n)
-{
-    if (s->err || n == 0)
-        return;
-    crypto_generichash_update(&s->h, p, n);
-    if (fwrite(p, 1, n, s->f) != n)
-        s->err = 1;
-}
-
-static void put_u64(stream *s, uint64_t v)
-{
-    unsigned char b[8];
-    for (int i = 0; i < 8; i++)
-        b[i] = (unsigned char)(v >> (8 * i));
-    put_bytes(s, b, 8);
-}
-
-static void put_u32(stream *s, uint32_t v) { put_u64(s, v); }
-
-static void put_f64(stream *s, double v)
-{
-    uint64_t u;
-    memcpy(&u, &v, sizeof u);
-    put_u64(s, u);
-}
-
-static void put_f64s(stream *s, const double *v, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        put_f64(s, v[i]);
-}
-
-static int get_bytes(stream *s, void *p, size_t n)
-{
-    if (s->err || (long long)n > s->left || fread(p, 1, n, s->f) != n) {
-        s->err = 1;
-        return 0;
-    }
-    s->left -= (long long)n;
-    crypto_generichash_update(&s->h, p, n);
-    return 1;
-}
-
-static uint64_t get_u64(stream *s)
-{
-    unsigned char b[8] = { 0 };
-    get_bytes(s, b, 8);
-    uint64_t v = 0;
-    for (int i = 7; i >= 0; i--)
-        v = (v << 8) | b[i];
-    return v;
-}
-
-static double get_f64(stream *s)
-{
-    uint64_t u = get_u64(s);
-    double v;
-    memcpy(&v, &u, sizeof v);
-    return v;
-}
-
-static void get_f64s(stream *s, double *v, size_t n)
-{
-    for (size_t i = 0; i < n && !s->err; i++)
-        v[i] = get_f64(s);
-}
-
-/* The state passes b and the seed through stdio's buffer: give the stream a
- * buffer in guarded memory, which sodium_free() wipes after fclose(). */
-#define SECRET_BUF_BYTES (64u * 1024u)
-
-static unsigned char *secret_buffer(FILE *f)
-{
-    unsigned char *buf = sodium_malloc(SECRET_BUF_BYTES);
-    if (buf != NULL && setvbuf(f, (char *)buf, _IOFBF, SECRET_BUF_BYTES) != 0) {
-        sodium_free(buf);
-        buf = NULL;
-    }
-    return buf;
-}
-
-/* Flush and fsync the temporary file tmp, rename it over path, fsync the directory. */
-static lethe_status atomic_commit(lethe_ctx *ctx, FILE *f, const char *tmp, const char *path)
-{
-    int fd = fileno(f);
-    int bad = fflush(f) != 0 || fsync(fd) != 0;
-    bad |= fclose(f) != 0;
-    if (bad || rename(tmp, path) != 0) {
-        int e = errno;
-        char eb[128];
-        remove(tmp);
-        return lethe__fail(ctx, LETHE_EIO, "cannot write %s: %s", path,
-                           lethe__read_strerror(e, eb, sizeof eb));
-    }
-    /* the directory entry must reach the disk too */
-    size_t len = strlen(path);
-    char *dir = lethe__malloc(ctx, len + 2);
-    if (dir == NULL)
-        return LETHE_OK; /* the file is in place; only the directory sync is skipped */
-    memcpy(dir, path, len + 1);
-    char *slash = strrchr(dir, '/');
-    if (slash == NULL)
-        strcpy(dir, ".");
-    else if (slash == dir)
-        dir[1] = '\0';
-    else
-        *slash = '\0';
-    int dfd = open(dir, O_RDONLY);
-    if (dfd >= 0) {
-        fsync(dfd);
-        close(dfd);
-    }
-    lethe__free(ctx, dir);
-    return LETHE_OK;
-}
-
-/* Create a new temporary file "<path>.XXXXXX" beside path (mkstemp: unique,
- * never following a link), readable by its owner only unless mode says more. */
-static lethe_status open_tmp(lethe_ctx *ctx, const char *path, mode_t mode, char **tmp,
-                             FILE **f)
-{
-    size_t len = strlen(path);
-    *tmp = lethe__malloc(ctx, len + 8);
-    if (*tmp == NULL)
-        return lethe__fail(ctx, LETHE_ENOMEM, "no memory for a file name");
-    memcpy(*tmp, path, len);
-    memcpy(*tmp + len, ".XXXXXX", 8);
-    char eb[128];
-    int fd = mkstemp(*tmp);
-    if (fd < 0 || fchmod(fd, mode) != 0 || (*f = fdopen(fd, "wb")) == NULL) {
-        int e = errno;
-        if (fd >= 0) {
-            close(fd);
-            remove(*tmp);
-        }
-        lethe_status st = lethe__fail(ctx, LETHE_EIO, "cannot create a file beside %s: %s", path,
-                                      lethe__read_strerror(e, eb, sizeof eb));
-        lethe__free(ctx, *tmp);
-        return st;
-    }
-    return LETHE_OK;
-}
 
 lethe_status lethe_model_save(lethe_model *m, const char *path)
 {
@@ -188,73 +35,42 @@ lethe_status lethe_model_save(lethe_model *m, const char *path)
     lethe__clear(m->ctx);
     if (path == NULL)
         return lethe__fail(m->ctx, LETHE_EINVAL, "save: path is NULL");
-    char *tmp = NULL;
-    stream s = { 0 };
+    lethe_sfile s;
     /* the state holds b, the seed and the data: owner only */
-    lethe_status st = open_tmp(m->ctx, path, 0600, &tmp, &s.f);
+    lethe_status st = lethe__sfile_create(m->ctx, path, 0600, MAGIC, &s);
     if (st != LETHE_OK)
         return st;
-    unsigned char *iobuf = secret_buffer(s.f);
-    if (iobuf == NULL) {
-        fclose(s.f);
-        remove(tmp);
-        lethe__free(m->ctx, tmp);
-        return lethe__fail(m->ctx, LETHE_ENOMEM, "save: no memory for a guarded buffer");
-    }
-    crypto_generichash_init(&s.h, NULL, 0, HASH_BYTES);
     const size_t d = m->d, n = m->n_rows;
     unsigned char seed[LETHE__SEED_BYTES] = { 0 };
     int seeded = lethe__rng_seed(m->rng, seed);
-    put_bytes(&s, MAGIC, 8);
-    put_u32(&s, VERSION);
-    put_u32(&s, (uint32_t)m->loss);
-    put_u64(&s, d);
-    put_u64(&s, n);
-    put_u64(&s, m->n_live);
-    put_u64(&s, m->n_f);
-    put_u32(&s, m->max_iter);
-    put_u32(&s, (uint32_t)seeded);
+    const uint64_t head[] = { VERSION, (uint64_t)m->loss, d, n, m->n_live, m->n_f, m->max_iter,
+                              (uint64_t)seeded };
+    for (size_t i = 0; i < sizeof head / sizeof head[0]; i++)
+        lethe__sf_put_u64(&s, head[i]);
     const double par[] = { m->lambda, m->epsilon, m->delta, m->sigma, m->c, m->budget, m->tol,
                            m->R, m->xnorm, m->residual, m->train_residual, m->residual_bound,
                            m->rho, m->res_max };
-    put_f64s(&s, par, sizeof par / sizeof par[0]);
-    put_u64(&s, m->removals);
-    put_u64(&s, m->removals_total);
-    put_u64(&s, m->refreshes);
-    put_u64(&s, lethe__rng_position(m->rng));
-    put_bytes(&s, seed, sizeof seed);
+    lethe__sf_put_f64s(&s, par, sizeof par / sizeof par[0]);
+    lethe__sf_put_u64(&s, m->removals);
+    lethe__sf_put_u64(&s, m->removals_total);
+    lethe__sf_put_u64(&s, m->refreshes);
+    lethe__sf_put_u64(&s, lethe__rng_position(m->rng));
+    lethe__sf_put_bytes(&s, seed, sizeof seed);
     sodium_memzero(seed, sizeof seed);
-    put_f64s(&s, m->w, d);
-    put_f64s(&s, m->g, d);
-    put_f64s(&s, m->b, d);
-    put_f64s(&s, m->U, d * d);
-    put_f64s(&s, m->s_f, n);
-    put_f64s(&s, m->y, n);
+    lethe__sf_put_f64s(&s, m->w, d);
+    lethe__sf_put_f64s(&s, m->g, d);
+    lethe__sf_put_f64s(&s, m->b, d);
+    lethe__sf_put_f64s(&s, m->U, d * d);
+    lethe__sf_put_f64s(&s, m->s_f, n);
+    lethe__sf_put_f64s(&s, m->y, n);
     for (size_t i = 0; i < n; i++)
-        put_u64(&s, m->ids[i]);
-    put_bytes(&s, m->alive, n);
-    put_f64s(&s, m->x, n * d);
-    unsigned char hash[HASH_BYTES];
-    crypto_generichash_final(&s.h, hash, sizeof hash);
-    if (!s.err && fwrite(hash, 1, sizeof hash, s.f) != sizeof hash)
-        s.err = 1;
-    if (s.err) {
-        fclose(s.f);
-        sodium_free(iobuf);
-        remove(tmp);
-        lethe__free(m->ctx, tmp);
-        return lethe__fail(m->ctx, LETHE_EIO, "save: cannot write %s", path);
-    }
-    st = atomic_commit(m->ctx, s.f, tmp, path);
-    sodium_free(iobuf); /* after fclose, inside atomic_commit */
-    lethe__free(m->ctx, tmp);
-    return st;
+        lethe__sf_put_u64(&s, m->ids[i]);
+    lethe__sf_put_bytes(&s, m->alive, n);
+    lethe__sf_put_f64s(&s, m->x, n * d);
+    return lethe__sfile_commit(&s);
 }
 
-static lethe_status bad(lethe_ctx *ctx, const char *path, const char *what)
-{
-    return lethe__fail(ctx, LETHE_EFORMAT, "load: %s: %s", path, what);
-}
+#define bad lethe__sfile_bad
 
 /* Check what the checksum cannot: that the fields make a consistent model.
  * (The checksum is not keyed: these checks are the defence against a file
@@ -364,36 +180,16 @@ lethe_status lethe_model_load(lethe_ctx *ctx, const char *path, lethe_model **ou
     lethe__clear(ctx);
     if (path == NULL || out == NULL)
         return lethe__fail(ctx, LETHE_EINVAL, "load: path and out must not be NULL");
-    stream s = { 0 };
-    s.f = fopen(path, "rb");
-    if (s.f == NULL) {
-        char eb[128];
-        return lethe__fail(ctx, LETHE_EIO, "load: cannot open %s: %s", path,
-                           lethe__read_strerror(errno, eb, sizeof eb));
-    }
-    unsigned char *iobuf = secret_buffer(s.f);
-    if (iobuf == NULL) {
-        fclose(s.f);
-        return lethe__fail(ctx, LETHE_ENOMEM, "load: no memory for a guarded buffer");
-    }
-    struct stat stt;
-    if (fstat(fileno(s.f), &stt) != 0 || stt.st_size < 8 + HASH_BYTES) {
-        fclose(s.f);
-        sodium_free(iobuf);
-        return bad(ctx, path, "too short to be a lethe state file");
-    }
-    s.left = (long long)stt.st_size - HASH_BYTES;
-    crypto_generichash_init(&s.h, NULL, 0, HASH_BYTES);
-    char magic[8];
+    lethe_sfile s;
+    long long payload = 0;
+    lethe_status st = lethe__sfile_open(ctx, path, MAGIC, &s, &payload);
+    if (st != LETHE_OK)
+        return st;
     lethe_model *m = NULL;
-    lethe_status st = LETHE_OK;
-    if (!get_bytes(&s, magic, 8) || memcmp(magic, MAGIC, 8) != 0) {
-        st = bad(ctx, path, "not a lethe state file");
-        goto done;
-    }
-    uint64_t version = get_u64(&s), loss = get_u64(&s), d = get_u64(&s), n = get_u64(&s);
-    uint64_t n_live = get_u64(&s), n_f = get_u64(&s), max_iter = get_u64(&s),
-             seeded = get_u64(&s);
+    uint64_t version = lethe__sf_get_u64(&s), loss = lethe__sf_get_u64(&s);
+    uint64_t d = lethe__sf_get_u64(&s), n = lethe__sf_get_u64(&s);
+    uint64_t n_live = lethe__sf_get_u64(&s), n_f = lethe__sf_get_u64(&s);
+    uint64_t max_iter = lethe__sf_get_u64(&s), seeded = lethe__sf_get_u64(&s);
     if (s.err) {
         st = bad(ctx, path, "truncated header");
         goto done;
@@ -413,7 +209,7 @@ lethe_status lethe_model_load(lethe_ctx *ctx, const char *path, lethe_model **ou
     size_t dd, nd, need;
     if (!lethe__mul_size(d, d, &dd) || !lethe__mul_size(n, d, &nd) ||
         (need = 3 * d + dd + 3 * n + nd) < dd || need > SIZE_MAX / 8 ||
-        (long long)(fixed + need * 8 + n) != stt.st_size - HASH_BYTES) {
+        (long long)(fixed + need * 8 + n) != payload) {
         st = bad(ctx, path, "size does not match the header (truncated or oversized)");
         goto done;
     }
@@ -425,7 +221,7 @@ lethe_status lethe_model_load(lethe_ctx *ctx, const char *path, lethe_model **ou
     m->n_f = (size_t)n_f;
     m->max_iter = (unsigned)max_iter;
     double par[14];
-    get_f64s(&s, par, 14);
+    lethe__sf_get_f64s(&s, par, 14);
     m->lambda = par[0];
     m->epsilon = par[1];
     m->delta = par[2];
@@ -438,29 +234,24 @@ lethe_status lethe_model_load(lethe_ctx *ctx, const char *path, lethe_model **ou
     m->residual_bound = par[11];
     m->rho = par[12];
     m->res_max = par[13];
-    m->removals = (size_t)get_u64(&s);
-    m->removals_total = (size_t)get_u64(&s);
-    m->refreshes = (size_t)get_u64(&s);
-    uint64_t pos = get_u64(&s);
+    m->removals = (size_t)lethe__sf_get_u64(&s);
+    m->removals_total = (size_t)lethe__sf_get_u64(&s);
+    m->refreshes = (size_t)lethe__sf_get_u64(&s);
+    uint64_t pos = lethe__sf_get_u64(&s);
     unsigned char seed[LETHE__SEED_BYTES];
-    get_bytes(&s, seed, sizeof seed);
-    get_f64s(&s, m->w, d);
-    get_f64s(&s, m->g, d);
-    get_f64s(&s, m->b, d);
-    get_f64s(&s, m->U, dd);
-    get_f64s(&s, m->s_f, n);
-    get_f64s(&s, m->y, n);
+    lethe__sf_get_bytes(&s, seed, sizeof seed);
+    lethe__sf_get_f64s(&s, m->w, d);
+    lethe__sf_get_f64s(&s, m->g, d);
+    lethe__sf_get_f64s(&s, m->b, d);
+    lethe__sf_get_f64s(&s, m->U, dd);
+    lethe__sf_get_f64s(&s, m->s_f, n);
+    lethe__sf_get_f64s(&s, m->y, n);
     for (size_t i = 0; i < n && !s.err; i++)
-        m->ids[i] = get_u64(&s);
-    get_bytes(&s, m->alive, n);
-    get_f64s(&s, m->x, nd);
-    unsigned char want[HASH_BYTES], got[HASH_BYTES];
-    crypto_generichash_final(&s.h, want, sizeof want);
-    if (s.err || fread(got, 1, sizeof got, s.f) != sizeof got) {
-        st = bad(ctx, path, "truncated");
-    } else if (sodium_memcmp(want, got, sizeof want) != 0) {
-        st = bad(ctx, path, "checksum mismatch (the file is corrupt)");
-    } else {
+        m->ids[i] = lethe__sf_get_u64(&s);
+    lethe__sf_get_bytes(&s, m->alive, n);
+    lethe__sf_get_f64s(&s, m->x, nd);
+    st = lethe__sfile_verify(&s);
+    if (st == LETHE_OK) {
         const char *why = validate(m);
         uint64_t dup = 0;
         if (why != NULL)
@@ -482,14 +273,38 @@ lethe_status lethe_model_load(lethe_ctx *ctx, const char *path, lethe_model **ou
     }
     sodium_memzero(seed, sizeof seed);
 done:
-    fclose(s.f);
-    sodium_free(iobuf);
+    lethe__sfile_close(&s);
     if (st != LETHE_OK) {
         lethe_model_free(m);
         return st;
     }
     *out = m;
     return LETHE_OK;
+}
+
+/* The publishable model as text: what a user needs to use and judge it,
+ * nothing secret, and no counters (they depend on b through refusals). */
+static lethe_status write_public(lethe_ctx *ctx, const char *path, const char *mechanism,
+                                 const char *loss, size_t d, double lambda, double epsilon,
+                                 double delta, double sigma, int seeded, const double *w)
+{
+    lethe_sfile s;
+    lethe_status st = lethe__sfile_create(ctx, path, 0644, NULL, &s);
+    if (st != LETHE_OK)
+        return st;
+    int ok = fprintf(s.f,
+                     "lethe-public-model 1\nmechanism %s\nloss %s\nd %zu\nlambda %.17g\n"
+                     "epsilon %.17g\ndelta %.17g\nsigma %.17g\nsampler %s\nseeded %d\n"
+                     "weights\n",
+                     mechanism, loss, d, lambda, epsilon, delta, sigma, LETHE__SAMPLER_NAME,
+                     seeded) >= 0;
+    for (size_t j = 0; j < d && ok; j++)
+        ok = fprintf(s.f, "%.17g\n", w[j]) >= 0;
+    if (!ok) {
+        lethe__sfile_abort(&s);
+        return lethe__fail(ctx, LETHE_EIO, "save_public: cannot write %s", path);
+    }
+    return lethe__sfile_commit(&s);
 }
 
 lethe_status lethe_model_save_public(lethe_model *m, const char *path)
@@ -499,27 +314,192 @@ lethe_status lethe_model_save_public(lethe_model *m, const char *path)
     lethe__clear(m->ctx);
     if (path == NULL)
         return lethe__fail(m->ctx, LETHE_EINVAL, "save_public: path is NULL");
-    char *tmp = NULL;
-    FILE *f = NULL;
-    lethe_status st = open_tmp(m->ctx, path, 0644, &tmp, &f);
+    return write_public(m->ctx, path, "M1 loss-perturbation (Guo et al. 2020)",
+                        m->loss == LETHE_LOSS_LOGISTIC ? "logistic" : "squared", m->d, m->lambda,
+                        m->epsilon, m->delta, m->sigma, lethe__rng_seeded(m->rng), m->w);
+}
+
+/* ─── Mechanism M2 ───────────────────────────────────────────────────────
+ * "LETHEM21" | u64 version, n, d, capacity, used, seeded, rng_position |
+ * f64 λ ε δ R train_residual | seed[32] | key[32] | w*[d] U[d·d] G[d] w̄[d]
+ * w_pub[d] | ids[n] | removed[n] | digest[n·16] | BLAKE2b-256.
+ * γ, the sensitivity and σ are recomputed on load, never trusted. */
+#define MAGIC_M2 "LETHEM21"
+
+lethe_status lethe_m2_save(lethe_m2 *m, const char *path)
+{
+    if (m == NULL)
+        return LETHE_EINVAL;
+    lethe__clear(m->ctx);
+    if (path == NULL)
+        return lethe__fail(m->ctx, LETHE_EINVAL, "save: path is NULL");
+    lethe_sfile s;
+    lethe_status st = lethe__sfile_create(m->ctx, path, 0600, MAGIC_M2, &s);
     if (st != LETHE_OK)
         return st;
-    int w = fprintf(f,
-                    "lethe-public-model 1\nmechanism M1 loss-perturbation (Guo et al. 2020)\n"
-                    "loss %s\nd %zu\nlambda %.17g\nepsilon %.17g\ndelta %.17g\nsigma %.17g\n"
-                    "sampler %s\nseeded %d\nweights\n",
-                    m->loss == LETHE_LOSS_LOGISTIC ? "logistic" : "squared", m->d, m->lambda,
-                    m->epsilon, m->delta, m->sigma, LETHE__SAMPLER_NAME,
-                    lethe__rng_seeded(m->rng));
-    for (size_t j = 0; j < m->d && w >= 0; j++)
-        w = fprintf(f, "%.17g\n", m->w[j]);
-    if (w < 0) {
-        fclose(f);
-        remove(tmp);
-        lethe__free(m->ctx, tmp);
-        return lethe__fail(m->ctx, LETHE_EIO, "save_public: cannot write %s", path);
+    const size_t d = m->d, n = m->n;
+    unsigned char seed[LETHE__SEED_BYTES] = { 0 };
+    int seeded = lethe__rng_seed(m->rng, seed);
+    const uint64_t head[] = { VERSION, n, d, m->capacity, m->used, (uint64_t)seeded,
+                              lethe__rng_position(m->rng) };
+    for (size_t i = 0; i < sizeof head / sizeof head[0]; i++)
+        lethe__sf_put_u64(&s, head[i]);
+    const double par[] = { m->lambda, m->epsilon, m->delta, m->R, m->train_residual };
+    lethe__sf_put_f64s(&s, par, sizeof par / sizeof par[0]);
+    lethe__sf_put_bytes(&s, seed, sizeof seed);
+    sodium_memzero(seed, sizeof seed);
+    lethe__sf_put_bytes(&s, m->key, crypto_generichash_KEYBYTES);
+    lethe__sf_put_f64s(&s, m->w_star, d);
+    lethe__sf_put_f64s(&s, m->U, d * d);
+    lethe__sf_put_f64s(&s, m->G, d);
+    lethe__sf_put_f64s(&s, m->w_bar, d);
+    lethe__sf_put_f64s(&s, m->w_pub, d);
+    for (size_t i = 0; i < n; i++)
+        lethe__sf_put_u64(&s, m->ids[i]);
+    lethe__sf_put_bytes(&s, m->removed, n);
+    lethe__sf_put_bytes(&s, m->digest, n * LETHE__M2_DIGEST_BYTES);
+    return lethe__sfile_commit(&s);
+}
+
+static const char *m2_validate(const lethe_m2 *m)
+{
+    if (!(m->lambda > 0.0) || !isfinite(m->lambda) || !(m->epsilon > 0.0) ||
+        !isfinite(m->epsilon) || !(m->delta > 0.0 && m->delta < 1.0) || !(m->R > 0.0) ||
+        !isfinite(m->R) || !(m->train_residual >= 0.0) || !isfinite(m->train_residual))
+        return "parameter out of range";
+    if (m->capacity == 0 || m->capacity >= m->n || m->used > m->capacity)
+        return "capacity out of range";
+    size_t used = 0;
+    for (size_t i = 0; i < m->n; i++) {
+        if (m->removed[i] > 1)
+            return "bad removal flag";
+        used += m->removed[i];
     }
-    st = atomic_commit(m->ctx, f, tmp, path);
-    lethe__free(m->ctx, tmp);
-    return st;
+    if (used != m->used)
+        return "removal count disagrees";
+    for (size_t j = 0; j < m->d; j++) {
+        if (!isfinite(m->w_star[j]) || !isfinite(m->G[j]) || !isfinite(m->w_bar[j]) ||
+            !isfinite(m->w_pub[j]) || !(m->U[j * m->d + j] > 0.0))
+            return "non-finite weights or a singular factor";
+        for (size_t k = j; k < m->d; k++)
+            if (!isfinite(m->U[j * m->d + k]))
+                return "non-finite factor";
+    }
+    return NULL;
+}
+
+lethe_status lethe_m2_load(lethe_ctx *ctx, const char *path, lethe_m2 **out)
+{
+    if (ctx == NULL)
+        return LETHE_EINVAL;
+    lethe__clear(ctx);
+    if (path == NULL || out == NULL)
+        return lethe__fail(ctx, LETHE_EINVAL, "load: path and out must not be NULL");
+    lethe_sfile s;
+    long long payload = 0;
+    lethe_status st = lethe__sfile_open(ctx, path, MAGIC_M2, &s, &payload);
+    if (st != LETHE_OK)
+        return st;
+    lethe_m2 *m = NULL;
+    uint64_t version = lethe__sf_get_u64(&s), n = lethe__sf_get_u64(&s);
+    uint64_t d = lethe__sf_get_u64(&s), cap = lethe__sf_get_u64(&s);
+    uint64_t used = lethe__sf_get_u64(&s), seeded = lethe__sf_get_u64(&s);
+    uint64_t pos = lethe__sf_get_u64(&s);
+    unsigned char seed[LETHE__SEED_BYTES] = { 0 };
+    const size_t fixed = 8 + 7 * 8 + 5 * 8 + LETHE__SEED_BYTES + crypto_generichash_KEYBYTES;
+    size_t dd, need;
+    if (s.err) {
+        st = bad(ctx, path, "truncated header");
+    } else if (version != VERSION) {
+        st = lethe__fail(ctx, LETHE_EFORMAT, "load: %s: format version %llu, expected %u", path,
+                         (unsigned long long)version, VERSION);
+    } else if (n == 0 || d == 0 || seeded > 1 || !lethe__fits_blas((size_t)n) ||
+               !lethe__fits_blas((size_t)d) || !lethe__mul_size(d, d, &dd) ||
+               (need = 4 * d + dd + n) > SIZE_MAX / 8 ||
+               (long long)(fixed + need * 8 + n + n * LETHE__M2_DIGEST_BYTES) != payload) {
+        st = bad(ctx, path, "size does not match the header (truncated or oversized)");
+    } else {
+        st = lethe__m2_alloc(ctx, (size_t)n, (size_t)d, &m);
+    }
+    if (st == LETHE_OK) {
+        m->capacity = (size_t)cap;
+        m->used = (size_t)used;
+        double par[5];
+        lethe__sf_get_f64s(&s, par, 5);
+        m->lambda = par[0];
+        m->epsilon = par[1];
+        m->delta = par[2];
+        m->R = par[3];
+        m->train_residual = par[4];
+        lethe__sf_get_bytes(&s, seed, sizeof seed);
+        lethe__sf_get_bytes(&s, m->key, crypto_generichash_KEYBYTES);
+        lethe__sf_get_f64s(&s, m->w_star, d);
+        lethe__sf_get_f64s(&s, m->U, dd);
+        lethe__sf_get_f64s(&s, m->G, d);
+        lethe__sf_get_f64s(&s, m->w_bar, d);
+        lethe__sf_get_f64s(&s, m->w_pub, d);
+        for (size_t i = 0; i < n && !s.err; i++)
+            m->ids[i] = lethe__sf_get_u64(&s);
+        lethe__sf_get_bytes(&s, m->removed, n);
+        lethe__sf_get_bytes(&s, m->digest, n * LETHE__M2_DIGEST_BYTES);
+        st = lethe__sfile_verify(&s);
+    }
+    if (st == LETHE_OK) {
+        const char *why = m2_validate(m);
+        uint64_t dup = 0;
+        if (why != NULL)
+            st = bad(ctx, path, why);
+        else if ((st = lethe__ids_distinct(ctx, m->ids, m->n, &dup)) != LETHE_OK)
+            st = st == LETHE_EDUPLICATE ? bad(ctx, path, "duplicate ids") : st;
+    }
+    if (st == LETHE_OK && lethe__m2_calibrate(m) != LETHE_OK)
+        st = bad(ctx, path, "parameters cannot be calibrated");
+    if (st == LETHE_OK) {
+        lethe__idindex_build(&m->index, m->ids, m->n);
+        st = lethe__rng_create_at(seeded ? seed : NULL, seeded ? pos : 0, &m->rng);
+        if (st != LETHE_OK)
+            st = lethe__fail(ctx, st, "load: no memory for the noise source");
+    }
+    sodium_memzero(seed, sizeof seed);
+    lethe__sfile_close(&s);
+    if (st != LETHE_OK) {
+        lethe_m2_free(m);
+        return st;
+    }
+    *out = m;
+    return LETHE_OK;
+}
+
+lethe_status lethe_m2_save_public(lethe_m2 *m, const char *path)
+{
+    if (m == NULL)
+        return LETHE_EINVAL;
+    lethe__clear(m->ctx);
+    if (path == NULL)
+        return lethe__fail(m->ctx, LETHE_EINVAL, "save_public: path is NULL");
+    return write_public(m->ctx, path, "M2 output-perturbation (Sekhari et al. 2021)", "logistic",
+                        m->d, m->lambda, m->epsilon, m->delta, m->sigma,
+                        lethe__rng_seeded(m->rng), m->w_pub);
+}
+
+lethe_status lethe_state_mechanism(lethe_ctx *ctx, const char *path, lethe_mechanism *out)
+{
+    if (ctx == NULL)
+        return LETHE_EINVAL;
+    lethe__clear(ctx);
+    if (path == NULL || out == NULL)
+        return lethe__fail(ctx, LETHE_EINVAL, "state: path and out must not be NULL");
+    FILE *f = fopen(path, "rb");
+    if (f == NULL)
+        return lethe__fail(ctx, LETHE_EIO, "state: cannot open %s", path);
+    char magic[LETHE__SFILE_MAGIC_BYTES];
+    size_t got = fread(magic, 1, sizeof magic, f);
+    fclose(f);
+    if (got == sizeof magic && memcmp(magic, MAGIC, sizeof magic) == 0)
+        *out = LETHE_MECH_M1;
+    else if (got == sizeof magic && memcmp(magic, MAGIC_M2, sizeof magic) == 0)
+        *out = LETHE_MECH_M2;
+    else
+        return lethe__fail(ctx, LETHE_EFORMAT, "state: %s is not a lethe state file", path);
+    return LETHE_OK;
 }

@@ -161,6 +161,7 @@ lethe_status lethe_dataset_create(lethe_ctx *ctx, size_t n, size_t d, const doub
     /* row_norm may fall short of the true norm by (d/2 + 3)·u: round up
      * (proofs/loss-constants.md, C5). */
     ds->R = policy == LETHE_NORM_MEASURE ? Rmax * (1.0 + ((double)d + 2.0) * 0x1p-53) : R;
+    ds->r_measured = policy == LETHE_NORM_MEASURE;
     *out = ds;
     return LETHE_OK;
 

@@ -16,6 +16,7 @@ struct lethe_dataset {
     double *y;     /* n */
     uint64_t *ids; /* n, distinct */
     double R;      /* every ‖xᵢ‖ ≤ R */
+    int r_measured; /* R was measured from the data (LETHE_NORM_MEASURE) */
 };
 
 /* Check that ids[0..n-1] are distinct (sorting a scratch copy, O(n log n)).

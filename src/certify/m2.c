@@ -1,0 +1,407 @@
+/*
+ * Mechanism M2: data-free removal by a Newton step and output perturbation
+ * (Sekhari, Acharya, Kamath, Suresh, NeurIPS 2021, Alg. 1–2;
+ * proofs/m2-removal.md, LTH-C-0009).
+ *
+ *   train:   w* = argmin Σᵢ ℓ(wᵀxᵢ, yᵢ) + (λn/2)‖w‖²           (no noise term)
+ *   remove:  G = Σ_{z∈U} (ℓ'(w*ᵀx)x + λw*),  H_U = Σ_{S∖U} ℓ''(w*ᵀx)xxᵀ + λ(n − m)I
+ *            w̄ = w* + H_U⁻¹G,   publish w̄ + ν,  ν ~ N(0, σ²I) fresh each release
+ *   σ:       analytic Gaussian for the sensitivity Δ of proofs/m2-removal.md (4.1),
+ *            a quarter of Sekhari et al.'s γ(m) = 2·M·m²·L²/(λ³n²) plus the solver's
+ *            and the Neumann solve's allowances;  L = 2R,  M = γ_z·R³  (logistic)
+ *
+ * The factor kept is that of B = Σ_{S∖U} ℓ''xxᵀ + λnI, down-dated by one
+ * rank-1 term per removed record; H_U = B − λmI is then solved exactly by
+ * the Neumann series H_U⁻¹ = Σ_k (λm)^k B^{−(k+1)}, which converges because
+ * B ⪰ λnI makes ‖λm·B⁻¹‖ ≤ m/n < 1 (each term two triangular solves).
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "certify/m2.h"
+#include "optim/dataset.h"
+
+#include <math.h>
+#include <string.h>
+
+#include <cblas.h>
+#include <sodium.h>
+
+void lethe_m2_options_init(lethe_m2_options *opt)
+{
+    if (opt == NULL)
+        return;
+    memset(opt, 0, sizeof *opt);
+    opt->lambda = 0.1;
+    opt->epsilon = 1.0;
+    opt->delta = 1e-5;
+    opt->capacity = 100;
+    opt->tol = 1e-12;
+    opt->max_iter = 100;
+}
+
+void lethe_m2_free(lethe_m2 *m)
+{
+    if (m == NULL)
+        return;
+    lethe_ctx *ctx = m->ctx;
+    double **bufs[] = { &m->w_star, &m->U, &m->U2, &m->G, &m->G2, &m->w_bar,
+                        &m->w_pub, &m->t, &m->acc };
+    for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)
+        lethe__free(ctx, *bufs[i]);
+    lethe__free(ctx, m->ids);
+    lethe__free(ctx, m->removed);
+    lethe__free(ctx, m->digest);
+    lethe__idindex_free(ctx, &m->index);
+    if (m->key != NULL)
+        sodium_free(m->key);
+    lethe__rng_free(m->rng);
+    lethe__free(ctx, m);
+}
+
+/* The record's keyed digest: features and label, as their IEEE bytes. */
+static void record_digest(const lethe_m2 *m, const double *x, double y, unsigned char *out)
+{
+    crypto_generichash_state st;
+    crypto_generichash_init(&st, m->key, crypto_generichash_KEYBYTES, LETHE__M2_DIGEST_BYTES);
+    crypto_generichash_update(&st, (const unsigned char *)x, m->d * sizeof *x);
+    crypto_generichash_update(&st, (const unsigned char *)&y, sizeof y);
+    crypto_generichash_final(&st, out, LETHE__M2_DIGEST_BYTES);
+}
+
+/* Sekhari et al.'s γ(m), reported for comparison (the noise uses Δ, below). */
+static double m2_gamma(double M, double L, double lambda, size_t n, size_t m)
+{
+    double mm = (double)m, nn = (double)n;
+    return 2.0 * M * mm * mm * L * L / (lambda * lambda * lambda * nn * nn) * (1.0 + 1e-12);
+}
+
+/* Relative accuracy of the Neumann solve. Its error, at most NEUMANN_TOL·‖p‖
+ * with ‖p‖ ≤ m·L/(λ(n − m)), is added to the sensitivity (m2_allowance). */
+#define NEUMANN_TOL 1e-10
+
+/* p := H⁻¹g for H = UᵀU − shift·I, by the Neumann series (see the top of the
+ * file); q = shift/λn bounds ‖shift·(UᵀU)⁻¹‖. Stops when the tail bound
+ * ‖term‖·q/(1 − q) falls below NEUMANN_TOL of the sum. Uses m->t. */
+static lethe_status shifted_solve(lethe_m2 *m, const double *U, double shift, double q,
+                                  const double *g, double *p)
+{
+    const size_t d = m->d;
+    const int di = lethe__blas_int(d);
+    memcpy(m->t, g, d * sizeof *m->t);
+    lethe__chol_solve(U, d, m->t);
+    memcpy(p, m->t, d * sizeof *p);
+    if (!(shift > 0.0))
+        return LETHE_OK;
+    /* q ≤ ½ (capacity ≤ n/2): ‖term_k‖ ≤ q^k‖term_0‖, so 200 terms are far
+     * more than the rule needs; if it is not met anyway, refuse. */
+    for (int k = 0; k < 200; k++) {
+        cblas_dscal(di, shift, m->t, 1);
+        lethe__chol_solve(U, d, m->t);
+        cblas_daxpy(di, 1.0, m->t, 1, p, 1);
+        if (cblas_dnrm2(di, m->t, 1) * q / (1.0 - q) <= NEUMANN_TOL * cblas_dnrm2(di, p, 1))
+            return LETHE_OK;
+    }
+    return lethe__fail(m->ctx, LETHE_ENOTPD, "m2: the shifted Newton system did not converge");
+}
+
+lethe_status lethe__m2_alloc(lethe_ctx *ctx, size_t n, size_t d, lethe_m2 **out)
+{
+    size_t dd, nh;
+    if (!lethe__mul_size(d, d, &dd) || !lethe__mul_size(n, LETHE__M2_DIGEST_BYTES, &nh))
+        return lethe__fail(ctx, LETHE_ESIZE, "m2: %zu×%zu overflows", n, d);
+    lethe_m2 *m = lethe__calloc(ctx, 1, sizeof *m);
+    if (m == NULL)
+        return lethe__fail(ctx, LETHE_ENOMEM, "m2: no memory");
+    m->ctx = ctx;
+    m->n = n;
+    m->d = d;
+    double **vec[] = { &m->w_star, &m->G, &m->G2, &m->w_bar, &m->w_pub, &m->t, &m->acc };
+    int ok = 1;
+    for (size_t i = 0; i < sizeof vec / sizeof vec[0]; i++)
+        ok &= (*vec[i] = lethe__calloc(ctx, d, sizeof(double))) != NULL;
+    m->U = lethe__calloc(ctx, dd, sizeof(double));
+    m->U2 = lethe__calloc(ctx, dd, sizeof(double));
+    m->removed = lethe__calloc(ctx, n, 1);
+    m->ids = lethe__calloc(ctx, n, sizeof *m->ids);
+    m->digest = lethe__calloc(ctx, nh, 1);
+    m->key = sodium_malloc(crypto_generichash_KEYBYTES);
+    if (!ok || m->U == NULL || m->U2 == NULL || m->removed == NULL || m->ids == NULL ||
+        m->digest == NULL ||
+        m->key == NULL || lethe__idindex_alloc(ctx, &m->index, n) != LETHE_OK) {
+        lethe_m2_free(m);
+        return lethe__fail(ctx, LETHE_ENOMEM, "m2: no memory for %zu×%zu", n, d);
+    }
+    *out = m;
+    return LETHE_OK;
+}
+
+lethe_status lethe__m2_calibrate(lethe_m2 *m)
+{
+    lethe_loss_constants k;
+    if (lethe_loss_get_constants(LETHE_LOSS_LOGISTIC, m->R, &k) != LETHE_OK)
+        return lethe__fail(m->ctx, LETHE_EINVAL, "m2: the norm bound R = %g is not usable", m->R);
+    m->L = 2.0 * m->R; /* ‖ℓ'x + λw‖ ≤ R + λ·R/λ on ‖w‖ ≤ R/λ */
+    m->M = k.d2_lip * m->R * m->R * m->R;
+    m->gamma = m2_gamma(m->M, m->L, m->lambda, m->n, m->capacity);
+    /* The sensitivity actually used, proofs/m2-removal.md (4.1): valid for
+     * every training residual r₀ ≤ t, with t = tol·max(1, λn) the solver's
+     * stopping bound — public, so σ does not depend on the data — and the
+     * Neumann solve's relative error τ = NEUMANN_TOL:
+     *   Δ = M(mL + t)²/(2λ³n²) + (2t + τ·m(L + t/n))/(λ(n − m)),  m = m_cap,
+     * four times below Sekhari et al.'s γ(m) when t ≪ mL. */
+    const double lam = m->lambda, nn = (double)m->n, mm = (double)m->capacity;
+    const double t = m->tol * fmax(1.0, lam * nn), a = mm * m->L + t;
+    m->sensitivity = (m->M * a * a / (2.0 * lam * lam * lam * nn * nn) +
+                      (2.0 * t + NEUMANN_TOL * mm * (m->L + t / nn)) / (lam * (nn - mm))) *
+                     (1.0 + 1e-12);
+    lethe_status st = lethe_gaussian_sigma(m->epsilon, m->delta, m->sensitivity, &m->sigma);
+    if (st != LETHE_OK)
+        return lethe__fail(m->ctx, st, "m2: cannot calibrate σ for Δ = %g", m->sensitivity);
+    return LETHE_OK;
+}
+
+/* Publish w_bar + ν into dst (ν fresh from the model's source). */
+static void release(lethe_m2 *m, double *dst)
+{
+    lethe__gaussian(m->rng, m->sigma, dst, m->d);
+    cblas_daxpy(lethe__blas_int(m->d), 1.0, m->w_bar, 1, dst, 1);
+}
+
+/* IMPLEMENTS: LTH-C-0009 */
+lethe_status lethe_m2_train(lethe_ctx *ctx, const lethe_dataset *data,
+                            const lethe_m2_options *opt, lethe_m2 **out)
+{
+    if (ctx == NULL)
+        return LETHE_EINVAL;
+    lethe__clear(ctx);
+    if (data == NULL || opt == NULL || out == NULL)
+        return lethe__fail(ctx, LETHE_EINVAL, "m2: data, opt and out must not be NULL");
+    if (!(opt->lambda > 0.0) || !isfinite(opt->lambda) || !(opt->epsilon > 0.0) ||
+        !isfinite(opt->epsilon) || !(opt->delta > 0.0 && opt->delta < 1.0) ||
+        !(opt->tol > 0.0) || !isfinite(opt->tol) || opt->max_iter == 0)
+        return lethe__fail(ctx, LETHE_EINVAL, "m2: λ, ε, tol must be finite and > 0, δ in (0, 1), "
+                                              "max_iter ≥ 1");
+    /* m ≤ n/2 keeps the Neumann solve's ratio q = m/n ≤ ½ (≤ 35 terms) */
+    if (opt->capacity == 0 || opt->capacity > data->n / 2)
+        return lethe__fail(ctx, LETHE_EINVAL, "m2: capacity %zu must lie in [1, n/2 = %zu]",
+                           opt->capacity, data->n / 2);
+    if (data->r_measured)
+        return lethe__fail(ctx, LETHE_EINVAL,
+                           "m2: the norm bound R must be fixed in advance (REQUIRE, CLIP or "
+                           "NORMALIZE), not measured: σ must not depend on the data");
+    for (size_t i = 0; i < data->n; i++)
+        if (!lethe__loss_label_ok(LETHE_LOSS_LOGISTIC, data->y[i]))
+            return lethe__fail(ctx, LETHE_ELABEL, "m2: label %g of row %zu is not ±1",
+                               data->y[i], i);
+    lethe_m2 *m = NULL;
+    lethe_status st = lethe__m2_alloc(ctx, data->n, data->d, &m);
+    if (st != LETHE_OK)
+        return st;
+    m->lambda = opt->lambda;
+    m->epsilon = opt->epsilon;
+    m->delta = opt->delta;
+    m->capacity = opt->capacity;
+    m->tol = opt->tol;
+    m->R = data->R;
+
+    /* exact ERM, no noise; the solver's workspace lives only for training */
+    lethe_objective obj = { LETHE_LOSS_LOGISTIC, data->n, data->d, data->x, data->y, NULL,
+                            data->n, m->lambda, NULL };
+    lethe_optim_ws ws;
+    double *s = lethe__calloc(ctx, data->n, sizeof *s);
+    if (s == NULL || lethe__optim_ws_init(ctx, &ws, data->n, data->d) != LETHE_OK) {
+        lethe__free(ctx, s);
+        lethe_m2_free(m);
+        return lethe__fail(ctx, LETHE_ENOMEM, "m2: no memory for the solver");
+    }
+    double gnorm = 0.0;
+    unsigned iters = 0;
+    st = lethe__newton(ctx, &obj, m->w_star, opt->tol * fmax(1.0, m->lambda * (double)data->n),
+                       opt->max_iter, m->U, s, &ws, &gnorm, &iters);
+    lethe__optim_ws_free(ctx, &ws);
+    lethe__free(ctx, s);
+    if (st == LETHE_OK)
+        st = lethe__rng_create(opt->seed, &m->rng);
+    if (st == LETHE_OK) {
+        m->train_residual = gnorm; /* ≤ t by the solver's stopping rule */
+        st = lethe__m2_calibrate(m);
+    }
+    if (st != LETHE_OK) {
+        lethe_m2_free(m);
+        return st;
+    }
+    randombytes_buf(m->key, crypto_generichash_KEYBYTES);
+    for (size_t i = 0; i < m->n; i++)
+        record_digest(m, data->x + i * m->d, data->y[i], m->digest + i * LETHE__M2_DIGEST_BYTES);
+    memcpy(m->ids, data->ids, m->n * sizeof *m->ids);
+    lethe__idindex_build(&m->index, m->ids, m->n);
+    memcpy(m->w_bar, m->w_star, m->d * sizeof *m->w_bar);
+    release(m, m->w_pub); /* even the first model is the noised one */
+    *out = m;
+    return LETHE_OK;
+}
+
+static lethe_status check_records(lethe_m2 *m, size_t k, const double *x, size_t ldx,
+                                  const double *y, const uint64_t *ids, size_t *rows)
+{
+    lethe_status st = LETHE_OK;
+    size_t t = 0;
+    unsigned char dg[LETHE__M2_DIGEST_BYTES];
+    for (; t < k && st == LETHE_OK; t++) {
+        size_t i = lethe__idindex_find(&m->index, ids[t]);
+        if (i == SIZE_MAX)
+            st = lethe__fail(m->ctx, LETHE_ENOTFOUND, "m2: no record has id %llu",
+                             (unsigned long long)ids[t]);
+        else if (m->removed[i] == 1)
+            st = lethe__fail(m->ctx, LETHE_EREMOVED, "m2: record %llu was already removed",
+                             (unsigned long long)ids[t]);
+        else if (m->removed[i] == 2)
+            st = lethe__fail(m->ctx, LETHE_EDUPLICATE, "m2: id %llu appears twice",
+                             (unsigned long long)ids[t]);
+        if (st != LETHE_OK)
+            break;
+        record_digest(m, x + t * ldx, y[t], dg);
+        if (sodium_memcmp(dg, m->digest + i * LETHE__M2_DIGEST_BYTES, LETHE__M2_DIGEST_BYTES) != 0) {
+            st = lethe__fail(m->ctx, LETHE_EMISMATCH,
+                             "m2: the features or label given for id %llu are not those trained on",
+                             (unsigned long long)ids[t]);
+            break;
+        }
+        m->removed[i] = 2; /* pending */
+        rows[t] = i;
+    }
+    for (size_t u = 0; u < t; u++)
+        m->removed[rows[u]] = 0;
+    return st;
+}
+
+/* IMPLEMENTS: LTH-C-0009 */
+lethe_status lethe_m2_remove(lethe_m2 *m, size_t k, const double *x, size_t ldx,
+                             const double *y, const uint64_t *ids, lethe_m2_report *rep)
+{
+    if (m == NULL)
+        return LETHE_EINVAL;
+    lethe__clear(m->ctx);
+    if (k == 0 || x == NULL || y == NULL || ids == NULL || ldx < m->d)
+        return lethe__fail(m->ctx, LETHE_EINVAL, "m2: remove needs k ≥ 1 records, ldx ≥ d");
+    if (k > m->capacity - m->used)
+        return lethe__fail(m->ctx, LETHE_ECAPACITY,
+                           "m2: %zu more removals would exceed the capacity %zu (%zu used); "
+                           "retrain the model", k, m->capacity, m->used);
+    for (size_t t = 0; t < k; t++) {
+        if (!lethe__loss_label_ok(LETHE_LOSS_LOGISTIC, y[t]))
+            return lethe__fail(m->ctx, LETHE_ELABEL, "m2: label %g is not ±1", y[t]);
+        for (size_t j = 0; j < m->d; j++)
+            if (!isfinite(x[t * ldx + j]))
+                return lethe__fail(m->ctx, LETHE_ENONFINITE, "m2: record %zu holds %g", t,
+                                   x[t * ldx + j]);
+    }
+    size_t *rows = lethe__calloc(m->ctx, k, sizeof *rows);
+    if (rows == NULL)
+        return lethe__fail(m->ctx, LETHE_ENOMEM, "m2: no memory for %zu records", k);
+    lethe_status st = check_records(m, k, x, ldx, y, ids, rows);
+    if (st != LETHE_OK) {
+        lethe__free(m->ctx, rows);
+        return st;
+    }
+    const size_t d = m->d;
+    const int di = lethe__blas_int(d);
+    /* G2 = G + Σ (ℓ'(w*ᵀx)x + λw*); U2 = U down-dated by ℓ''(w*ᵀx)·xxᵀ */
+    memcpy(m->G2, m->G, d * sizeof *m->G2);
+    for (size_t t = 0; t < k && st == LETHE_OK; t++) {
+        const double *xt = x + t * ldx;
+        double d1, d2;
+        lethe__loss_eval(LETHE_LOSS_LOGISTIC, cblas_ddot(di, xt, 1, m->w_star, 1), y[t], NULL,
+                         &d1, &d2);
+        cblas_daxpy(di, d1, xt, 1, m->G2, 1);
+        cblas_daxpy(di, m->lambda, m->w_star, 1, m->G2, 1);
+        cblas_dcopy(di, xt, 1, m->acc, 1);
+        cblas_dscal(di, sqrt(d2), m->acc, 1);
+        /* B ⪰ λnI stays true, so each pivot² is ≥ λn */
+        if (lethe__chol_downdate_from(t == 0 ? m->U : m->U2, m->U2, d, m->acc,
+                                      0.5 * m->lambda * (double)m->n) != LETHE_OK)
+            st = lethe__fail(m->ctx, LETHE_ENOTPD, "m2: the down-dated Hessian lost definiteness");
+    }
+    if (st != LETHE_OK) {
+        for (size_t t = 0; t < k; t++)
+            m->removed[rows[t]] = 0;
+        lethe__free(m->ctx, rows);
+        return st;
+    }
+    size_t used = m->used + k;
+    double shift = m->lambda * (double)used, q = (double)used / (double)m->n;
+    st = shifted_solve(m, m->U2, shift, q, m->G2, m->acc); /* acc = H_U⁻¹G */
+    if (st != LETHE_OK) {
+        for (size_t t = 0; t < k; t++)
+            m->removed[rows[t]] = 0;
+        lethe__free(m->ctx, rows);
+        return st;
+    }
+    /* commit: nothing below can fail; the fresh noise is drawn last */
+    double *tmp = m->U;
+    m->U = m->U2;
+    m->U2 = tmp;
+    memcpy(m->G, m->G2, d * sizeof *m->G);
+    for (size_t j = 0; j < d; j++)
+        m->w_bar[j] = m->w_star[j] + m->acc[j];
+    for (size_t t = 0; t < k; t++)
+        m->removed[rows[t]] = 1;
+    lethe__free(m->ctx, rows);
+    m->used = used;
+    release(m, m->w_pub);
+    if (rep != NULL) {
+        lethe_m2_status(m, rep);
+        rep->removed = k;
+    }
+    return LETHE_OK;
+}
+
+const double *lethe_m2_weights(const lethe_m2 *m) { return m == NULL ? NULL : m->w_pub; }
+
+lethe_status lethe_m2_predict(lethe_m2 *m, size_t n, const double *x, size_t ldx, double *label,
+                              double *prob)
+{
+    if (m == NULL)
+        return LETHE_EINVAL;
+    lethe__clear(m->ctx);
+    return lethe__predict(m->ctx, LETHE_LOSS_LOGISTIC, m->w_pub, m->d, n, x, ldx, label, prob);
+}
+size_t lethe_m2_dim(const lethe_m2 *m) { return m == NULL ? 0 : m->d; }
+
+lethe_status lethe_m2_status(const lethe_m2 *m, lethe_m2_report *out)
+{
+    if (m == NULL || out == NULL)
+        return LETHE_EINVAL;
+    memset(out, 0, sizeof *out);
+    out->used = m->used;
+    out->capacity = m->capacity;
+    out->gamma = m->gamma;
+    out->sensitivity = m->sensitivity;
+    out->sigma = m->sigma;
+    out->epsilon = m->epsilon;
+    out->delta = m->delta;
+    return LETHE_OK;
+}
+
+lethe_status lethe_m2_evaluate(lethe_m2 *m, const lethe_dataset *data, double *accuracy)
+{
+    if (m == NULL)
+        return LETHE_EINVAL;
+    lethe__clear(m->ctx);
+    if (data == NULL || accuracy == NULL)
+        return lethe__fail(m->ctx, LETHE_EINVAL, "m2: evaluate needs data and accuracy");
+    if (data->d != m->d)
+        return lethe__fail(m->ctx, LETHE_ESIZE, "m2: data has %zu features, model %zu", data->d,
+                           m->d);
+    const int di = lethe__blas_int(m->d);
+    size_t right = 0;
+    for (size_t i = 0; i < data->n; i++) {
+        if (!lethe__loss_label_ok(LETHE_LOSS_LOGISTIC, data->y[i]))
+            return lethe__fail(m->ctx, LETHE_ELABEL, "m2: label %g of row %zu is not ±1",
+                               data->y[i], i);
+        double z = cblas_ddot(di, data->x + i * m->d, 1, m->w_pub, 1);
+        right += (z >= 0.0 ? 1.0 : -1.0) * data->y[i] > 0.0;
+    }
+    *accuracy = (double)right / (double)data->n;
+    return LETHE_OK;
+}

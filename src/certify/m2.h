@@ -1,0 +1,32 @@
+/*
+ * Mechanism M2's model (see m2.c), visible to the tests.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#ifndef LETHE_M2_H
+#define LETHE_M2_H
+
+#include "certify/certify.h"
+
+#define LETHE__M2_DIGEST_BYTES 16
+
+struct lethe_m2 {
+    /* w̄ is the deterministic Newton step; w_pub = w̄ + ν is what is published */
+    lethe_ctx *ctx;
+    size_t n, d, capacity, used;
+    double lambda, epsilon, delta, R, L, M, gamma, sensitivity, sigma, train_residual, tol;
+    double *w_star, *U, *U2, *G, *G2, *w_bar, *w_pub, *t, *acc;
+    uint64_t *ids;            /* n record ids                             */
+    unsigned char *removed;   /* n flags                                  */
+    unsigned char *digest;    /* n × DIGEST_BYTES, keyed by key           */
+    unsigned char *key;       /* crypto_generichash key, sodium_malloc    */
+    lethe_idindex index;
+    lethe_rng *rng;
+};
+
+/* Allocate every buffer for n records of d features (all-or-nothing). */
+lethe_status lethe__m2_alloc(lethe_ctx *ctx, size_t n, size_t d, lethe_m2 **out);
+/* Derive γ(m), the sensitivity and σ from the stored parameters. */
+lethe_status lethe__m2_calibrate(lethe_m2 *m);
+
+#endif /* LETHE_M2_H */

@@ -1,0 +1,214 @@
+/*
+ * Calibrating Gaussian noise and converting its guarantee (proofs/calibration.md,
+ * LTH-C-0007). Every quantity is rounded the conservative way: σ up and μ
+ * down when calibrating, ε and δ up when reporting; NaN means "no guarantee".
+ *
+ * The Gaussian mechanism with sensitivity Δ and noise σ is exactly μ-GDP,
+ * μ = Δ/σ (Dong, Roth, Su 2019), with the privacy profile
+ *
+ *     δ(ε) = Φ(−ε/μ + μ/2) − e^ε·Φ(−ε/μ − μ/2)          (Balle & Wang 2018, Thm 8)
+ *
+ * evaluated in log space, log δ = log Φ(A) + log(1 − exp(ε + log Φ(B) − log Φ(A))),
+ * so that it keeps its relative accuracy where δ underflows the naive formula.
+ * Cross-checks: zCDP ρ = μ²/2 with the standard conversion ρ + 2√(ρ ln(1/δ))
+ * and Canonne–Kamath–Steinke's (Prop 12), which minimises over α > 1
+ *
+ *     ε(α) = αρ + (α ln(1 − 1/α) − ln(α − 1) − ln δ)/(α − 1),
+ *
+ * the same function as the Rényi-DP conversion αρ + ln(1 − 1/α) − (ln δ + ln α)/(α − 1).
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "dp/dp.h"
+
+#include <float.h>
+#include <math.h>
+
+#define SQRT1_2 0.70710678118654752440084436210484903928
+#define LOG_SQRT_PI 0.57236494292470008707171367567652935582
+#define LN2 0.69314718055994530941723212145817656808
+#define INV_SQRT_2PI 0.39894228040143267793994605993438186848
+
+/* The asymptotic series of erfc: erfc(z) = e^{−z²}/(z√π)·s(z) with
+ * s(z) = 1 − t + 3t² − 15t³ + … (t = 1/(2z²)), here to the t⁸ term. The
+ * series alternates, so the error is below the first omitted term,
+ * 17!!·t⁹ < 2e-15 for z ≥ 14 (x ≤ −20). */
+static double erfc_series(double z)
+{
+    double t = 1.0 / (2.0 * z * z);
+    return 1.0 - t * (1.0 - 3.0 * t * (1.0 - 5.0 * t * (1.0 - 7.0 * t * (1.0 - 9.0 * t *
+                 (1.0 - 11.0 * t * (1.0 - 13.0 * t * (1.0 - 15.0 * t)))))));
+}
+
+/* log Φ(x). erfc keeps its relative accuracy for large arguments until it
+ * underflows near 26.5 (x ≈ −37.5); below x = −30 the series is used. */
+static double log_ndtr(double x)
+{
+    if (x > 5.0)
+        return log1p(-0.5 * erfc(x * SQRT1_2));
+    if (x > -30.0)
+        return log(0.5 * erfc(-x * SQRT1_2));
+    double z = -x * SQRT1_2;
+    return -LN2 - z * z - log(z) - LOG_SQRT_PI + log(erfc_series(z));
+}
+
+/* log(1 − e^t) for t < 0, accurate at both ends. */
+static double log1mexp(double t)
+{
+    return t > -LN2 ? log(-expm1(t)) : log1p(-exp(t));
+}
+
+/* IMPLEMENTS: LTH-C-0007 */
+double lethe_gdp_delta(double mu, double epsilon)
+{
+    if (!(mu > 0.0) || !(epsilon >= 0.0) || isnan(mu) || isinf(epsilon))
+        return NAN;
+    if (isinf(mu))
+        return 1.0;
+    double a = -epsilon / mu + 0.5 * mu, b = -epsilon / mu - 0.5 * mu;
+    double la = log_ndtr(a), t;
+    if (a < -20.0) {
+        /* Deep in the tail t = ε + log Φ(B) − log Φ(A) is a small difference
+         * of large numbers. With the series, and since z_B² − z_A² = ε
+         * exactly, t = −log(z_B/z_A) + log s(z_B) − log s(z_A), where
+         * z_B/z_A = 1 + μ/(−A): no cancellation. */
+        double za = -a * SQRT1_2, zb = -b * SQRT1_2;
+        t = -log1p(mu / -a) + log(erfc_series(zb) / erfc_series(za));
+    } else {
+        t = epsilon + log_ndtr(b) - la;
+    }
+    if (!(t < 0.0)) {
+        /* Φ(A) and e^εΦ(B) agree to working precision (μ below ~1e-16): use
+         * δ ≤ Φ(A) − Φ(B) ≤ (A − B)·φ(0) = μ/√(2π), an upper bound. */
+        return mu * INV_SQRT_2PI * (1.0 + DBL_EPSILON);
+    }
+    double d = exp(la + log1mexp(t));
+    return d >= DBL_MIN ? d : DBL_MIN; /* below the normal range: DBL_MIN, an upper bound */
+}
+
+/* IMPLEMENTS: LTH-C-0007 */
+lethe_status lethe_gdp_epsilon(double mu, double delta, double *epsilon)
+{
+    if (epsilon == NULL || !(mu > 0.0) || !isfinite(mu) || !(delta > 0.0 && delta < 1.0))
+        return LETHE_EINVAL;
+    /* δ(ε) decreases in ε: bracket, then bisect, keeping δ(hi) ≤ δ */
+    double lo = 0.0, hi = 1.0;
+    if (lethe_gdp_delta(mu, 0.0) <= delta) {
+        *epsilon = 0.0;
+        return LETHE_OK;
+    }
+    while (!(lethe_gdp_delta(mu, hi) <= delta)) {
+        lo = hi;
+        hi *= 2.0;
+        if (hi > 1e6)
+            return LETHE_EINVAL;
+    }
+    for (int it = 0; it < 200 && hi - lo > 4.0 * DBL_EPSILON * hi; it++) {
+        double mid = 0.5 * (lo + hi);
+        if (lethe_gdp_delta(mu, mid) <= delta)
+            hi = mid;
+        else
+            lo = mid;
+    }
+    *epsilon = hi;
+    return LETHE_OK;
+}
+
+/* IMPLEMENTS: LTH-C-0007 */
+lethe_status lethe_gaussian_sigma(double epsilon, double delta, double sensitivity,
+                                  double *sigma)
+{
+    if (sigma == NULL || !(epsilon > 0.0) || !isfinite(epsilon) || !(delta > 0.0 && delta < 1.0) ||
+        !(sensitivity > 0.0) || !isfinite(sensitivity))
+        return LETHE_EINVAL;
+    /* δ(μ) increases in μ = Δ/σ: find the largest μ with δ(μ) ≤ δ */
+    double lo = 1.0, hi = 1.0;
+    while (!(lethe_gdp_delta(lo, epsilon) <= delta)) {
+        hi = lo;
+        lo *= 0.5;
+        if (lo < 1e-300)
+            return LETHE_EINVAL;
+    }
+    while (lethe_gdp_delta(hi, epsilon) <= delta) {
+        lo = hi;
+        hi *= 2.0;
+        if (hi > 1e300)
+            return LETHE_EINVAL;
+    }
+    for (int it = 0; it < 200 && hi - lo > 4.0 * DBL_EPSILON * hi; it++) {
+        double mid = 0.5 * (lo + hi);
+        if (lethe_gdp_delta(mid, epsilon) <= delta)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    double s = sensitivity / lo;
+    /* the division rounds: step σ up until the guarantee holds for σ itself */
+    while (!(lethe_gdp_delta(sensitivity / s, epsilon) <= delta))
+        s = nextafter(s, INFINITY);
+    *sigma = s;
+    return LETHE_OK;
+}
+
+/* IMPLEMENTS: LTH-C-0007 */
+double lethe_gaussian_sigma_classical(double epsilon, double delta, double sensitivity)
+{
+    if (!(epsilon > 0.0 && epsilon <= 1.0) || !(delta > 0.0 && delta < 1.0) ||
+        !(sensitivity > 0.0) || !isfinite(sensitivity))
+        return NAN;
+    return nextafter(sensitivity * sqrt(2.0 * log(1.25 / delta)) / epsilon, INFINITY);
+}
+
+/* IMPLEMENTS: LTH-C-0007 */
+double lethe_zcdp_epsilon(double rho, double delta)
+{
+    if (!(rho >= 0.0) || !isfinite(rho) || !(delta > 0.0 && delta < 1.0))
+        return NAN;
+    return nextafter(rho + 2.0 * sqrt(rho * log(1.0 / delta)), INFINITY);
+}
+
+static double cks_at(double alpha, double rho, double delta)
+{
+    return alpha * rho +
+           (alpha * log1p(-1.0 / alpha) - log(alpha - 1.0) - log(delta)) / (alpha - 1.0);
+}
+
+/* IMPLEMENTS: LTH-C-0007 */
+double lethe_zcdp_epsilon_cks(double rho, double delta)
+{
+    if (!(rho > 0.0) || !isfinite(rho) || !(delta > 0.0 && delta < 1.0))
+        return NAN;
+    /* ε(α) is evaluated at every α tried, and every α gives a valid bound:
+     * a coarse grid in log(α − 1) finds the basin, golden sections refine it. */
+    double best_u = 0.0, best = INFINITY;
+    for (double u = -12.0; u <= 12.0; u += 0.05) {
+        double e = cks_at(1.0 + exp(u), rho, delta);
+        if (e < best) {
+            best = e;
+            best_u = u;
+        }
+    }
+    const double g = 0.61803398874989484820;
+    double a = best_u - 0.05, b = best_u + 0.05;
+    double c = b - g * (b - a), d = a + g * (b - a);
+    double fc = cks_at(1.0 + exp(c), rho, delta), fd = cks_at(1.0 + exp(d), rho, delta);
+    for (int it = 0; it < 100; it++) {
+        if (fc < fd) {
+            b = d;
+            d = c;
+            fd = fc;
+            c = b - g * (b - a);
+            fc = cks_at(1.0 + exp(c), rho, delta);
+        } else {
+            a = c;
+            c = d;
+            fc = fd;
+            d = a + g * (b - a);
+            fd = cks_at(1.0 + exp(d), rho, delta);
+        }
+    }
+    best = fmin(best, fmin(fc, fd));
+    /* the bound's own rounding: a few ulps of the terms, taken up; a
+     * negative value means (0, δ): ε is never below 0 */
+    return fmax(0.0, best + 64.0 * DBL_EPSILON * (fabs(best) + fabs(log(delta))));
+}

@@ -1,0 +1,125 @@
+/*
+ * Gaussian calibration and accounting (src/dp/calibrate.c): the vectors of
+ * MATH.md §4 to 1e-10 relative, the postconditions of calibration, and the
+ * ordering of the conversions, over grids.
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "testutil.h"
+
+#include <float.h>
+
+/* EVIDENCE: LTH-C-0007 */
+static void test_calibration_vectors(void **state)
+{
+    (void)state;
+    const double rel = 1e-10;
+    struct { double eps, delta, sigma; } s[] = {
+        { 1.0, 1e-5, 3.73063163482 },
+        { 0.5, 1e-5, 7.03182667558 },
+        { 1.0, 1e-6, 4.22467888933 },
+        { 2.0, 1e-5, 1.99381244564 },
+    };
+    for (size_t i = 0; i < sizeof s / sizeof s[0]; i++) {
+        double sigma = 0.0;
+        assert_status(lethe_gaussian_sigma(s[i].eps, s[i].delta, 1.0, &sigma), LETHE_OK);
+        assert_close(sigma, s[i].sigma, rel, 0.0);
+        /* Δ scales σ */
+        double sigma2 = 0.0;
+        assert_status(lethe_gaussian_sigma(s[i].eps, s[i].delta, 2.385, &sigma2), LETHE_OK);
+        assert_close(sigma2, 2.385 * s[i].sigma, rel, 0.0);
+    }
+    assert_close(lethe_gaussian_sigma_classical(1.0, 1e-5, 1.0), 4.84480526261, rel, 0.0);
+    assert_close(lethe_gdp_delta(1.0 / 10.0, 0.1), 0.008751768145809594, rel, 0.0);
+    assert_close(lethe_gdp_delta(1.0, log(3.0)), 0.10985556344445049, rel, 0.0);
+    /* the underflow case: the naive formula is off at 1e-10 relative here */
+    assert_close(lethe_gdp_delta(10.0 / 500.0, 0.5), 3.129776772980134e-141, rel, 0.0);
+    assert_close(lethe_gdp_delta(1.0, 1.0), 0.126936737507, rel, 0.0);
+    double eps = 0.0;
+    assert_status(lethe_gdp_epsilon(1.0, 1e-5, &eps), LETHE_OK);
+    assert_close(eps, 4.37717809568, rel, 0.0);
+    /* zCDP ρ = 0.05 at δ = 1e-5: standard, CKS, exact GDP (μ = √(2ρ)) */
+    assert_close(lethe_zcdp_epsilon(0.05, 1e-5), 1.567427129, 1e-9, 0.0);
+    assert_close(lethe_zcdp_epsilon_cks(0.05, 1e-5), 1.308118343, 1e-9, 0.0);
+    assert_status(lethe_gdp_epsilon(sqrt(0.1), 1e-5, &eps), LETHE_OK);
+    assert_close(eps, 1.199369574, 1e-9, 0.0);
+}
+
+/* EVIDENCE: LTH-C-0007 */
+static void test_calibration_postconditions(void **state)
+{
+    (void)state;
+    const double deltas[] = { 1e-12, 1e-9, 1e-6, 1e-5, 1e-3, 0.05 };
+    size_t checked = 0;
+    for (double eps = 0.05; eps <= 8.0; eps *= 1.37) {
+        for (size_t k = 0; k < sizeof deltas / sizeof deltas[0]; k++) {
+            double sigma = 0.0, d = deltas[k];
+            assert_status(lethe_gaussian_sigma(eps, d, 1.7, &sigma), LETHE_OK);
+            /* δ(σ) ≤ δ, and σ is tight: 1e-9 less noise would break it */
+            assert_le(lethe_gdp_delta(1.7 / sigma, eps), d);
+            assert_true(lethe_gdp_delta(1.7 / (sigma * (1.0 - 1e-9)), eps) > d);
+            /* analytic ≤ classical wherever the classical one applies */
+            if (eps <= 1.0)
+                assert_le(sigma, lethe_gaussian_sigma_classical(eps, d, 1.7));
+            /* ε at δ for the calibrated μ is at most the ε asked for */
+            double e = 0.0;
+            assert_status(lethe_gdp_epsilon(1.7 / sigma, d, &e), LETHE_OK);
+            assert_le(e, eps * (1.0 + 1e-12));
+            assert_le(lethe_gdp_delta(1.7 / sigma, e), d);
+            checked++;
+        }
+    }
+    assert_true(checked > 50);
+    /* δ(ε) decreases in ε and increases in μ */
+    for (double mu = 0.01; mu < 20.0; mu *= 1.9) {
+        double prev = 1.0;
+        for (double e = 0.0; e < 40.0; e += 0.7) {
+            double d = lethe_gdp_delta(mu, e);
+            assert_true(d >= 0.0 && d <= prev);
+            assert_le(d, lethe_gdp_delta(mu * 1.01, e));
+            prev = d;
+        }
+    }
+    /* bad arguments */
+    double out = 0.0;
+    assert_true(isnan(lethe_gdp_delta(0.0, 1.0)) && isnan(lethe_gdp_delta(1.0, -1.0)) &&
+                isnan(lethe_gdp_delta(NAN, 1.0)));
+    assert_status(lethe_gaussian_sigma(0.0, 1e-5, 1.0, &out), LETHE_EINVAL);
+    assert_status(lethe_gaussian_sigma(1.0, 1.0, 1.0, &out), LETHE_EINVAL);
+    assert_status(lethe_gaussian_sigma(1.0, 1e-5, -1.0, &out), LETHE_EINVAL);
+    assert_status(lethe_gaussian_sigma(1.0, 1e-5, 1.0, NULL), LETHE_EINVAL);
+    assert_status(lethe_gdp_epsilon(1.0, 0.0, &out), LETHE_EINVAL);
+    assert_status(lethe_gdp_epsilon(INFINITY, 1e-5, &out), LETHE_EINVAL);
+    assert_true(isnan(lethe_gaussian_sigma_classical(1.5, 1e-5, 1.0)));
+    assert_true(isnan(lethe_zcdp_epsilon(-1.0, 1e-5)) && isnan(lethe_zcdp_epsilon_cks(0.1, 2.0)));
+    /* μ below resolution: an upper bound, never 0 */
+    assert_true(lethe_gdp_delta(1e-18, 0.0) > 0.0);
+    assert_le(lethe_gdp_delta(1e-18, 0.0), 1e-18);
+}
+
+/* EVIDENCE: LTH-C-0007 */
+static void test_conversion_ordering(void **state)
+{
+    (void)state;
+    size_t n = 0;
+    for (double rho = 1e-4; rho < 50.0; rho *= 1.6) {
+        for (double d = 1e-12; d < 0.5; d *= 31.0) {
+            double exact = 0.0;
+            assert_status(lethe_gdp_epsilon(sqrt(2.0 * rho), d, &exact), LETHE_OK);
+            double cks = lethe_zcdp_epsilon_cks(rho, d), std = lethe_zcdp_epsilon(rho, d);
+            assert_le(exact, cks);
+            assert_le(cks, std);
+            n++;
+        }
+    }
+    assert_true(n > 100);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_calibration_vectors),
+        cmocka_unit_test(test_calibration_postconditions),
+        cmocka_unit_test(test_conversion_ordering),
+    };
+    return cmocka_run_group_tests_name("calibrate", tests, NULL, NULL);
+}
