@@ -452,6 +452,37 @@ LETHE_API double lethe_gaussian_sigma_classical(double epsilon, double delta,
 LETHE_API double lethe_zcdp_epsilon(double rho, double delta);
 LETHE_API double lethe_zcdp_epsilon_cks(double rho, double delta);
 
+/* ─── Deletion capacity (proofs/deletion-capacity.md) ───────────────────── */
+
+typedef struct lethe_capacity_query {
+    size_t n, d;            /* records and features                               */
+    double epsilon, delta;  /* of the unlearning guarantee                        */
+    double lambda;          /* mean-form λ (the same λ as the sum form)          */
+    double L, M;            /* Lipschitz constants of f and of its Hessian in w   */
+    double alpha;           /* target excess population risk (e.g. 0.01)          */
+    int classical;          /* 1: classical calibration (ε ≤ 1); 0: analytic      */
+    int sekhari;            /* 1: Sekhari et al.'s γ(m); 0: γ(m)/4 as lethe's M2  */
+} lethe_capacity_query;
+
+typedef struct lethe_capacity {
+    int feasible;           /* 0 if even m = 0 misses α (2L²/(λn) > α)          */
+    size_t newton;          /* largest m for Newton-step unlearning (Theorem R)   */
+    size_t dp;              /* largest m for a plain DP learner (Theorem B)       */
+    double noise_per_unit;  /* σ per unit of sensitivity used                     */
+    double generalisation;  /* the 2L²/(λn) term                                  */
+} lethe_capacity;
+
+/* The deletion capacity: the largest number m of removals for which the
+ * excess-risk bound of Newton-step unlearning (M2) stays within α, and the
+ * same for the plain-DP baseline, with every constant explicit. Returns
+ * LETHE_OK or LETHE_EINVAL (bad arguments, or ε > 1 with classical). */
+LETHE_API lethe_status lethe_deletion_capacity(const lethe_capacity_query *q,
+                                               lethe_capacity *out);
+/* L = 2R and M = γ_z·R³ for the logistic loss on ‖x‖ ≤ R (domain ‖w‖ ≤ R/λ).
+ * Returns LETHE_OK or LETHE_EINVAL (other losses: no finite L, or M = 0). */
+LETHE_API lethe_status lethe_loss_capacity_constants(lethe_loss loss, double R, double lambda,
+                                                     double *L, double *M);
+
 /* ─── Prediction ─────────────────────────────────────────────────────────── */
 
 LETHE_API size_t lethe_model_dim(const lethe_model *model);

@@ -114,12 +114,111 @@ static void test_conversion_ordering(void **state)
     assert_true(n > 100);
 }
 
+static lethe_capacity_query query(size_t n, double lambda, double eps, double alpha,
+                                  int classical, int sekhari)
+{
+    lethe_capacity_query q = { n, 784, eps, 1e-5, lambda, 0.0, 0.0, alpha, classical, sekhari };
+    assert_status(lethe_loss_capacity_constants(LETHE_LOSS_LOGISTIC, 1.0, lambda, &q.L, &q.M),
+                  LETHE_OK);
+    return q;
+}
+
+/* F(m) of proofs/deletion-capacity.md, written out again here. */
+static double excess_risk(const lethe_capacity_query *q, double k, double m)
+{
+    double n = (double)q->n, lam = q->lambda, L = q->L;
+    double gamma = 2.0 * q->M * m * m * L * L / (lam * lam * lam * n * n);
+    double delta = q->sekhari ? gamma : gamma / 4.0;
+    return L * sqrt((double)q->d) * k * delta + L * L * m / (lam * (n - m)) + 2.0 * L * L / (lam * n);
+}
+
+/* EVIDENCE: LTH-C-0008 */
+static void test_capacity_formula(void **state)
+{
+    (void)state;
+    /* the table of proofs/deletion-capacity.md (d = 784, R = 1, δ = 1e-5),
+     * Sekhari et al.'s γ: classical / analytic Newton capacity */
+    struct { size_t n; double lambda, alpha, eps; size_t classical, analytic; } t[] = {
+        { 12000, 0.1, 0.05, 0.5, 3, 3 },  { 12000, 0.1, 0.05, 1.0, 4, 4 },
+        { 60000, 0.1, 0.01, 0.5, 6, 6 },  { 60000, 0.1, 0.01, 1.0, 7, 8 },
+        { 60000, 0.1, 0.05, 0.5, 17, 20 }, { 60000, 0.1, 0.05, 1.0, 23, 26 },
+        { 60000, 0.01, 0.05, 2.0, 1, 1 },
+    };
+    for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+        for (int cl = 0; cl < 2; cl++) {
+            if (cl && t[i].eps > 1.0)
+                continue;
+            lethe_capacity_query q = query(t[i].n, t[i].lambda, t[i].eps, t[i].alpha, cl, 1);
+            lethe_capacity c;
+            assert_status(lethe_deletion_capacity(&q, &c), LETHE_OK);
+            assert_true(c.feasible);
+            assert_int_equal(c.newton, cl ? t[i].classical : t[i].analytic);
+            /* the defining property: F(m) ≤ α < F(m + 1) */
+            assert_le(excess_risk(&q, c.noise_per_unit, (double)c.newton), t[i].alpha);
+            assert_true(excess_risk(&q, c.noise_per_unit, (double)c.newton + 1.0) > t[i].alpha);
+            assert_int_equal(c.dp, 0); /* the DP baseline cannot afford one removal here */
+        }
+    }
+    /* infeasible: the generalisation term 2L²/(λn) alone exceeds α */
+    lethe_capacity_query q = query(12000, 1e-3, 1.0, 0.05, 0, 1);
+    lethe_capacity c;
+    assert_status(lethe_deletion_capacity(&q, &c), LETHE_OK);
+    assert_false(c.feasible);
+    assert_int_equal(c.newton, 0);
+    assert_close(c.generalisation, 8.0 / 12.0, 1e-15, 0.0);
+    /* the DP baseline's closed form */
+    q = query(60000, 1.0, 2.0, 0.05, 0, 0);
+    assert_status(lethe_deletion_capacity(&q, &c), LETHE_OK);
+    double mdp = floor((0.05 - c.generalisation) * 60000.0 / (2.0 * 28.0 * c.noise_per_unit * 4.0));
+    assert_close((double)c.dp, mdp, 0.0, 1.0);
+    assert_true(c.dp >= 1);
+    /* bad arguments */
+    q.alpha = 0.0;
+    assert_status(lethe_deletion_capacity(&q, &c), LETHE_EINVAL);
+    q = query(12000, 1.0, 2.0, 0.05, 1, 0); /* classical needs ε ≤ 1 */
+    assert_status(lethe_deletion_capacity(&q, &c), LETHE_EINVAL);
+    double L, M;
+    assert_status(lethe_loss_capacity_constants(LETHE_LOSS_SQUARED, 1.0, 1.0, &L, &M),
+                  LETHE_EINVAL);
+}
+
+/* EVIDENCE: LTH-C-0008 */
+static void test_capacity_monotone(void **state)
+{
+    (void)state;
+    size_t prev_n = 0;
+    for (size_t n = 5000; n <= 80000; n += 5000) {
+        lethe_capacity_query q = query(n, 0.5, 1.0, 0.05, 0, 0);
+        lethe_capacity c;
+        assert_status(lethe_deletion_capacity(&q, &c), LETHE_OK);
+        assert_true(c.newton >= prev_n); /* more data, more removals */
+        prev_n = c.newton;
+        lethe_capacity_query q2 = q;
+        q2.epsilon = 2.0;
+        lethe_capacity c2;
+        assert_status(lethe_deletion_capacity(&q2, &c2), LETHE_OK);
+        assert_true(c2.newton >= c.newton); /* weaker privacy, more removals */
+        q2 = q;
+        q2.sekhari = 1;
+        assert_status(lethe_deletion_capacity(&q2, &c2), LETHE_OK);
+        assert_true(c2.newton <= c.newton); /* a 4× larger sensitivity allows fewer */
+        q2 = q;
+        q2.d = 3000;
+        assert_status(lethe_deletion_capacity(&q2, &c2), LETHE_OK);
+        assert_true(c2.newton <= c.newton); /* more dimensions, more noise */
+        assert_true(c.newton >= c.dp); /* Newton beats the DP baseline here */
+    }
+    assert_true(prev_n > 100);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_calibration_vectors),
         cmocka_unit_test(test_calibration_postconditions),
         cmocka_unit_test(test_conversion_ordering),
+        cmocka_unit_test(test_capacity_formula),
+        cmocka_unit_test(test_capacity_monotone),
     };
     return cmocka_run_group_tests_name("calibrate", tests, NULL, NULL);
 }

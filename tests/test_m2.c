@@ -160,12 +160,13 @@ static void test_noise_calibrated(void **state)
 {
     (void)state;
     lethe_ctx *ctx = ctx_new();
-    lethe_dataset *ds = random_data(ctx, 600, 600, 20); /* 250 releases of 20 */
-    lethe_m2 *m = train(ctx, ds, 0.1, 300);
+    lethe_dataset *ds = random_data(ctx, 600, 2000, 20); /* 250 releases of 20 */
+    lethe_m2 *m = train(ctx, ds, 1.0, 250); /* ‖w̄ + ν‖ stays inside R/λ: no projection */
     const size_t N = 5000;
     double *z = malloc(N * sizeof *z);
     size_t got = 0;
     for (size_t k = 0; got < N; k++) {
+        assert_true(cblas_dnrm2((int)m->d, m->w_pub, 1) < m->R / m->lambda * (1.0 - 1e-9));
         for (size_t j = 0; j < m->d && got < N; j++)
             z[got++] = (m->w_pub[j] - m->w_bar[j]) / m->sigma;
         lethe_m2_report rep;
@@ -190,6 +191,26 @@ static void test_noise_calibrated(void **state)
     }
     assert_le(D, 0.03805);
     free(z);
+    lethe_m2_free(m);
+    lethe_dataset_free(ds);
+    lethe_ctx_free(ctx);
+}
+
+/* The published weights never leave the ball ‖w‖ ≤ R/λ (the projection). */
+static void test_release_projected(void **state)
+{
+    (void)state;
+    lethe_ctx *ctx = ctx_new();
+    lethe_dataset *ds = random_data(ctx, 610, 200, 8);
+    lethe_m2 *m = train(ctx, ds, 0.05, 100); /* σ far above R/λ: projection binds */
+    lethe_m2_report rep;
+    for (size_t k = 0; k < 20; k++) {
+        double norm = cblas_dnrm2((int)m->d, m->w_pub, 1);
+        assert_le(norm, m->R / m->lambda);
+        assert_true(norm > 0.99 * m->R / m->lambda);
+        assert_status(lethe_m2_remove(m, 1, ds->x + k * ds->d, ds->d, &ds->y[k], &ds->ids[k],
+                                      &rep), LETHE_OK);
+    }
     lethe_m2_free(m);
     lethe_dataset_free(ds);
     lethe_ctx_free(ctx);
@@ -328,6 +349,7 @@ int main(void)
         cmocka_unit_test(test_newton_within_gamma),
         cmocka_unit_test(test_newton_within_gamma_real),
         cmocka_unit_test(test_noise_calibrated),
+        cmocka_unit_test(test_release_projected),
         cmocka_unit_test(test_m2_errors),
         cmocka_unit_test(test_m2_alloc_failure),
     };

@@ -5,7 +5,8 @@
  *
  *   train:   w* = argmin Σᵢ ℓ(wᵀxᵢ, yᵢ) + (λn/2)‖w‖²           (no noise term)
  *   remove:  G = Σ_{z∈U} (ℓ'(w*ᵀx)x + λw*),  H_U = Σ_{S∖U} ℓ''(w*ᵀx)xxᵀ + λ(n − m)I
- *            w̄ = w* + H_U⁻¹G,   publish w̄ + ν,  ν ~ N(0, σ²I) fresh each release
+ *            w̄ = w* + H_U⁻¹G,   publish Π(w̄ + ν),  ν ~ N(0, σ²I) fresh each release,
+ *            Π the projection onto ‖w‖ ≤ R/λ (post-processing)
  *   σ:       analytic Gaussian for the sensitivity Δ of proofs/m2-removal.md (4.1),
  *            a quarter of Sekhari et al.'s γ(m) = 2·M·m²·L²/(λ³n²) plus the solver's
  *            and the Neumann solve's allowances;  L = 2R,  M = γ_z·R³  (logistic)
@@ -160,11 +161,18 @@ lethe_status lethe__m2_calibrate(lethe_m2 *m)
     return LETHE_OK;
 }
 
-/* Publish w_bar + ν into dst (ν fresh from the model's source). */
+/* Publish Π_W(w̄ + ν) into dst: ν fresh from the model's source, Π_W the
+ * projection onto the ball ‖w‖ ≤ R/λ that holds every minimiser. Being
+ * post-processing it leaves the certificate as it is, and it is what the
+ * excess-risk bound of proofs/deletion-capacity.md (Theorem R) needs. */
 static void release(lethe_m2 *m, double *dst)
 {
+    const int di = lethe__blas_int(m->d);
     lethe__gaussian(m->rng, m->sigma, dst, m->d);
-    cblas_daxpy(lethe__blas_int(m->d), 1.0, m->w_bar, 1, dst, 1);
+    cblas_daxpy(di, 1.0, m->w_bar, 1, dst, 1);
+    double norm = cblas_dnrm2(di, dst, 1), rho = m->R / m->lambda;
+    if (norm > rho)
+        cblas_dscal(di, rho / norm * (1.0 - 4.0 * 0x1p-53), dst, 1);
 }
 
 /* IMPLEMENTS: LTH-C-0009 */
