@@ -319,6 +319,9 @@ typedef struct lethe_budget {
     size_t capacity_estimate; /* estimated further single removals (see below)          */
     double worst_case_bound;  /* Guo Thm 1 bound for one more removal from the exact
                                  minimiser: 2γR³(C + ‖b‖/(2n))²/(λ²(n−1)); +Inf for ridge */
+    size_t worst_case_count;  /* guaranteed removals by Guo's Thm 1: the largest batch m
+                                 whose worst-case bound fits budget − training residual
+                                 (from the exact minimiser, as at training or refresh)    */
     int seeded;               /* 1 if the noise came from the seeded test stream        */
 } lethe_budget;
 
@@ -332,6 +335,18 @@ typedef struct lethe_budget {
  * exact residual, and refused if it does not fit. Returns LETHE_OK or
  * LETHE_EINVAL. */
 LETHE_API lethe_status lethe_model_budget(const lethe_model *model, lethe_budget *out);
+
+/* The model as it stands now, by Guo et al.'s theorem with the current
+ * residual r (plus its rounding bound): ε(δ) = c(δ)·r/σ, and δ(ε) the
+ * smallest δ with c(δ) ≥ εσ/r, i.e. 1.5·exp(−(εσ/r)²/2); both rounded up.
+ * c(δ) is proven for ε ≤ 1 only, so an ε above 1 (or asked at ε > 1) is
+ * reported as NaN: not covered. M1 keeps Guo's calibration rather than the
+ * exact μ-GDP profile because the Gaussian-shift argument is not
+ * established for it (gap G1). Returns LETHE_OK or LETHE_EINVAL. */
+LETHE_API lethe_status lethe_model_epsilon(const lethe_model *model, double delta,
+                                           double *epsilon);
+LETHE_API lethe_status lethe_model_delta(const lethe_model *model, double epsilon,
+                                         double *delta);
 
 /* c(δ) = √(2 ln(1.5/δ)) (Guo et al., Thm 3), rounded up. NaN for δ ∉ (0, 1). */
 LETHE_API double lethe_guo_c(double delta);
@@ -402,6 +417,11 @@ LETHE_API const double *lethe_m2_weights(const lethe_m2 *model);
 LETHE_API size_t lethe_m2_dim(const lethe_m2 *model);
 /* The current accountant: removed so far, capacity, γ(m), σ, (ε, δ). */
 LETHE_API lethe_status lethe_m2_status(const lethe_m2 *model, lethe_m2_report *out);
+/* The published model is μ-GDP against retraining, μ = Δ/σ: ε at a given δ
+ * and δ at a given ε, exactly (LTH-C-0007), rounded up. Returns LETHE_OK or
+ * LETHE_EINVAL. */
+LETHE_API lethe_status lethe_m2_epsilon(const lethe_m2 *model, double delta, double *epsilon);
+LETHE_API lethe_status lethe_m2_delta(const lethe_m2 *model, double epsilon, double *delta);
 /* Accuracy of the published weights on labelled data (labels ±1). */
 LETHE_API lethe_status lethe_m2_evaluate(lethe_m2 *model, const lethe_dataset *data,
                                          double *accuracy);

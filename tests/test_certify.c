@@ -587,6 +587,44 @@ static void test_fast_falls_back_to_exact(void **state)
     lethe_ctx_free(ctx);
 }
 
+/* ε at δ and δ at ε as the model stands, and Guo's guaranteed count. */
+/* EVIDENCE: LTH-C-0001 */
+static void test_model_epsilon_delta(void **state)
+{
+    (void)state;
+    lethe_ctx *ctx = ctx_new();
+    lethe_model *m = random_model(ctx, 140, 400, 6, LETHE_LOSS_LOGISTIC, 0.05, 2.0);
+    lethe_removal_report rep;
+    for (uint64_t id = 0; id < 20; id++)
+        assert_status(lethe_model_remove(m, &id, 1, LETHE_PATH_FAST, &rep), LETHE_OK);
+    lethe_budget b;
+    assert_status(lethe_model_budget(m, &b), LETHE_OK);
+    double eps = 0.0, delta = 0.0;
+    /* at the model's δ the current ε is the configured one scaled by r/ε' */
+    assert_status(lethe_model_epsilon(m, b.delta, &eps), LETHE_OK);
+    assert_close(eps, b.epsilon * (b.residual + b.residual_fp) / b.budget, 1e-12, 0.0);
+    assert_le(eps, b.epsilon);
+    /* and at the model's ε, δ is no more than the configured one */
+    assert_status(lethe_model_delta(m, b.epsilon, &delta), LETHE_OK);
+    assert_le(delta, b.delta);
+    /* the two queries agree: δ(ε(δ₀)) ≈ δ₀ */
+    assert_status(lethe_model_epsilon(m, 1e-3, &eps), LETHE_OK);
+    assert_status(lethe_model_delta(m, eps, &delta), LETHE_OK);
+    assert_close(delta, 1e-3, 1e-9, 0.0);
+    /* beyond ε = 1, c(δ) is not proven: not covered */
+    assert_status(lethe_model_delta(m, 1.5, &delta), LETHE_OK);
+    assert_true(isnan(delta));
+    assert_status(lethe_model_epsilon(m, 0.0, &eps), LETHE_EINVAL);
+    /* Guo's Thm 1: the count is the largest batch whose bound fits */
+    double room = b.budget - b.train_residual, bn = cblas_dnrm2(6, m->b, 1);
+    size_t k = b.worst_case_count;
+    assert_le(lethe__guo_worst_case(m->k.d2_lip, m->R, m->R, bn, m->lambda, b.n, k), room);
+    assert_true(lethe__guo_worst_case(m->k.d2_lip, m->R, m->R, bn, m->lambda, b.n, k + 1) > room);
+    assert_true(k > 0);
+    lethe_model_free(m);
+    lethe_ctx_free(ctx);
+}
+
 static void test_remove_errors(void **state)
 {
     (void)state;
@@ -1086,6 +1124,7 @@ int main(void)
         cmocka_unit_test(test_fast_falls_back_to_exact),
         cmocka_unit_test(test_load_validates),
         cmocka_unit_test(test_remove_errors),
+        cmocka_unit_test(test_model_epsilon_delta),
         cmocka_unit_test(test_train_errors),
         cmocka_unit_test(test_backend_errors),
         cmocka_unit_test(test_predict_evaluate),

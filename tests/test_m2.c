@@ -250,6 +250,14 @@ static void test_m2_errors(void **state)
     assert_status(lethe_m2_remove(m, 1, x, 6, &half, ids, &rep), LETHE_ELABEL);
     wrong[0] = NAN;
     assert_status(lethe_m2_remove(m, 1, wrong, 6, y, ids, &rep), LETHE_ENONFINITE);
+    /* the published model is μ-GDP, μ = Δ/σ: at its own δ, ε is at most its ε */
+    double e = 0.0, dl = 0.0;
+    assert_status(lethe_m2_epsilon(m, 1e-5, &e), LETHE_OK);
+    assert_le(e, 1.0);
+    assert_close(e, 1.0, 1e-9, 0.0);
+    assert_status(lethe_m2_delta(m, 1.0, &dl), LETHE_OK);
+    assert_le(dl, 1e-5);
+    assert_status(lethe_m2_delta(m, -1.0, &dl), LETHE_EINVAL);
     /* nothing changed by any of these */
     assert_memory_equal(before, lethe_m2_weights(m), sizeof before);
     assert_status(lethe_m2_status(m, &rep), LETHE_OK);

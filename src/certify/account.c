@@ -66,6 +66,61 @@ static size_t capacity_estimate(const lethe_model *m)
     return more >= (double)(m->n_live - 1) ? m->n_live - 1 : (size_t)more;
 }
 
+/* The current residual with its rounding bound: what the certificate uses. */
+static double charged_residual(const lethe_model *m)
+{
+    return m->residual + m->residual_fp;
+}
+
+/* IMPLEMENTS: LTH-C-0001 */
+lethe_status lethe_model_epsilon(const lethe_model *m, double delta, double *epsilon)
+{
+    if (m == NULL || epsilon == NULL || !(delta > 0.0 && delta < 1.0))
+        return LETHE_EINVAL;
+    double e = lethe_guo_c(delta) * charged_residual(m) / m->sigma * (1.0 + SAFETY);
+    *epsilon = e <= 1.0 ? e : NAN; /* c(δ) is proven for ε ≤ 1 only */
+    return LETHE_OK;
+}
+
+/* IMPLEMENTS: LTH-C-0001 */
+lethe_status lethe_model_delta(const lethe_model *m, double epsilon, double *delta)
+{
+    if (m == NULL || delta == NULL || !(epsilon > 0.0) || !isfinite(epsilon))
+        return LETHE_EINVAL;
+    if (epsilon > 1.0) {
+        *delta = NAN;
+        return LETHE_OK;
+    }
+    double r = charged_residual(m);
+    if (!(r > 0.0)) {
+        *delta = 0.0;
+        return LETHE_OK;
+    }
+    /* c(δ) = √(2 ln(1.5/δ)) ≥ εσ/r  ⇔  δ ≤ 1.5·exp(−(εσ/r)²/2) */
+    double t = epsilon * m->sigma / r * (1.0 - SAFETY);
+    double d = 1.5 * exp(-0.5 * t * t) * (1.0 + SAFETY);
+    *delta = d < 1.0 ? d : 1.0;
+    return LETHE_OK;
+}
+
+/* The largest batch m (from the exact minimiser) whose Thm 1 bound fits. */
+static size_t worst_case_count(const lethe_model *m)
+{
+    double room = m->budget - m->train_residual;
+    double bnorm = cblas_dnrm2(lethe__blas_int(m->d), m->b, 1);
+    size_t lo = 0, hi = m->n_live > 1 ? m->n_live - 1 : 0;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo + 1) / 2;
+        double w = lethe__guo_worst_case(m->k.d2_lip, m->R, m->k.grad_bound, bnorm, m->lambda,
+                                         m->n_live, mid);
+        if (w <= room)
+            lo = mid;
+        else
+            hi = mid - 1;
+    }
+    return lo;
+}
+
 lethe_status lethe_model_budget(const lethe_model *m, lethe_budget *out)
 {
     if (m == NULL || out == NULL)
@@ -91,5 +146,6 @@ lethe_status lethe_model_budget(const lethe_model *m, lethe_budget *out)
         lethe__guo_worst_case(m->k.d2_lip, m->R, m->k.grad_bound,
                               cblas_dnrm2(lethe__blas_int(m->d), m->b, 1), m->lambda, m->n_live, 1);
     out->capacity_estimate = capacity_estimate(m);
+    out->worst_case_count = worst_case_count(m);
     return LETHE_OK;
 }

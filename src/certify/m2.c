@@ -391,6 +391,26 @@ lethe_status lethe_m2_status(const lethe_m2 *m, lethe_m2_report *out)
     return LETHE_OK;
 }
 
+/* IMPLEMENTS: LTH-C-0007 */
+lethe_status lethe_m2_epsilon(const lethe_m2 *m, double delta, double *epsilon)
+{
+    if (m == NULL)
+        return LETHE_EINVAL;
+    return lethe_gdp_epsilon(m->sensitivity / m->sigma, delta, epsilon);
+}
+
+/* IMPLEMENTS: LTH-C-0007 */
+lethe_status lethe_m2_delta(const lethe_m2 *m, double epsilon, double *delta)
+{
+    if (m == NULL || delta == NULL)
+        return LETHE_EINVAL;
+    double d = lethe_gdp_delta(m->sensitivity / m->sigma, epsilon);
+    if (isnan(d))
+        return LETHE_EINVAL;
+    *delta = d;
+    return LETHE_OK;
+}
+
 lethe_status lethe_m2_evaluate(lethe_m2 *m, const lethe_dataset *data, double *accuracy)
 {
     if (m == NULL)

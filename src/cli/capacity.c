@@ -4,6 +4,8 @@
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
+#include <math.h>
+
 #include "cli/cli.h"
 
 /* M2: the capacity was fixed at training; what is left is guaranteed. */
@@ -79,6 +81,12 @@ static int run(lethe__cli_args *a)
                        "since training or refresh, from its largest value so far, with room "
                        "for the largest jump one removal caused (before any removal: a dry "
                        "run at training); an estimate: each removal is still checked exactly");
+    lethe__cli_out_size(&o, "worst_case_count", "guaranteed (Thm 1)", b.worst_case_count,
+                        "removals certified by Guo's worst-case bound alone");
+    double eps_now = NAN;
+    lethe_model_epsilon(m, b.delta, &eps_now);
+    lethe__cli_out_num(&o, "epsilon_now", "ε now", eps_now,
+                       "at δ, by the current residual (NaN: beyond ε = 1, not covered)");
     lethe__cli_out_num(&o, "worst_case_bound", "Guo worst case", b.worst_case_bound,
                        "= 2γR³(C + |b|/2n)²/(λ²(n−1)), residual of one more removal from the "
                        "exact minimiser (gradient norm)");
