@@ -371,7 +371,11 @@ typedef struct lethe_m2 lethe_m2;
 typedef struct lethe_m2_options {
     double lambda;         /* λ > 0 (the same λ as lethe_train_options); default 0.1 */
     double epsilon, delta; /* of every release; ε > 0, δ ∈ (0, 1); default 1, 1e-5  */
-    size_t capacity;       /* m removals in all, 1 ≤ m ≤ n/2; default 100             */
+    size_t capacity;       /* m removals in all, 1 ≤ m ≤ n/2; default 100; or 0 to
+                              derive m from alpha                                      */
+    double alpha;          /* with capacity 0: the target excess population risk;
+                              m = lethe_deletion_capacity() (analytic, γ(m)/4), capped
+                              at n/2; LETHE_EINVAL if not even one removal fits        */
     double tol;            /* Newton tolerance on ‖∇L‖/max(1, λn); default 1e-12      */
     unsigned max_iter;     /* default 100                                             */
     const unsigned char *seed; /* NULL: CSPRNG; 32 bytes: seeded test stream          */
@@ -409,6 +413,12 @@ typedef struct lethe_m2_report {
 LETHE_API lethe_status lethe_m2_remove(lethe_m2 *model, size_t k, const double *x, size_t ldx,
                                        const double *y, const uint64_t *ids,
                                        lethe_m2_report *rep);
+/* Dry run: would removing these records be accepted (known, not removed,
+ * the records trained on, within the capacity)? Changes nothing; returns the
+ * status lethe_m2_remove() would return before any arithmetic. */
+LETHE_API lethe_status lethe_m2_check_removal(lethe_m2 *model, size_t k, const double *x,
+                                              size_t ldx, const double *y,
+                                              const uint64_t *ids);
 /* Predict with the published weights, as lethe_model_predict(). */
 LETHE_API lethe_status lethe_m2_predict(lethe_m2 *model, size_t n, const double *x, size_t ldx,
                                         double *label, double *prob);

@@ -245,7 +245,15 @@ run 1 "capacity without m2" "$LETHE" train $data --budget 1 --capacity 5 --model
 run 0 "m2 capacity" "$LETHE" capacity --model "$m2"
 has "m2 capacity" "$tmp/out" "removals left +3 "
 run 1 "m2 forget without data" "$LETHE" forget --model "$m2" 1003
-run 1 "m2 forget dry run" "$LETHE" forget --model "$m2" $m2data --dry-run 1003
+before=$(checksum "$m2")
+run 0 "m2 forget dry run" "$LETHE" forget --model "$m2" $m2data --dry-run 1003
+has "m2 forget dry run" "$tmp/out" "would be accepted +yes"
+same "m2 dry run leaves the state" "$(checksum "$m2")" "$before"
+run 0 "m2 capacity from alpha" "$LETHE" train --mechanism m2 --data "$tmp/data.csv" --id-col 0 \
+    --norm normalize --lambda 1 --alpha 0.5 --seed $SEED --model "$tmp/alpha.state"
+has "m2 capacity from alpha" "$tmp/out" "capacity m +[1-9][0-9]* "
+run 1 "m2 alpha and capacity" "$LETHE" train --mechanism m2 $m2data --alpha 0.05 --capacity 3 \
+    --model "$tmp/x.state"
 run 0 "m2 forget" "$LETHE" forget --model "$m2" $m2data 1003 1004
 has "m2 forget" "$tmp/out" "records removed +2$"
 has "m2 forget" "$tmp/out" "capacity used +2$"

@@ -262,6 +262,15 @@ static void test_m2_errors(void **state)
     assert_memory_equal(before, lethe_m2_weights(m), sizeof before);
     assert_status(lethe_m2_status(m, &rep), LETHE_OK);
     assert_int_equal(rep.used, 0);
+    /* dry runs answer as the removal would, and change nothing */
+    assert_status(lethe_m2_check_removal(m, 1, x, 6, y, ids), LETHE_OK);
+    assert_status(lethe_m2_check_removal(m, 1, wrong, 6, y, ids), LETHE_ENONFINITE);
+    assert_status(lethe_m2_check_removal(m, 1, x, 6, &flipped, ids), LETHE_EMISMATCH);
+    assert_status(lethe_m2_check_removal(m, 4, x, 6, y, ids), LETHE_ECAPACITY);
+    assert_status(lethe_m2_check_removal(m, 2, x2, 6, y2, dup), LETHE_EDUPLICATE);
+    assert_memory_equal(before, lethe_m2_weights(m), sizeof before);
+    for (size_t i = 0; i < m->n; i++)
+        assert_int_equal(m->removed[i], 0);
     /* the capacity is honoured exactly: 3 fit, the 4th is refused */
     for (size_t i = 0; i < 3; i++)
         assert_status(lethe_m2_remove(m, 1, x + i * 6, 6, &y[i], &ids[i], &rep), LETHE_OK);
@@ -293,6 +302,26 @@ static void test_m2_errors(void **state)
     assert_status(lethe_m2_train(ctx, measured, &o, &m), LETHE_EINVAL);
     assert_true(strstr(lethe_ctx_errmsg(ctx), "fixed in advance") != NULL);
     lethe_dataset_free(measured);
+    /* the capacity derived from a target excess risk α (LTH-C-0008) */
+    lethe_dataset *big = random_data(ctx, 701, 3000, 6);
+    lethe_m2_options_init(&o);
+    o.lambda = 1.0;
+    o.capacity = 0;
+    o.alpha = 0.05;
+    assert_status(lethe_m2_train(ctx, big, &o, &m), LETHE_OK);
+    lethe_m2_report st2;
+    assert_status(lethe_m2_status(m, &st2), LETHE_OK);
+    lethe_capacity_query q = { 3000, 6, 1.0, 1e-5, 1.0, 0.0, 0.0, 0.05, 0, 0 };
+    lethe_capacity c;
+    assert_status(lethe_loss_capacity_constants(LETHE_LOSS_LOGISTIC, 1.0, 1.0, &q.L, &q.M),
+                  LETHE_OK);
+    assert_status(lethe_deletion_capacity(&q, &c), LETHE_OK);
+    assert_true(c.newton > 0);
+    assert_int_equal(st2.capacity, c.newton < 1500 ? c.newton : 1500);
+    lethe_m2_free(m);
+    o.alpha = 1e-4; /* not even one removal fits */
+    assert_status(lethe_m2_train(ctx, big, &o, &m), LETHE_EINVAL);
+    lethe_dataset_free(big);
     lethe_dataset_free(ds);
     lethe_ctx_free(ctx);
 }

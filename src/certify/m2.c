@@ -189,10 +189,24 @@ lethe_status lethe_m2_train(lethe_ctx *ctx, const lethe_dataset *data,
         !(opt->tol > 0.0) || !isfinite(opt->tol) || opt->max_iter == 0)
         return lethe__fail(ctx, LETHE_EINVAL, "m2: λ, ε, tol must be finite and > 0, δ in (0, 1), "
                                               "max_iter ≥ 1");
+    size_t capacity = opt->capacity;
+    if (capacity == 0 && opt->alpha > 0.0 && isfinite(opt->alpha) && data->n >= 2) {
+        /* the largest m whose excess-risk bound stays within α (LTH-C-0008) */
+        lethe_capacity_query q = { data->n, data->d, opt->epsilon, opt->delta, opt->lambda,
+                                   0.0, 0.0, opt->alpha, 0, 0 };
+        lethe_capacity c;
+        if (lethe_loss_capacity_constants(LETHE_LOSS_LOGISTIC, data->R, opt->lambda, &q.L,
+                                          &q.M) != LETHE_OK ||
+            lethe_deletion_capacity(&q, &c) != LETHE_OK || c.newton == 0)
+            return lethe__fail(ctx, LETHE_EINVAL,
+                               "m2: no removal fits the excess risk α = %g at λ = %g, n = %zu",
+                               opt->alpha, opt->lambda, data->n);
+        capacity = c.newton < data->n / 2 ? c.newton : data->n / 2;
+    }
     /* m ≤ n/2 keeps the Neumann solve's ratio q = m/n ≤ ½ (≤ 35 terms) */
-    if (opt->capacity == 0 || opt->capacity > data->n / 2)
+    if (capacity == 0 || capacity > data->n / 2)
         return lethe__fail(ctx, LETHE_EINVAL, "m2: capacity %zu must lie in [1, n/2 = %zu]",
-                           opt->capacity, data->n / 2);
+                           capacity, data->n / 2);
     if (data->r_measured)
         return lethe__fail(ctx, LETHE_EINVAL,
                            "m2: the norm bound R must be fixed in advance (REQUIRE, CLIP or "
@@ -208,7 +222,7 @@ lethe_status lethe_m2_train(lethe_ctx *ctx, const lethe_dataset *data,
     m->lambda = opt->lambda;
     m->epsilon = opt->epsilon;
     m->delta = opt->delta;
-    m->capacity = opt->capacity;
+    m->capacity = capacity;
     m->tol = opt->tol;
     m->R = data->R;
 
@@ -275,21 +289,18 @@ static lethe_status check_records(lethe_m2 *m, size_t k, const double *x, size_t
                              (unsigned long long)ids[t]);
             break;
         }
-        m->removed[i] = 2; /* pending */
+        m->removed[i] = 2; /* pending: catches an id given twice in the batch */
         rows[t] = i;
     }
-    for (size_t u = 0; u < t; u++)
+    for (size_t u = 0; u < t; u++) /* the marks served their purpose: clear them all */
         m->removed[rows[u]] = 0;
     return st;
 }
 
-/* IMPLEMENTS: LTH-C-0009 */
-lethe_status lethe_m2_remove(lethe_m2 *m, size_t k, const double *x, size_t ldx,
-                             const double *y, const uint64_t *ids, lethe_m2_report *rep)
+/* Argument, capacity, label and finiteness checks shared by remove and check. */
+static lethe_status precheck(lethe_m2 *m, size_t k, const double *x, size_t ldx,
+                             const double *y, const uint64_t *ids)
 {
-    if (m == NULL)
-        return LETHE_EINVAL;
-    lethe__clear(m->ctx);
     if (k == 0 || x == NULL || y == NULL || ids == NULL || ldx < m->d)
         return lethe__fail(m->ctx, LETHE_EINVAL, "m2: remove needs k ≥ 1 records, ldx ≥ d");
     if (k > m->capacity - m->used)
@@ -304,10 +315,40 @@ lethe_status lethe_m2_remove(lethe_m2 *m, size_t k, const double *x, size_t ldx,
                 return lethe__fail(m->ctx, LETHE_ENONFINITE, "m2: record %zu holds %g", t,
                                    x[t * ldx + j]);
     }
+    return LETHE_OK;
+}
+
+lethe_status lethe_m2_check_removal(lethe_m2 *m, size_t k, const double *x, size_t ldx,
+                                    const double *y, const uint64_t *ids)
+{
+    if (m == NULL)
+        return LETHE_EINVAL;
+    lethe__clear(m->ctx);
+    lethe_status st = precheck(m, k, x, ldx, y, ids);
+    if (st != LETHE_OK)
+        return st;
     size_t *rows = lethe__calloc(m->ctx, k, sizeof *rows);
     if (rows == NULL)
         return lethe__fail(m->ctx, LETHE_ENOMEM, "m2: no memory for %zu records", k);
-    lethe_status st = check_records(m, k, x, ldx, y, ids, rows);
+    st = check_records(m, k, x, ldx, y, ids, rows); /* leaves no mark behind */
+    lethe__free(m->ctx, rows);
+    return st;
+}
+
+/* IMPLEMENTS: LTH-C-0009 */
+lethe_status lethe_m2_remove(lethe_m2 *m, size_t k, const double *x, size_t ldx,
+                             const double *y, const uint64_t *ids, lethe_m2_report *rep)
+{
+    if (m == NULL)
+        return LETHE_EINVAL;
+    lethe__clear(m->ctx);
+    lethe_status st = precheck(m, k, x, ldx, y, ids);
+    if (st != LETHE_OK)
+        return st;
+    size_t *rows = lethe__calloc(m->ctx, k, sizeof *rows);
+    if (rows == NULL)
+        return lethe__fail(m->ctx, LETHE_ENOMEM, "m2: no memory for %zu records", k);
+    st = check_records(m, k, x, ldx, y, ids, rows);
     if (st != LETHE_OK) {
         lethe__free(m->ctx, rows);
         return st;

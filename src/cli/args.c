@@ -48,6 +48,7 @@ static const struct option long_options[] = {
     { "evaluate", no_argument, NULL, LONG_BASE + 23 },
     { "mechanism", required_argument, NULL, LONG_BASE + 24 },
     { "capacity", required_argument, NULL, LONG_BASE + 25 },
+    { "alpha", required_argument, NULL, LONG_BASE + 26 },
     { "help", no_argument, NULL, 'h' },
     { NULL, 0, NULL, 0 },
 };
@@ -223,6 +224,9 @@ static int option_value(lethe__cli_args *a, unsigned bit, const char *arg)
         a->mechanism = k + 1;
         return rc;
     }
+    case LETHE__OPT_ALPHA:
+        return option_real(a, "alpha", "the target excess risk α", arg, 0.0, INFINITY,
+                           &a->alpha);
     case LETHE__OPT_CAPACITY: {
         uint64_t v = 0;
         if (!lethe__cli_parse_u64(arg, &v) || v == 0)

@@ -51,7 +51,8 @@ enum {
     LETHE__OPT_IDS_FILE = 1u << 22,
     LETHE__OPT_EVALUATE = 1u << 23,
     LETHE__OPT_MECHANISM = 1u << 24,
-    LETHE__OPT_CAPACITY = 1u << 25
+    LETHE__OPT_CAPACITY = 1u << 25,
+    LETHE__OPT_ALPHA = 1u << 26
 };
 
 /* The options that describe a data set (lethe__cli_read_data). */
@@ -78,6 +79,7 @@ typedef struct lethe__cli_args {
     int json, exact, dry_run, evaluate;
     int mechanism;     /* 1 (M1, default) or 2 (M2)          */
     size_t capacity;   /* M2: removals in all (default 100)   */
+    double alpha;      /* M2: target excess risk, or 0        */
     char **operands;
     size_t n_operands;
 } lethe__cli_args;

@@ -116,8 +116,8 @@ static void report(const lethe__cli_args *a, size_t k, const lethe_removal_repor
 /* M2 keeps no data: the records to remove are read from --data, by id. */
 static int forget_m2(lethe__cli_args *a, lethe_ctx *ctx, const id_list *ids)
 {
-    if (a->exact || a->dry_run)
-        return lethe__cli_usage(a, "--exact and --dry-run are for M1 states");
+    if (a->exact)
+        return lethe__cli_usage(a, "--exact is for M1 states");
     if (!(a->given & LETHE__OPT_DATA))
         return lethe__cli_usage(a, "an M2 state keeps no data: give the records to remove with "
                                    "--data (and the data options used for training)");
@@ -153,6 +153,19 @@ static int forget_m2(lethe__cli_args *a, lethe_ctx *ctx, const id_list *ids)
         }
         memcpy(x + t * d, lethe_dataset_x(ds) + i * d, d * sizeof *x);
         y[t] = lethe_dataset_y(ds)[i];
+    }
+    if (a->dry_run) {
+        lethe_status ds_st = lethe_m2_check_removal(m, ids->n, x, d, y, ids->v);
+        if (ds_st != LETHE_OK) {
+            rc = lethe__cli_status(a, ctx, ds_st, LETHE__PHASE_REMOVE);
+            goto done;
+        }
+        lethe__cli_out o;
+        lethe__cli_out_begin(&o, stdout, a->json);
+        lethe__cli_out_size(&o, "requested", "ids requested", ids->n, NULL);
+        lethe__cli_out_bool(&o, "accepted", "would be accepted", 1);
+        lethe__cli_out_end(&o);
+        goto done;
     }
     lethe_m2_report r;
     double t0 = lethe__cli_now();

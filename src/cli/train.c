@@ -46,6 +46,12 @@ static int run_m2(lethe__cli_args *a)
     o.epsilon = a->train.epsilon;
     o.delta = a->train.delta;
     o.capacity = a->capacity;
+    if (a->given & LETHE__OPT_ALPHA) {
+        if (a->given & LETHE__OPT_CAPACITY)
+            return lethe__cli_usage(a, "give --capacity or --alpha, not both");
+        o.capacity = 0; /* derived from α (lethe_deletion_capacity) */
+        o.alpha = a->alpha;
+    }
     o.seed = a->train.seed;
     lethe_ctx *ctx = NULL;
     lethe_dataset *ds = NULL;
@@ -105,8 +111,8 @@ static int run(lethe__cli_args *a)
 {
     if (a->mechanism == 2)
         return run_m2(a);
-    if (a->given & LETHE__OPT_CAPACITY)
-        return lethe__cli_usage(a, "--capacity is for --mechanism m2");
+    if (a->given & (LETHE__OPT_CAPACITY | LETHE__OPT_ALPHA))
+        return lethe__cli_usage(a, "--capacity and --alpha are for --mechanism m2");
     if (!(a->given & (LETHE__OPT_SIGMA | LETHE__OPT_BUDGET)))
         return lethe__cli_usage(a, "give the noise: --sigma V, or the residual budget: --budget V");
     lethe_ctx *ctx = NULL;
@@ -207,6 +213,8 @@ const lethe__cli_command lethe__cli_train = {
         "options:\n"
         "  --mechanism m1|m2     the removal mechanism (default m1)\n"
         "  --capacity M          M2: removals in all (default 100)\n"
+        "  --alpha A             M2: instead of --capacity, the largest capacity whose\n"
+        "                        excess-risk bound stays within A (lethe_deletion_capacity)\n"
         "  --model STATE         write the owner's state here (SECRET: it holds the\n"
         "                        noise b and the training data)\n"
         "  --public FILE         also write the publishable model (nothing secret)\n"
@@ -228,7 +236,7 @@ const lethe__cli_command lethe__cli_train = {
     .options = LETHE__OPTS_DATA | LETHE__OPT_LOSS | LETHE__OPT_LAMBDA | LETHE__OPT_EPSILON |
                LETHE__OPT_DELTA | LETHE__OPT_SIGMA | LETHE__OPT_BUDGET | LETHE__OPT_TOL |
                LETHE__OPT_SEED | LETHE__OPT_MODEL | LETHE__OPT_PUBLIC | LETHE__OPT_JSON |
-               LETHE__OPT_MECHANISM | LETHE__OPT_CAPACITY,
+               LETHE__OPT_MECHANISM | LETHE__OPT_CAPACITY | LETHE__OPT_ALPHA,
     .required = LETHE__OPT_DATA | LETHE__OPT_MODEL,
     .operands = 0,
     .run = run,
