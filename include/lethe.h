@@ -481,6 +481,12 @@ LETHE_API double lethe_gaussian_sigma_classical(double epsilon, double delta,
  * exact GDP ≤ CKS ≤ standard. NaN for bad arguments. */
 LETHE_API double lethe_zcdp_epsilon(double rho, double delta);
 LETHE_API double lethe_zcdp_epsilon_cks(double rho, double delta);
+/* ε at δ from a Rényi-DP curve given at k orders: the smallest over i of
+ * ε_i + ln(1 − 1/α_i) − (ln δ + ln α_i)/(α_i − 1) (α_i > 1), never below 0.
+ * For a Gaussian (ε_i = α_i·ρ) on a fine grid this approaches the CKS value
+ * from above. NaN for bad arguments. */
+LETHE_API double lethe_rdp_epsilon(size_t k, const double *alpha, const double *eps_rdp,
+                                   double delta);
 
 /* ─── Deletion capacity (proofs/deletion-capacity.md) ───────────────────── */
 

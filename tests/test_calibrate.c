@@ -91,6 +91,8 @@ static void test_calibration_postconditions(void **state)
     assert_status(lethe_gdp_epsilon(INFINITY, 1e-5, &out), LETHE_EINVAL);
     assert_true(isnan(lethe_gaussian_sigma_classical(1.5, 1e-5, 1.0)));
     assert_true(isnan(lethe_zcdp_epsilon(-1.0, 1e-5)) && isnan(lethe_zcdp_epsilon_cks(0.1, 2.0)));
+    double a1 = 1.0, e1 = 0.1;
+    assert_true(isnan(lethe_rdp_epsilon(1, &a1, &e1, 1e-5))); /* α must exceed 1 */
     /* μ below resolution: an upper bound, never 0 */
     assert_true(lethe_gdp_delta(1e-18, 0.0) > 0.0);
     assert_le(lethe_gdp_delta(1e-18, 0.0), 1e-18);
@@ -108,6 +110,15 @@ static void test_conversion_ordering(void **state)
             double cks = lethe_zcdp_epsilon_cks(rho, d), std = lethe_zcdp_epsilon(rho, d);
             assert_le(exact, cks);
             assert_le(cks, std);
+            /* the Rényi curve of the same Gaussian, on a grid of orders: ≥ CKS, close */
+            double al[200], er[200];
+            for (int i = 0; i < 200; i++) {
+                al[i] = 1.0 + exp(-8.0 + 0.09 * i);
+                er[i] = al[i] * rho;
+            }
+            double rdp = lethe_rdp_epsilon(200, al, er, d);
+            assert_le(cks, rdp * (1.0 + 1e-12) + 1e-15);
+            assert_le(rdp, cks * 1.01 + 1e-3);
             n++;
         }
     }

@@ -174,6 +174,22 @@ static double cks_at(double alpha, double rho, double delta)
 }
 
 /* IMPLEMENTS: LTH-C-0007 */
+double lethe_rdp_epsilon(size_t k, const double *alpha, const double *eps_rdp, double delta)
+{
+    if (k == 0 || alpha == NULL || eps_rdp == NULL || !(delta > 0.0 && delta < 1.0))
+        return NAN;
+    double best = INFINITY;
+    for (size_t i = 0; i < k; i++) {
+        double a = alpha[i], e = eps_rdp[i];
+        if (!(a > 1.0) || !isfinite(a) || !(e >= 0.0) || !isfinite(e))
+            return NAN;
+        double v = e + log1p(-1.0 / a) - (log(delta) + log(a)) / (a - 1.0);
+        best = fmin(best, v + 64.0 * DBL_EPSILON * (fabs(v) + fabs(log(delta)) + e));
+    }
+    return fmax(0.0, best);
+}
+
+/* IMPLEMENTS: LTH-C-0007 */
 double lethe_zcdp_epsilon_cks(double rho, double delta)
 {
     if (!(rho > 0.0) || !isfinite(rho) || !(delta > 0.0 && delta < 1.0))
