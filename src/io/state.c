@@ -72,6 +72,19 @@ lethe_status lethe_model_save(lethe_model *m, const char *path)
 
 #define bad lethe__sfile_bad
 
+/* A Cholesky factor read from a file: finite upper triangle, positive diagonal. */
+static const char *factor_problem(const double *U, size_t d)
+{
+    for (size_t j = 0; j < d; j++) {
+        if (!(U[j * d + j] > 0.0))
+            return "a singular factor";
+        for (size_t k = j; k < d; k++)
+            if (!isfinite(U[j * d + k]))
+                return "non-finite factor";
+    }
+    return NULL;
+}
+
 /* Check what the checksum cannot: that the fields make a consistent model.
  * (The checksum is not keyed: these checks are the defence against a file
  * edited by hand or written by other software.) */
@@ -91,14 +104,12 @@ static const char *validate(const lethe_model *m)
     }
     if (live != m->n_live || live == 0 || m->n_f < live)
         return "row counts disagree";
-    for (size_t j = 0; j < m->d; j++) {
-        if (!isfinite(m->w[j]) || !isfinite(m->g[j]) || !isfinite(m->b[j]) ||
-            !(m->U[j * m->d + j] > 0.0))
-            return "non-finite weights or a singular factor";
-        for (size_t k = j; k < m->d; k++)
-            if (!isfinite(m->U[j * m->d + k]))
-                return "non-finite factor";
-    }
+    for (size_t j = 0; j < m->d; j++)
+        if (!isfinite(m->w[j]) || !isfinite(m->g[j]) || !isfinite(m->b[j]))
+            return "non-finite weights";
+    const char *why = factor_problem(m->U, m->d);
+    if (why != NULL)
+        return why;
     double max_norm = 0.0;
     for (size_t i = 0; i < m->n_rows; i++) {
         double s2 = 0.0;
@@ -377,15 +388,11 @@ static const char *m2_validate(const lethe_m2 *m)
     }
     if (used != m->used)
         return "removal count disagrees";
-    for (size_t j = 0; j < m->d; j++) {
+    for (size_t j = 0; j < m->d; j++)
         if (!isfinite(m->w_star[j]) || !isfinite(m->G[j]) || !isfinite(m->w_bar[j]) ||
-            !isfinite(m->w_pub[j]) || !(m->U[j * m->d + j] > 0.0))
-            return "non-finite weights or a singular factor";
-        for (size_t k = j; k < m->d; k++)
-            if (!isfinite(m->U[j * m->d + k]))
-                return "non-finite factor";
-    }
-    return NULL;
+            !isfinite(m->w_pub[j]))
+            return "non-finite weights";
+    return factor_problem(m->U, m->d);
 }
 
 lethe_status lethe_m2_load(lethe_ctx *ctx, const char *path, lethe_m2 **out)
