@@ -458,16 +458,17 @@ LETHE_API lethe_status lethe_state_mechanism(lethe_ctx *ctx, const char *path,
 
 /* δ(ε) of μ-GDP: Φ(−ε/μ + μ/2) − e^ε·Φ(−ε/μ − μ/2), computed in log space
  * (relative accuracy about 1e-13, kept down to the smallest normal double
- * DBL_MIN, which is returned where δ is below it). NaN unless μ > 0 and
- * ε ≥ 0 finite. */
+ * DBL_MIN, which is returned where δ is below it), rounded up by its error
+ * model. μ = +∞ gives 1. NaN unless μ > 0 and ε ≥ 0 finite. */
 LETHE_API double lethe_gdp_delta(double mu, double epsilon);
 /* The smallest ε (rounded up, to about 1e-15 relative) with δ(ε) ≤ delta.
- * Returns LETHE_OK or LETHE_EINVAL (μ not finite and > 0, δ ∉ (0, 1)). */
+ * Returns LETHE_OK or LETHE_EINVAL (μ not finite and > 0, δ ∉ (0, 1), or an
+ * ε beyond 1e6). */
 LETHE_API lethe_status lethe_gdp_epsilon(double mu, double delta, double *epsilon);
 /* The smallest σ for which Gaussian noise on a query of sensitivity Δ is
  * (ε, δ)-DP — analytic calibration (Balle & Wang 2018), exact for every
  * ε > 0; postcondition lethe_gdp_delta(Δ/σ, ε) ≤ δ. Returns LETHE_OK or
- * LETHE_EINVAL. */
+ * LETHE_EINVAL (also when σ would overflow). */
 LETHE_API lethe_status lethe_gaussian_sigma(double epsilon, double delta, double sensitivity,
                                             double *sigma);
 /* The classical σ = Δ√(2 ln(1.25/δ))/ε (Dwork & Roth, Thm A.1), for
@@ -497,7 +498,9 @@ typedef struct lethe_capacity_query {
     double L, M;            /* Lipschitz constants of f and of its Hessian in w   */
     double alpha;           /* target excess population risk (e.g. 0.01)          */
     int classical;          /* 1: classical calibration (ε ≤ 1); 0: analytic      */
-    int sekhari;            /* 1: Sekhari et al.'s γ(m); 0: γ(m)/4 as lethe's M2  */
+    int sekhari;            /* 1: Sekhari et al.'s γ(m); 0: the Δ(m) lethe's M2 uses
+                               (≈ γ(m)/4 plus allowances for the solver's tol)     */
+    double tol;             /* with sekhari = 0: the M2 solver tolerance (0: exact) */
 } lethe_capacity_query;
 
 typedef struct lethe_capacity {

@@ -8,6 +8,11 @@
 
 #include <float.h>
 
+static int lethe__is_zero_test(double v)
+{
+    return !(v < 0.0) && !(v > 0.0);
+}
+
 /* EVIDENCE: LTH-C-0007 */
 static void test_calibration_vectors(void **state)
 {
@@ -34,6 +39,17 @@ static void test_calibration_vectors(void **state)
     /* the underflow case: the naive formula is off at 1e-10 relative here */
     assert_close(lethe_gdp_delta(10.0 / 500.0, 0.5), 3.129776772980134e-141, rel, 0.0);
     assert_close(lethe_gdp_delta(1.0, 1.0), 0.126936737507, rel, 0.0);
+    /* δ is rounded up: never below the true value (60-digit mpmath), and tight */
+    struct { double mu, eps, delta; } ref[] = {
+        { 1e-4, 1.7e-3, 2.400898969110423239e-70 }, { 0.05, 0.05, 0.0042703834349376733919 },
+        { 2.0, 20.0, 2.0160288013060390096e-20 },   { 0.3, 0.01, 0.11487553909919979155 },
+        { 1e-3, 1e-3, 0.000083357132125208491812 }, { 7.0, 3.0, 0.998076640000439769 },
+    };
+    for (size_t i = 0; i < sizeof ref / sizeof ref[0]; i++) {
+        double dl = lethe_gdp_delta(ref[i].mu, ref[i].eps);
+        assert_true(dl >= ref[i].delta);
+        assert_close(dl, ref[i].delta, 1e-11, 0.0);
+    }
     double eps = 0.0;
     assert_status(lethe_gdp_epsilon(1.0, 1e-5, &eps), LETHE_OK);
     assert_close(eps, 4.37717809568, rel, 0.0);
@@ -123,12 +139,19 @@ static void test_conversion_ordering(void **state)
         }
     }
     assert_true(n > 100);
+    /* tiny ρ with tiny δ: the optimum lies far out, still CKS ≤ standard */
+    assert_le(lethe_zcdp_epsilon_cks(1e-12, 1e-30), lethe_zcdp_epsilon(1e-12, 1e-30));
+    assert_le(lethe_zcdp_epsilon_cks(1e-9, 1e-300), lethe_zcdp_epsilon(1e-9, 1e-300));
+    assert_true(lethe__is_zero_test(lethe_zcdp_epsilon_cks(0.0, 1e-5)));
+    double huge = 0.0;
+    assert_status(lethe_gaussian_sigma(1.0, 1e-5, 1e308, &huge), LETHE_EINVAL); /* no hang */
 }
 
 static lethe_capacity_query query(size_t n, double lambda, double eps, double alpha,
                                   int classical, int sekhari)
 {
-    lethe_capacity_query q = { n, 784, eps, 1e-5, lambda, 0.0, 0.0, alpha, classical, sekhari };
+    lethe_capacity_query q = { n, 784, eps, 1e-5, lambda, 0.0, 0.0, alpha, classical, sekhari,
+                               0.0 };
     assert_status(lethe_loss_capacity_constants(LETHE_LOSS_LOGISTIC, 1.0, lambda, &q.L, &q.M),
                   LETHE_OK);
     return q;
@@ -139,7 +162,8 @@ static double excess_risk(const lethe_capacity_query *q, double k, double m)
 {
     double n = (double)q->n, lam = q->lambda, L = q->L;
     double gamma = 2.0 * q->M * m * m * L * L / (lam * lam * lam * n * n);
-    double delta = q->sekhari ? gamma : gamma / 4.0;
+    /* lethe's Δ(m) with tol = 0: γ/4 plus the Neumann solve's allowance */
+    double delta = q->sekhari ? gamma : gamma / 4.0 + 1e-10 * m * L / (lam * (n - m));
     return L * sqrt((double)q->d) * k * delta + L * L * m / (lam * (n - m)) + 2.0 * L * L / (lam * n);
 }
 

@@ -6,6 +6,8 @@
  */
 #include "testutil.h"
 
+#include <unistd.h>
+
 #include <cblas.h>
 
 #include "certify/m2.h"
@@ -311,7 +313,7 @@ static void test_m2_errors(void **state)
     assert_status(lethe_m2_train(ctx, big, &o, &m), LETHE_OK);
     lethe_m2_report st2;
     assert_status(lethe_m2_status(m, &st2), LETHE_OK);
-    lethe_capacity_query q = { 3000, 6, 1.0, 1e-5, 1.0, 0.0, 0.0, 0.05, 0, 0 };
+    lethe_capacity_query q = { 3000, 6, 1.0, 1e-5, 1.0, 0.0, 0.0, 0.05, 0, 0, o.tol };
     lethe_capacity c;
     assert_status(lethe_loss_capacity_constants(LETHE_LOSS_LOGISTIC, 1.0, 1.0, &q.L, &q.M),
                   LETHE_OK);
@@ -322,6 +324,74 @@ static void test_m2_errors(void **state)
     o.alpha = 1e-4; /* not even one removal fits */
     assert_status(lethe_m2_train(ctx, big, &o, &m), LETHE_EINVAL);
     lethe_dataset_free(big);
+    lethe_dataset_free(ds);
+    lethe_ctx_free(ctx);
+}
+
+/* A saved and reloaded M2 model is the same model: σ, Δ, the published
+ * weights, the factor, the digests and the seeded stream; damaged or edited
+ * files are refused. */
+static void test_m2_save_load(void **state)
+{
+    (void)state;
+    lethe_ctx *ctx = ctx_new();
+    lethe_dataset *ds = random_data(ctx, 720, 300, 7);
+    lethe_m2_options o;
+    lethe_m2_options_init(&o);
+    o.capacity = 10;
+    o.seed = SEED;
+    o.tol = 1e-6; /* a loose tolerance makes Δ depend visibly on tol */
+    lethe_m2 *m = NULL, *l = NULL;
+    assert_status(lethe_m2_train(ctx, ds, &o, &m), LETHE_OK);
+    lethe_m2_report r1, r2;
+    assert_status(lethe_m2_remove(m, 2, ds->x, ds->d, ds->y, ds->ids, &r1), LETHE_OK);
+    char path[256];
+    snprintf(path, sizeof path, "%s/lethe-m2-%ld", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp",
+             (long)getpid());
+    assert_status(lethe_m2_save(m, path), LETHE_OK);
+    assert_status(lethe_m2_load(ctx, path, &l), LETHE_OK);
+    assert_true(!(l->sigma < m->sigma || l->sigma > m->sigma));
+    assert_true(!(l->sensitivity < m->sensitivity || l->sensitivity > m->sensitivity));
+    assert_memory_equal(l->w_pub, m->w_pub, m->d * sizeof(double));
+    assert_memory_equal(l->U, m->U, m->d * m->d * sizeof(double));
+    lethe_mechanism mech;
+    assert_status(lethe_state_mechanism(ctx, path, &mech), LETHE_OK);
+    assert_int_equal(mech, LETHE_MECH_M2);
+    /* both go on identically, the seeded noise included */
+    assert_status(lethe_m2_remove(m, 1, ds->x + 5 * ds->d, ds->d, &ds->y[5], &ds->ids[5], &r1),
+                  LETHE_OK);
+    assert_status(lethe_m2_remove(l, 1, ds->x + 5 * ds->d, ds->d, &ds->y[5], &ds->ids[5], &r2),
+                  LETHE_OK);
+    assert_memory_equal(l->w_pub, m->w_pub, m->d * sizeof(double));
+    /* the digests survive: a record already removed, or altered, is refused */
+    assert_status(lethe_m2_remove(l, 1, ds->x, ds->d, ds->y, ds->ids, &r2), LETHE_EREMOVED);
+    lethe_m2_free(l);
+    l = NULL;
+    /* edited fields are refused even with a fresh checksum */
+    size_t cap = m->capacity;
+    m->capacity = m->n; /* beyond n/2 */
+    assert_status(lethe_m2_save(m, path), LETHE_OK);
+    assert_status(lethe_m2_load(ctx, path, &l), LETHE_EFORMAT);
+    m->capacity = cap;
+    double tr = m->train_residual;
+    m->train_residual = 1.0; /* above the solver's stopping bound */
+    assert_status(lethe_m2_save(m, path), LETHE_OK);
+    assert_status(lethe_m2_load(ctx, path, &l), LETHE_EFORMAT);
+    m->train_residual = tr;
+    /* a flipped byte is caught by the checksum; an M1 loader refuses the kind */
+    assert_status(lethe_m2_save(m, path), LETHE_OK);
+    FILE *f = fopen(path, "r+b");
+    fseek(f, 200, SEEK_SET);
+    int c = fgetc(f);
+    fseek(f, 200, SEEK_SET);
+    fputc(c ^ 1, f);
+    fclose(f);
+    assert_status(lethe_m2_load(ctx, path, &l), LETHE_EFORMAT);
+    lethe_model *m1 = NULL;
+    assert_status(lethe_model_load(ctx, path, &m1), LETHE_EFORMAT);
+    assert_null(l);
+    remove(path);
+    lethe_m2_free(m);
     lethe_dataset_free(ds);
     lethe_ctx_free(ctx);
 }
@@ -388,6 +458,7 @@ int main(void)
         cmocka_unit_test(test_noise_calibrated),
         cmocka_unit_test(test_release_projected),
         cmocka_unit_test(test_m2_errors),
+        cmocka_unit_test(test_m2_save_load),
         cmocka_unit_test(test_m2_alloc_failure),
     };
     return cmocka_run_group_tests_name("m2", tests, NULL, NULL);

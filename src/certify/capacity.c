@@ -8,8 +8,9 @@
  *
  * with k the noise per unit of sensitivity (analytic: σ(ε, δ, Δ = 1);
  * classical: √(2 ln(1.25/δ))/ε, ε ≤ 1) and Δ(m) either Sekhari et al.'s
- * γ(m) = 2Mm²L²/(λ³n²) or the sharper γ(m)/4 that lethe's M2 calibrates
- * for (proofs/m2-removal.md; Theorems U and R hold for any valid bound).
+ * γ(m) = 2Mm²L²/(λ³n²) or exactly the Δ(m) lethe's M2 calibrates for
+ * (about γ(m)/4 plus the solver's allowances, proofs/m2-removal.md (4.1);
+ * Theorems U and R hold for any valid bound).
  * The capacity is the largest m with F(m) ≤ α, rounded down (F is
  * evaluated with a relative margin of 32u).
  *
@@ -34,8 +35,9 @@ static double noise_per_unit(const lethe_capacity_query *q)
 static double sensitivity(const lethe_capacity_query *q, double m)
 {
     double n = (double)q->n, lam = q->lambda;
-    double g = 2.0 * q->M * m * m * q->L * q->L / (lam * lam * lam * n * n);
-    return q->sekhari ? g : 0.25 * g;
+    if (q->sekhari)
+        return 2.0 * q->M * m * m * q->L * q->L / (lam * lam * lam * n * n);
+    return lethe__m2_sensitivity(q->M, q->L, lam, q->n, (size_t)m, q->tol);
 }
 
 /* IMPLEMENTS: LTH-C-0008 */

@@ -52,6 +52,11 @@ struct lethe_model {
     lethe_optim_ws ws;
 };
 
+/* M2's sensitivity Δ(m) (proofs/m2-removal.md (4.1)) for capacity m and
+ * solver tolerance tol: M(mL + t)²/(2λ³n²) + (2t + τm(L + t/n))/(λ(n − m)),
+ * t = tol·max(1, λn), τ the Neumann tolerance; shared with the capacity. */
+double lethe__m2_sensitivity(double M, double L, double lambda, size_t n, size_t m, double tol);
+
 /* Validate training options for n records of d features; derive σ and the
  * budget ε'. Returns LETHE_OK or LETHE_EINVAL with the reason on ctx. */
 lethe_status lethe__model_params(lethe_ctx *ctx, const lethe_train_options *o, size_t n,

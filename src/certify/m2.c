@@ -136,6 +136,16 @@ lethe_status lethe__m2_alloc(lethe_ctx *ctx, size_t n, size_t d, lethe_m2 **out)
     return LETHE_OK;
 }
 
+/* IMPLEMENTS: LTH-C-0009 */
+double lethe__m2_sensitivity(double M, double L, double lambda, size_t n, size_t m, double tol)
+{
+    const double nn = (double)n, mm = (double)m;
+    const double t = tol * fmax(1.0, lambda * nn), a = mm * L + t;
+    return (M * a * a / (2.0 * lambda * lambda * lambda * nn * nn) +
+            (2.0 * t + NEUMANN_TOL * mm * (L + t / nn)) / (lambda * (nn - mm))) *
+           (1.0 + 1e-12);
+}
+
 lethe_status lethe__m2_calibrate(lethe_m2 *m)
 {
     lethe_loss_constants k;
@@ -150,11 +160,7 @@ lethe_status lethe__m2_calibrate(lethe_m2 *m)
      * Neumann solve's relative error τ = NEUMANN_TOL:
      *   Δ = M(mL + t)²/(2λ³n²) + (2t + τ·m(L + t/n))/(λ(n − m)),  m = m_cap,
      * four times below Sekhari et al.'s γ(m) when t ≪ mL. */
-    const double lam = m->lambda, nn = (double)m->n, mm = (double)m->capacity;
-    const double t = m->tol * fmax(1.0, lam * nn), a = mm * m->L + t;
-    m->sensitivity = (m->M * a * a / (2.0 * lam * lam * lam * nn * nn) +
-                      (2.0 * t + NEUMANN_TOL * mm * (m->L + t / nn)) / (lam * (nn - mm))) *
-                     (1.0 + 1e-12);
+    m->sensitivity = lethe__m2_sensitivity(m->M, m->L, m->lambda, m->n, m->capacity, m->tol);
     lethe_status st = lethe_gaussian_sigma(m->epsilon, m->delta, m->sensitivity, &m->sigma);
     if (st != LETHE_OK)
         return lethe__fail(m->ctx, st, "m2: cannot calibrate σ for Δ = %g", m->sensitivity);
@@ -193,7 +199,7 @@ lethe_status lethe_m2_train(lethe_ctx *ctx, const lethe_dataset *data,
     if (capacity == 0 && opt->alpha > 0.0 && isfinite(opt->alpha) && data->n >= 2) {
         /* the largest m whose excess-risk bound stays within α (LTH-C-0008) */
         lethe_capacity_query q = { data->n, data->d, opt->epsilon, opt->delta, opt->lambda,
-                                   0.0, 0.0, opt->alpha, 0, 0 };
+                                   0.0, 0.0, opt->alpha, 0, 0, opt->tol };
         lethe_capacity c;
         if (lethe_loss_capacity_constants(LETHE_LOSS_LOGISTIC, data->R, opt->lambda, &q.L,
                                           &q.M) != LETHE_OK ||

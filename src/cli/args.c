@@ -268,11 +268,7 @@ static int option_value(lethe__cli_args *a, unsigned bit, const char *arg)
     case LETHE__OPT_LAMBDA:
         return option_real(a, "lambda", "λ", arg, 0.0, INFINITY, &t->lambda);
     case LETHE__OPT_EPSILON:
-        rc = option_real(a, "epsilon", "ε", arg, 0.0, INFINITY, &t->epsilon);
-        if (rc == 0 && t->epsilon > 1.0)
-            rc = lethe__cli_usage(a, "--epsilon: ε must be ≤ 1, not '%s': the calibration "
-                                     "c(δ) is proven for ε ≤ 1 only", arg);
-        return rc;
+        return option_real(a, "epsilon", "ε", arg, 0.0, INFINITY, &t->epsilon);
     case LETHE__OPT_DELTA:
         return option_real(a, "delta", "δ", arg, 0.0, 1.0, &t->delta);
     case LETHE__OPT_SIGMA:

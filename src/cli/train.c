@@ -44,6 +44,8 @@ static int run_m2(lethe__cli_args *a)
     if (a->given & LETHE__OPT_LAMBDA)
         o.lambda = a->train.lambda;
     o.epsilon = a->train.epsilon;
+    if (a->given & LETHE__OPT_TOL)
+        o.tol = a->train.tol;
     o.delta = a->train.delta;
     o.capacity = a->capacity;
     if (a->given & LETHE__OPT_ALPHA) {
@@ -113,6 +115,9 @@ static int run(lethe__cli_args *a)
         return run_m2(a);
     if (a->given & (LETHE__OPT_CAPACITY | LETHE__OPT_ALPHA))
         return lethe__cli_usage(a, "--capacity and --alpha are for --mechanism m2");
+    if (a->train.epsilon > 1.0)
+        return lethe__cli_usage(a, "--epsilon: ε must be ≤ 1 for M1: the calibration c(δ) is "
+                                   "proven for ε ≤ 1 only");
     if (!(a->given & (LETHE__OPT_SIGMA | LETHE__OPT_BUDGET)))
         return lethe__cli_usage(a, "give the noise: --sigma V, or the residual budget: --budget V");
     lethe_ctx *ctx = NULL;
@@ -220,7 +225,7 @@ const lethe__cli_command lethe__cli_train = {
         "  --public FILE         also write the publishable model (nothing secret)\n"
         "  --loss L              logistic (default; labels -1/+1) or squared (ridge)\n"
         "  --lambda V            λ > 0, regulariser weight per record (default 0.001)\n"
-        "  --epsilon V           ε in (0, 1] of the certificate (default 1)\n"
+        "  --epsilon V           ε of the certificate (default 1; M1: at most 1)\n"
         "  --delta V             δ in (0, 1) of the certificate (default 1e-05)\n"
         "  --sigma V             σ > 0, the standard deviation of b; or\n"
         "  --budget V            ε' > 0, the residual budget; then σ = c(δ)ε'/ε\n"

@@ -332,7 +332,7 @@ lethe_status lethe_model_save_public(lethe_model *m, const char *path)
 
 /* ─── Mechanism M2 ───────────────────────────────────────────────────────
  * "LETHEM21" | u64 version, n, d, capacity, used, seeded, rng_position |
- * f64 λ ε δ R train_residual | seed[32] | key[32] | w*[d] U[d·d] G[d] w̄[d]
+ * f64 λ ε δ R train_residual tol | seed[32] | key[32] | w*[d] U[d·d] G[d] w̄[d]
  * w_pub[d] | ids[n] | removed[n] | digest[n·16] | BLAKE2b-256.
  * γ, the sensitivity and σ are recomputed on load, never trusted. */
 #define MAGIC_M2 "LETHEM21"
@@ -355,7 +355,7 @@ lethe_status lethe_m2_save(lethe_m2 *m, const char *path)
                               lethe__rng_position(m->rng) };
     for (size_t i = 0; i < sizeof head / sizeof head[0]; i++)
         lethe__sf_put_u64(&s, head[i]);
-    const double par[] = { m->lambda, m->epsilon, m->delta, m->R, m->train_residual };
+    const double par[] = { m->lambda, m->epsilon, m->delta, m->R, m->train_residual, m->tol };
     lethe__sf_put_f64s(&s, par, sizeof par / sizeof par[0]);
     lethe__sf_put_bytes(&s, seed, sizeof seed);
     sodium_memzero(seed, sizeof seed);
@@ -376,10 +376,17 @@ static const char *m2_validate(const lethe_m2 *m)
 {
     if (!(m->lambda > 0.0) || !isfinite(m->lambda) || !(m->epsilon > 0.0) ||
         !isfinite(m->epsilon) || !(m->delta > 0.0 && m->delta < 1.0) || !(m->R > 0.0) ||
-        !isfinite(m->R) || !(m->train_residual >= 0.0) || !isfinite(m->train_residual))
+        !isfinite(m->R) || !(m->tol > 0.0) || !isfinite(m->tol) ||
+        !(m->train_residual >= 0.0) ||
+        !(m->train_residual <= m->tol * fmax(1.0, m->lambda * (double)m->n)))
         return "parameter out of range";
-    if (m->capacity == 0 || m->capacity >= m->n || m->used > m->capacity)
+    /* as training allows: the Neumann solve needs m ≤ n/2 */
+    if (m->capacity == 0 || m->capacity > m->n / 2 || m->used > m->capacity)
         return "capacity out of range";
+    /* B ⪰ λnI, so every pivot² of its factor is ≥ λn (the down-dates' floor) */
+    for (size_t j = 0; j < m->d; j++)
+        if (!(m->U[j * m->d + j] * m->U[j * m->d + j] >= 0.5 * m->lambda * (double)m->n))
+            return "a factor below λn";
     size_t used = 0;
     for (size_t i = 0; i < m->n; i++) {
         if (m->removed[i] > 1)
@@ -413,7 +420,7 @@ lethe_status lethe_m2_load(lethe_ctx *ctx, const char *path, lethe_m2 **out)
     uint64_t used = lethe__sf_get_u64(&s), seeded = lethe__sf_get_u64(&s);
     uint64_t pos = lethe__sf_get_u64(&s);
     unsigned char seed[LETHE__SEED_BYTES] = { 0 };
-    const size_t fixed = 8 + 7 * 8 + 5 * 8 + LETHE__SEED_BYTES + crypto_generichash_KEYBYTES;
+    const size_t fixed = 8 + 7 * 8 + 6 * 8 + LETHE__SEED_BYTES + crypto_generichash_KEYBYTES;
     size_t dd, need;
     if (s.err) {
         st = bad(ctx, path, "truncated header");
@@ -431,13 +438,14 @@ lethe_status lethe_m2_load(lethe_ctx *ctx, const char *path, lethe_m2 **out)
     if (st == LETHE_OK) {
         m->capacity = (size_t)cap;
         m->used = (size_t)used;
-        double par[5];
-        lethe__sf_get_f64s(&s, par, 5);
+        double par[6];
+        lethe__sf_get_f64s(&s, par, 6);
         m->lambda = par[0];
         m->epsilon = par[1];
         m->delta = par[2];
         m->R = par[3];
         m->train_residual = par[4];
+        m->tol = par[5];
         lethe__sf_get_bytes(&s, seed, sizeof seed);
         lethe__sf_get_bytes(&s, m->key, crypto_generichash_KEYBYTES);
         lethe__sf_get_f64s(&s, m->w_star, d);
