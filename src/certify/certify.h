@@ -67,6 +67,11 @@ lethe_status lethe__model_params(lethe_ctx *ctx, const lethe_train_options *o, s
 lethe_status lethe__predict(lethe_ctx *ctx, lethe_loss loss, const double *w, size_t d,
                             size_t n, const double *x, size_t ldx, double *label, double *prob);
 
+/* Accuracy (logistic; labels must be ±1) or RMSE (squared) of weights w on
+ * data; the body of the evaluate functions of both mechanisms. */
+lethe_status lethe__evaluate(lethe_ctx *ctx, lethe_loss loss, const double *w, size_t d,
+                             const lethe_dataset *data, double *score);
+
 /* Allocate every buffer of a model for n rows of d features (all-or-nothing). */
 lethe_status lethe__model_alloc(lethe_ctx *ctx, size_t n, size_t d, lethe_model **out);
 /* Rebuild the id index from ids[0..n_rows-1]; no allocation. */

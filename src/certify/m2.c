@@ -324,19 +324,33 @@ static lethe_status precheck(lethe_m2 *m, size_t k, const double *x, size_t ldx,
     return LETHE_OK;
 }
 
+/* Every check a removal makes before any arithmetic; on LETHE_OK *rows
+ * (k entries, the caller frees) holds the records' rows. Leaves no mark. */
+static lethe_status validate_batch(lethe_m2 *m, size_t k, const double *x, size_t ldx,
+                                   const double *y, const uint64_t *ids, size_t **rows)
+{
+    lethe_status st = precheck(m, k, x, ldx, y, ids);
+    if (st != LETHE_OK)
+        return st;
+    *rows = lethe__calloc(m->ctx, k, sizeof **rows);
+    if (*rows == NULL)
+        return lethe__fail(m->ctx, LETHE_ENOMEM, "m2: no memory for %zu records", k);
+    st = check_records(m, k, x, ldx, y, ids, *rows);
+    if (st != LETHE_OK) {
+        lethe__free(m->ctx, *rows);
+        *rows = NULL;
+    }
+    return st;
+}
+
 lethe_status lethe_m2_check_removal(lethe_m2 *m, size_t k, const double *x, size_t ldx,
                                     const double *y, const uint64_t *ids)
 {
     if (m == NULL)
         return LETHE_EINVAL;
     lethe__clear(m->ctx);
-    lethe_status st = precheck(m, k, x, ldx, y, ids);
-    if (st != LETHE_OK)
-        return st;
-    size_t *rows = lethe__calloc(m->ctx, k, sizeof *rows);
-    if (rows == NULL)
-        return lethe__fail(m->ctx, LETHE_ENOMEM, "m2: no memory for %zu records", k);
-    st = check_records(m, k, x, ldx, y, ids, rows); /* leaves no mark behind */
+    size_t *rows = NULL;
+    lethe_status st = validate_batch(m, k, x, ldx, y, ids, &rows);
     lethe__free(m->ctx, rows);
     return st;
 }
@@ -348,17 +362,10 @@ lethe_status lethe_m2_remove(lethe_m2 *m, size_t k, const double *x, size_t ldx,
     if (m == NULL)
         return LETHE_EINVAL;
     lethe__clear(m->ctx);
-    lethe_status st = precheck(m, k, x, ldx, y, ids);
+    size_t *rows = NULL;
+    lethe_status st = validate_batch(m, k, x, ldx, y, ids, &rows);
     if (st != LETHE_OK)
         return st;
-    size_t *rows = lethe__calloc(m->ctx, k, sizeof *rows);
-    if (rows == NULL)
-        return lethe__fail(m->ctx, LETHE_ENOMEM, "m2: no memory for %zu records", k);
-    st = check_records(m, k, x, ldx, y, ids, rows);
-    if (st != LETHE_OK) {
-        lethe__free(m->ctx, rows);
-        return st;
-    }
     const size_t d = m->d;
     const int di = lethe__blas_int(d);
     /* G2 = G + Σ (ℓ'(w*ᵀx)x + λw*); U2 = U down-dated by ℓ''(w*ᵀx)·xxᵀ */
@@ -463,20 +470,5 @@ lethe_status lethe_m2_evaluate(lethe_m2 *m, const lethe_dataset *data, double *a
     if (m == NULL)
         return LETHE_EINVAL;
     lethe__clear(m->ctx);
-    if (data == NULL || accuracy == NULL)
-        return lethe__fail(m->ctx, LETHE_EINVAL, "m2: evaluate needs data and accuracy");
-    if (data->d != m->d)
-        return lethe__fail(m->ctx, LETHE_ESIZE, "m2: data has %zu features, model %zu", data->d,
-                           m->d);
-    const int di = lethe__blas_int(m->d);
-    size_t right = 0;
-    for (size_t i = 0; i < data->n; i++) {
-        if (!lethe__loss_label_ok(LETHE_LOSS_LOGISTIC, data->y[i]))
-            return lethe__fail(m->ctx, LETHE_ELABEL, "m2: label %g of row %zu is not ±1",
-                               data->y[i], i);
-        double z = cblas_ddot(di, data->x + i * m->d, 1, m->w_pub, 1);
-        right += (z >= 0.0 ? 1.0 : -1.0) * data->y[i] > 0.0;
-    }
-    *accuracy = (double)right / (double)data->n;
-    return LETHE_OK;
+    return lethe__evaluate(m->ctx, LETHE_LOSS_LOGISTIC, m->w_pub, m->d, data, accuracy);
 }

@@ -453,30 +453,36 @@ lethe_status lethe_model_predict(lethe_model *m, size_t n, const double *x, size
     return lethe__predict(m->ctx, m->loss, m->w, m->d, n, x, ldx, label, prob);
 }
 
-lethe_status lethe_model_evaluate(lethe_model *m, const lethe_dataset *data, double *score)
+lethe_status lethe__evaluate(lethe_ctx *ctx, lethe_loss loss, const double *w, size_t d,
+                             const lethe_dataset *data, double *score)
 {
-    if (m == NULL)
-        return LETHE_EINVAL;
-    lethe__clear(m->ctx);
     if (data == NULL || score == NULL)
-        return lethe__fail(m->ctx, LETHE_EINVAL, "evaluate: data and score must not be NULL");
-    if (data->d != m->d)
-        return lethe__fail(m->ctx, LETHE_ESIZE, "evaluate: data has %zu features, model %zu",
-                           data->d, m->d);
+        return lethe__fail(ctx, LETHE_EINVAL, "evaluate: data and score must not be NULL");
+    if (data->d != d)
+        return lethe__fail(ctx, LETHE_ESIZE, "evaluate: data has %zu features, model %zu",
+                           data->d, d);
     for (size_t i = 0; i < data->n; i++)
-        if (!lethe__loss_label_ok(m->loss, data->y[i]))
-            return lethe__fail(m->ctx, LETHE_ELABEL, "evaluate: label %g of row %zu is not ±1",
+        if (!lethe__loss_label_ok(loss, data->y[i]))
+            return lethe__fail(ctx, LETHE_ELABEL, "evaluate: label %g of row %zu is not ±1",
                                data->y[i], i);
-    const int di = lethe__blas_int(m->d);
+    const int di = lethe__blas_int(d);
     double acc = 0.0;
     for (size_t i = 0; i < data->n; i++) {
-        double z = cblas_ddot(di, data->x + i * data->d, 1, m->w, 1);
-        if (m->loss == LETHE_LOSS_LOGISTIC)
+        double z = cblas_ddot(di, data->x + i * data->d, 1, w, 1);
+        if (loss == LETHE_LOSS_LOGISTIC)
             acc += (z >= 0.0 ? 1.0 : -1.0) * data->y[i] > 0.0 ? 1.0 : 0.0;
         else
             acc += (z - data->y[i]) * (z - data->y[i]);
     }
     acc /= (double)data->n;
-    *score = m->loss == LETHE_LOSS_LOGISTIC ? acc : sqrt(acc);
+    *score = loss == LETHE_LOSS_LOGISTIC ? acc : sqrt(acc);
     return LETHE_OK;
+}
+
+lethe_status lethe_model_evaluate(lethe_model *m, const lethe_dataset *data, double *score)
+{
+    if (m == NULL)
+        return LETHE_EINVAL;
+    lethe__clear(m->ctx);
+    return lethe__evaluate(m->ctx, m->loss, m->w, m->d, data, score);
 }
