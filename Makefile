@@ -4,7 +4,8 @@
 #   make check               every test suite (cmocka), the CLI test and the trace check
 #   make SANITIZE=address,undefined check
 #   make demo                the main job: certified removal on Fashion-MNIST
-#   make bench               removal vs retraining benchmark (bench/README.md)
+#   make bench               removal vs retraining, noise sampler vs float (bench/README.md)
+#   make stattest            the noise sampler's statistical tests, fresh seeds, more samples
 #   make lipschitz           measures how the residual moves with b (proofs/certificate.md, G1)
 #   make install PREFIX=/usr/local DESTDIR=
 #   make valgrind | coverage | clean
@@ -61,7 +62,7 @@ STATIC := $(BUILD)/liblethe.a
 SHARED := $(BUILD)/liblethe.so.$(VERSION)
 TOOL   := $(BUILD)/lethe
 
-.PHONY: all check test trace demo bench lipschitz install uninstall clean valgrind coverage
+.PHONY: all check test trace demo bench stattest lipschitz install uninstall clean valgrind coverage
 all: $(STATIC) $(SHARED) $(TOOL) $(BUILD)/lethe.pc
 
 $(BUILD)/src/%.o: src/%.c include/lethe.h $(wildcard src/*/*.h)
@@ -124,6 +125,8 @@ check: all $(TEST_BIN) trace
 	  else fail=$$((fail+1)); echo "FAILED: $$t"; fi; done; \
 	  if LETHE=$(CURDIR)/$(TOOL) sh tests/cli.sh; then pass=$$((pass+1)); \
 	  else fail=$$((fail+1)); echo "FAILED: tests/cli.sh"; fi; \
+	  if sh scripts/check-noise.sh $(STATIC); then pass=$$((pass+1)); \
+	  else fail=$$((fail+1)); echo "FAILED: scripts/check-noise.sh"; fi; \
 	  if [ -z "$(SANITIZE)$(COVERAGE)" ]; then if sh tests/install.sh; then pass=$$((pass+1)); \
 	  else fail=$$((fail+1)); echo "FAILED: tests/install.sh"; fi; fi; \
 	  echo "suites: $$pass passed, $$fail failed"; test $$fail -eq 0
@@ -139,8 +142,17 @@ $(FMNIST)/train-images-idx3-ubyte.gz:
 demo: $(BUILD)/examples/fashion_demo $(FMNIST)/train-images-idx3-ubyte.gz
 	$(BUILD)/examples/fashion_demo $(FMNIST)
 
-bench: $(BUILD)/bench/bench_removal $(FMNIST)/train-images-idx3-ubyte.gz
+bench: $(BUILD)/bench/bench_removal $(BUILD)/bench/bench_noise $(FMNIST)/train-images-idx3-ubyte.gz
 	$(BUILD)/bench/bench_removal $(FMNIST)
+	$(BUILD)/bench/bench_noise
+
+# The noise sampler's statistical tests with fresh seeds (printed) and
+# STAT_SCALE times the samples of `make check` (minutes at the default).
+STAT_SCALE ?= 25
+STAT_ROUNDS ?= 4
+stattest: $(BUILD)/tests/test_lattice
+	@i=0; while [ $$i -lt $(STAT_ROUNDS) ]; do i=$$((i+1)); \
+	  LETHE_STAT_FRESH=1 LETHE_STAT_SCALE=$(STAT_SCALE) $(BUILD)/tests/test_lattice || exit 1; done
 
 # Measures gap G1 of proofs/certificate.md (minutes: 2d + 1 trainings).
 lipschitz: $(BUILD)/bench/residual_lipschitz $(FMNIST)/train-images-idx3-ubyte.gz

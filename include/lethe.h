@@ -304,8 +304,8 @@ LETHE_API lethe_status lethe_model_refresh(lethe_model *model);
 typedef struct lethe_budget {
     double epsilon, delta;    /* the certificate's (ε, δ)                               */
     double sigma;             /* σ of b                                                 */
-    double c;                 /* c(δ) = √(2 ln(1.5/δ))                                  */
-    double budget;            /* ε' = σε/c                                              */
+    double c;                 /* c(δ − d·τ) = √(2 ln(1.5/(δ − d·τ))): τ the sampler's TV */
+    double budget;            /* ε' = σε/c − g√d (the lattice's rounding is spent)     */
     double residual;          /* the current exact residual ‖∇L_b(w; D)‖                */
     double residual_fp;       /* bound on its rounding error                            */
     double train_residual;    /* the residual at the end of training or the last refresh */
@@ -323,6 +323,10 @@ typedef struct lethe_budget {
                                  whose worst-case bound fits budget − training residual
                                  (from the exact minimiser, as at training or refresh)    */
     int seeded;               /* 1 if the noise came from the seeded test stream        */
+    double lattice;           /* g, the noise lattice's step (a power of two)           */
+    double lattice_rounding;  /* g√d, charged to the residual budget                    */
+    double delta_sampler;     /* d·τ, the part of δ spent on the sampler's TV           */
+    const char *sampler;      /* the noise sampler's name (static storage)              */
 } lethe_budget;
 
 /* The accountant's state. capacity_estimate extrapolates: it assumes the
@@ -396,7 +400,13 @@ typedef struct lethe_m2_report {
     size_t used;     /* removals so far, including these                     */
     size_t capacity; /* m                                                    */
     double gamma;    /* Sekhari et al.'s γ(m) = 2Mm²L²/(λ³n²), for comparison */
-    double sensitivity; /* Δ the noise is calibrated for (≈ γ(m)/4, m2-removal.md) */
+    double sensitivity; /* Δ the noise is calibrated for: the Newton step's (≈ γ(m)/4,
+                           m2-removal.md) + newton_fp + lattice_rounding              */
+    double newton_fp;   /* bound on the Newton step's floating-point error (charged)   */
+    double lattice;     /* g, the noise lattice's step                                 */
+    double lattice_rounding; /* g√d (charged)                                          */
+    double delta_sampler;    /* d·τ of δ spent on the sampler's TV                     */
+    const char *sampler;     /* the noise sampler's name (static storage)              */
     double sigma;    /* σ of the published noise                             */
     double epsilon, delta; /* guarantee of the published weights vs retraining */
 } lethe_m2_report;

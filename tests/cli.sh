@@ -165,6 +165,10 @@ for field in "budget ε' +0.5" "residual now" "remaining budget" "removals +0 " 
 done
 run 0 "capacity json" "$LETHE" capacity --model "$state" --json
 has "capacity json" "$tmp/out" '"removals": 0, "removals_total": 0, .*"n": 300,'
+# the noise is the integer lattice sampler, named with its charges
+has "capacity json" "$tmp/out" '"sampler": "lattice-gaussian-int64'
+has "capacity json" "$tmp/out" '"lattice": [0-9.e+-]+, "lattice_rounding": [0-9.e+-]+, "delta_sampler": [0-9.e+-]+'
+grep -q "^sampler lattice-gaussian-int64" "$tmp/public.txt" && ok || bad "public file names the sampler"
 run 2 "capacity missing state" "$LETHE" capacity --model "$tmp/none.state"
 printf 'not a state\n' >"$tmp/junk.state"
 run 2 "capacity junk state" "$LETHE" capacity --model "$tmp/junk.state"
@@ -238,6 +242,8 @@ has "m2 train" "$tmp/out" "capacity m +3 "
 has "m2 train" "$tmp/out" "noise σ +[0-9.e+-]+"
 test "$(stat -c %a "$m2")" = 600 && ok || bad "the M2 state file is not private (mode 600)"
 grep -q "^mechanism M2" "$tmp/m2.public" && ok || bad "m2 public file names its mechanism"
+grep -q "^sampler lattice-gaussian-int64" "$tmp/m2.public" && ok || bad "m2 public file names the sampler"
+has "m2 train" "$tmp/out" "noise sampler +lattice-gaussian-int64"
 run 1 "m2 with a budget" "$LETHE" train --mechanism m2 $m2data --budget 1 --model "$tmp/x.state"
 run 1 "m2 with a measured R" "$LETHE" train --mechanism m2 $data --model "$tmp/x.state"
 run 1 "m2 squared loss" "$LETHE" train --mechanism m2 $m2data --loss squared --model "$tmp/x.state"

@@ -1,6 +1,6 @@
 /*
- * dp: the libsodium known-answer vector, the resumable seeded stream, golden
- * Gaussian values and the sampler's moments with a fixed seed.
+ * dp: the libsodium known-answer vector, the resumable seeded stream and the
+ * CSPRNG. The noise sampler has its own suite (test_lattice.c).
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
 #include "testutil.h"
@@ -74,84 +74,6 @@ static void test_stream_resumable(void **state)
     }
 }
 
-/* Golden values: Box–Muller of the seeded stream, recomputed independently
- * with another ChaCha20 implementation (Python's cryptography package). */
-static void test_gaussian_golden(void **state)
-{
-    (void)state;
-    static const double want[6] = { 0.4044913843848081, 2.03104537043731,
-                                    -1.3598109120414912, 0.30737816643769283,
-                                    3.1195241506147564, 1.7033211476265318 };
-    unsigned char seed[32];
-    for (int i = 0; i < 32; i++)
-        seed[i] = (unsigned char)(0xa0 + i);
-    lethe_rng *r = NULL;
-    assert_status(lethe__rng_create(seed, &r), LETHE_OK);
-    double g[6];
-    lethe__gaussian(r, 2.385, g, 6);
-    for (int i = 0; i < 6; i++)
-        assert_close(g[i], want[i], 1e-15, 0.0);
-    assert_true(lethe__rng_u64(r) == 280966975068288788ULL);
-    lethe__rng_free(r);
-}
-
-/* Mean and variance of 200 000 draws: z-tests at z = 4.41717 (two-sided
- * p = 1e-5), with a fixed seed so the test never flakes. */
-static void test_gaussian_moments(void **state)
-{
-    (void)state;
-    const size_t N = 200000;
-    const double sigma = 3.7;
-    double *g = malloc(N * sizeof *g);
-    unsigned char seed[32] = { 42 };
-    lethe_rng *r = NULL;
-    assert_status(lethe__rng_create(seed, &r), LETHE_OK);
-    lethe__gaussian(r, sigma, g, N);
-    double mean = 0.0, m2 = 0.0;
-    for (size_t i = 0; i < N; i++)
-        mean += g[i];
-    mean /= (double)N;
-    for (size_t i = 0; i < N; i++)
-        m2 += (g[i] - mean) * (g[i] - mean);
-    double var = m2 / (double)(N - 1);
-    const double z = 4.41717;
-    assert_le(fabs(mean), z * sigma / sqrt((double)N));
-    /* Var(s²) = 2σ⁴/(N−1) for a Gaussian */
-    assert_le(fabs(var - sigma * sigma), z * sigma * sigma * sqrt(2.0 / (double)(N - 1)));
-    free(g);
-    lethe__rng_free(r);
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-/* Kolmogorov–Smirnov against N(0, σ²): n = 5000 draws, critical value
- * 0.03805 at p = 1e-6 (MATH.md §5), fixed seed. */
-static void test_gaussian_ks(void **state)
-{
-    (void)state;
-    const size_t N = 5000;
-    const double sigma = 2.385;
-    double *g = malloc(N * sizeof *g);
-    unsigned char seed[32] = { 7, 7, 7 };
-    lethe_rng *r = NULL;
-    assert_status(lethe__rng_create(seed, &r), LETHE_OK);
-    lethe__gaussian(r, sigma, g, N);
-    qsort(g, N, sizeof *g, cmp_double);
-    double D = 0.0;
-    for (size_t i = 0; i < N; i++) {
-        double F = 0.5 * erfc(-g[i] / (sigma * sqrt(2.0)));
-        D = fmax(D, fmax(fabs((double)(i + 1) / (double)N - F), fabs(F - (double)i / (double)N)));
-    }
-    print_message("KS statistic D = %.5f (critical 0.03805)\n", D);
-    assert_le(D, 0.03805);
-    free(g);
-    lethe__rng_free(r);
-}
-
 /* The production source is not the seeded one and does not repeat. */
 static void test_csprng(void **state)
 {
@@ -175,9 +97,6 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_known_answer),
         cmocka_unit_test(test_stream_resumable),
-        cmocka_unit_test(test_gaussian_golden),
-        cmocka_unit_test(test_gaussian_moments),
-        cmocka_unit_test(test_gaussian_ks),
         cmocka_unit_test(test_csprng),
     };
     return cmocka_run_group_tests_name("dp", tests, setup, NULL);

@@ -6,6 +6,8 @@
  */
 #include "testutil.h"
 
+#include <float.h>
+
 #include <unistd.h>
 
 #include <cblas.h>
@@ -169,8 +171,12 @@ static void test_noise_calibrated(void **state)
     size_t got = 0;
     for (size_t k = 0; got < N; k++) {
         assert_true(cblas_dnrm2((int)m->d, m->w_pub, 1) < m->R / m->lambda * (1.0 - 1e-9));
-        for (size_t j = 0; j < m->d && got < N; j++)
+        for (size_t j = 0; j < m->d && got < N; j++) {
+            /* every published weight is a lattice point (LTH-C-0010) */
+            double q = m->w_pub[j] / m->lat.g;
+            assert_true(!(q < nearbyint(q)) && !(q > nearbyint(q)));
             z[got++] = (m->w_pub[j] - m->w_bar[j]) / m->sigma;
+        }
         lethe_m2_report rep;
         assert_status(lethe_m2_remove(m, 1, ds->x + k * ds->d, ds->d, &ds->y[k], &ds->ids[k],
                                       &rep), LETHE_OK);
@@ -192,6 +198,21 @@ static void test_noise_calibrated(void **state)
         D = fmax(D, fmax((double)(i + 1) / (double)N - F, F - (double)i / (double)N));
     }
     assert_le(D, 0.03805);
+    /* the charges are in Δ and δ (LTH-C-0010, LTH-C-0011) */
+    lethe_m2_report r;
+    assert_status(lethe_m2_status(m, &r), LETHE_OK);
+    double base = lethe__m2_sensitivity(m->M, m->L, m->lambda, m->n, m->capacity, m->tol);
+    assert_true(r.lattice_rounding >= m->lat.g * sqrt((double)m->d));
+    assert_true(r.sensitivity >= base + r.newton_fp + r.lattice_rounding);
+    assert_true(r.newton_fp > 0.0 && r.newton_fp < 1e-6 * base);
+    assert_true(r.delta_sampler >= (1.0 + exp(m->epsilon)) * (double)m->d * 8.6e-15);
+    double eps = NAN, dl = NAN;
+    assert_status(lethe_m2_epsilon(m, m->delta, &eps), LETHE_OK);
+    assert_le(eps, m->epsilon * (1.0 + 1e-9)); /* (ε, δ) holds with the charges inside */
+    assert_status(lethe_m2_delta(m, m->epsilon, &dl), LETHE_OK);
+    assert_le(dl, m->delta * (1.0 + 1e-9));
+    assert_true(dl >= r.delta_sampler);
+    assert_non_null(strstr(r.sampler, "lattice"));
     free(z);
     lethe_m2_free(m);
     lethe_dataset_free(ds);
@@ -450,6 +471,112 @@ static void test_m2_alloc_failure(void **state)
     free(y);
 }
 
+/* w̄ in long double from the data: w* + H_U⁻¹G with H_U = Σ_{S∖U} ℓ''xxᵀ +
+ * λ(n − m)I and G = Σ_U (ℓ'x + λw*), by a long-double Cholesky solve.
+ * skip_last leaves the last removed record out of U (a negative control). */
+static void exact_newton(const lethe_dataset *ds, const lethe_m2 *m, int skip_last,
+                         long double *wbar)
+{
+    const size_t n = ds->n, d = ds->d;
+    long double *H = calloc(d * d, sizeof *H), *G = calloc(d, sizeof *G);
+    size_t last = SIZE_MAX, used = 0;
+    for (size_t i = 0; i < n; i++)
+        if (m->removed[lethe__idindex_find(&m->index, ds->ids[i])])
+            last = i;
+    for (size_t i = 0; i < n; i++) {
+        const double *x = ds->x + i * d;
+        long double z = 0.0L, y = ds->y[i];
+        for (size_t j = 0; j < d; j++)
+            z += (long double)m->w_star[j] * x[j];
+        long double sp = 1.0L / (1.0L + expl(-y * z)), sm = 1.0L - sp; /* σ(yz), σ(−yz) */
+        int gone = m->removed[lethe__idindex_find(&m->index, ds->ids[i])] &&
+                   !(skip_last && i == last);
+        if (gone) {
+            used++;
+            for (size_t j = 0; j < d; j++)
+                G[j] += -y * sm * x[j] + (long double)m->lambda * m->w_star[j];
+        } else {
+            for (size_t j = 0; j < d; j++)
+                for (size_t k = 0; k < d; k++)
+                    H[j * d + k] += sp * sm * x[j] * x[k];
+        }
+    }
+    for (size_t j = 0; j < d; j++)
+        H[j * d + j] += (long double)m->lambda * (long double)(n - used);
+    for (size_t j = 0; j < d; j++) { /* H = LLᵀ in place (lower) */
+        for (size_t k = 0; k < j; k++)
+            H[j * d + j] -= H[j * d + k] * H[j * d + k];
+        H[j * d + j] = sqrtl(H[j * d + j]);
+        for (size_t i = j + 1; i < d; i++) {
+            for (size_t k = 0; k < j; k++)
+                H[i * d + j] -= H[i * d + k] * H[j * d + k];
+            H[i * d + j] /= H[j * d + j];
+        }
+    }
+    for (size_t i = 0; i < d; i++) { /* L z = G */
+        for (size_t k = 0; k < i; k++)
+            G[i] -= H[i * d + k] * G[k];
+        G[i] /= H[i * d + i];
+    }
+    for (size_t i = d; i-- > 0;) { /* Lᵀ p = z */
+        for (size_t k = i + 1; k < d; k++)
+            G[i] -= H[k * d + i] * G[k];
+        G[i] /= H[i * d + i];
+    }
+    for (size_t j = 0; j < d; j++)
+        wbar[j] = (long double)m->w_star[j] + G[j];
+    free(H);
+    free(G);
+}
+
+/* EVIDENCE: LTH-C-0011 */
+/* The library's w̄ against the Newton step in long double from the data:
+ * within the rounding bound plus the Neumann allowance Δ already holds, after
+ * each of several batches. A w̄ that misses one removed record is far
+ * outside, so the test can fail. */
+static void test_newton_rounding_bound(void **state)
+{
+    (void)state;
+    if (LDBL_MANT_DIG < 64) {
+        print_message("long double has %d bits: skipped\n", LDBL_MANT_DIG);
+        return;
+    }
+    lethe_ctx *ctx = ctx_new();
+    lethe_dataset *ds = random_data(ctx, 630, 1500, 14);
+    lethe_m2 *m = train(ctx, ds, 0.07, 120);
+    const size_t d = ds->d;
+    long double *ex = malloc(d * sizeof *ex);
+    double worst = 0.0;
+    for (size_t batch = 0; batch < 4; batch++) {
+        size_t k = 10 + 7 * batch, first = m->used;
+        lethe_m2_report rep;
+        assert_status(lethe_m2_remove(m, k, ds->x + first * d, d, ds->y + first, ds->ids + first,
+                                      &rep), LETHE_OK);
+        exact_newton(ds, m, 0, ex);
+        long double e2 = 0.0L;
+        for (size_t j = 0; j < d; j++)
+            e2 += ((long double)m->w_bar[j] - ex[j]) * ((long double)m->w_bar[j] - ex[j]);
+        double err = (double)sqrtl(e2), nn = (double)m->n, mm = (double)m->used;
+        double t = m->tol * fmax(1.0, m->lambda * nn);
+        double fp = lethe__m2_rounding_bound(m->n, m->used, d, m->R, m->lambda, m->tol);
+        double neumann = 1e-10 * mm * (m->L + t / nn) / (m->lambda * (nn - mm)); /* NEUMANN_TOL */
+        assert_le(err, fp + neumann);
+        assert_true(fp <= m->newton_fp); /* the charge, at the capacity, covers it */
+        worst = fmax(worst, err / (fp + neumann));
+        /* negative control: one removed record left out of the step */
+        exact_newton(ds, m, 1, ex);
+        e2 = 0.0L;
+        for (size_t j = 0; j < d; j++)
+            e2 += ((long double)m->w_bar[j] - ex[j]) * ((long double)m->w_bar[j] - ex[j]);
+        assert_true((double)sqrtl(e2) > 100.0 * (fp + neumann));
+    }
+    print_message("Newton step: error/(bound) at most %.2e\n", worst);
+    free(ex);
+    lethe_m2_free(m);
+    lethe_dataset_free(ds);
+    lethe_ctx_free(ctx);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -460,6 +587,7 @@ int main(void)
         cmocka_unit_test(test_m2_errors),
         cmocka_unit_test(test_m2_save_load),
         cmocka_unit_test(test_m2_alloc_failure),
+        cmocka_unit_test(test_newton_rounding_bound),
     };
     return cmocka_run_group_tests_name("m2", tests, NULL, NULL);
 }

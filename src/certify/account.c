@@ -26,12 +26,39 @@ double lethe_guo_c(double delta)
     return sqrt(2.0 * log(1.5 / delta)) * (1.0 + SAFETY);
 }
 
-/* IMPLEMENTS: LTH-C-0001 */
-double lethe__budget_from_sigma(double sigma, double epsilon, double delta)
+/* IMPLEMENTS: LTH-C-0001, LTH-C-0010 */
+double lethe__m1_c(double delta, size_t d)
 {
-    double c = lethe_guo_c(delta);
-    double b = sigma * epsilon / c * (1.0 - SAFETY);
+    /* the lattice sampler spends (1 + e^ε)·d·τ of δ; M1 has ε ≤ 1 */
+    double tv = lethe__lattice_delta(d, 1.0);
+    return delta > tv ? lethe_guo_c(delta - tv) : NAN;
+}
+
+/* What M1 charges for the lattice: b is stored as the double nearest to m·g,
+ * |m| up to 2^60, so each coordinate is within 64·g of m·g and g/2 of the
+ * coupled continuous Gaussian: 65·g√d (LTH-C-0010 §6, LN-C2). */
+static double m1_rounding(double sigma, size_t d)
+{
+    lethe_lattice lat;
+    if (lethe__lattice_params(sigma, &lat) != LETHE_OK)
+        return NAN;
+    return 65.0 * lethe__lattice_rounding(&lat, d);
+}
+
+/* IMPLEMENTS: LTH-C-0001, LTH-C-0010 */
+double lethe__budget_from_sigma(double sigma, double epsilon, double delta, size_t d)
+{
+    /* b lies within 65·g√d of a continuous Gaussian under the coupling of
+     * LTH-C-0010 §6: that distance is spent from the residual budget. */
+    double b = sigma * epsilon / lethe__m1_c(delta, d) * (1.0 - SAFETY) - m1_rounding(sigma, d);
     return isfinite(b) && b > 0.0 ? b : NAN;
+}
+
+/* The residual the certificate charges: the exact residual, its rounding
+ * bound, and the lattice's (LTH-C-0010 §6). */
+static double charged_residual(const lethe_model *m)
+{
+    return (m->residual + m->residual_fp) + m1_rounding(m->sigma, m->d);
 }
 
 /* IMPLEMENTS: LTH-C-0005 */
@@ -66,18 +93,12 @@ static size_t capacity_estimate(const lethe_model *m)
     return more >= (double)(m->n_live - 1) ? m->n_live - 1 : (size_t)more;
 }
 
-/* The current residual with its rounding bound: what the certificate uses. */
-static double charged_residual(const lethe_model *m)
-{
-    return m->residual + m->residual_fp;
-}
-
 /* IMPLEMENTS: LTH-C-0001 */
 lethe_status lethe_model_epsilon(const lethe_model *m, double delta, double *epsilon)
 {
     if (m == NULL || epsilon == NULL || !(delta > 0.0 && delta < 1.0))
         return LETHE_EINVAL;
-    double e = lethe_guo_c(delta) * charged_residual(m) / m->sigma * (1.0 + SAFETY);
+    double e = lethe__m1_c(delta, m->d) * charged_residual(m) / m->sigma * (1.0 + SAFETY);
     *epsilon = e <= 1.0 ? e : NAN; /* c(δ) is proven for ε ≤ 1 only */
     return LETHE_OK;
 }
@@ -92,13 +113,14 @@ lethe_status lethe_model_delta(const lethe_model *m, double epsilon, double *del
         return LETHE_OK;
     }
     double r = charged_residual(m);
-    if (!(r > 0.0)) {
-        *delta = 0.0;
+    if (isnan(r)) {
+        *delta = NAN;
         return LETHE_OK;
     }
-    /* c(δ) = √(2 ln(1.5/δ)) ≥ εσ/r  ⇔  δ ≤ 1.5·exp(−(εσ/r)²/2) */
+    /* c(δ − δ_s) = √(2 ln(1.5/(δ − δ_s))) ≥ εσ/r  ⇔  δ ≥ 1.5·exp(−(εσ/r)²/2) + δ_s,
+     * δ_s = (1 + e)·d·τ the sampler's share (ε ≤ 1) */
     double t = epsilon * m->sigma / r * (1.0 - SAFETY);
-    double d = 1.5 * exp(-0.5 * t * t) * (1.0 + SAFETY);
+    double d = 1.5 * exp(-0.5 * t * t) * (1.0 + SAFETY) + lethe__lattice_delta(m->d, 1.0);
     *delta = d < 1.0 ? d : 1.0;
     return LETHE_OK;
 }
@@ -145,6 +167,12 @@ lethe_status lethe_model_budget(const lethe_model *m, lethe_budget *out)
     out->worst_case_bound =
         lethe__guo_worst_case(m->k.d2_lip, m->R, m->k.grad_bound,
                               cblas_dnrm2(lethe__blas_int(m->d), m->b, 1), m->lambda, m->n_live, 1);
+    lethe_lattice lat;
+    if (lethe__lattice_params(m->sigma, &lat) == LETHE_OK)
+        out->lattice = lat.g;
+    out->lattice_rounding = m1_rounding(m->sigma, m->d);
+    out->delta_sampler = lethe__lattice_delta(m->d, 1.0);
+    out->sampler = LETHE__SAMPLER_NAME;
     out->capacity_estimate = capacity_estimate(m);
     out->worst_case_count = worst_case_count(m);
     return LETHE_OK;

@@ -104,8 +104,12 @@ void lethe__residual_pass(lethe_model *m, const double *b, const double *wnew, c
  * Returns LETHE_OK, LETHE_ENOMEM or LETHE_EBACKEND. */
 lethe_status lethe__spectral_bound(lethe_model *m, double *out);
 
-/* ε' = σε/c(δ), rounded down (LTH-C-0001). */
-double lethe__budget_from_sigma(double sigma, double epsilon, double delta);
+/* ε' = σε/c(δ − δ_s) − 65·g√d, rounded down (LTH-C-0001, LTH-C-0010): δ_s
+ * = (1 + e)·d·τ the sampler's share of δ; NaN when nothing is left. */
+double lethe__budget_from_sigma(double sigma, double epsilon, double delta, size_t d);
+/* Guo's c at δ − (1 + e)·d·τ, the part of δ the lattice sampler leaves
+ * (NaN if none). */
+double lethe__m1_c(double delta, size_t d);
 /* Guo's Thm 1 with the noise and R made explicit (LTH-C-0005):
  * 2γR³m²(C + ‖b‖/(2n))²/(λ²(n − m)); +Inf when C is unbounded or m ≥ n. */
 double lethe__guo_worst_case(double gamma, double R, double C, double bnorm, double lambda,

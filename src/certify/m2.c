@@ -46,9 +46,12 @@ void lethe_m2_free(lethe_m2 *m)
         return;
     lethe_ctx *ctx = m->ctx;
     double **bufs[] = { &m->w_star, &m->U, &m->U2, &m->G, &m->G2, &m->w_bar,
-                        &m->w_pub, &m->t, &m->acc };
+                        &m->w_pub, &m->t, &m->acc, &m->w_new };
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)
         lethe__free(ctx, *bufs[i]);
+    if (m->noise != NULL)
+        sodium_memzero(m->noise, m->d * sizeof *m->noise);
+    lethe__free(ctx, m->noise);
     lethe__free(ctx, m->ids);
     lethe__free(ctx, m->removed);
     lethe__free(ctx, m->digest);
@@ -116,17 +119,20 @@ lethe_status lethe__m2_alloc(lethe_ctx *ctx, size_t n, size_t d, lethe_m2 **out)
     m->ctx = ctx;
     m->n = n;
     m->d = d;
-    double **vec[] = { &m->w_star, &m->G, &m->G2, &m->w_bar, &m->w_pub, &m->t, &m->acc };
+    double **vec[] = { &m->w_star, &m->G, &m->G2, &m->w_bar, &m->w_pub, &m->t, &m->acc,
+                       &m->w_new };
     int ok = 1;
     for (size_t i = 0; i < sizeof vec / sizeof vec[0]; i++)
         ok &= (*vec[i] = lethe__calloc(ctx, d, sizeof(double))) != NULL;
     m->U = lethe__calloc(ctx, dd, sizeof(double));
     m->U2 = lethe__calloc(ctx, dd, sizeof(double));
+    m->noise = lethe__calloc(ctx, d, sizeof *m->noise);
     m->removed = lethe__calloc(ctx, n, 1);
     m->ids = lethe__calloc(ctx, n, sizeof *m->ids);
     m->digest = lethe__calloc(ctx, nh, 1);
     m->key = sodium_malloc(crypto_generichash_KEYBYTES);
-    if (!ok || m->U == NULL || m->U2 == NULL || m->removed == NULL || m->ids == NULL ||
+    if (!ok || m->U == NULL || m->U2 == NULL || m->noise == NULL || m->removed == NULL ||
+        m->ids == NULL ||
         m->digest == NULL ||
         m->key == NULL || lethe__idindex_alloc(ctx, &m->index, n) != LETHE_OK) {
         lethe_m2_free(m);
@@ -146,6 +152,55 @@ double lethe__m2_sensitivity(double M, double L, double lambda, size_t n, size_t
            (1.0 + 1e-12);
 }
 
+/* IMPLEMENTS: LTH-C-0011 */
+/* A bound on ‖w̄ computed − w̄ exact‖ for the m-th release from public
+ * quantities only (proofs/m2-newton-rounding.md, Summary): the rounding of
+ * the training Hessian and its factor, of every down-date, of the Neumann
+ * solve and of w* + p, with u = 2⁻⁵³ and γ_k = 1.01·k·u; ×10 for safety and
+ * for this evaluation's own rounding. +Inf (calibration then refuses) when a
+ * side condition of the derivation fails — only for extreme n, d, R or λ.
+ * Non-decreasing in m, so m = the capacity covers every release. */
+double lethe__m2_rounding_bound(size_t n_, size_t m_, size_t d_, double R, double lambda,
+                                double tol)
+{
+    const double u = 0x1p-53, tau = NEUMANN_TOL;
+    const double n = (double)n_, m = (double)m_, d = (double)d_;
+    if (m_ == 0)
+        return 0.0; /* w̄ = w* is copied, not computed */
+    if (!(lambda > 0.0) || !isfinite(lambda) || !(R >= 0.0) || !isfinite(R) || !(tol > 0.0) ||
+        !isfinite(tol) || !(2.0 * m <= n) || !((n + 4.0 * d + 2.0 * m + 220.0) * u <= 1e-3) ||
+        !(R * R <= 2.0 * lambda * n) || !(1.01 * d * u * R * R <= 1e-3 * lambda))
+        return INFINITY;
+#define GAM(k) (1.01 * (k) * u)
+    const double t = tol * fmax(1.0, lambda * n), q = m / n, R2 = R * R;
+    const double W = 1.01 * (R + t / n) / lambda; /* ≥ ‖w*‖ */
+    /* errors of ℓ' and ℓ'' at the computed z */
+    const double e1 = 0.25 * GAM(d) * R * W + 16.0 * u, e2 = 0.1 * GAM(d) * R * W + 16.0 * u;
+    const double T = n * (0.26 * R2 + 1.01 * lambda * d), V = R2 * (1.0 + R2 / (4.0 * lambda));
+    /* ‖B̂ − B‖: assembly, factorisation, the m down-dates (A-DOWNDATE) */
+    const double etaB = GAM(n + 6.0) * n * (0.26 * R2 + 1.01 * lambda) + u * lambda * n +
+                        (n + m) * R2 * e2 + 1.05 * GAM(d + 1.0) * T +
+                        80.0 * u * m * (1.05 * T + d * V) + 0.26 * GAM(4.0) * m * R2;
+    const double etaH = etaB + u * lambda * m;
+    const double etaG = GAM(2.0 * m + 1.0) * m * (1.01 * R + lambda * W) + m * R * e1;
+    const double P = m * (R + lambda * W) / (lambda * (n - m)); /* ≥ ‖p‖ */
+    const double Gb = m * (R + lambda * W) + etaG;
+    const double beta = 1.0 / (lambda * n - etaB);
+    const double om = GAM(2.0 * d) * 1.05 * T * beta;
+    const double xi = (u + etaB / (lambda * n)) / (1.0 - etaB / (lambda * n));
+    if (!(d * etaB <= 0.01 * T) || !(etaH <= 1e-3 * lambda * (n - m)) || !(om <= 1e-3))
+        return INFINITY;
+    const double rho = q * (1.0 + xi) * (1.0 + u) / (1.0 - om);
+    /* the Neumann solve's rounding, and the perturbation of the exact system */
+    const double Es = ((u + om) / ((1.0 - rho) * (1.0 - rho)) + GAM(200.0) / (1.0 - rho)) *
+                      beta * Gb / (1.0 - om);
+    const double Ep = (etaG + etaH * P) / (lambda * (n - m) - etaH);
+    const double raw = u * (W + 1.01 * P) + 2.1 * Es + 1.01 * Ep +
+                       tau * (0.01 + 1.01 * (GAM(4.0 * d + 16.0) + 3.0 * xi)) * P;
+#undef GAM
+    return 10.0 * raw;
+}
+
 lethe_status lethe__m2_calibrate(lethe_m2 *m)
 {
     lethe_loss_constants k;
@@ -160,25 +215,64 @@ lethe_status lethe__m2_calibrate(lethe_m2 *m)
      * Neumann solve's relative error τ = NEUMANN_TOL:
      *   Δ = M(mL + t)²/(2λ³n²) + (2t + τ·m(L + t/n))/(λ(n − m)),  m = m_cap,
      * four times below Sekhari et al.'s γ(m) when t ≪ mL. */
-    m->sensitivity = lethe__m2_sensitivity(m->M, m->L, m->lambda, m->n, m->capacity, m->tol);
-    lethe_status st = lethe_gaussian_sigma(m->epsilon, m->delta, m->sensitivity, &m->sigma);
-    if (st != LETHE_OK)
-        return lethe__fail(m->ctx, st, "m2: cannot calibrate σ for Δ = %g", m->sensitivity);
-    return LETHE_OK;
+    const double delta_s = lethe__lattice_delta(m->d, m->epsilon);
+    double delta_gauss = m->delta - delta_s;
+    if (!(delta_gauss > 0.0))
+        return lethe__fail(m->ctx, LETHE_EINVAL, "m2: δ = %g is below the sampler's own %g",
+                           m->delta, delta_s);
+    const double base = lethe__m2_sensitivity(m->M, m->L, m->lambda, m->n, m->capacity, m->tol);
+    m->newton_fp =
+        lethe__m2_rounding_bound(m->n, m->capacity, m->d, m->R, m->lambda, m->tol);
+    if (!isfinite(m->newton_fp))
+        return lethe__fail(m->ctx, LETHE_EINVAL,
+                           "m2: n = %zu, d = %zu, R = %g, λ = %g are outside the range where the "
+                           "Newton step's rounding is bounded (LTH-C-0011)", m->n, m->d, m->R,
+                           m->lambda);
+    /* Lattice rounding adds g√d to Δ (LTH-C-0010 §5), and g depends on σ:
+     * start from g = 0 and grow until the σ for Δ + g√d has a g no larger
+     * than the one charged (g doubles at most once: a few passes). */
+    double g = 0.0;
+    for (int pass = 0; pass < 8; pass++) {
+        m->sensitivity = (base + m->newton_fp + g * sqrt((double)m->d)) * (1.0 + 0x1p-50);
+        lethe_status st = lethe_gaussian_sigma(m->epsilon, delta_gauss, m->sensitivity, &m->sigma);
+        if (st != LETHE_OK)
+            return lethe__fail(m->ctx, st, "m2: cannot calibrate σ for Δ = %g", m->sensitivity);
+        if (lethe__lattice_params(m->sigma, &m->lat) != LETHE_OK)
+            return lethe__fail(m->ctx, LETHE_EINVAL, "m2: σ = %g is outside the sampler's range",
+                               m->sigma);
+        if (m->lat.g <= g)
+            return LETHE_OK;
+        g = m->lat.g;
+    }
+    return lethe__fail(m->ctx, LETHE_EINVAL, "m2: the lattice step did not settle for Δ = %g",
+                       base);
 }
 
-/* Publish Π_W(w̄ + ν) into dst: ν fresh from the model's source, Π_W the
- * projection onto the ball ‖w‖ ≤ R/λ that holds every minimiser. Being
- * post-processing it leaves the certificate as it is, and it is what the
- * excess-risk bound of proofs/deletion-capacity.md (Theorem R) needs. */
-static void release(lethe_m2 *m, double *dst)
+/* Draw the integers of the next release's noise into m->noise, before any
+ * data is touched (LTH-C-0010, timing); *pos receives the stream position
+ * to rewind to if the call fails. */
+static void draw_noise(lethe_m2 *m, uint64_t *pos)
+{
+    *pos = lethe__rng_position(m->rng);
+    lethe__lattice_draw(&m->lat, m->rng, m->noise, m->d);
+}
+
+/* Publish Π_W((round(w̄/g) + m)·g) into dst: m the integers drawn by
+ * draw_noise, the sum exact (LTH-C-0010 §5); Π_W the projection onto the
+ * ball ‖w‖ ≤ R/λ that holds every minimiser. Being post-processing it leaves
+ * the certificate as it is, and it is what the excess-risk bound of
+ * proofs/deletion-capacity.md (Theorem R) needs. LETHE_EINVAL if |w̄/g| is
+ * beyond the sampler's range (dst untouched). */
+static lethe_status release(lethe_m2 *m, const double *w_bar, double *dst)
 {
     const int di = lethe__blas_int(m->d);
-    lethe__gaussian(m->rng, m->sigma, dst, m->d);
-    cblas_daxpy(di, 1.0, m->w_bar, 1, dst, 1);
+    if (lethe__lattice_release(&m->lat, w_bar, m->noise, dst, m->d) != LETHE_OK)
+        return lethe__fail(m->ctx, LETHE_EINVAL,
+                           "m2: a weight of w̄ is not finite or beyond 2^120 lattice steps");
     double norm = cblas_dnrm2(di, dst, 1), rho = m->R / m->lambda;
     if (norm > rho)
         cblas_dscal(di, rho / norm * (1.0 - 4.0 * 0x1p-53), dst, 1);
+    return LETHE_OK;
 }
 
 /* IMPLEMENTS: LTH-C-0009 */
@@ -231,6 +325,16 @@ lethe_status lethe_m2_train(lethe_ctx *ctx, const lethe_dataset *data,
     m->capacity = capacity;
     m->tol = opt->tol;
     m->R = data->R;
+    /* σ from public quantities, then the noise, before any pass over the data */
+    st = lethe__m2_calibrate(m);
+    if (st == LETHE_OK)
+        st = lethe__rng_create(opt->seed, &m->rng);
+    if (st != LETHE_OK) {
+        lethe_m2_free(m);
+        return st == LETHE_ENOMEM ? lethe__fail(ctx, st, "m2: no memory for the noise") : st;
+    }
+    uint64_t pos;
+    draw_noise(m, &pos);
 
     /* exact ERM, no noise; the solver's workspace lives only for training */
     lethe_objective obj = { LETHE_LOSS_LOGISTIC, data->n, data->d, data->x, data->y, NULL,
@@ -248,11 +352,10 @@ lethe_status lethe_m2_train(lethe_ctx *ctx, const lethe_dataset *data,
                        opt->max_iter, m->U, s, &ws, &gnorm, &iters);
     lethe__optim_ws_free(ctx, &ws);
     lethe__free(ctx, s);
-    if (st == LETHE_OK)
-        st = lethe__rng_create(opt->seed, &m->rng);
     if (st == LETHE_OK) {
         m->train_residual = gnorm; /* ≤ t by the solver's stopping rule */
-        st = lethe__m2_calibrate(m);
+        memcpy(m->w_bar, m->w_star, m->d * sizeof *m->w_bar);
+        st = release(m, m->w_bar, m->w_pub); /* even the first model is the noised one */
     }
     if (st != LETHE_OK) {
         lethe_m2_free(m);
@@ -263,8 +366,6 @@ lethe_status lethe_m2_train(lethe_ctx *ctx, const lethe_dataset *data,
         record_digest(m, data->x + i * m->d, data->y[i], m->digest + i * LETHE__M2_DIGEST_BYTES);
     memcpy(m->ids, data->ids, m->n * sizeof *m->ids);
     lethe__idindex_build(&m->index, m->ids, m->n);
-    memcpy(m->w_bar, m->w_star, m->d * sizeof *m->w_bar);
-    release(m, m->w_pub); /* even the first model is the noised one */
     *out = m;
     return LETHE_OK;
 }
@@ -362,10 +463,16 @@ lethe_status lethe_m2_remove(lethe_m2 *m, size_t k, const double *x, size_t ldx,
     if (m == NULL)
         return LETHE_EINVAL;
     lethe__clear(m->ctx);
+    /* the release's noise first, before any record is read (LTH-C-0010);
+     * every failure below rewinds the stream, so nothing changes */
+    uint64_t pos;
+    draw_noise(m, &pos);
     size_t *rows = NULL;
     lethe_status st = validate_batch(m, k, x, ldx, y, ids, &rows);
-    if (st != LETHE_OK)
+    if (st != LETHE_OK) {
+        lethe__rng_seek(m->rng, pos);
         return st;
+    }
     const size_t d = m->d;
     const int di = lethe__blas_int(d);
     /* G2 = G + Σ (ℓ'(w*ᵀx)x + λw*); U2 = U down-dated by ℓ''(w*ᵀx)·xxᵀ */
@@ -384,33 +491,33 @@ lethe_status lethe_m2_remove(lethe_m2 *m, size_t k, const double *x, size_t ldx,
                                       0.5 * m->lambda * (double)m->n) != LETHE_OK)
             st = lethe__fail(m->ctx, LETHE_ENOTPD, "m2: the down-dated Hessian lost definiteness");
     }
-    if (st != LETHE_OK) {
-        for (size_t t = 0; t < k; t++)
-            m->removed[rows[t]] = 0;
-        lethe__free(m->ctx, rows);
-        return st;
-    }
     size_t used = m->used + k;
     double shift = m->lambda * (double)used, q = (double)used / (double)m->n;
-    st = shifted_solve(m, m->U2, shift, q, m->G2, m->acc); /* acc = H_U⁻¹G */
+    if (st == LETHE_OK)
+        st = shifted_solve(m, m->U2, shift, q, m->G2, m->acc); /* acc = H_U⁻¹G */
+    if (st == LETHE_OK) {
+        for (size_t j = 0; j < d; j++)
+            m->t[j] = m->w_star[j] + m->acc[j]; /* the new w̄ */
+        st = release(m, m->t, m->w_new);
+    }
     if (st != LETHE_OK) {
-        for (size_t t = 0; t < k; t++)
-            m->removed[rows[t]] = 0;
         lethe__free(m->ctx, rows);
+        lethe__rng_seek(m->rng, pos);
         return st;
     }
-    /* commit: nothing below can fail; the fresh noise is drawn last */
+    /* commit: nothing below can fail */
     double *tmp = m->U;
     m->U = m->U2;
     m->U2 = tmp;
     memcpy(m->G, m->G2, d * sizeof *m->G);
-    for (size_t j = 0; j < d; j++)
-        m->w_bar[j] = m->w_star[j] + m->acc[j];
+    memcpy(m->w_bar, m->t, d * sizeof *m->w_bar);
+    tmp = m->w_pub;
+    m->w_pub = m->w_new;
+    m->w_new = tmp;
     for (size_t t = 0; t < k; t++)
         m->removed[rows[t]] = 1;
     lethe__free(m->ctx, rows);
     m->used = used;
-    release(m, m->w_pub);
     if (rep != NULL) {
         lethe_m2_status(m, rep);
         rep->removed = k;
@@ -442,6 +549,11 @@ lethe_status lethe_m2_status(const lethe_m2 *m, lethe_m2_report *out)
     out->sigma = m->sigma;
     out->epsilon = m->epsilon;
     out->delta = m->delta;
+    out->newton_fp = m->newton_fp;
+    out->lattice = m->lat.g;
+    out->lattice_rounding = lethe__lattice_rounding(&m->lat, m->d);
+    out->delta_sampler = lethe__lattice_delta(m->d, m->epsilon);
+    out->sampler = LETHE__SAMPLER_NAME;
     return LETHE_OK;
 }
 
@@ -450,7 +562,29 @@ lethe_status lethe_m2_epsilon(const lethe_m2 *m, double delta, double *epsilon)
 {
     if (m == NULL)
         return LETHE_EINVAL;
-    return lethe_gdp_epsilon(m->sensitivity / m->sigma, delta, epsilon);
+    /* The sampler spends (1 + e^ε)·d·τ of δ (LTH-C-0010 §5), which grows with
+     * the ε sought: iterate ε ← ε(δ − (1 + e^ε)·d·τ) from ε = 0 (each step
+     * can only raise ε), then check the answer. */
+    if (epsilon == NULL || !(delta > 0.0 && delta < 1.0))
+        return LETHE_EINVAL;
+    const double mu = m->sensitivity / m->sigma;
+    double e = 0.0;
+    for (int pass = 0; pass < 16; pass++) {
+        double rest = delta - lethe__lattice_delta(m->d, e);
+        double next;
+        if (!(rest > 0.0) || lethe_gdp_epsilon(mu, rest, &next) != LETHE_OK)
+            return LETHE_EINVAL;
+        if (!(next > e)) {
+            *epsilon = e;
+            return LETHE_OK;
+        }
+        e = next;
+    }
+    double d = lethe_gdp_delta(mu, e) + lethe__lattice_delta(m->d, e);
+    if (!(d <= delta))
+        return LETHE_EINVAL; /* did not settle: refuse rather than guess */
+    *epsilon = e;
+    return LETHE_OK;
 }
 
 /* IMPLEMENTS: LTH-C-0007 */
@@ -461,7 +595,8 @@ lethe_status lethe_m2_delta(const lethe_m2 *m, double epsilon, double *delta)
     double d = lethe_gdp_delta(m->sensitivity / m->sigma, epsilon);
     if (isnan(d))
         return LETHE_EINVAL;
-    *delta = d;
+    d += lethe__lattice_delta(m->d, epsilon);
+    *delta = d < 1.0 ? d : 1.0;
     return LETHE_OK;
 }
 

@@ -15,7 +15,10 @@ struct lethe_m2 {
     lethe_ctx *ctx;
     size_t n, d, capacity, used;
     double lambda, epsilon, delta, R, L, M, gamma, sensitivity, sigma, train_residual, tol;
-    double *w_star, *U, *U2, *G, *G2, *w_bar, *w_pub, *t, *acc;
+    double *w_star, *U, *U2, *G, *G2, *w_bar, *w_pub, *t, *acc, *w_new;
+    double newton_fp;         /* bound on the rounding of w̄ (LTH-C-0011)  */
+    lethe_lattice lat;        /* the noise lattice of σ (LTH-C-0010)      */
+    int64_t *noise;           /* d integers drawn for the next release    */
     uint64_t *ids;            /* n record ids                             */
     unsigned char *removed;   /* n flags                                  */
     unsigned char *digest;    /* n × DIGEST_BYTES, keyed by key           */
@@ -26,6 +29,9 @@ struct lethe_m2 {
 
 /* Allocate every buffer for n records of d features (all-or-nothing). */
 lethe_status lethe__m2_alloc(lethe_ctx *ctx, size_t n, size_t d, lethe_m2 **out);
+/* A bound on ‖w̄ computed − w̄ exact‖ from public quantities (LTH-C-0011). */
+double lethe__m2_rounding_bound(size_t n, size_t m, size_t d, double R, double lambda,
+                                double tol);
 /* Derive γ(m), the sensitivity and σ from the stored parameters. */
 lethe_status lethe__m2_calibrate(lethe_m2 *m);
 

@@ -161,10 +161,10 @@ lethe_status lethe__model_params(lethe_ctx *ctx, const lethe_train_options *o, s
     lethe_status st = check_options(ctx, o);
     if (st != LETHE_OK)
         return st;
-    double c = lethe_guo_c(o->delta);
+    double c = lethe__m1_c(o->delta, d);
     double s = lethe__is_zero(o->sigma) ? nextafter(c * o->budget / o->epsilon, INFINITY)
                                         : o->sigma;
-    double b = lethe__budget_from_sigma(s, o->epsilon, o->delta);
+    double b = lethe__budget_from_sigma(s, o->epsilon, o->delta, d);
     double threshold = o->tol * fmax(fmax(1.0, o->lambda * (double)n),
                                      s * (sqrt((double)d) + 6.0));
     if (!(b > 0.0) || !(threshold <= b / 10.0))
@@ -237,6 +237,24 @@ static void estimate_rho(lethe_model *m)
     lethe__clear(m->ctx); /* a failed estimate is not the caller's error */
 }
 
+/* b := m·g, the lattice noise of σ (LTH-C-0010), every coordinate drawn
+ * before b is touched. LETHE_ENOMEM or LETHE_EINVAL (σ out of range). */
+static lethe_status draw_b(lethe_model *m, double *b)
+{
+    lethe_lattice lat;
+    if (lethe__lattice_params(m->sigma, &lat) != LETHE_OK)
+        return LETHE_EINVAL;
+    int64_t *z = lethe__calloc(m->ctx, m->d, sizeof *z);
+    if (z == NULL)
+        return LETHE_ENOMEM;
+    lethe__lattice_draw(&lat, m->rng, z, m->d);
+    memset(b, 0, m->d * sizeof *b);
+    lethe_status st = lethe__lattice_release(&lat, b, z, b, m->d); /* 0 + m·g */
+    sodium_memzero(z, m->d * sizeof *z);
+    lethe__free(m->ctx, z);
+    return st;
+}
+
 lethe_status lethe__model_solve(lethe_model *m, const double *w0)
 {
     double gnorm = 0.0;
@@ -291,7 +309,7 @@ lethe_status lethe_model_train(lethe_ctx *ctx, const lethe_dataset *data,
     m->lambda = opt->lambda;
     m->epsilon = opt->epsilon;
     m->delta = opt->delta;
-    m->c = lethe_guo_c(opt->delta);
+    m->c = lethe__m1_c(opt->delta, data->d);
     m->tol = opt->tol;
     m->max_iter = opt->max_iter;
     m->sigma = sigma;
@@ -302,18 +320,20 @@ lethe_status lethe_model_train(lethe_ctx *ctx, const lethe_dataset *data,
         return lethe__fail(ctx, LETHE_ENONFINITE, "train: the norm bound R = %g is not finite",
                            data->R);
     }
+    /* the noise first, before any pass over the data (LTH-C-0010, timing) */
+    st = lethe__rng_create(opt->seed, &m->rng);
+    if (st == LETHE_OK)
+        st = draw_b(m, m->b);
+    if (st != LETHE_OK) {
+        lethe_model_free(m);
+        return lethe__fail(ctx, st, "train: no memory for the noise");
+    }
     memcpy(m->x, data->x, data->n * data->d * sizeof *m->x);
     memcpy(m->y, data->y, data->n * sizeof *m->y);
     memcpy(m->ids, data->ids, data->n * sizeof *m->ids);
     memset(m->alive, ROW_LIVE, data->n);
     m->n_live = data->n;
     lethe__model_index(m);
-    st = lethe__rng_create(opt->seed, &m->rng);
-    if (st != LETHE_OK) {
-        lethe_model_free(m);
-        return lethe__fail(ctx, st, "train: no memory for the noise source");
-    }
-    lethe__gaussian(m->rng, m->sigma, m->b, m->d);
     st = lethe__spectral_bound(m, &m->xnorm);
     if (st == LETHE_OK) {
         memset(m->w2, 0, m->d * sizeof *m->w2);
@@ -366,9 +386,14 @@ lethe_status lethe_model_refresh(lethe_model *m)
     if (bnew == NULL)
         return lethe__fail(m->ctx, LETHE_ENOMEM, "refresh: no memory for b");
     uint64_t pos = lethe__rng_position(m->rng);
-    lethe__gaussian(m->rng, m->sigma, bnew, m->d);
+    lethe_status st = draw_b(m, bnew);
+    if (st != LETHE_OK) {
+        sodium_free(bnew);
+        lethe__rng_seek(m->rng, pos);
+        return lethe__fail(m->ctx, st, "refresh: no memory for b");
+    }
     double gnorm = 0.0;
-    lethe_status st = solve(m, bnew, m->w, &gnorm);
+    st = solve(m, bnew, m->w, &gnorm);
     lethe_pass pass = { NAN, NAN, NAN, NAN, NAN };
     if (st == LETHE_OK)
         pass = exact_residual(m, bnew);

@@ -29,6 +29,9 @@ static int capacity_m2(lethe__cli_args *a, lethe_ctx *ctx)
     lethe__cli_out_num(&o, "sensitivity", "sensitivity Δ", r.sensitivity, "(weights, L2)");
     lethe__cli_out_num(&o, "gamma", "Sekhari's γ(m)", r.gamma, "(for comparison)");
     lethe__cli_out_num(&o, "sigma", "noise σ", r.sigma, "per weight");
+    lethe__cli_out_num(&o, "newton_fp", "Newton-step rounding", r.newton_fp,
+                       "(bound, charged in Δ)");
+    lethe__cli_out_sampler(&o, r.sampler, r.lattice, r.lattice_rounding, r.delta_sampler);
     lethe__cli_out_end(&o);
     lethe_m2_free(m);
     return 0;
@@ -58,8 +61,9 @@ static int run(lethe__cli_args *a)
     lethe__cli_out_num(&o, "epsilon", "ε", b.epsilon, NULL);
     lethe__cli_out_num(&o, "delta", "δ", b.delta, NULL);
     lethe__cli_out_num(&o, "sigma", "noise σ", b.sigma, NULL);
-    lethe__cli_out_num(&o, "c", "c(δ)", b.c, "= sqrt(2 ln(1.5/δ))");
-    lethe__cli_out_num(&o, "budget", "budget ε'", b.budget, "= σε/c(δ) (gradient norm)");
+    lethe__cli_out_num(&o, "c", "c(δ)", b.c, "= sqrt(2 ln(1.5/(δ − d·τ)))");
+    lethe__cli_out_num(&o, "budget", "budget ε'", b.budget, "= σε/c − g√d (gradient norm)");
+
     lethe__cli_out_num(&o, "residual", "residual now", b.residual, "(gradient norm)");
     lethe__cli_out_num(&o, "residual_fp", "rounding bound", b.residual_fp,
                        "(on the residual's floating-point error; charged)");
@@ -91,6 +95,7 @@ static int run(lethe__cli_args *a)
                        "= 2γR³(C + |b|/2n)²/(λ²(n−1)), residual of one more removal from the "
                        "exact minimiser (gradient norm)");
     lethe__cli_out_bool(&o, "seeded", "seeded noise (tests)", b.seeded);
+    lethe__cli_out_sampler(&o, b.sampler, b.lattice, b.lattice_rounding, b.delta_sampler);
     lethe__cli_out_end(&o);
 
 done:

@@ -158,6 +158,9 @@ typedef struct lethe__cli_out {
 } lethe__cli_out;
 
 void lethe__cli_out_begin(lethe__cli_out *o, FILE *f, int json);
+/* The noise sampler's name, lattice step and charges (LTH-C-0010). */
+void lethe__cli_out_sampler(lethe__cli_out *o, const char *sampler, double g, double rounding,
+                            double delta_sampler);
 /* A double (JSON null when not finite); unit may be NULL. */
 void lethe__cli_out_num(lethe__cli_out *o, const char *key, const char *label, double v,
                         const char *unit);

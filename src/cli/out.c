@@ -122,3 +122,14 @@ void lethe__cli_out_end(lethe__cli_out *o)
     if (o->json)
         fputs("}\n", o->f);
 }
+
+void lethe__cli_out_sampler(lethe__cli_out *o, const char *sampler, double g, double rounding,
+                            double delta_sampler)
+{
+    lethe__cli_out_str(o, "sampler", "noise sampler", sampler);
+    lethe__cli_out_num(o, "lattice", "noise lattice g", g, "(a power of two)");
+    lethe__cli_out_num(o, "lattice_rounding", "lattice rounding", rounding,
+                       "= g√d (charged to the sensitivity or residual)");
+    lethe__cli_out_num(o, "delta_sampler", "δ spent on the sampler", delta_sampler,
+                       "= d·τ (its total-variation distance; inside δ)");
+}

@@ -96,6 +96,7 @@ static int run_m2(lethe__cli_args *a)
     lethe__cli_out_num(&out, "sensitivity", "sensitivity Δ", r.sensitivity, "(weights, L2)");
     lethe__cli_out_num(&out, "gamma", "Sekhari's γ(m)", r.gamma, "(for comparison)");
     lethe__cli_out_num(&out, "sigma", "noise σ", r.sigma, "per weight, fresh each release");
+    lethe__cli_out_sampler(&out, r.sampler, r.lattice, r.lattice_rounding, r.delta_sampler);
     lethe__cli_out_num(&out, "train_seconds", "training time", seconds, "s");
     lethe__cli_out_pct(&out, "train_accuracy", "training accuracy", score);
     lethe__cli_out_str(&out, "state", "state (secret)", a->model);
@@ -179,6 +180,7 @@ static int run(lethe__cli_args *a)
     else
         lethe__cli_out_num(&o, "train_rmse", "training RMSE", score, "(label units)");
     lethe__cli_out_bool(&o, "seeded", "seeded noise (tests)", b.seeded);
+    lethe__cli_out_sampler(&o, b.sampler, b.lattice, b.lattice_rounding, b.delta_sampler);
     lethe__cli_out_str(&o, "state", "state (secret)", a->model);
     if (a->public_path != NULL)
         lethe__cli_out_str(&o, "public", "public model", a->public_path);

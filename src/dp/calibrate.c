@@ -280,3 +280,24 @@ double lethe_zcdp_epsilon_cks(double rho, double delta)
      * negative value means (0, δ): ε is never below 0 */
     return fmax(0.0, best + 64.0 * DBL_EPSILON * (fabs(best) + fabs(log(delta))));
 }
+
+/* The lattice sampler's charges (LTH-C-0010): accounting, kept out of the
+ * integer-only sampler. */
+/* IMPLEMENTS: LTH-C-0010 */
+double lethe__lattice_rounding(const lethe_lattice *lat, size_t d)
+{
+    /* g√d, rounded up: the rounding of v to the lattice moves ‖v‖ by ≤ g√d/2 */
+    return lat->g * sqrt((double)d) * (1.0 + 0x1p-50);
+}
+
+double lethe__lattice_delta(size_t d, double epsilon)
+{
+    /* (1 + e^ε)·d·τ with τ = 8.6e-15 ≥ 15.2/s + 0.88·ln^1.5(s²)/s on all of
+     * s ∈ (2^56, 2^57] (MATH.md §5), itself 524 times the sampler's own TV
+     * (LTH-C-0010 §4). The factor 1 + e^ε: both the released model and the
+     * retrained one carry the sampler's TV, and the e^ε side multiplies
+     * its share (LTH-C-0010 §5, tight). Rounded up; NaN for a bad ε. */
+    if (!(epsilon >= 0.0) || !isfinite(epsilon))
+        return NAN;
+    return (1.0 + exp(epsilon)) * (double)d * LETHE__LATTICE_TV * (1.0 + 0x1p-40);
+}

@@ -39,12 +39,58 @@ int lethe__rng_seed(const lethe_rng *rng, unsigned char *seed);
 /* Re-create a seeded stream at a byte position. */
 lethe_status lethe__rng_create_at(const unsigned char *seed, uint64_t position, lethe_rng **out);
 
-/* Name of the Gaussian sampler, recorded with every model. */
-#define LETHE__SAMPLER_NAME "box-muller-f64 (provisional: float transform)"
+/* Name of the noise sampler, recorded with every model and certificate. */
+#define LETHE__SAMPLER_NAME "lattice-gaussian-int64 (discrete Gaussian for Bin(n,1/2), g = 2^ceil(log2(2 sigma/2^57)))"
 
-/* out[0..d-1] ~ N(0, σ²) i.i.d., by the Box–Muller transform of 53-bit
- * uniforms. A floating-point transform: it is replaced by an integer lattice
- * sampler before lethe claims resistance to floating-point attacks. */
-void lethe__gaussian(lethe_rng *rng, double sigma, double *out, size_t d);
+/* Per-coordinate total-variation charge of the lattice sampler against a
+ * rounded continuous Gaussian: MATH.md §5's 15.2/s + 0.88·ln^1.5(s²)/s at
+ * its worst, s = 2^56, rounded up; 524 times the bound LTH-C-0010 §4
+ * proves for the sampler itself. */
+#define LETHE__LATTICE_TV 8.6e-15
+
+/* The lattice of one σ (LTH-C-0010): g = 2^⌈log2(2σ/2^57)⌉, the noise
+ * m·g with m an integer of standard deviation t = σ/g ∈ (2^55, 2^56]. */
+typedef struct {
+    double sigma;
+    double g;        /* lattice step, a power of two */
+    uint64_t t;      /* σ/g, an integer */
+    uint64_t S;      /* proposal block width t + t/4 */
+    uint64_t mask;   /* 2^⌈log2 S⌉ − 1: offsets are drawn below it, kept below S */
+    uint64_t inv_t;  /* ⌊2^119/t⌋ */
+} lethe_lattice;
+
+/* Fill lat for σ. LETHE_EINVAL unless 2^-900 ≤ σ ≤ 2^900 (NaN, ±Inf, σ ≤ 0
+ * included). O(1). */
+lethe_status lethe__lattice_params(double sigma, lethe_lattice *lat);
+
+/* m[0..d-1]: d independent integers from the discrete Gaussian of
+ * parameter t (within TV 1.64e-17 per sample, LTH-C-0010), which stands in
+ * for Bin(4t², ½) − 2t² (sd t); 64-bit integer arithmetic and rng's words
+ * only; |m| < 2^60. About 2 proposals and 7–10 words per sample; the
+ * stream advances in 512-byte steps. */
+void lethe__lattice_draw(const lethe_lattice *lat, lethe_rng *rng, int64_t *m, size_t d);
+
+/* One sample (a draw of d = 1; tests and benchmarks). */
+int64_t lethe__lattice_sample(const lethe_lattice *lat, lethe_rng *rng);
+
+/* The portable high word of a 64×64-bit product (exposed for tests). */
+uint64_t lethe__mulhi_portable(uint64_t a, uint64_t b);
+
+/* α̂·2^62, the acceptance probability the sampler uses for |x| = a in proposal
+ * block k (exposed for tests). */
+uint64_t lethe__lattice_accept_q62(const lethe_lattice *lat, uint64_t a, unsigned k);
+
+/* out[i] = the double nearest to (round(v[i]/g) + m[i])·g, the sum taken
+ * exactly in integers (round half to even). LETHE_EINVAL, with out
+ * untouched, if some v[i] is not finite or |v[i]/g| ≥ 2^120. out may equal v. */
+lethe_status lethe__lattice_release(const lethe_lattice *lat, const double *v, const int64_t *m,
+                                    double *out, size_t d);
+
+/* g√d rounded up: what the rounding to the lattice adds to a sensitivity. */
+double lethe__lattice_rounding(const lethe_lattice *lat, size_t d);
+
+/* (1 + e^ε)·d·LETHE__LATTICE_TV rounded up: what the sampler adds to δ
+ * for a release of d coordinates at ε (LTH-C-0010 §5). NaN if ε < 0. */
+double lethe__lattice_delta(size_t d, double epsilon);
 
 #endif /* LETHE_DP_H */

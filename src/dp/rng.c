@@ -10,14 +10,17 @@
 
 #include <sodium.h>
 
-#define BLOCK 64
+#define BLOCK 64             /* ChaCha20 block */
+#define BUFBYTES (64 * BLOCK) /* bytes generated per refill */
 
 struct lethe_rng {
     int seeded;
     unsigned char key[LETHE__SEED_BYTES];
-    uint64_t position;         /* bytes consumed from the stream */
-    unsigned char buf[BLOCK];  /* keystream block containing position */
-    int buf_valid;
+    uint64_t position;         /* bytes consumed from the seeded stream */
+    uint64_t buf_start;        /* seeded: stream position of buf[0] (a block boundary) */
+    size_t buf_len;            /* valid bytes in buf (0: nothing buffered) */
+    size_t buf_off;            /* CSPRNG: bytes of buf already handed out */
+    unsigned char buf[BUFBYTES];
 };
 
 static const unsigned char nonce[crypto_stream_chacha20_ietf_NONCEBYTES] = "LibsodiumDRG";
@@ -45,7 +48,7 @@ lethe_status lethe__rng_create(const unsigned char *seed, lethe_rng **out)
 void lethe__rng_free(lethe_rng *rng)
 {
     if (rng != NULL)
-        sodium_free(rng); /* sodium_free wipes the memory */
+        sodium_free(rng); /* sodium_free wipes the memory, buffered bytes included */
 }
 
 int lethe__rng_seeded(const lethe_rng *rng) { return rng->seeded; }
@@ -53,10 +56,8 @@ uint64_t lethe__rng_position(const lethe_rng *rng) { return rng->seeded ? rng->p
 
 void lethe__rng_seek(lethe_rng *rng, uint64_t position)
 {
-    if (!rng->seeded)
-        return;
-    rng->position = position;
-    rng->buf_valid = 0;
+    if (rng->seeded)
+        rng->position = position; /* the buffer is reused if it covers position */
 }
 
 int lethe__rng_seed(const lethe_rng *rng, unsigned char *seed)
@@ -67,37 +68,74 @@ int lethe__rng_seed(const lethe_rng *rng, unsigned char *seed)
     return 1;
 }
 
-void lethe__rng_bytes(lethe_rng *rng, void *buf, size_t len)
+/* Make buf hold the bytes at the current position (seeded) or fresh bytes
+ * (CSPRNG); returns a pointer to the next unread byte and how many follow. */
+static const unsigned char *rng_window(lethe_rng *rng, size_t *avail)
 {
     if (!rng->seeded) {
-        randombytes_buf(buf, len);
-        return;
+        if (rng->buf_off >= rng->buf_len) {
+            /* A fresh 256-bit key from the CSPRNG for every refill, expanded
+             * by ChaCha20 (libsodium's own CSPRNG construction): one system
+             * call per BUFBYTES instead of one per word; the key is used
+             * once and wiped. */
+            unsigned char key[crypto_stream_chacha20_ietf_KEYBYTES];
+            randombytes_buf(key, sizeof key);
+            crypto_stream_chacha20_ietf(rng->buf, BUFBYTES, nonce, key);
+            sodium_memzero(key, sizeof key);
+            rng->buf_len = BUFBYTES;
+            rng->buf_off = 0;
+        }
+        *avail = rng->buf_len - rng->buf_off;
+        return rng->buf + rng->buf_off;
     }
+    if (rng->buf_len == 0 || rng->position < rng->buf_start ||
+        rng->position - rng->buf_start >= rng->buf_len) {
+        uint64_t start = rng->position - rng->position % BLOCK;
+        memset(rng->buf, 0, BUFBYTES);
+        /* The IETF counter is 32 bits: 2^32 blocks = 256 GiB of stream. */
+        crypto_stream_chacha20_ietf_xor_ic(rng->buf, rng->buf, BUFBYTES, nonce,
+                                           (uint32_t)(start / BLOCK), rng->key);
+        rng->buf_start = start;
+        rng->buf_len = BUFBYTES;
+    }
+    size_t off = (size_t)(rng->position - rng->buf_start);
+    *avail = rng->buf_len - off;
+    return rng->buf + off;
+}
+
+static void rng_consume(lethe_rng *rng, size_t n)
+{
+    if (rng->seeded)
+        rng->position += n;
+    else
+        rng->buf_off += n;
+}
+
+void lethe__rng_bytes(lethe_rng *rng, void *buf, size_t len)
+{
     unsigned char *out = buf;
     while (len > 0) {
-        uint64_t blockno = rng->position / BLOCK;
-        size_t off = (size_t)(rng->position % BLOCK);
-        if (!rng->buf_valid || off == 0) {
-            static const unsigned char zero[BLOCK];
-            /* The IETF counter is 32 bits: 2^32 blocks = 256 GiB of stream. */
-            crypto_stream_chacha20_ietf_xor_ic(rng->buf, zero, BLOCK, nonce, (uint32_t)blockno,
-                                               rng->key);
-            rng->buf_valid = 1;
-        }
-        size_t take = BLOCK - off < len ? BLOCK - off : len;
-        memcpy(out, rng->buf + off, take);
+        size_t avail;
+        const unsigned char *src = rng_window(rng, &avail);
+        size_t take = avail < len ? avail : len;
+        memcpy(out, src, take);
+        rng_consume(rng, take);
         out += take;
         len -= take;
-        rng->position += take;
-        if (rng->position % BLOCK == 0)
-            rng->buf_valid = 0;
     }
 }
 
 uint64_t lethe__rng_u64(lethe_rng *rng)
 {
-    unsigned char b[8];
-    lethe__rng_bytes(rng, b, sizeof b);
+    size_t avail;
+    const unsigned char *b = rng_window(rng, &avail);
+    unsigned char tmp[8];
+    if (avail < 8) {
+        lethe__rng_bytes(rng, tmp, sizeof tmp);
+        b = tmp;
+    } else {
+        rng_consume(rng, 8);
+    }
     uint64_t v = 0;
     for (int i = 7; i >= 0; i--)
         v = (v << 8) | b[i];
@@ -107,17 +145,4 @@ uint64_t lethe__rng_u64(lethe_rng *rng)
 double lethe__rng_uniform(lethe_rng *rng)
 {
     return (double)(lethe__rng_u64(rng) >> 11) * 0x1p-53;
-}
-
-void lethe__gaussian(lethe_rng *rng, double sigma, double *out, size_t d)
-{
-    const double two_pi = 6.283185307179586476925286766559;
-    for (size_t i = 0; i < d; i += 2) {
-        double u1 = 1.0 - lethe__rng_uniform(rng); /* (0, 1]: log is finite */
-        double u2 = lethe__rng_uniform(rng);
-        double r = sigma * sqrt(-2.0 * log(u1));
-        out[i] = r * cos(two_pi * u2);
-        if (i + 1 < d)
-            out[i + 1] = r * sin(two_pi * u2);
-    }
 }

@@ -156,7 +156,7 @@ static lethe_status check_params(lethe_ctx *ctx, const char *path, lethe_model *
         snprintf(why, sizeof why, "parameters out of range: %s", lethe_ctx_errmsg(ctx));
         return bad(ctx, path, why);
     }
-    m->c = lethe_guo_c(m->delta);
+    m->c = lethe__m1_c(m->delta, m->d);
     m->budget = budget;
     return LETHE_OK;
 }

@@ -10,6 +10,10 @@
  * Stewart's hyperbolic rotations for the down-date): for k = 1…d,
  *   r = √(U_kk² ± v_k²),  c = r/U_kk,  s = v_k/U_kk,  U_kk = r,
  *   U_kj = (U_kj ± s·v_j)/c,  v_j = c·v_j − s·U_kj   (j > k).
+ * The new v_j is formed from the *new* U_kj (Chambers' mixed form), the
+ * variant Bojańczyk, Brent, Van Dooren and de Hoog (1987) show to be
+ * mixed-stable; the direct form from the old U_kj is not. Keep it so:
+ * proofs/m2-newton-rounding.md (LTH-C-0011) relies on it.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
