@@ -55,6 +55,8 @@ int main(int argc, char **argv)
            opt.lambda, b.epsilon, b.delta, b.sigma, b.budget);
     printf("training  %.3f s, residual %.3e (charged to the budget)\n", t_train,
            b.train_residual);
+    printf("noise     %s\n          lattice g = %a; charged: %.2e to the residual, %.2e to δ\n",
+           b.sampler, b.lattice, b.lattice_rounding, b.delta_sampler);
     printf("accuracy  %.2f %% on the test set before removal\n", 100.0 * acc0);
 
     /* 200 random records, removed one at a time on the fast path */
@@ -136,6 +138,9 @@ int main(int argc, char **argv)
            100.0 * acc2a, 100.0 * acc2b, REMOVALS, m2rep.used, m2rep.capacity);
     printf("          %.3f ms median per removed record, without the training data\n",
            1e3 * fm_median(times2, REMOVALS));
+    printf("          lattice g = %a; charged in Δ = %.3g: %.2e (lattice) + %.2e (Newton-step\n"
+           "          rounding); %.2e of δ for the sampler\n", m2rep.lattice, m2rep.sensitivity,
+           m2rep.lattice_rounding, m2rep.newton_fp, m2rep.delta_sampler);
     lethe_m2_free(m2);
     lethe_model_free(fresh);
     lethe_dataset_free(rest);
