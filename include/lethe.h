@@ -114,6 +114,27 @@ LETHE_API const char *lethe_ctx_errmsg(const lethe_ctx *ctx);
 /* Status of the last failure on this context (LETHE_OK if none). */
 LETHE_API lethe_status lethe_ctx_errcode(const lethe_ctx *ctx);
 
+/* At-rest encryption. With a key set on the context, every secret file it
+ * writes (the owner's state files of both mechanisms, the workspace's) is
+ * encrypted with crypto_secretbox (XSalsa20-Poly1305) in 64 KiB chunks whose
+ * nonces carry their index, the last one marked, so that a truncated,
+ * reordered or edited file fails to decrypt; encrypted files can then be
+ * read. Public model files are never encrypted.
+ *
+ * lethe_key_create writes a new random 32-byte key to path (mode 0600, a
+ * versioned checksummed file); it refuses to replace an existing file.
+ * lethe_ctx_set_key_file reads one into guarded memory (path NULL: forget
+ * the key). Both return LETHE_OK, LETHE_EINVAL, LETHE_EIO, LETHE_EFORMAT,
+ * LETHE_ENOMEM; a failed call leaves the context's key as it was. Keep the
+ * key file away from the files it protects. */
+LETHE_API lethe_status lethe_key_create(lethe_ctx *ctx, const char *path);
+LETHE_API lethe_status lethe_ctx_set_key_file(lethe_ctx *ctx, const char *path);
+
+/* Testing only: end the process with _exit(86) right after the k-th durable
+ * file-system step (create, fsync, rename, directory fsync, remove) made
+ * through this context, as a crash would. k = 0 turns it off. */
+LETHE_API void lethe_ctx_set_crash_after(lethe_ctx *ctx, unsigned long k);
+
 /* ─── Dataset ────────────────────────────────────────────────────────────── */
 
 typedef struct lethe_dataset lethe_dataset;

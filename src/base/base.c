@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <sodium.h>
 
@@ -101,8 +102,24 @@ void lethe_ctx_free(lethe_ctx *ctx)
 {
     if (ctx == NULL)
         return;
+    if (ctx->key != NULL)
+        sodium_free(ctx->key);
     lethe_allocator a = ctx->alloc;
     a.free(a.ud, ctx);
+}
+
+void lethe_ctx_set_crash_after(lethe_ctx *ctx, unsigned long k)
+{
+    if (ctx == NULL)
+        return;
+    ctx->crash_after = k;
+    ctx->io_steps = 0;
+}
+
+void lethe__io_step(lethe_ctx *ctx)
+{
+    if (ctx->crash_after != 0 && ++ctx->io_steps == ctx->crash_after)
+        _exit(LETHE__CRASH_EXIT); /* as abrupt as a crash: no flushing, no cleanup */
 }
 
 const char *lethe_ctx_errmsg(const lethe_ctx *ctx)

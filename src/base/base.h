@@ -16,11 +16,23 @@
 
 #define LETHE__ERRMSG_CAP 256
 
+#define LETHE__KEY_BYTES 32
+/* The exit status of a simulated crash (lethe_ctx_set_crash_after). */
+#define LETHE__CRASH_EXIT 86
+
 struct lethe_ctx {
     lethe_allocator alloc;
     lethe_status last;
     char errmsg[LETHE__ERRMSG_CAP];
+    unsigned char *key;        /* at-rest key (sodium_malloc) or NULL       */
+    unsigned long crash_after; /* testing: _exit after this many io steps   */
+    unsigned long io_steps;
 };
+
+/* One durable file-system step done (a file created, synced, renamed, a
+ * directory synced, a file removed): the crash-consistency tests end the
+ * process here, at the step they choose. */
+void lethe__io_step(lethe_ctx *ctx);
 
 /* Record a failure on ctx (status and printf-style detail) and return code.
  * The single place every error passes through: put a breakpoint here. */

@@ -104,6 +104,9 @@ void lethe__residual_pass(lethe_model *m, const double *b, const double *wnew, c
  * Returns LETHE_OK, LETHE_ENOMEM or LETHE_EBACKEND. */
 lethe_status lethe__spectral_bound(lethe_model *m, double *out);
 
+/* Move the live rows to the front and erase the removed ones (no change to
+ * what the model computes; the row order of later sums is the file's). */
+void lethe__model_compact(lethe_model *m);
 /* ε' = σε/c(δ − δ_s) − 65·g√d, rounded down (LTH-C-0001, LTH-C-0010): δ_s
  * = (1 + e)·d·τ the sampler's share of δ; NaN when nothing is left. */
 double lethe__budget_from_sigma(double sigma, double epsilon, double delta, size_t d);

@@ -348,7 +348,7 @@ lethe_status lethe_model_train(lethe_ctx *ctx, const lethe_dataset *data,
 }
 
 /* Move the live rows to the front, erase the rest, rebuild the index. */
-static void compact(lethe_model *m)
+void lethe__model_compact(lethe_model *m)
 {
     size_t j = 0;
     const size_t d = m->d;
@@ -415,7 +415,7 @@ lethe_status lethe_model_refresh(lethe_model *m)
     t = m->s_f;
     m->s_f = m->s2;
     m->s2 = t;
-    compact(m);
+    lethe__model_compact(m);
     m->n_f = m->n_live;
     m->residual = m->train_residual = m->res_max = r;
     m->residual_fp = pass.fp_error;

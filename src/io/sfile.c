@@ -16,6 +16,104 @@
 
 #define IOBUF_BYTES (64u * 1024u)
 
+#define ENC_MAGIC "LETHEENC"
+#define ENC_VERSION 1u
+#define CHUNK (64u * 1024u)                        /* plaintext bytes per chunk */
+#define CHUNK_OVER (1u + crypto_secretbox_MACBYTES) /* flag + MAC                */
+#define ENC_HEAD (8u + 8u + 16u + 16u)
+
+/* The key's public name: lets a reader say "wrong key" before decrypting. */
+static void key_id(const unsigned char *key, unsigned char id[16])
+{
+    static const char label[] = "lethe at-rest key id";
+    crypto_generichash(id, 16, (const unsigned char *)label, sizeof label - 1, key,
+                       LETHE__KEY_BYTES);
+}
+
+static void chunk_nonce(const lethe_sfile *s, uint64_t i, unsigned char *nonce)
+{
+    memcpy(nonce, s->prefix, 16);
+    for (int b = 0; b < 8; b++)
+        nonce[16 + b] = (unsigned char)(i >> (8 * b));
+}
+
+static int enc_buffers(lethe_sfile *s)
+{
+    s->pbuf = sodium_malloc(CHUNK + 1);
+    s->cbuf = sodium_malloc(CHUNK + CHUNK_OVER);
+    return s->pbuf != NULL && s->cbuf != NULL;
+}
+
+/* Encrypt pbuf (flag ‖ plen bytes) as the next chunk and write it. */
+static void flush_chunk(lethe_sfile *s, int last)
+{
+    unsigned char nonce[crypto_secretbox_NONCEBYTES];
+    s->pbuf[0] = (unsigned char)(last ? 1 : 0);
+    chunk_nonce(s, s->chunk++, nonce);
+    crypto_secretbox_easy(s->cbuf, s->pbuf, s->plen + 1, nonce, s->ctx->key);
+    size_t n = s->plen + CHUNK_OVER;
+    if (fwrite(s->cbuf, 1, n, s->f) != n)
+        s->err = 1;
+    s->plen = 0;
+}
+
+/* The plain file's bytes, to the file or through the chunks. */
+static void raw_write(lethe_sfile *s, const unsigned char *p, size_t n)
+{
+    if (!s->enc) {
+        if (fwrite(p, 1, n, s->f) != n)
+            s->err = 1;
+        return;
+    }
+    while (n > 0 && !s->err) {
+        size_t take = CHUNK - s->plen < n ? CHUNK - s->plen : n;
+        memcpy(s->pbuf + 1 + s->plen, p, take);
+        s->plen += take;
+        p += take;
+        n -= take;
+        if (s->plen == CHUNK && n > 0)
+            flush_chunk(s, 0); /* a full chunk is flushed only once more follows */
+    }
+}
+
+/* Decrypt the next chunk into pbuf; 0 (and s->bad_crypto) if it does not
+ * open or its flag is not what its place requires. */
+static int load_chunk(lethe_sfile *s)
+{
+    if (s->chunk >= s->chunks)
+        return 0;
+    int last = s->chunk + 1 == s->chunks;
+    size_t len = last ? s->last_len : CHUNK, n = len + CHUNK_OVER;
+    unsigned char nonce[crypto_secretbox_NONCEBYTES];
+    chunk_nonce(s, s->chunk, nonce);
+    if (fread(s->cbuf, 1, n, s->f) != n ||
+        crypto_secretbox_open_easy(s->pbuf, s->cbuf, n, nonce, s->ctx->key) != 0 ||
+        s->pbuf[0] != (last ? 1 : 0)) {
+        s->bad_crypto = 1;
+        return 0;
+    }
+    s->chunk++;
+    s->plen = len;
+    s->ppos = 0;
+    return 1;
+}
+
+static int raw_read(lethe_sfile *s, unsigned char *p, size_t n)
+{
+    if (!s->enc)
+        return fread(p, 1, n, s->f) == n;
+    while (n > 0) {
+        if (s->ppos == s->plen && !load_chunk(s))
+            return 0;
+        size_t take = s->plen - s->ppos < n ? s->plen - s->ppos : n;
+        memcpy(p, s->pbuf + 1 + s->ppos, take);
+        s->ppos += take;
+        p += take;
+        n -= take;
+    }
+    return 1;
+}
+
 static lethe_status io_fail(lethe_ctx *ctx, const char *what, const char *path, int e)
 {
     char eb[128];
@@ -44,6 +142,11 @@ static void release(lethe_sfile *s)
     s->iobuf = NULL;
     lethe__free(s->ctx, s->tmp);
     s->tmp = NULL;
+    if (s->pbuf != NULL)
+        sodium_free(s->pbuf);
+    if (s->cbuf != NULL)
+        sodium_free(s->cbuf);
+    s->pbuf = s->cbuf = NULL;
 }
 
 lethe_status lethe__sfile_create(lethe_ctx *ctx, const char *path, mode_t mode,
@@ -69,10 +172,23 @@ lethe_status lethe__sfile_create(lethe_ctx *ctx, const char *path, mode_t mode,
         release(s);
         return st;
     }
-    if (!guard_buffer(s)) {
+    lethe__io_step(ctx);
+    s->enc = ctx->key != NULL && (mode & 077) == 0; /* secret files only */
+    if (!guard_buffer(s) || (s->enc && !enc_buffers(s))) {
         remove(s->tmp);
         release(s);
         return lethe__fail(ctx, LETHE_ENOMEM, "no memory for a guarded file buffer");
+    }
+    if (s->enc) {
+        unsigned char head[ENC_HEAD];
+        memcpy(head, ENC_MAGIC, 8);
+        for (int b = 0; b < 8; b++)
+            head[8 + b] = (unsigned char)((uint64_t)ENC_VERSION >> (8 * b));
+        key_id(ctx->key, head + 16);
+        randombytes_buf(s->prefix, sizeof s->prefix);
+        memcpy(head + 32, s->prefix, 16);
+        if (fwrite(head, 1, sizeof head, s->f) != sizeof head)
+            s->err = 1;
     }
     if (magic != NULL) {
         s->hashed = 1;
@@ -95,12 +211,17 @@ lethe_status lethe__sfile_commit(lethe_sfile *s)
     if (s->hashed) {
         unsigned char hash[LETHE__SFILE_HASH_BYTES];
         crypto_generichash_final(&s->h, hash, sizeof hash);
-        if (!s->err && fwrite(hash, 1, sizeof hash, s->f) != sizeof hash)
-            s->err = 1;
+        if (!s->err)
+            raw_write(s, hash, sizeof hash);
     }
+    if (s->enc && !s->err)
+        flush_chunk(s, 1);
     int e = 0;
+    errno = 0;
     if (s->err || ferror(s->f) || fflush(s->f) != 0 || fsync(fileno(s->f)) != 0)
         e = errno != 0 ? errno : EIO;
+    if (e == 0)
+        lethe__io_step(ctx); /* the new file is on disk, under its temporary name */
     if (fclose(s->f) != 0 && e == 0)
         e = errno;
     s->f = NULL;
@@ -111,6 +232,7 @@ lethe_status lethe__sfile_commit(lethe_sfile *s)
         lethe__sfile_abort(s);
         return st;
     }
+    lethe__io_step(ctx); /* renamed: the new file is in place */
     /* the directory entry must reach the disk too */
     size_t len = strlen(s->path);
     memcpy(s->tmp, s->path, len + 1); /* tmp is len + 8 bytes long */
@@ -126,6 +248,7 @@ lethe_status lethe__sfile_commit(lethe_sfile *s)
         fsync(dfd);
         close(dfd);
     }
+    lethe__io_step(ctx); /* the directory entry is on disk */
     release(s);
     return LETHE_OK;
 }
@@ -133,6 +256,41 @@ lethe_status lethe__sfile_commit(lethe_sfile *s)
 lethe_status lethe__sfile_bad(lethe_ctx *ctx, const char *path, const char *what)
 {
     return lethe__fail(ctx, LETHE_EFORMAT, "load: %s: %s", path, what);
+}
+
+/* An encrypted file's header (its magic already read into head): check the
+ * version and the key, set up the chunks and the plain size. NULL or why. */
+static const char *enc_open(lethe_sfile *s, unsigned char *head, long long size,
+                            long long *plain)
+{
+    if (s->ctx->key == NULL)
+        return "the file is encrypted: give the key file it was written with";
+    if (fread(head + 8, 1, ENC_HEAD - 8, s->f) != ENC_HEAD - 8)
+        return "truncated";
+    uint64_t version = 0;
+    for (int b = 7; b >= 0; b--)
+        version = (version << 8) | head[8 + b];
+    if (version != ENC_VERSION)
+        return "unsupported encryption version";
+    unsigned char id[16];
+    key_id(s->ctx->key, id);
+    if (sodium_memcmp(id, head + 16, 16) != 0)
+        return "encrypted with another key";
+    memcpy(s->prefix, head + 32, 16);
+    long long body = size - (long long)ENC_HEAD - (long long)CHUNK_OVER;
+    if (body < 0)
+        return "truncated";
+    /* every chunk but the last holds CHUNK bytes: the sizes decide the split */
+    s->chunks = (uint64_t)(body / (long long)(CHUNK + CHUNK_OVER)) + 1;
+    long long last = body % (long long)(CHUNK + CHUNK_OVER);
+    if (last > (long long)CHUNK)
+        return "truncated or corrupt (no whole chunk at the end)";
+    s->last_len = (size_t)last;
+    *plain = (long long)(s->chunks - 1) * (long long)CHUNK + last;
+    s->enc = 1;
+    if (!enc_buffers(s))
+        return "no memory for decryption buffers";
+    return NULL;
 }
 
 lethe_status lethe__sfile_open(lethe_ctx *ctx, const char *path, const char *magic,
@@ -154,8 +312,26 @@ lethe_status lethe__sfile_open(lethe_ctx *ctx, const char *path, const char *mag
         release(s);
         return lethe__sfile_bad(ctx, path, "too short to be a lethe state file");
     }
+    long long plain = (long long)st.st_size;
+    unsigned char head[ENC_HEAD];
+    if (fread(head, 1, 8, s->f) == 8 && memcmp(head, ENC_MAGIC, 8) == 0) {
+        const char *why = enc_open(s, head, (long long)st.st_size, &plain);
+        if (why != NULL) {
+            lethe_status code = s->ctx->key == NULL ? LETHE_EINVAL : LETHE_EFORMAT;
+            release(s);
+            return lethe__fail(ctx, code, "load: %s: %s", path, why);
+        }
+    } else if (fseek(s->f, 0, SEEK_SET) != 0) {
+        int e = errno;
+        release(s);
+        return io_fail(ctx, "load: cannot read", path, e);
+    }
+    if (plain < LETHE__SFILE_MAGIC_BYTES + LETHE__SFILE_HASH_BYTES) {
+        release(s);
+        return lethe__sfile_bad(ctx, path, "too short to be a lethe state file");
+    }
     s->hashed = 1;
-    s->left = (long long)st.st_size - LETHE__SFILE_HASH_BYTES;
+    s->left = plain - LETHE__SFILE_HASH_BYTES;
     *payload = s->left;
     crypto_generichash_init(&s->h, NULL, 0, LETHE__SFILE_HASH_BYTES);
     char got[LETHE__SFILE_MAGIC_BYTES];
@@ -171,8 +347,10 @@ lethe_status lethe__sfile_verify(lethe_sfile *s)
 {
     unsigned char want[LETHE__SFILE_HASH_BYTES], got[LETHE__SFILE_HASH_BYTES];
     crypto_generichash_final(&s->h, want, sizeof want);
-    if (s->err || s->left != 0 || fread(got, 1, sizeof got, s->f) != sizeof got)
-        return lethe__sfile_bad(s->ctx, s->path, "truncated");
+    if (s->err || s->left != 0 || !raw_read(s, got, sizeof got))
+        return lethe__sfile_bad(s->ctx, s->path,
+                                s->bad_crypto ? "cannot decrypt: the file was altered or cut"
+                                              : "truncated");
     if (sodium_memcmp(want, got, sizeof want) != 0)
         return lethe__sfile_bad(s->ctx, s->path, "checksum mismatch (the file is corrupt)");
     return LETHE_OK;
@@ -189,8 +367,7 @@ void lethe__sf_put_bytes(lethe_sfile *s, const void *p, size_t n)
         return;
     if (s->hashed)
         crypto_generichash_update(&s->h, p, n);
-    if (fwrite(p, 1, n, s->f) != n)
-        s->err = 1;
+    raw_write(s, p, n);
 }
 
 void lethe__sf_put_u64(lethe_sfile *s, uint64_t v)
@@ -212,7 +389,7 @@ void lethe__sf_put_f64s(lethe_sfile *s, const double *v, size_t n)
 
 void lethe__sf_get_bytes(lethe_sfile *s, void *p, size_t n)
 {
-    if (s->err || (long long)n > s->left || fread(p, 1, n, s->f) != n) {
+    if (s->err || (long long)n > s->left || !raw_read(s, p, n)) {
         s->err = 1;
         memset(p, 0, n);
         return;

@@ -7,6 +7,12 @@
  * as their IEEE-754 bits). Used by the state files of both mechanisms and
  * by the public model file (text, no checksum).
  *
+ * Secret files (mode 0600) written through a context that holds an at-rest
+ * key are encrypted: "LETHEENC" | u64 version | key id[16] | nonce prefix[16]
+ * | chunks, each crypto_secretbox(flag ‖ up to 64 KiB of the plain file) with
+ * nonce = prefix ‖ chunk index, flag 1 on the last chunk only. The plain
+ * file inside, checksum included, is exactly the unencrypted format.
+ *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
 #ifndef LETHE_SFILE_H
@@ -31,6 +37,13 @@ typedef struct lethe_sfile {
     crypto_generichash_state h;
     int hashed, err;
     long long left;         /* reading: payload bytes not yet read */
+    /* encryption at rest (the context's key): chunks of plaintext */
+    int enc, bad_crypto;
+    unsigned char prefix[16];      /* nonce = prefix ‖ chunk index (LE)     */
+    uint64_t chunk, chunks;        /* next chunk; reading: how many in all  */
+    size_t last_len;               /* reading: plaintext bytes of the last  */
+    unsigned char *pbuf, *cbuf;    /* flag ‖ plaintext (guarded); ciphertext */
+    size_t plen, ppos;             /* bytes in pbuf after the flag; read at */
 } lethe_sfile;
 
 /* Writing. create opens "<path>.XXXXXX" with the given mode and, if magic is

@@ -1,7 +1,10 @@
 /*
  * The owner's state file and the public model file.
  *
- * State file (SECRET: it holds b, the seed and the retained data; mode 0600):
+ * State file (SECRET: it holds b, the seed and the retained data; mode 0600;
+ * encrypted when the context holds an at-rest key, sfile.h). Only the live
+ * rows are written, so n_rows = n_live in a file: removed records leave no
+ * bytes in it.
  *   "LETHEST1" | u64 version, loss, d, n_rows, n_live, n_f, max_iter, seeded | f64 λ ε δ σ c ε' tol R ‖X‖₂-bound residual
  *   train_residual residual_bound ρ res_max | u64 removals removals_total refreshes
  *   rng_position | seed[32] | w[d] g[d] b[d] U[d·d] s_f[n] y[n] ids[n]
@@ -28,6 +31,8 @@
 #define MAGIC "LETHEST1"
 #define VERSION 1u
 
+static lethe_pass gradient_pass(lethe_model *m);
+
 lethe_status lethe_model_save(lethe_model *m, const char *path)
 {
     if (m == NULL)
@@ -40,6 +45,18 @@ lethe_status lethe_model_save(lethe_model *m, const char *path)
     lethe_status st = lethe__sfile_create(m->ctx, path, 0600, MAGIC, &s);
     if (st != LETHE_OK)
         return st;
+    /* Only the live rows are written: a removed record's bytes never reach
+     * the file (in memory they were zeroed at removal). Compacting first
+     * makes the model in memory the one a load gives back, row order and
+     * therefore every later rounding included. */
+    if (m->n_rows != m->n_live) {
+        lethe__model_compact(m);
+        /* the sums over the new row order, as a load will compute them */
+        lethe_pass pass = gradient_pass(m);
+        memcpy(m->g, m->g2, m->d * sizeof *m->g);
+        m->residual = pass.residual;
+        m->residual_fp = pass.fp_error;
+    }
     const size_t d = m->d, n = m->n_rows;
     unsigned char seed[LETHE__SEED_BYTES] = { 0 };
     int seeded = lethe__rng_seed(m->rng, seed);
@@ -161,9 +178,8 @@ static lethe_status check_params(lethe_ctx *ctx, const char *path, lethe_model *
     return LETHE_OK;
 }
 
-/* Recompute the exact gradient at w on the live rows (one O(nd) pass): it
- * must agree with the stored one, and the residual must be within budget. */
-static lethe_status recheck_residual(lethe_ctx *ctx, const char *path, lethe_model *m)
+/* The exact gradient at w on the live rows, into m->g2 (one O(nd) pass). */
+static lethe_pass gradient_pass(lethe_model *m)
 {
     const size_t d = m->d;
     memcpy(m->w2, m->w, d * sizeof *m->w2);
@@ -171,6 +187,15 @@ static lethe_status recheck_residual(lethe_ctx *ctx, const char *path, lethe_mod
     memset(m->v, 0, d * sizeof *m->v);
     lethe_pass pass;
     lethe__residual_pass(m, m->b, m->w2, m->p, m->v, &pass);
+    return pass;
+}
+
+/* Recompute the exact gradient at w on the live rows (one O(nd) pass): it
+ * must agree with the stored one, and the residual must be within budget. */
+static lethe_status recheck_residual(lethe_ctx *ctx, const char *path, lethe_model *m)
+{
+    const size_t d = m->d;
+    lethe_pass pass = gradient_pass(m);
     double diff = 0.0;
     for (size_t j = 0; j < d; j++)
         diff += (m->g2[j] - m->g[j]) * (m->g2[j] - m->g[j]);

@@ -1,0 +1,253 @@
+/*
+ * Suite "store": the owner's files at rest (src/io/sfile.c, keyfile.c,
+ * state.c): encryption with a key file, the refusal of every wrong key or
+ * altered byte, and that a saved state holds no byte of a removed record.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "testutil.h"
+
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "certify/m2.h"
+
+static char dir[64];
+
+static const char *path_of(const char *name)
+{
+    static char buf[4][128];
+    static int k;
+    k = (k + 1) % 4;
+    snprintf(buf[k], sizeof buf[k], "%s/%s", dir, name);
+    return buf[k];
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    snprintf(dir, sizeof dir, "%s", "/tmp/lethe-store-XXXXXX");
+    if (mkdtemp(dir) == NULL)
+        return -1;
+    if (getenv("TMPDIR") != NULL) { /* prefer the caller's temporary directory */
+        char alt[64];
+        if (snprintf(alt, sizeof alt, "%s/lethe-store-XXXXXX", getenv("TMPDIR")) < (int)sizeof alt &&
+            mkdtemp(alt) != NULL) {
+            rmdir(dir);
+            memcpy(dir, alt, sizeof dir);
+        }
+    }
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+static unsigned char *slurp(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    unsigned char *b = malloc((size_t)n + 1);
+    assert_true(fread(b, 1, (size_t)n, f) == (size_t)n);
+    fclose(f);
+    *len = (size_t)n;
+    return b;
+}
+
+static void spit(const char *path, const unsigned char *b, size_t len)
+{
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_true(fwrite(b, 1, len, f) == len);
+    fclose(f);
+}
+
+static int contains(const unsigned char *hay, size_t n, const void *needle, size_t k)
+{
+    for (size_t i = 0; i + k <= n; i++)
+        if (memcmp(hay + i, needle, k) == 0)
+            return 1;
+    return 0;
+}
+
+static lethe_model *small_model(lethe_ctx *ctx, size_t n, lethe_dataset **out_ds)
+{
+    double *x, *y;
+    tu_problem(4242, n, 9, LETHE_LOSS_LOGISTIC, &x, &y);
+    lethe_dataset *ds = NULL;
+    assert_status(lethe_dataset_create(ctx, n, 9, x, 9, y, NULL, LETHE_NORM_NORMALIZE, 1.0, &ds),
+                  LETHE_OK);
+    free(x);
+    free(y);
+    lethe_train_options o;
+    lethe_train_options_init(&o);
+    o.budget = 2.385;
+    o.lambda = 1e-2;
+    lethe_model *m = NULL;
+    assert_status(lethe_model_train(ctx, ds, &o, &m), LETHE_OK);
+    *out_ds = ds;
+    return m;
+}
+
+/* A removed record's bytes are not in the saved state; a live one's are. */
+static void test_state_drops_removed_rows(void **state)
+{
+    (void)state;
+    lethe_ctx *ctx = NULL;
+    assert_status(lethe_ctx_create(NULL, &ctx), LETHE_OK);
+    lethe_dataset *ds = NULL;
+    lethe_model *m = small_model(ctx, 400, &ds);
+    const double *x = lethe_dataset_x(ds);
+    uint64_t gone[3] = { 17, 230, 399 };
+    lethe_removal_report rep;
+    assert_status(lethe_model_remove(m, gone, 3, LETHE_PATH_FAST, &rep), LETHE_OK);
+    assert_status(lethe_model_save(m, path_of("plain.state")), LETHE_OK);
+    size_t n;
+    unsigned char *b = slurp(path_of("plain.state"), &n);
+    for (int t = 0; t < 3; t++)
+        assert_false(contains(b, n, x + gone[t] * 9, 9 * sizeof(double)));
+    assert_true(contains(b, n, x + 18 * 9, 9 * sizeof(double))); /* the search can succeed */
+    free(b);
+    /* and the model saved is the model loaded */
+    lethe_model *l = NULL;
+    assert_status(lethe_model_load(ctx, path_of("plain.state"), &l), LETHE_OK);
+    assert_int_equal(lethe_model_rows(l), 397);
+    assert_false(lethe_model_has_id(l, 230));
+    assert_memory_equal(lethe_model_weights(l), lethe_model_weights(m), 9 * sizeof(double));
+    lethe_model_free(l);
+    lethe_model_free(m);
+    lethe_dataset_free(ds);
+    lethe_ctx_free(ctx);
+}
+
+/* Key files: created once (0600), never replaced, read back; garbage refused
+ * and the context's key left as it was. */
+static void test_key_files(void **state)
+{
+    (void)state;
+    lethe_ctx *ctx = NULL;
+    assert_status(lethe_ctx_create(NULL, &ctx), LETHE_OK);
+    const char *k1 = path_of("one.key");
+    assert_status(lethe_key_create(ctx, k1), LETHE_OK);
+    struct stat sb;
+    assert_int_equal(stat(k1, &sb), 0);
+    assert_int_equal(sb.st_mode & 0777, 0600);
+    assert_status(lethe_key_create(ctx, k1), LETHE_EINVAL); /* not replaced */
+    assert_non_null(strstr(lethe_ctx_errmsg(ctx), "already exists"));
+    assert_status(lethe_ctx_set_key_file(ctx, k1), LETHE_OK);
+    spit(path_of("junk.key"), (const unsigned char *)"LETHEKEY but not a key at all, no", 34);
+    assert_status(lethe_ctx_set_key_file(ctx, path_of("junk.key")), LETHE_EFORMAT);
+    assert_status(lethe_ctx_set_key_file(ctx, path_of("missing.key")), LETHE_EIO);
+    assert_status(lethe_ctx_set_key_file(ctx, NULL), LETHE_OK);
+    assert_status(lethe_ctx_set_key_file(NULL, k1), LETHE_EINVAL);
+    lethe_ctx_free(ctx);
+}
+
+/* Encrypted at rest: no plaintext in the file, the same model back with
+ * the key, and a clear refusal without it, with another key, or after any
+ * change: a flipped byte anywhere, a cut at a chunk boundary, a swapped
+ * chunk. */
+static void test_state_encrypted(void **state)
+{
+    (void)state;
+    lethe_ctx *ctx = NULL;
+    assert_status(lethe_ctx_create(NULL, &ctx), LETHE_OK);
+    assert_status(lethe_key_create(ctx, path_of("a.key")), LETHE_OK);
+    assert_status(lethe_key_create(ctx, path_of("b.key")), LETHE_OK);
+    lethe_dataset *ds = NULL;
+    lethe_model *m = small_model(ctx, 2500, &ds);
+    assert_status(lethe_ctx_set_key_file(ctx, path_of("a.key")), LETHE_OK);
+    const char *sp = path_of("enc.state");
+    assert_status(lethe_model_save(m, sp), LETHE_OK);
+    size_t n;
+    unsigned char *b = slurp(sp, &n);
+    assert_memory_equal(b, "LETHEENC", 8);
+    assert_false(contains(b, n, "LETHEST1", 8));
+    assert_false(contains(b, n, lethe_dataset_x(ds) + 5 * 9, 9 * sizeof(double)));
+    assert_true(n > 65536 + 64); /* several chunks: the chunk logic is exercised */
+    lethe_model *l = NULL;
+    assert_status(lethe_model_load(ctx, sp, &l), LETHE_OK);
+    assert_memory_equal(lethe_model_weights(l), lethe_model_weights(m), 9 * sizeof(double));
+    lethe_model_free(l);
+    /* the public file is never encrypted */
+    assert_status(lethe_model_save_public(m, path_of("m.public")), LETHE_OK);
+    size_t pn;
+    unsigned char *pb = slurp(path_of("m.public"), &pn);
+    assert_false(contains(pb, pn, "LETHEENC", 8));
+    free(pb);
+    /* another key, no key */
+    assert_status(lethe_ctx_set_key_file(ctx, path_of("b.key")), LETHE_OK);
+    assert_status(lethe_model_load(ctx, sp, &l), LETHE_EFORMAT);
+    assert_non_null(strstr(lethe_ctx_errmsg(ctx), "another key"));
+    assert_status(lethe_ctx_set_key_file(ctx, NULL), LETHE_OK);
+    assert_status(lethe_model_load(ctx, sp, &l), LETHE_EINVAL);
+    assert_non_null(strstr(lethe_ctx_errmsg(ctx), "give the key file"));
+    assert_status(lethe_ctx_set_key_file(ctx, path_of("a.key")), LETHE_OK);
+    /* a flipped byte anywhere: header, first chunk, middle, last byte */
+    const size_t at[] = { 3, 20, 40, 60, 1000, 65536 + 70, n / 2, n - 1 };
+    const char *tp = path_of("tampered.state");
+    for (size_t i = 0; i < sizeof at / sizeof at[0]; i++) {
+        b[at[i]] ^= 0x10;
+        spit(tp, b, n);
+        b[at[i]] ^= 0x10;
+        l = NULL;
+        lethe_status st = lethe_model_load(ctx, tp, &l);
+        if (st == LETHE_OK)
+            fail_msg("a flipped byte at %zu was not noticed", at[i]);
+        assert_null(l);
+    }
+    /* cut after the first chunk (the file then ends on an unmarked chunk) */
+    const size_t first = 48 + 65536 + 17;
+    spit(tp, b, first);
+    assert_status(lethe_model_load(ctx, tp, &l), LETHE_EFORMAT);
+    /* cut anywhere else */
+    spit(tp, b, n - 5);
+    assert_status(lethe_model_load(ctx, tp, &l), LETHE_EFORMAT);
+    /* the first two chunks swapped */
+    unsigned char *sw = malloc(n);
+    memcpy(sw, b, n);
+    memcpy(sw + 48, b + first, 65536 + 17);
+    memcpy(sw + first, b + 48, 65536 + 17);
+    spit(tp, sw, n);
+    assert_status(lethe_model_load(ctx, tp, &l), LETHE_EFORMAT);
+    free(sw);
+    free(b);
+    /* the M2 state goes through the same layer */
+    lethe_m2_options o;
+    lethe_m2_options_init(&o);
+    o.lambda = 1.0;
+    o.capacity = 10;
+    lethe_m2 *m2 = NULL;
+    assert_status(lethe_m2_train(ctx, ds, &o, &m2), LETHE_OK);
+    assert_status(lethe_m2_save(m2, path_of("m2.state")), LETHE_OK);
+    unsigned char *b2 = slurp(path_of("m2.state"), &n);
+    assert_memory_equal(b2, "LETHEENC", 8);
+    free(b2);
+    lethe_m2 *l2 = NULL;
+    assert_status(lethe_m2_load(ctx, path_of("m2.state"), &l2), LETHE_OK);
+    assert_memory_equal(lethe_m2_weights(l2), lethe_m2_weights(m2), 9 * sizeof(double));
+    lethe_m2_free(l2);
+    lethe_m2_free(m2);
+    lethe_model_free(m);
+    lethe_dataset_free(ds);
+    lethe_ctx_free(ctx);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_state_drops_removed_rows),
+        cmocka_unit_test(test_key_files),
+        cmocka_unit_test(test_state_encrypted),
+    };
+    return cmocka_run_group_tests_name("store", tests, setup, teardown);
+}
