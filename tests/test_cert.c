@@ -277,33 +277,6 @@ static int teardown(void **state)
     return 0;
 }
 
-static int ctx_setup(void **state)
-{
-    lethe_ctx *ctx = NULL;
-    if (lethe_ctx_create(NULL, &ctx) != LETHE_OK)
-        return -1;
-    *state = ctx;
-    return 0;
-}
-
-static int ctx_teardown(void **state)
-{
-    lethe_ctx_free(*state);
-    return 0;
-}
-
-/* The last error message on ctx contains needle. */
-#define assert_msg_has(ctx, needle) msg_has((ctx), (needle), __FILE__, __LINE__)
-
-static void msg_has(const lethe_ctx *ctx, const char *needle, const char *file, int line)
-{
-    const char *msg = lethe_ctx_errmsg(ctx);
-    if (strstr(msg, needle) == NULL) {
-        print_error("message \"%s\" lacks \"%s\"\n", msg, needle);
-        _fail(file, line);
-    }
-}
-
 /* Verification of path fails at check on the file seq, and says so. */
 static void expect_failure(lethe_ctx *ctx, const char *path, const char *key, const char *model,
                            lethe_cert_check check, uint64_t seq, const char *needle)
@@ -660,70 +633,65 @@ static void test_every_byte(void **state)
 
 /* ─── Numbers ────────────────────────────────────────────────────────────── */
 
+/* Put value (and value2, if key2 is not NULL) into a fresh copy of the
+ * good file, sign it again, and expect the NUMBERS check to fail with
+ * needle in its message — or, with needle NULL, the file to verify. */
+static void numbers_case(lethe_ctx *ctx, const char *path, const char *good, size_t len,
+                         uint64_t seq, const char *key, const char *value, const char *key2,
+                         const char *value2, const char *needle)
+{
+    spit(path, good, len);
+    set_member(path, key, value);
+    if (key2 != NULL)
+        set_member(path, key2, value2);
+    resign(path, sk);
+    if (needle != NULL) {
+        expect_failure(ctx, path, public_key, NULL, LETHE_CHECK_NUMBERS, seq, needle);
+    } else {
+        lethe_verify_report rep;
+        assert_status(lethe_cert_verify(ctx, path, public_key, NULL, &rep), LETHE_OK);
+    }
+}
+
+static const char *num(double v)
+{
+    static char buf[8][40];
+    static int k;
+    k = (k + 1) % 8;
+    snprintf(buf[k], sizeof buf[k], "%.17g", v);
+    return buf[k];
+}
+
 static void test_numbers(void **state)
 {
     lethe_ctx *ctx = *state;
     const char *dir = make_ledger(ctx, "numbers");
     size_t len1, len3;
-    char *m1 = slurp(file_in(dir, 1), &len1), *m2 = slurp(file_in(dir, 3), &len3);
     const char *f1 = file_in(dir, 1), *f3 = file_in(dir, 3);
+    char *m1 = slurp(f1, &len1), *m2 = slurp(f3, &len3);
+    const double r = 0.125, need = lethe_guo_c(DELTA) * r / EPSILON;
+    lethe_certificate c3 = cert_for(3);
+    const double floor_delta = lethe_gdp_delta(c3.sensitivity / c3.sigma, EPSILON);
 
     /* M1: residual above the budget (remaining_after kept consistent) */
-    set_number(f1, "residual", BUDGET * 1.001);
-    set_number(f1, "remaining_after", BUDGET - BUDGET * 1.001);
-    resign(f1, sk);
-    expect_failure(ctx, f1, public_key, NULL, LETHE_CHECK_NUMBERS, 1, "exceeds the budget");
-
+    numbers_case(ctx, f1, m1, len1, 1, "residual", num(BUDGET * 1.001), "remaining_after",
+                 num(BUDGET - BUDGET * 1.001), "exceeds the budget");
     /* M1: remaining_after not budget − residual */
-    spit(f1, m1, len1);
-    set_number(f1, "remaining_after", BUDGET);
-    resign(f1, sk);
-    expect_failure(ctx, f1, public_key, NULL, LETHE_CHECK_NUMBERS, 1, "remaining_after");
-
-    /* M1: ε below c(δ − dτ)·r/σ: σ smaller than the budget needs */
-    spit(f1, m1, len1);
-    double r = 0.125, need = lethe_guo_c(DELTA) * r / EPSILON;
-    set_number(f1, "sigma", need * 0.999);
-    resign(f1, sk);
-    expect_failure(ctx, f1, public_key, NULL, LETHE_CHECK_NUMBERS, 1, "c(δ − d·τ)");
-    /* … and just above it passes: the bound is the verifier's, not a margin */
-    spit(f1, m1, len1);
-    set_number(f1, "sigma", need * 1.0001);
-    resign(f1, sk);
-    lethe_verify_report rep;
-    assert_status(lethe_cert_verify(ctx, f1, public_key, NULL, &rep), LETHE_OK);
-
+    numbers_case(ctx, f1, m1, len1, 1, "remaining_after", num(BUDGET), NULL, NULL,
+                 "remaining_after");
+    /* M1: ε below c(δ − dτ)·r/σ (σ smaller than the residual needs); just
+     * above the bound passes: the bound is the verifier's, not a margin */
+    numbers_case(ctx, f1, m1, len1, 1, "sigma", num(need * 0.999), NULL, NULL, "c(δ − d·τ)");
+    numbers_case(ctx, f1, m1, len1, 1, "sigma", num(need * 1.0001), NULL, NULL, NULL);
     /* M1: δ not above the sampler's charge d·τ */
-    spit(f1, m1, len1);
-    set_number(f1, "delta", 1e-15);
-    resign(f1, sk);
-    expect_failure(ctx, f1, public_key, NULL, LETHE_CHECK_NUMBERS, 1, "d·τ");
-
-    /* M2: δ below δ(ε) of μ-GDP */
-    lethe_certificate c3 = cert_for(3);
-    double floor_delta = lethe_gdp_delta(c3.sensitivity / c3.sigma, EPSILON);
-    set_number(f3, "delta", floor_delta * 0.99);
-    resign(f3, sk);
-    expect_failure(ctx, f3, public_key, NULL, LETHE_CHECK_NUMBERS, 3, "μ-GDP");
-    /* the sampler's charge counts: δ exactly δ(ε) is not enough */
-    spit(f3, m2, len3);
-    set_number(f3, "delta", floor_delta);
-    resign(f3, sk);
-    expect_failure(ctx, f3, public_key, NULL, LETHE_CHECK_NUMBERS, 3, "μ-GDP");
-
-    /* M2: over capacity, and counts that do not add up */
-    spit(f3, m2, len3);
-    set_member(f3, "capacity", "5");
-    resign(f3, sk);
-    expect_failure(ctx, f3, public_key, NULL, LETHE_CHECK_NUMBERS, 3, "capacity");
-    spit(f3, m2, len3);
-    set_member(f3, "used_after", "7");
-    resign(f3, sk);
-    expect_failure(ctx, f3, public_key, NULL, LETHE_CHECK_NUMBERS, 3, "used_before");
-    spit(f3, m2, len3);
-    set_number(f3, "sensitivity", 0.0);
-    resign(f3, sk);
-    expect_failure(ctx, f3, public_key, NULL, LETHE_CHECK_NUMBERS, 3, "μ-GDP");
+    numbers_case(ctx, f1, m1, len1, 1, "delta", num(1e-15), NULL, NULL, "d·τ");
+    /* M2: δ below δ(ε) of μ-GDP; δ(ε) itself is not enough either (d·τ) */
+    numbers_case(ctx, f3, m2, len3, 3, "delta", num(floor_delta * 0.99), NULL, NULL, "μ-GDP");
+    numbers_case(ctx, f3, m2, len3, 3, "delta", num(floor_delta), NULL, NULL, "μ-GDP");
+    /* M2: over capacity, counts that do not add up, no sensitivity */
+    numbers_case(ctx, f3, m2, len3, 3, "capacity", "5", NULL, NULL, "capacity");
+    numbers_case(ctx, f3, m2, len3, 3, "used_after", "7", NULL, NULL, "used_before");
+    numbers_case(ctx, f3, m2, len3, 3, "sensitivity", "0", NULL, NULL, "μ-GDP");
     free(m1);
     free(m2);
 }
@@ -941,19 +909,19 @@ static void test_parser_direct(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_keygen, ctx_setup, ctx_teardown),
-        cmocka_unit_test_setup_teardown(test_hash_file, ctx_setup, ctx_teardown),
-        cmocka_unit_test_setup_teardown(test_ledger_verifies, ctx_setup, ctx_teardown),
-        cmocka_unit_test_setup_teardown(test_tamper_bytes, ctx_setup, ctx_teardown),
-        cmocka_unit_test_setup_teardown(test_tamper_chain, ctx_setup, ctx_teardown),
-        cmocka_unit_test_setup_teardown(test_tamper_keys_and_model, ctx_setup, ctx_teardown),
-        cmocka_unit_test_setup_teardown(test_tamper_syntax, ctx_setup, ctx_teardown),
-        cmocka_unit_test_setup_teardown(test_every_byte, ctx_setup, ctx_teardown),
-        cmocka_unit_test_setup_teardown(test_numbers, ctx_setup, ctx_teardown),
-        cmocka_unit_test_setup_teardown(test_write_refusals, ctx_setup, ctx_teardown),
-        cmocka_unit_test_setup_teardown(test_locale, ctx_setup, ctx_teardown),
+        cmocka_unit_test_setup_teardown(test_keygen, tu_ctx_setup, tu_ctx_teardown),
+        cmocka_unit_test_setup_teardown(test_hash_file, tu_ctx_setup, tu_ctx_teardown),
+        cmocka_unit_test_setup_teardown(test_ledger_verifies, tu_ctx_setup, tu_ctx_teardown),
+        cmocka_unit_test_setup_teardown(test_tamper_bytes, tu_ctx_setup, tu_ctx_teardown),
+        cmocka_unit_test_setup_teardown(test_tamper_chain, tu_ctx_setup, tu_ctx_teardown),
+        cmocka_unit_test_setup_teardown(test_tamper_keys_and_model, tu_ctx_setup, tu_ctx_teardown),
+        cmocka_unit_test_setup_teardown(test_tamper_syntax, tu_ctx_setup, tu_ctx_teardown),
+        cmocka_unit_test_setup_teardown(test_every_byte, tu_ctx_setup, tu_ctx_teardown),
+        cmocka_unit_test_setup_teardown(test_numbers, tu_ctx_setup, tu_ctx_teardown),
+        cmocka_unit_test_setup_teardown(test_write_refusals, tu_ctx_setup, tu_ctx_teardown),
+        cmocka_unit_test_setup_teardown(test_locale, tu_ctx_setup, tu_ctx_teardown),
         cmocka_unit_test(test_alloc_failure),
-        cmocka_unit_test_setup_teardown(test_parser_direct, ctx_setup, ctx_teardown),
+        cmocka_unit_test_setup_teardown(test_parser_direct, tu_ctx_setup, tu_ctx_teardown),
     };
     return cmocka_run_group_tests_name("cert", tests, setup, teardown);
 }
