@@ -8,6 +8,7 @@
 #   make stattest            the noise sampler's statistical tests, fresh seeds, more samples
 #   make lipschitz           measures how the residual moves with b (proofs/certificate.md, G1)
 #   make install PREFIX=/usr/local DESTDIR=
+#   make fuzz                the certificate parser's libFuzzer target (clang; not in check)
 #   make valgrind | coverage | clean
 
 PREFIX   ?= /usr/local
@@ -62,7 +63,7 @@ STATIC := $(BUILD)/liblethe.a
 SHARED := $(BUILD)/liblethe.so.$(VERSION)
 TOOL   := $(BUILD)/lethe
 
-.PHONY: all check test trace demo bench stattest lipschitz install uninstall clean valgrind coverage
+.PHONY: all check test trace demo bench stattest lipschitz install uninstall clean valgrind coverage fuzz
 all: $(STATIC) $(SHARED) $(TOOL) $(BUILD)/lethe.pc
 
 $(BUILD)/src/%.o: src/%.c include/lethe.h $(wildcard src/*/*.h)
@@ -158,6 +159,14 @@ stattest: $(BUILD)/tests/test_lattice
 lipschitz: $(BUILD)/bench/residual_lipschitz $(FMNIST)/train-images-idx3-ubyte.gz
 	$(BUILD)/bench/residual_lipschitz random 100
 	$(BUILD)/bench/residual_lipschitz $(FMNIST) 100
+
+# libFuzzer wants clang and its own instrumentation of every library file.
+FUZZ_FLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L -O1 -g -Iinclude -Isrc $(DEP_CFLAGS) \
+              -fsanitize=fuzzer,address,undefined
+fuzz: build-fuzz/fuzz_cert
+build-fuzz/fuzz_cert: fuzz/fuzz_cert.c $(LIB_SRC) include/lethe.h $(wildcard src/*/*.h)
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_FLAGS) -DLETHE_BUILD -o $@ fuzz/fuzz_cert.c $(LIB_SRC) $(DEP_LIBS)
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include \

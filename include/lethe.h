@@ -37,6 +37,9 @@
  *   - Secrets (the noise vector b and the seed) live in libsodium guarded
  *     memory and are wiped when freed. lethe_model_save_public() writes
  *     nothing secret; lethe_model_save() writes the owner's full state.
+ *   - Removals can be recorded as signed deletion certificates in a ledger
+ *     directory (lethe_keygen, lethe_cert_write) that anyone holding the
+ *     owner's public key can check later (lethe_cert_verify).
  */
 #ifndef LETHE_H
 #define LETHE_H
@@ -83,6 +86,7 @@ typedef enum lethe_status {
     LETHE_EBACKEND,    /* BLAS/LAPACK reported an unexpected failure        */
     LETHE_ECAPACITY,   /* the removal would exceed the deletion capacity m  */
     LETHE_EMISMATCH,   /* a record given for removal is not the one trained on */
+    LETHE_EVERIFY,     /* a certificate or ledger failed a check (see lethe_cert_verify) */
     LETHE_STATUS_COUNT
 } lethe_status;
 
@@ -599,6 +603,215 @@ LETHE_API lethe_status lethe_model_load(lethe_ctx *ctx, const char *path, lethe_
  * certificate), as text, atomically. Returns LETHE_OK, LETHE_EIO, LETHE_EINVAL,
  * LETHE_ENOMEM. */
 LETHE_API lethe_status lethe_model_save_public(lethe_model *model, const char *path);
+
+/* ─── Deletion certificates and the ledger (src/io/cert.c) ──────────────── */
+
+/* A deletion certificate is a signed JSON record of one removal: which
+ * records went (as keyed hashes of their ids), under which mechanism and
+ * parameters, what the accountant charged, and which public model file came
+ * before and after. Certificates form a ledger: a directory of files
+ * NNNNNNNN.json (seq, 8 decimal digits, from 00000001), each naming the
+ * BLAKE2b-256 of the previous file's exact bytes, all signed with one
+ * Ed25519 key (libsodium). Other names in the directory are ignored.
+ *
+ * The file format, "lethe-certificate-1", is canonical JSON: one object,
+ * these members in this order and no other, two-space indentation, one
+ * member a line, the ids one a line, a newline after the closing brace:
+ *
+ *   format            "lethe-certificate-1"
+ *   seq               integer ≥ 1
+ *   time              "YYYY-MM-DDTHH:MM:SSZ" (UTC, RFC 3339, whole seconds)
+ *   mechanism         "M1" or "M2"
+ *   sampler           the noise sampler's name (string, ≤ 255 bytes of UTF-8)
+ *   seeded            true or false
+ *   warning           only when seeded is true, exactly
+ *                     "seeded test stream: reproducible noise, not private"
+ *   d                 integer ≥ 1
+ *   epsilon, delta, sigma   numbers
+ *   k                 integer ≥ 1, the number of ids
+ *   ids               array of k strings, each 64 lowercase hex digits:
+ *                     BLAKE2b-256 keyed with the owner's id-hashing key, of
+ *                     the id as 8 little-endian bytes; in strictly
+ *                     increasing order (so distinct, and the order in which
+ *                     the ids were given is not revealed)
+ *   M1 only: residual, budget, remaining_before, remaining_after   numbers
+ *   M2 only: sensitivity (number), capacity, used_before, used_after (integers)
+ *   model_before, model_after   64 hex digits: BLAKE2b-256 (unkeyed) of the
+ *                     public model file's bytes before and after the removal
+ *   prev              64 hex digits: BLAKE2b-256 (unkeyed) of the previous
+ *                     certificate file's bytes; 64 zeros for seq 1
+ *   public_key        64 hex digits: the signer's Ed25519 public key
+ *   signature         128 hex digits: Ed25519 (detached) signature
+ *
+ * Integers are printed in decimal, other numbers with "%.17g" in the C
+ * locale (they read back exactly), strings escaped per RFC 8259 (", \ and
+ * the short forms \b \f \n \r \t; other control characters as \u00XX;
+ * nothing else escaped). The signature covers the exact bytes of the file
+ * with the signature member absent: everything up to the end of the
+ * public_key value, followed by "\n}\n" — i.e. the canonical serialisation
+ * of the same object without its last member. A verifier re-serialises what
+ * it parsed and requires the file to equal it byte for byte, so there is one
+ * spelling of each certificate. Files are at most 1 MiB (so k is at most
+ * about 15 000 per certificate). */
+
+/* Length of a hex BLAKE2b-256 or Ed25519 public key string, NUL included,
+ * and of a hex Ed25519 signature. */
+#define LETHE_HEX32_LEN 65
+#define LETHE_HEX64_LEN 129
+/* Length of the time string, NUL included. */
+#define LETHE_CERT_TIME_LEN 21
+
+/* Make the owner's keys: an Ed25519 key pair (crypto_sign_keypair) and a
+ * 32-byte id-hashing key (random, crypto_generichash key size).
+ *   secret_path  written with mode 0600, SECRET: magic "LETHESK1", u64
+ *                version 1, the 64-byte libsodium Ed25519 secret key, the
+ *                32-byte id-hashing key, BLAKE2b-256 of all preceding bytes;
+ *   public_path  text, mode 0644, one line: "lethe-ed25519-public " followed
+ *                by 64 lowercase hex digits and a newline; publish it.
+ * Each file is written atomically (temporary file, fsync, link, fsync of the
+ * directory) and never replaces an existing file: if either path exists the
+ * call fails with LETHE_EIO and leaves both paths as they were. The secrets
+ * live in guarded memory and are wiped. Cost O(1).
+ * Returns LETHE_OK, LETHE_EINVAL (NULL argument, or both paths equal),
+ * LETHE_EIO, LETHE_ENOMEM. */
+LETHE_API lethe_status lethe_keygen(lethe_ctx *ctx, const char *secret_path,
+                                    const char *public_path);
+
+/* BLAKE2b-256 of a file's bytes as 64 lowercase hex digits and a NUL, for
+ * lethe_certificate.model_before/model_after. Streams the file: O(size)
+ * time, O(1) memory. Returns LETHE_OK, LETHE_EINVAL, LETHE_EIO, LETHE_ENOMEM. */
+LETHE_API lethe_status lethe_cert_hash_file(lethe_ctx *ctx, const char *path,
+                                            char hex[LETHE_HEX32_LEN]);
+
+/* One certificate, as given to lethe_cert_write(). Units: ε and δ are the
+ * certificate's (ε, δ); σ and the M1 quantities are in the units of the
+ * model's weights' gradient (residual, budget ε' and remaining are gradient
+ * norms ‖∇L_b‖); the M2 sensitivity Δ is an L2 distance between weight
+ * vectors; counts are records. */
+typedef struct lethe_certificate {
+    uint64_t seq;               /* 1, 2, …: set by lethe_cert_write (ignored on input) */
+    char time[LETHE_CERT_TIME_LEN]; /* UTC "YYYY-MM-DDTHH:MM:SSZ"; "" = the current time */
+    lethe_mechanism mechanism;  /* LETHE_MECH_M1 or LETHE_MECH_M2 ("M1"/"M2" in JSON)  */
+    const char *sampler;        /* the noise sampler's name (the public model file's
+                                   "sampler" line); UTF-8, 1 … 255 bytes; borrowed     */
+    int seeded;                 /* 1: noise from the seeded test stream (adds the
+                                   "warning" member); 0: the CSPRNG                   */
+    size_t d;                   /* features of the model, ≥ 1                        */
+    double epsilon, delta;      /* the certificate's (ε, δ): ε > 0, δ ∈ (0, 1)       */
+    double sigma;               /* σ of the noise (M1: of b; M2: of the output), > 0 */
+    size_t k;                   /* records removed, ≥ 1                              */
+    const uint64_t *ids;        /* the k removed ids, distinct; borrowed. Only their
+                                   keyed hashes reach the file                        */
+    /* M1 (ignored for M2): */
+    double residual;            /* r, the CHARGED residual (exact residual plus its
+                                   rounding bound), ≥ 0                               */
+    double budget;              /* ε' = σε/c(δ), > 0                                  */
+    double remaining_before;    /* budget left before this removal                  */
+    double remaining_after;     /* budget − residual                                 */
+    /* M2 (ignored for M1): */
+    double sensitivity;         /* Δ the noise is calibrated for, > 0                */
+    size_t capacity;            /* m, removals in all                                */
+    size_t used_before;         /* removals before this one                          */
+    size_t used_after;          /* used_before + k, ≤ capacity                       */
+    char model_before[LETHE_HEX32_LEN]; /* lethe_cert_hash_file() of the public model
+                                   file before and after the removal                  */
+    char model_after[LETHE_HEX32_LEN];
+    /* Set by lethe_cert_write (ignored on input): */
+    char prev[LETHE_HEX32_LEN];       /* hash of the previous certificate file    */
+    char public_key[LETHE_HEX32_LEN]; /* the signer's Ed25519 public key          */
+    char signature[LETHE_HEX64_LEN];  /* over the canonical form without itself   */
+} lethe_certificate;
+
+/* Append a certificate to the ledger in ledger_dir (created, mode 0755, if
+ * it does not exist). Reads the secret key file, verifies the whole ledger
+ * as lethe_cert_verify() does (every file's syntax, signature, numbers and
+ * chain) and that it was signed with this key, takes seq = last + 1 and
+ * prev = the hash of the last file, checks that c->model_before equals the
+ * last certificate's model_after and that c's numbers pass the same checks
+ * a verifier applies (so that nothing inconsistent is ever signed), hashes
+ * the ids, signs, and writes ledger_dir/NNNNNNNN.json atomically (temporary
+ * file, fsync, link — never replacing a file, so a concurrent writer that
+ * took the same seq makes this call fail — and fsync of the directory).
+ * The path written goes to out_path (NUL-terminated) when out_path is not
+ * NULL and out_len is large enough (LETHE_EINVAL, nothing written,
+ * otherwise). The caller keeps ownership of every argument. Cost: O(total
+ * bytes of the ledger) to verify it, plus O(k).
+ * Returns LETHE_OK; LETHE_EINVAL (NULL argument, a field out of its range
+ * above, a non-finite number, invalid UTF-8 in the sampler, a bad time,
+ * duplicate ids, numbers that fail the consistency checks, a model_before
+ * that does not continue the chain, a certificate over 1 MiB); LETHE_EVERIFY
+ * (the existing ledger is broken or signed with another key: nothing is
+ * written, the message names the file and the check); LETHE_EFORMAT (the
+ * secret key file is malformed); LETHE_EIO; LETHE_ENOMEM. */
+LETHE_API lethe_status lethe_cert_write(lethe_ctx *ctx, const char *ledger_dir,
+                                        const lethe_certificate *c,
+                                        const char *secret_key_path, char *out_path,
+                                        size_t out_len);
+
+/* The checks a verifier makes, in the order it makes them for each file. */
+typedef enum lethe_cert_check {
+    LETHE_CHECK_NONE = 0,  /* every check passed                                    */
+    LETHE_CHECK_FILE,      /* a certificate file cannot be read, or exceeds 1 MiB     */
+    LETHE_CHECK_PARSE,     /* not a canonical lethe-certificate-1 object: bad JSON,
+                              unknown, missing or duplicate member, bad hex, bad
+                              UTF-8 or escape, a non-finite number, trailing bytes   */
+    LETHE_CHECK_SIGNER,    /* signed by another key than the trusted one, or (within
+                              a ledger) than the ledger's first certificate          */
+    LETHE_CHECK_SIGNATURE, /* the Ed25519 signature does not verify                  */
+    LETHE_CHECK_NUMBERS,   /* the numbers are inconsistent (see lethe_cert_verify)  */
+    LETHE_CHECK_CHAIN,     /* seq, prev or model_before does not continue the ledger */
+    LETHE_CHECK_MODEL      /* the model file does not hash to the last model_after   */
+} lethe_cert_check;
+
+/* "none", "file", "parse", "signer", "signature", "numbers", "chain",
+ * "model"; "unknown" otherwise. Never NULL. */
+LETHE_API const char *lethe_cert_check_name(lethe_cert_check check);
+
+typedef struct lethe_verify_report {
+    size_t checked;           /* certificates that passed every check of their own     */
+    uint64_t last_seq;        /* seq of the last of those (0: none)                    */
+    lethe_cert_check failed;  /* the first check that failed, or LETHE_CHECK_NONE       */
+    uint64_t failed_seq;      /* the failing file's number in a ledger (NNNNNNNN), or
+                                 for a single file the seq it claims; 0 if unknown      */
+    int pinned;               /* 1: a trusted public key was given and checked against */
+    int model_checked;        /* 1: a model file was given and matched                 */
+    int seeded;               /* 1: some certificate checked was made with the seeded
+                                 test stream (reproducible noise, not private)          */
+    char signer[LETHE_HEX32_LEN];      /* hex key that signed ("" if none was read)    */
+    char model_after[LETHE_HEX32_LEN]; /* model_after of the last certificate checked  */
+} lethe_verify_report;
+
+/* Verify one certificate file or a whole ledger directory.
+ * For each file, in order: FILE (readable, ≤ 1 MiB); PARSE (strict: the
+ * format above, nothing else); SIGNER (the embedded public_key equals the
+ * trusted key in public_key_path, a file as lethe_keygen() writes it; with
+ * NULL the signer is not pinned — rep->pinned = 0 — and only the ledger's
+ * files are required to share one key); SIGNATURE; NUMBERS:
+ *   all:  ε > 0, δ ∈ (0, 1), σ > 0, d ≥ 1, k ≥ 1;
+ *   M1:   0 ≤ residual ≤ budget; |remaining_after − (budget − residual)| ≤
+ *         8u·(budget + residual), u = 2⁻⁵³; and Guo et al.'s condition with
+ *         the sampler's total-variation charge τ per coordinate,
+ *         ε·(1 + 8u) ≥ c(δ − d·τ)·residual/σ, c = lethe_guo_c(), which also
+ *         needs δ > d·τ;
+ *   M2:   used_after = used_before + k ≤ capacity, Δ > 0, and
+ *         δ ≥ lethe_gdp_delta(Δ/σ, ε) + d·τ;
+ * CHAIN (in a ledger: the files are 00000001 … 0000000n without a gap, each
+ * holds its own seq, prev is the BLAKE2b-256 of the previous file's bytes
+ * (64 zeros for seq 1), and model_before equals the previous model_after;
+ * for a single file only: seq 1 has prev 64 zeros). Last, MODEL: if
+ * model_path is not NULL, the file must hash to the last model_after.
+ * τ = 8.6e-15 is the noise sampler's total-variation distance from the
+ * Gaussian per coordinate.
+ * Verification stops at the first failure; rep (required) says which check
+ * failed on which file, and the context's message says why (naming the
+ * file and the check). Cost O(total bytes) time, O(largest file) memory.
+ * Returns LETHE_OK (all passed); LETHE_EVERIFY (a check failed, rep says
+ * which); LETHE_EINVAL (NULL path or rep); LETHE_EIO (path, the key or the
+ * model file cannot be opened); LETHE_EFORMAT (the public key file is
+ * malformed); LETHE_ENOMEM. */
+LETHE_API lethe_status lethe_cert_verify(lethe_ctx *ctx, const char *path,
+                                         const char *public_key_path, const char *model_path,
+                                         lethe_verify_report *rep);
 
 #ifdef __cplusplus
 }

@@ -1,6 +1,6 @@
 #!/bin/sh
-# End-to-end test of the lethe tool: train, capacity, forget, predict, and
-# the exit status of each kind of failure.
+# End-to-end test of the lethe tool: train, capacity, forget, predict,
+# keygen and verify, and the exit status of each kind of failure.
 #   LETHE=build/lethe sh tests/cli.sh
 # Prints one line per failed check and ends with "cli: N passed, M failed";
 # exits non-zero if any check failed.
@@ -83,7 +83,7 @@ data="--data $tmp/data.csv --id-col 0"
 run 0 "--help" "$LETHE" --help
 has "--help" "$tmp/out" "exit status"
 has "--help" "$tmp/out" "4 +removal refused"
-for cmd in train forget capacity predict; do
+for cmd in keygen verify train forget capacity predict; do
     run 0 "$cmd --help" "$LETHE" "$cmd" --help
     has "$cmd --help" "$tmp/out" "^usage: lethe $cmd"
     has "$cmd --help" "$tmp/out" "exit status"
@@ -279,6 +279,73 @@ run 0 "m2 evaluate" "$LETHE" predict --model "$m2" $m2data --evaluate
 has "m2 evaluate" "$tmp/out" "^accuracy +[0-9.]+ %$"
 run 1 "m2 refresh" "$LETHE" refresh --model "$m2"
 run 1 "m1 forget with data" "$LETHE" forget --model "$state" $data 1070
+
+# ── keygen and verify: deletion certificates ────────────────────────────────
+# tests/data/ledger holds three certificates (M1, M1 seeded, M2) written by
+# lethe_cert_write; a verifier must go on accepting them.
+fixture=$(dirname "$0")/data
+owner="$fixture/ledger-owner.pub"
+run 0 "keygen" "$LETHE" keygen --secret "$tmp/owner.key" --public "$tmp/owner.pub"
+test "$(stat -c %a "$tmp/owner.key")" = 600 && ok || bad "the secret key file is not private (mode 600)"
+has "keygen public" "$tmp/owner.pub" "^lethe-ed25519-public [0-9a-f]{64}$"
+before=$(checksum "$tmp/owner.key")
+run 5 "keygen never replaces" "$LETHE" keygen --secret "$tmp/owner.key" --public "$tmp/o2.pub"
+has "keygen never replaces" "$tmp/err" "never replaced"
+same "keygen keeps the key" "$(checksum "$tmp/owner.key")" "$before"
+test ! -e "$tmp/o2.pub" && ok || bad "a refused keygen wrote a public key"
+run 1 "keygen without public" "$LETHE" keygen --secret "$tmp/x.key"
+run 0 "keygen json" "$LETHE" keygen --secret "$tmp/j.key" --public "$tmp/j.pub" --json
+has "keygen json" "$tmp/out" '^\{"secret": ".*", "public": ".*"\}$'
+
+cp -R "$fixture/ledger" "$tmp/ledger"
+lg="$tmp/ledger"
+run 0 "verify ledger" "$LETHE" verify --ledger "$lg" --key "$owner" --model "$fixture/ledger-model.txt"
+for field in "verified +yes$" "certificates passed +3$" "signer pinned +yes$" \
+    "model matches +yes$" "seeded test noise +yes$"; do
+    has "verify report" "$tmp/out" "$field"
+done
+run 0 "verify unpinned" "$LETHE" verify --ledger "$lg"
+has "verify unpinned" "$tmp/out" "signer pinned +no$"
+has "verify unpinned" "$tmp/out" "no --key"
+run 0 "verify one certificate" "$LETHE" verify --cert "$lg/00000002.json" --key "$owner"
+has "verify one certificate" "$tmp/out" "last seq passed +2$"
+run 0 "verify json" "$LETHE" verify --ledger "$lg" --key "$owner" --json
+has "verify json" "$tmp/out" '^\{"verified": true, "certificates": 3, "last_seq": 3, .*"pinned": true'
+# json_ok NAME FILE: FILE is one valid JSON document (when python3 is there).
+json_ok() {
+    if ! command -v python3 >/dev/null 2>&1; then ok; return; fi
+    if python3 -m json.tool "$2" >/dev/null 2>&1; then ok; else bad "$1: not valid JSON"; fi
+}
+json_ok "verify json" "$tmp/out"
+json_ok "certificate" "$lg/00000001.json"
+
+run 6 "verify wrong key" "$LETHE" verify --ledger "$lg" --key "$tmp/owner.pub"
+has "verify wrong key" "$tmp/err" "^lethe: verify: .*00000001.json: signer:"
+has "verify wrong key" "$tmp/out" "failed check +signer$"
+run 6 "verify other model" "$LETHE" verify --ledger "$lg" --key "$owner" --model "$tmp/data.csv"
+has "verify other model" "$tmp/err" ": model: "
+# a number changed to another well-formed one: the signature catches it
+sed 's/"d": 5,/"d": 6,/' "$fixture/ledger/00000002.json" >"$lg/00000002.json"
+run 6 "verify edited number" "$LETHE" verify --ledger "$lg" --key "$owner"
+has "verify edited number" "$tmp/err" "00000002.json: signature:"
+run 6 "verify edited json" "$LETHE" verify --ledger "$lg" --key "$owner" --json
+has "verify edited json" "$tmp/out" '"verified": false, "failed_check": "signature", "failed_seq": 2,'
+json_ok "verify edited json" "$tmp/out"
+# the middle certificate deleted
+rm "$lg/00000002.json"
+run 6 "verify gap" "$LETHE" verify --ledger "$lg" --key "$owner"
+has "verify gap" "$tmp/err" "00000002.json: chain: missing"
+# truncated, and bad escapes
+head -c 300 "$fixture/ledger/00000001.json" >"$tmp/trunc.json"
+run 6 "verify truncated" "$LETHE" verify --cert "$tmp/trunc.json"
+has "verify truncated" "$tmp/err" ": parse: "
+sed 's/box-muller/box\\xmuller/' "$fixture/ledger/00000001.json" >"$tmp/escape.json"
+run 6 "verify bad escape" "$LETHE" verify --cert "$tmp/escape.json"
+has "verify bad escape" "$tmp/err" "bad escape"
+run 1 "verify cert and ledger" "$LETHE" verify --cert "$tmp/trunc.json" --ledger "$lg"
+run 1 "verify nothing" "$LETHE" verify --key "$owner"
+run 2 "verify missing file" "$LETHE" verify --cert "$tmp/none.json"
+run 2 "verify bad key file" "$LETHE" verify --ledger "$fixture/ledger" --key "$tmp/data.csv"
 
 # ── predict ─────────────────────────────────────────────────────────────────
 run 0 "predict" "$LETHE" predict --model "$state" $data

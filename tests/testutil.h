@@ -54,6 +54,35 @@ static inline void tu_assert_le(double a, double b, const char *sa, const char *
         } \
     } while (0)
 
+/* The last error message on ctx contains needle, printed on failure. */
+#define assert_msg_has(ctx, needle) tu_msg_has((ctx), (needle), __FILE__, __LINE__)
+
+static inline void tu_msg_has(const lethe_ctx *ctx, const char *needle, const char *file,
+                              int line)
+{
+    const char *msg = lethe_ctx_errmsg(ctx);
+    if (strstr(msg, needle) == NULL) {
+        print_error("message \"%s\" lacks \"%s\"\n", msg, needle);
+        _fail(file, line);
+    }
+}
+
+/* cmocka fixtures: a context with the default allocator in *state. */
+static inline int tu_ctx_setup(void **state)
+{
+    lethe_ctx *ctx = NULL;
+    if (lethe_ctx_create(NULL, &ctx) != LETHE_OK)
+        return -1;
+    *state = ctx;
+    return 0;
+}
+
+static inline int tu_ctx_teardown(void **state)
+{
+    lethe_ctx_free(*state);
+    return 0;
+}
+
 /* A counting allocator: fails the fail_at-th allocation (1-based; 0 = never)
  * and tracks how many blocks are live, so a test can check for leaks. */
 typedef struct tu_alloc {

@@ -35,6 +35,7 @@ static const char *const status_text[LETHE_STATUS_COUNT] = {
     [LETHE_EBACKEND] = "linear algebra backend failure",
     [LETHE_ECAPACITY] = "removal would exceed the deletion capacity",
     [LETHE_EMISMATCH] = "record does not match the one trained on",
+    [LETHE_EVERIFY] = "certificate verification failed",
 };
 
 const char *lethe_strerror(lethe_status status)

@@ -49,6 +49,10 @@ static const struct option long_options[] = {
     { "mechanism", required_argument, NULL, LONG_BASE + 24 },
     { "capacity", required_argument, NULL, LONG_BASE + 25 },
     { "alpha", required_argument, NULL, LONG_BASE + 26 },
+    { "secret", required_argument, NULL, LONG_BASE + 27 },
+    { "cert", required_argument, NULL, LONG_BASE + 28 },
+    { "ledger", required_argument, NULL, LONG_BASE + 29 },
+    { "key", required_argument, NULL, LONG_BASE + 30 },
     { "help", no_argument, NULL, 'h' },
     { NULL, 0, NULL, 0 },
 };
@@ -214,6 +218,10 @@ static int option_value(lethe__cli_args *a, unsigned bit, const char *arg)
     case LETHE__OPT_MODEL: a->model = arg; return 0;
     case LETHE__OPT_PUBLIC: a->public_path = arg; return 0;
     case LETHE__OPT_IDS_FILE: a->ids_file = arg; return 0;
+    case LETHE__OPT_SECRET: a->secret = arg; return 0;
+    case LETHE__OPT_CERT: a->cert = arg; return 0;
+    case LETHE__OPT_LEDGER: a->ledger = arg; return 0;
+    case LETHE__OPT_KEY: a->key = arg; return 0;
     case LETHE__OPT_JSON: a->json = 1; return 0;
     case LETHE__OPT_EXACT: a->exact = 1; return 0;
     case LETHE__OPT_DRY_RUN: a->dry_run = 1; return 0;
@@ -395,6 +403,9 @@ int lethe__cli_status(const lethe__cli_args *a, lethe_ctx *ctx, lethe_status st,
         break;
     case LETHE_EMISMATCH:
         code = LETHE__EXIT_ID;
+        break;
+    case LETHE_EVERIFY:
+        code = LETHE__EXIT_VERIFY;
         break;
     case LETHE_EDUPLICATE: /* in a batch of ids, or among the ids of a data file */
         code = phase == LETHE__PHASE_REMOVE ? LETHE__EXIT_ID : LETHE__EXIT_DATA;

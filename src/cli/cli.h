@@ -1,6 +1,6 @@
 /*
  * The lethe tool: what the subcommands (train.c, forget.c, capacity.c,
- * predict.c) share with the option parser and the output helpers (args.c,
+ * predict.c, refresh.c, ledger.c) share with the option parser and the output helpers (args.c,
  * out.c). The tool uses only the public API in lethe.h.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
@@ -21,7 +21,8 @@ enum {
     LETHE__EXIT_DATA = 2,    /* unreadable or malformed input, NaN, empty, wrong d  */
     LETHE__EXIT_ID = 3,      /* unknown, already removed or duplicate id            */
     LETHE__EXIT_BUDGET = 4,  /* removal refused: over the certified budget          */
-    LETHE__EXIT_FAILURE = 5  /* any other failure of the library or of the system   */
+    LETHE__EXIT_FAILURE = 5, /* any other failure of the library or of the system   */
+    LETHE__EXIT_VERIFY = 6   /* a certificate or ledger failed verification         */
 };
 
 /* Options, as bits of lethe__cli_command.options and lethe__cli_args.given. */
@@ -52,7 +53,11 @@ enum {
     LETHE__OPT_EVALUATE = 1u << 23,
     LETHE__OPT_MECHANISM = 1u << 24,
     LETHE__OPT_CAPACITY = 1u << 25,
-    LETHE__OPT_ALPHA = 1u << 26
+    LETHE__OPT_ALPHA = 1u << 26,
+    LETHE__OPT_SECRET = 1u << 27,
+    LETHE__OPT_CERT = 1u << 28,
+    LETHE__OPT_LEDGER = 1u << 29,
+    LETHE__OPT_KEY = 1u << 30
 };
 
 /* The options that describe a data set (lethe__cli_read_data). */
@@ -72,6 +77,7 @@ typedef struct lethe__cli_args {
     const char *cmd;   /* the subcommand's name, for messages */
     unsigned given;    /* LETHE__OPT_* bits seen              */
     const char *data, *labels, *model, *public_path, *ids_file;
+    const char *secret, *cert, *ledger, *key; /* keygen and verify */
     int format;        /* LETHE__FORMAT_*                     */
     lethe_read_options read;
     lethe_train_options train; /* seed points into seed[] when --seed was given */
@@ -99,6 +105,8 @@ extern const lethe__cli_command lethe__cli_forget;
 extern const lethe__cli_command lethe__cli_capacity;
 extern const lethe__cli_command lethe__cli_predict;
 extern const lethe__cli_command lethe__cli_refresh;
+extern const lethe__cli_command lethe__cli_keygen;
+extern const lethe__cli_command lethe__cli_verify;
 
 /* Help text of the data options, shared by train and predict. */
 extern const char lethe__cli_data_help[];

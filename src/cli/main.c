@@ -1,6 +1,7 @@
 /*
  * lethe — the command-line tool: train a certified model, forget records,
- * show the removal budget, predict. Uses only the public API (lethe.h).
+ * show the removal budget, predict, make signing keys, verify deletion
+ * certificates. Uses only the public API (lethe.h).
  *
  * Exit status (also printed by `lethe --help`):
  *   0  success
@@ -12,6 +13,8 @@
  *   4  removal refused: it would exceed the certified budget (refresh the
  *      model); for forget --dry-run: the removal would be refused
  *   5  any other failure (solver, memory, linear algebra, writing a file)
+ *   6  verify: a certificate or the ledger failed a check (the message names
+ *      the file and the check)
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -26,6 +29,8 @@ static const lethe__cli_command *const commands[] = {
     &lethe__cli_capacity,
     &lethe__cli_predict,
     &lethe__cli_refresh,
+    &lethe__cli_keygen,
+    &lethe__cli_verify,
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 
@@ -38,7 +43,8 @@ const char lethe__cli_exit_help[] =
     "  3  unknown, already removed or duplicate id\n"
     "  4  removal refused: over the certified budget (refresh the model);\n"
     "     with forget --dry-run: the removal would be refused\n"
-    "  5  other failure (solver, memory, linear algebra, writing a file)\n";
+    "  5  other failure (solver, memory, linear algebra, writing a file)\n"
+    "  6  verify: a certificate or the ledger failed a check\n";
 
 static void help(FILE *f)
 {

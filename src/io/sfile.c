@@ -225,8 +225,15 @@ lethe_status lethe__sfile_commit(lethe_sfile *s)
     if (fclose(s->f) != 0 && e == 0)
         e = errno;
     s->f = NULL;
-    if (e == 0 && rename(s->tmp, s->path) != 0)
+    if (e == 0 && s->exclusive) {
+        /* link() refuses to replace path; the temporary name then goes */
+        if (link(s->tmp, s->path) != 0)
+            e = errno;
+        else
+            remove(s->tmp);
+    } else if (e == 0 && rename(s->tmp, s->path) != 0) {
         e = errno;
+    }
     if (e != 0) {
         lethe_status st = io_fail(ctx, "cannot write", s->path, e);
         lethe__sfile_abort(s);

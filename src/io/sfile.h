@@ -36,6 +36,7 @@ typedef struct lethe_sfile {
     unsigned char *iobuf;   /* guarded stdio buffer */
     crypto_generichash_state h;
     int hashed, err;
+    int exclusive;          /* writing: commit never replaces an existing file */
     long long left;         /* reading: payload bytes not yet read */
     /* encryption at rest (the context's key): chunks of plaintext */
     int enc, bad_crypto;
@@ -49,7 +50,10 @@ typedef struct lethe_sfile {
 /* Writing. create opens "<path>.XXXXXX" with the given mode and, if magic is
  * not NULL, starts the checksum and writes the 8-byte magic. commit appends
  * the checksum (if any), fsyncs, renames over path and fsyncs the directory;
- * abort removes the temporary file. Both free the handle's resources.
+ * with s->exclusive set (after create) it links the file to path instead,
+ * which fails with LETHE_EIO (EEXIST) if path exists, and removes the
+ * temporary name. abort removes the temporary file. Both free the handle's
+ * resources.
  * Returns LETHE_OK, LETHE_EIO, LETHE_ENOMEM. */
 lethe_status lethe__sfile_create(lethe_ctx *ctx, const char *path, mode_t mode,
                                  const char *magic, lethe_sfile *s);

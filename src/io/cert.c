@@ -1,0 +1,1458 @@
+/*
+ * Deletion certificates and their ledger: the owner's keys, the canonical
+ * JSON form of a certificate, its strict parser, signing, and verification
+ * of one file or of a whole ledger. The format is specified in lethe.h.
+ *
+ * What a verifier checks, besides syntax, signature and chain, is that the
+ * numbers satisfy the condition the certificate claims:
+ *   M1 (Guo, Goldstein, Hannun, van der Maaten, ICML 2020, Thm 3): the
+ *      charged residual r ≤ ε' and ε ≥ c(δ − d·τ)·r/σ with
+ *      c(δ) = √(2 ln(1.5/δ)) (proofs/certificate.md, LTH-C-0001);
+ *   M2 (Sekhari et al. 2021; proofs/m2-removal.md): the release is μ-GDP
+ *      with μ = Δ/σ, so δ ≥ δ_μ(ε) + d·τ (proofs/calibration.md, LTH-C-0007).
+ * τ is the noise sampler's total-variation distance from the Gaussian per
+ * coordinate: d coordinates add d·τ to δ.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "io/cert.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <locale.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include <sodium.h>
+
+#include "dp/dp.h"
+#include "io/read.h"
+#include "io/sfile.h"
+
+#ifndef LETHE__LATTICE_TV
+/* The noise sampler's total-variation charge per coordinate; src/dp/dp.h
+ * defines it beside the sampler, and this value must agree with it. */
+#define LETHE__LATTICE_TV 8.6e-15
+#endif
+
+#define FORMAT "lethe-certificate-1"
+#define WARNING "seeded test stream: reproducible noise, not private"
+#define SK_MAGIC "LETHESK1"
+#define SK_VERSION 1u
+#define PK_PREFIX "lethe-ed25519-public "
+/* Slack of the verifier's floating-point comparisons: 8 units of roundoff. */
+#define ROUNDING (8.0 * 0x1p-53)
+#define WHY_LEN 200
+
+/* ─── Hex ────────────────────────────────────────────────────────────────── */
+
+static void to_hex(const unsigned char *b, size_t n, char *out)
+{
+    sodium_bin2hex(out, 2 * n + 1, b, n);
+}
+
+/* Exactly 2n lowercase hex digits (the one spelling of the format). */
+static int from_hex(const char *s, size_t len, unsigned char *out, size_t n)
+{
+    if (len != 2 * n)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        int v = 0;
+        for (int h = 0; h < 2; h++) {
+            char ch = s[2 * i + (size_t)h];
+            int x = ch >= '0' && ch <= '9' ? ch - '0' : ch >= 'a' && ch <= 'f' ? ch - 'a' + 10 : -1;
+            if (x < 0)
+                return 0;
+            v = v << 4 | x;
+        }
+        out[i] = (unsigned char)v;
+    }
+    return 1;
+}
+
+/* ─── UTF-8 and time ─────────────────────────────────────────────────────── */
+
+/* Length of the well-formed UTF-8 sequence of a non-ASCII lead byte at s
+ * (RFC 3629: no overlong forms, no surrogates, nothing above U+10FFFF), or 0. */
+static size_t utf8_len(const unsigned char *s, size_t n)
+{
+    unsigned c = s[0], cp;
+    size_t m;
+    if (c >= 0xC2 && c <= 0xDF)
+        m = 2, cp = c & 0x1Fu;
+    else if (c >= 0xE0 && c <= 0xEF)
+        m = 3, cp = c & 0x0Fu;
+    else if (c >= 0xF0 && c <= 0xF4)
+        m = 4, cp = c & 0x07u;
+    else
+        return 0;
+    if (n < m)
+        return 0;
+    for (size_t k = 1; k < m; k++) {
+        if ((s[k] & 0xC0u) != 0x80u)
+            return 0;
+        cp = cp << 6 | (s[k] & 0x3Fu);
+    }
+    if (m == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF)))
+        return 0;
+    if (m == 4 && (cp < 0x10000 || cp > 0x10FFFF))
+        return 0;
+    return m;
+}
+
+static int utf8_valid(const char *str)
+{
+    const unsigned char *s = (const unsigned char *)str;
+    size_t n = strlen(str);
+    for (size_t i = 0; i < n;) {
+        size_t m = s[i] < 0x80 ? 1 : utf8_len(s + i, n - i);
+        if (m == 0)
+            return 0;
+        i += m;
+    }
+    return 1;
+}
+
+/* "YYYY-MM-DDTHH:MM:SSZ", a real date (leap seconds allowed). */
+static int time_valid(const char *t)
+{
+    static const char pattern[] = "dddd-dd-ddTdd:dd:ddZ";
+    if (strlen(t) != sizeof pattern - 1)
+        return 0;
+    for (size_t i = 0; i < sizeof pattern - 1; i++)
+        if (pattern[i] == 'd' ? !(t[i] >= '0' && t[i] <= '9') : t[i] != pattern[i])
+            return 0;
+#define NUM2(p) ((t[p] - '0') * 10 + (t[(p) + 1] - '0'))
+    int year = NUM2(0) * 100 + NUM2(2), month = NUM2(5), day = NUM2(8);
+    int leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+    static const int mdays[12] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+    if (month < 1 || month > 12 || day < 1 ||
+        day > mdays[month - 1] + (month == 2 && leap))
+        return 0;
+    return NUM2(11) <= 23 && NUM2(14) <= 59 && NUM2(17) <= 60;
+#undef NUM2
+}
+
+/* ─── Canonical serialisation ────────────────────────────────────────────── */
+
+/* A growing byte buffer on the context, at most LETHE__CERT_MAX_BYTES. */
+typedef struct sbuf {
+    lethe_ctx *ctx;
+    char *p;
+    size_t n, cap;
+    int err; /* 1: no memory, 2: over the size limit */
+} sbuf;
+
+static void sb_put(sbuf *b, const char *s, size_t n)
+{
+    if (b->err)
+        return;
+    if (n > LETHE__CERT_MAX_BYTES - b->n) {
+        b->err = 2;
+        return;
+    }
+    if (b->n + n > b->cap) {
+        size_t cap = b->cap == 0 ? 4096 : b->cap;
+        while (cap < b->n + n)
+            cap *= 2;
+        char *q = lethe__read_resize(b->ctx, b->p, b->n, cap);
+        if (q == NULL) {
+            b->err = 1;
+            return;
+        }
+        b->p = q;
+        b->cap = cap;
+    }
+    memcpy(b->p + b->n, s, n);
+    b->n += n;
+}
+
+static void sb_puts(sbuf *b, const char *s)
+{
+    sb_put(b, s, strlen(s));
+}
+
+static void sb_json_string(sbuf *b, const char *s)
+{
+    sb_put(b, "\"", 1);
+    for (; *s != '\0'; s++) {
+        unsigned char ch = (unsigned char)*s;
+        char esc[8] = { '\\', 0 };
+        switch (ch) {
+        case '"': esc[1] = '"'; break;
+        case '\\': esc[1] = '\\'; break;
+        case '\b': esc[1] = 'b'; break;
+        case '\f': esc[1] = 'f'; break;
+        case '\n': esc[1] = 'n'; break;
+        case '\r': esc[1] = 'r'; break;
+        case '\t': esc[1] = 't'; break;
+        default:
+            if (ch < 0x20)
+                snprintf(esc, sizeof esc, "\\u%04x", (unsigned)ch);
+        }
+        if (esc[1] != 0)
+            sb_puts(b, esc);
+        else
+            sb_put(b, s, 1);
+    }
+    sb_put(b, "\"", 1);
+}
+
+static void member(sbuf *b, const char *key)
+{
+    sb_puts(b, b->n == 0 ? "{\n  \"" : ",\n  \"");
+    sb_puts(b, key);
+    sb_puts(b, "\": ");
+}
+
+static void member_str(sbuf *b, const char *key, const char *v)
+{
+    member(b, key);
+    sb_json_string(b, v);
+}
+
+static void member_u64(sbuf *b, const char *key, uint64_t v)
+{
+    char t[32];
+    snprintf(t, sizeof t, "%llu", (unsigned long long)v);
+    member(b, key);
+    sb_puts(b, t);
+}
+
+static void member_num(sbuf *b, const char *key, double v)
+{
+    char t[40];
+    snprintf(t, sizeof t, "%.17g", v);
+    member(b, key);
+    sb_puts(b, t);
+}
+
+static void member_hex(sbuf *b, const char *key, const unsigned char *v, size_t n)
+{
+    char t[2 * 64 + 1];
+    to_hex(v, n, t);
+    member(b, key);
+    sb_put(b, "\"", 1);
+    sb_puts(b, t);
+    sb_put(b, "\"", 1);
+}
+
+/* The canonical bytes of r, with or without the signature member. */
+static void serialize(sbuf *b, const lethe__cert_rec *r, int with_sig)
+{
+    const lethe_certificate *c = &r->c;
+    member_str(b, "format", FORMAT);
+    member_u64(b, "seq", c->seq);
+    member_str(b, "time", c->time);
+    member_str(b, "mechanism", c->mechanism == LETHE_MECH_M1 ? "M1" : "M2");
+    member_str(b, "sampler", c->sampler);
+    member(b, "seeded");
+    sb_puts(b, c->seeded ? "true" : "false");
+    if (c->seeded)
+        member_str(b, "warning", WARNING);
+    member_u64(b, "d", c->d);
+    member_num(b, "epsilon", c->epsilon);
+    member_num(b, "delta", c->delta);
+    member_num(b, "sigma", c->sigma);
+    member_u64(b, "k", c->k);
+    member(b, "ids");
+    sb_put(b, "[", 1);
+    for (size_t i = 0; i < c->k; i++) {
+        char t[65];
+        to_hex(r->idh[i], 32, t);
+        sb_puts(b, i == 0 ? "\n    \"" : ",\n    \"");
+        sb_puts(b, t);
+        sb_put(b, "\"", 1);
+    }
+    sb_puts(b, "\n  ]");
+    if (c->mechanism == LETHE_MECH_M1) {
+        member_num(b, "residual", c->residual);
+        member_num(b, "budget", c->budget);
+        member_num(b, "remaining_before", c->remaining_before);
+        member_num(b, "remaining_after", c->remaining_after);
+    } else {
+        member_num(b, "sensitivity", c->sensitivity);
+        member_u64(b, "capacity", c->capacity);
+        member_u64(b, "used_before", c->used_before);
+        member_u64(b, "used_after", c->used_after);
+    }
+    member_hex(b, "model_before", r->model_before, 32);
+    member_hex(b, "model_after", r->model_after, 32);
+    member_hex(b, "prev", r->prev, 32);
+    member_hex(b, "public_key", r->pk, 32);
+    if (with_sig)
+        member_hex(b, "signature", r->sig, 64);
+    sb_puts(b, "\n}\n");
+}
+
+/* ─── Strict parser ──────────────────────────────────────────────────────── */
+
+enum {
+    K_FORMAT, K_SEQ, K_TIME, K_MECHANISM, K_SAMPLER, K_SEEDED, K_WARNING, K_D, K_EPSILON,
+    K_DELTA, K_SIGMA, K_K, K_IDS, K_RESIDUAL, K_BUDGET, K_REMAINING_BEFORE, K_REMAINING_AFTER,
+    K_SENSITIVITY, K_CAPACITY, K_USED_BEFORE, K_USED_AFTER, K_MODEL_BEFORE, K_MODEL_AFTER,
+    K_PREV, K_PUBLIC_KEY, K_SIGNATURE, K_COUNT
+};
+
+static const char *const key_names[K_COUNT] = {
+    "format", "seq", "time", "mechanism", "sampler", "seeded", "warning", "d", "epsilon",
+    "delta", "sigma", "k", "ids", "residual", "budget", "remaining_before", "remaining_after",
+    "sensitivity", "capacity", "used_before", "used_after", "model_before", "model_after",
+    "prev", "public_key", "signature",
+};
+
+#define BIT(k) (1ul << (k))
+#define KEYS_M1 (BIT(K_RESIDUAL) | BIT(K_BUDGET) | BIT(K_REMAINING_BEFORE) | BIT(K_REMAINING_AFTER))
+#define KEYS_M2 (BIT(K_SENSITIVITY) | BIT(K_CAPACITY) | BIT(K_USED_BEFORE) | BIT(K_USED_AFTER))
+#define KEYS_ALL (BIT(K_COUNT) - 1)
+
+typedef struct parser {
+    lethe_ctx *ctx;
+    const unsigned char *s;
+    size_t n, i;
+    char *why;
+    size_t why_len;
+    int nomem;
+} parser;
+
+static int perr(parser *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Record why (with the byte offset) and return 0. */
+static int perr(parser *p, const char *fmt, ...)
+{
+    char t[WHY_LEN];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(t, sizeof t, fmt, ap);
+    va_end(ap);
+    snprintf(p->why, p->why_len, "%s (at byte %zu)", t, p->i);
+    return 0;
+}
+
+/* A decoded string for messages: printable ASCII only. */
+static const char *printable(const char *s, char *out, size_t len)
+{
+    size_t o = 0;
+    for (; *s != '\0' && o + 1 < len; s++)
+        out[o++] = *s >= 0x20 && *s < 0x7f ? *s : '?';
+    out[o] = '\0';
+    return out;
+}
+
+static void skip_ws(parser *p)
+{
+    while (p->i < p->n && (p->s[p->i] == ' ' || p->s[p->i] == '\t' || p->s[p->i] == '\n' ||
+                           p->s[p->i] == '\r'))
+        p->i++;
+}
+
+static int accept(parser *p, char ch)
+{
+    skip_ws(p);
+    if (p->i < p->n && p->s[p->i] == (unsigned char)ch) {
+        p->i++;
+        return 1;
+    }
+    return 0;
+}
+
+static int hex4(parser *p, unsigned *out)
+{
+    unsigned v = 0;
+    if (p->n - p->i < 4)
+        return perr(p, "truncated \\u escape");
+    for (int k = 0; k < 4; k++) {
+        unsigned char ch = p->s[p->i++];
+        int x = ch >= '0' && ch <= '9'   ? ch - '0'
+                : ch >= 'a' && ch <= 'f' ? ch - 'a' + 10
+                : ch >= 'A' && ch <= 'F' ? ch - 'A' + 10
+                                         : -1;
+        if (x < 0)
+            return perr(p, "bad \\u escape");
+        v = v << 4 | (unsigned)x;
+    }
+    *out = v;
+    return 1;
+}
+
+/* One escape after the backslash, as UTF-8 into enc; its length or 0. */
+static size_t escape(parser *p, unsigned char enc[4])
+{
+    static const char from[] = "\"\\/bfnrt", to[] = "\"\\/\b\f\n\r\t";
+    if (p->i >= p->n)
+        return (size_t)perr(p, "unterminated string");
+    unsigned char e = p->s[p->i++];
+    const char *f = e != 0 ? strchr(from, e) : NULL;
+    if (f != NULL) {
+        enc[0] = (unsigned char)to[f - from];
+        return 1;
+    }
+    if (e != 'u')
+        return (size_t)perr(p, "bad escape \\%c", e >= 0x20 && e < 0x7f ? e : '?');
+    unsigned cp, lo;
+    if (!hex4(p, &cp))
+        return 0;
+    if (cp >= 0xDC00 && cp <= 0xDFFF)
+        return (size_t)perr(p, "lone low surrogate in a \\u escape");
+    if (cp >= 0xD800 && cp <= 0xDBFF) {
+        if (p->n - p->i < 2 || p->s[p->i] != '\\' || p->s[p->i + 1] != 'u')
+            return (size_t)perr(p, "lone high surrogate in a \\u escape");
+        p->i += 2;
+        if (!hex4(p, &lo))
+            return 0;
+        if (lo < 0xDC00 || lo > 0xDFFF)
+            return (size_t)perr(p, "bad surrogate pair in a \\u escape");
+        cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+    }
+    if (cp == 0)
+        return (size_t)perr(p, "\\u0000 in a string");
+    if (cp < 0x80) {
+        enc[0] = (unsigned char)cp;
+        return 1;
+    }
+    if (cp < 0x800) {
+        enc[0] = (unsigned char)(0xC0 | cp >> 6);
+        enc[1] = (unsigned char)(0x80 | (cp & 0x3F));
+        return 2;
+    }
+    if (cp < 0x10000) {
+        enc[0] = (unsigned char)(0xE0 | cp >> 12);
+        enc[1] = (unsigned char)(0x80 | (cp >> 6 & 0x3F));
+        enc[2] = (unsigned char)(0x80 | (cp & 0x3F));
+        return 3;
+    }
+    enc[0] = (unsigned char)(0xF0 | cp >> 18);
+    enc[1] = (unsigned char)(0x80 | (cp >> 12 & 0x3F));
+    enc[2] = (unsigned char)(0x80 | (cp >> 6 & 0x3F));
+    enc[3] = (unsigned char)(0x80 | (cp & 0x3F));
+    return 4;
+}
+
+/* A JSON string, decoded (UTF-8, NUL-terminated) into out[0..cap-1]. */
+static int parse_string(parser *p, char *out, size_t cap, size_t *len)
+{
+    skip_ws(p);
+    if (p->i >= p->n || p->s[p->i] != '"')
+        return perr(p, "expected a string");
+    p->i++;
+    size_t o = 0;
+    for (;;) {
+        if (p->i >= p->n)
+            return perr(p, "unterminated string");
+        unsigned char ch = p->s[p->i], enc[4];
+        size_t m = 1;
+        if (ch == '"') {
+            p->i++;
+            break;
+        }
+        if (ch < 0x20)
+            return perr(p, "control character in a string");
+        if (ch == '\\') {
+            p->i++;
+            if ((m = escape(p, enc)) == 0)
+                return 0;
+        } else if (ch < 0x80) {
+            enc[0] = ch;
+            p->i++;
+        } else {
+            if ((m = utf8_len(p->s + p->i, p->n - p->i)) == 0)
+                return perr(p, "invalid UTF-8 in a string");
+            memcpy(enc, p->s + p->i, m);
+            p->i += m;
+        }
+        if (m >= cap - o)
+            return perr(p, "string too long");
+        memcpy(out + o, enc, m);
+        o += m;
+    }
+    out[o] = '\0';
+    *len = o;
+    return 1;
+}
+
+/* A JSON number's text (RFC 8259 grammar) copied into t; *integer if it
+ * has neither sign, fraction nor exponent. */
+static int number_text(parser *p, char *t, size_t cap, int *integer)
+{
+    skip_ws(p);
+    size_t b = p->i;
+    const unsigned char *s = p->s;
+#define DIGIT (p->i < p->n && s[p->i] >= '0' && s[p->i] <= '9')
+    *integer = 1;
+    if (p->i < p->n && s[p->i] == '-') {
+        p->i++;
+        *integer = 0;
+    }
+    if (p->i < p->n && s[p->i] == '0')
+        p->i++;
+    else if (DIGIT)
+        while (DIGIT)
+            p->i++;
+    else
+        return perr(p, "expected a number");
+    if (p->i < p->n && s[p->i] == '.') {
+        *integer = 0;
+        p->i++;
+        if (!DIGIT)
+            return perr(p, "expected a digit after '.'");
+        while (DIGIT)
+            p->i++;
+    }
+    if (p->i < p->n && (s[p->i] == 'e' || s[p->i] == 'E')) {
+        *integer = 0;
+        p->i++;
+        if (p->i < p->n && (s[p->i] == '+' || s[p->i] == '-'))
+            p->i++;
+        if (!DIGIT)
+            return perr(p, "expected a digit in an exponent");
+        while (DIGIT)
+            p->i++;
+    }
+#undef DIGIT
+    if (p->i - b >= cap)
+        return perr(p, "number too long");
+    memcpy(t, s + b, p->i - b);
+    t[p->i - b] = '\0';
+    return 1;
+}
+
+static int parse_double(parser *p, double *out)
+{
+    char t[48];
+    int integer;
+    if (!number_text(p, t, sizeof t, &integer))
+        return 0;
+    double v = strtod(t, NULL);
+    if (!isfinite(v))
+        return perr(p, "number out of range");
+    *out = v;
+    return 1;
+}
+
+static int parse_u64(parser *p, uint64_t *out)
+{
+    char t[24];
+    int integer;
+    if (!number_text(p, t, sizeof t, &integer))
+        return 0;
+    if (!integer)
+        return perr(p, "expected an integer ≥ 0");
+    uint64_t v = 0;
+    for (const char *c = t; *c != '\0'; c++) {
+        if (v > (UINT64_MAX - (uint64_t)(*c - '0')) / 10)
+            return perr(p, "integer out of range");
+        v = v * 10 + (uint64_t)(*c - '0');
+    }
+    *out = v;
+    return 1;
+}
+
+static int parse_size(parser *p, size_t *out)
+{
+    uint64_t v = 0;
+    if (!parse_u64(p, &v))
+        return 0;
+    if (v > SIZE_MAX)
+        return perr(p, "integer out of range");
+    *out = (size_t)v;
+    return 1;
+}
+
+static int parse_hex(parser *p, const char *key, unsigned char *out, size_t n)
+{
+    char t[2 * 64 + 2];
+    size_t len;
+    if (!parse_string(p, t, sizeof t, &len))
+        return 0;
+    if (!from_hex(t, len, out, n))
+        return perr(p, "\"%s\" is not %zu lowercase hex digits", key, 2 * n);
+    return 1;
+}
+
+static int parse_ids(parser *p, lethe__cert_rec *r, size_t *count)
+{
+    size_t cap = 0;
+    *count = 0;
+    if (!accept(p, '['))
+        return perr(p, "expected '[' after \"ids\"");
+    if (accept(p, ']'))
+        return 1;
+    do {
+        if (*count == cap) {
+            size_t ncap = cap == 0 ? 16 : 2 * cap;
+            void *q = lethe__read_resize(p->ctx, r->idh, cap * 32, ncap * 32);
+            if (q == NULL) {
+                p->nomem = 1;
+                return 0;
+            }
+            r->idh = q;
+            cap = ncap;
+        }
+        if (!parse_hex(p, "ids", r->idh[*count], 32))
+            return 0;
+        if (*count > 0 && memcmp(r->idh[*count - 1], r->idh[*count], 32) >= 0)
+            return perr(p, "the id hashes are not in strictly increasing order");
+        ++*count;
+    } while (accept(p, ','));
+    if (!accept(p, ']'))
+        return perr(p, "expected ',' or ']' in \"ids\"");
+    return 1;
+}
+
+static int parse_value(parser *p, int k, lethe__cert_rec *r, size_t *n_ids)
+{
+    lethe_certificate *c = &r->c;
+    char t[LETHE__CERT_SAMPLER_MAX + 1];
+    size_t len;
+    switch (k) {
+    case K_FORMAT:
+        if (!parse_string(p, t, sizeof t, &len))
+            return 0;
+        return strcmp(t, FORMAT) == 0 ? 1 : perr(p, "format is not \"" FORMAT "\"");
+    case K_TIME:
+        if (!parse_string(p, t, sizeof t, &len))
+            return 0;
+        if (!time_valid(t))
+            return perr(p, "time is not a UTC time YYYY-MM-DDTHH:MM:SSZ");
+        memcpy(c->time, t, len + 1);
+        return 1;
+    case K_MECHANISM:
+        if (!parse_string(p, t, sizeof t, &len))
+            return 0;
+        if (strcmp(t, "M1") != 0 && strcmp(t, "M2") != 0)
+            return perr(p, "mechanism is neither \"M1\" nor \"M2\"");
+        c->mechanism = t[1] == '1' ? LETHE_MECH_M1 : LETHE_MECH_M2;
+        return 1;
+    case K_SAMPLER:
+        if (!parse_string(p, r->sampler_buf, sizeof r->sampler_buf, &len))
+            return 0;
+        return len > 0 ? 1 : perr(p, "empty sampler name");
+    case K_WARNING:
+        if (!parse_string(p, t, sizeof t, &len))
+            return 0;
+        return strcmp(t, WARNING) == 0 ? 1 : perr(p, "warning is not \"" WARNING "\"");
+    case K_SEEDED:
+        skip_ws(p);
+        if (p->n - p->i >= 4 && memcmp(p->s + p->i, "true", 4) == 0) {
+            p->i += 4;
+            c->seeded = 1;
+        } else if (p->n - p->i >= 5 && memcmp(p->s + p->i, "false", 5) == 0) {
+            p->i += 5;
+            c->seeded = 0;
+        } else {
+            return perr(p, "seeded is neither true nor false");
+        }
+        return 1;
+    case K_SEQ: return parse_u64(p, &c->seq);
+    case K_D: return parse_size(p, &c->d);
+    case K_K: return parse_size(p, &c->k);
+    case K_CAPACITY: return parse_size(p, &c->capacity);
+    case K_USED_BEFORE: return parse_size(p, &c->used_before);
+    case K_USED_AFTER: return parse_size(p, &c->used_after);
+    case K_EPSILON: return parse_double(p, &c->epsilon);
+    case K_DELTA: return parse_double(p, &c->delta);
+    case K_SIGMA: return parse_double(p, &c->sigma);
+    case K_RESIDUAL: return parse_double(p, &c->residual);
+    case K_BUDGET: return parse_double(p, &c->budget);
+    case K_REMAINING_BEFORE: return parse_double(p, &c->remaining_before);
+    case K_REMAINING_AFTER: return parse_double(p, &c->remaining_after);
+    case K_SENSITIVITY: return parse_double(p, &c->sensitivity);
+    case K_IDS: return parse_ids(p, r, n_ids);
+    case K_MODEL_BEFORE: return parse_hex(p, key_names[k], r->model_before, 32);
+    case K_MODEL_AFTER: return parse_hex(p, key_names[k], r->model_after, 32);
+    case K_PREV: return parse_hex(p, key_names[k], r->prev, 32);
+    case K_PUBLIC_KEY: return parse_hex(p, key_names[k], r->pk, 32);
+    default: return parse_hex(p, key_names[k], r->sig, 64);
+    }
+}
+
+/* The members, in any order, each once; 1 with *seen set, or 0. */
+static int parse_object(parser *p, lethe__cert_rec *r, unsigned long *seen, size_t *n_ids)
+{
+    char key[64], pk[64];
+    size_t len;
+    if (!accept(p, '{'))
+        return perr(p, "expected '{'");
+    if (accept(p, '}'))
+        return perr(p, "empty object");
+    do {
+        if (!parse_string(p, key, sizeof key, &len))
+            return 0;
+        int k = 0;
+        while (k < K_COUNT && strcmp(key, key_names[k]) != 0)
+            k++;
+        if (k == K_COUNT)
+            return perr(p, "unknown member \"%s\"", printable(key, pk, sizeof pk));
+        if (*seen & BIT(k))
+            return perr(p, "duplicate member \"%s\"", key);
+        *seen |= BIT(k);
+        if (!accept(p, ':'))
+            return perr(p, "expected ':' after \"%s\"", key);
+        if (!parse_value(p, k, r, n_ids))
+            return 0;
+    } while (accept(p, ','));
+    if (!accept(p, '}'))
+        return perr(p, "expected ',' or '}'");
+    skip_ws(p);
+    if (p->i != p->n)
+        return perr(p, "trailing bytes after the object");
+    return 1;
+}
+
+void lethe__cert_rec_free(lethe_ctx *ctx, lethe__cert_rec *r)
+{
+    lethe__free(ctx, r->idh);
+    r->idh = NULL;
+}
+
+lethe_status lethe__cert_parse(lethe_ctx *ctx, const unsigned char *buf, size_t len,
+                               lethe__cert_rec *r, char *why, size_t why_len)
+{
+    memset(r, 0, sizeof *r);
+    r->c.sampler = r->sampler_buf;
+    parser p = { ctx, buf, len, 0, why, why_len, 0 };
+    unsigned long seen = 0;
+    size_t n_ids = 0;
+    int ok = parse_object(&p, r, &seen, &n_ids);
+    if (p.nomem) {
+        lethe__cert_rec_free(ctx, r);
+        return lethe__fail(ctx, LETHE_ENOMEM, "no memory for the ids of a certificate");
+    }
+    if (ok) {
+        unsigned long want = KEYS_ALL & ~(KEYS_M1 | KEYS_M2 | BIT(K_WARNING));
+        want |= r->c.mechanism == LETHE_MECH_M1 ? KEYS_M1 : KEYS_M2;
+        want |= r->c.seeded ? BIT(K_WARNING) : 0;
+        for (int k = 0; k < K_COUNT && ok; k++) {
+            if ((want & BIT(k)) && !(seen & BIT(k)))
+                ok = perr(&p, "missing member \"%s\"", key_names[k]);
+            else if (!(want & BIT(k)) && (seen & BIT(k)))
+                ok = perr(&p, "member \"%s\" does not belong in this certificate",
+                          key_names[k]);
+        }
+    }
+    if (ok && n_ids != r->c.k)
+        ok = perr(&p, "k = %zu but \"ids\" holds %zu", r->c.k, n_ids);
+    if (ok) {
+        /* one spelling: what was read, written again, must be the file */
+        sbuf b = { .ctx = ctx };
+        serialize(&b, r, 1);
+        size_t at = 0; /* the first byte that differs */
+        while (b.err == 0 && at < len && at < b.n && buf[at] == (unsigned char)b.p[at])
+            at++;
+        int same = b.err == 0 && at == len && at == b.n, nomem = b.err == 1;
+        lethe__free(ctx, b.p);
+        if (nomem) {
+            lethe__cert_rec_free(ctx, r);
+            return lethe__fail(ctx, LETHE_ENOMEM, "no memory to check a certificate");
+        }
+        if (!same) {
+            p.i = at;
+            ok = perr(&p, "not in canonical form (spacing, member order or number spelling)");
+        }
+    }
+    if (!ok) {
+        lethe__cert_rec_free(ctx, r);
+        return LETHE_EVERIFY;
+    }
+    return LETHE_OK;
+}
+
+/* ─── The numbers ────────────────────────────────────────────────────────── */
+
+/* 1 if the numbers are consistent (see lethe_cert_verify); else 0 and why. */
+static int numbers_ok(const lethe_certificate *c, char *why, size_t len)
+{
+    const double tv = (double)c->d * LETHE__LATTICE_TV;
+    if (!(c->epsilon > 0.0) || !(c->delta > 0.0 && c->delta < 1.0) || !(c->sigma > 0.0) ||
+        c->d == 0 || c->k == 0) {
+        snprintf(why, len, "a parameter is out of range (ε > 0, 0 < δ < 1, σ > 0, d ≥ 1, "
+                           "k ≥ 1)");
+        return 0;
+    }
+    if (c->mechanism == LETHE_MECH_M1) {
+        const double r = c->residual, eb = c->budget;
+        if (!(r >= 0.0) || !(eb > 0.0)) {
+            snprintf(why, len, "residual %.17g or budget %.17g out of range", r, eb);
+            return 0;
+        }
+        if (!(r <= eb)) {
+            snprintf(why, len, "residual %.17g exceeds the budget %.17g", r, eb);
+            return 0;
+        }
+        if (!(fabs(c->remaining_after - (eb - r)) <= ROUNDING * (eb + r))) {
+            snprintf(why, len, "remaining_after %.17g is not budget − residual = %.17g",
+                     c->remaining_after, eb - r);
+            return 0;
+        }
+        if (!(c->delta > tv)) {
+            snprintf(why, len, "δ = %.17g does not exceed the sampler's charge d·τ = %.17g",
+                     c->delta, tv);
+            return 0;
+        }
+        /* Guo et al. Thm 3: ε ≥ c(δ')·r/σ, δ' = δ − d·τ */
+        double need = lethe_guo_c(c->delta - tv) * r / c->sigma;
+        if (!(c->epsilon * (1.0 + ROUNDING) >= need)) {
+            snprintf(why, len, "ε = %.17g is below c(δ − d·τ)·residual/σ = %.17g", c->epsilon,
+                     need);
+            return 0;
+        }
+        return 1;
+    }
+    if (c->used_after < c->used_before || c->used_after - c->used_before != c->k) {
+        snprintf(why, len, "used_after %zu is not used_before %zu + k %zu", c->used_after,
+                 c->used_before, c->k);
+        return 0;
+    }
+    if (c->used_after > c->capacity) {
+        snprintf(why, len, "used_after %zu exceeds the capacity %zu", c->used_after,
+                 c->capacity);
+        return 0;
+    }
+    /* the release is μ-GDP, μ = Δ/σ (LTH-C-0007), plus the sampler's charge */
+    double need = lethe_gdp_delta(c->sensitivity / c->sigma, c->epsilon) + tv;
+    if (!(c->sensitivity > 0.0) || !(c->delta >= need)) {
+        snprintf(why, len, "δ = %.17g is below δ(ε) of μ-GDP with μ = Δ/σ, plus d·τ: %.17g",
+                 c->delta, need);
+        return 0;
+    }
+    return 1;
+}
+
+/* ─── Keys ───────────────────────────────────────────────────────────────── */
+
+typedef struct keys {
+    unsigned char sk[crypto_sign_SECRETKEYBYTES];
+    unsigned char idkey[crypto_generichash_KEYBYTES];
+} keys;
+
+/* The file that holds path exists (or cannot be checked). */
+static int exists(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 || errno != ENOENT;
+}
+
+lethe_status lethe_keygen(lethe_ctx *ctx, const char *secret_path, const char *public_path)
+{
+    if (ctx == NULL)
+        return LETHE_EINVAL;
+    lethe__clear(ctx);
+    if (secret_path == NULL || public_path == NULL || strcmp(secret_path, public_path) == 0)
+        return lethe__fail(ctx, LETHE_EINVAL, "keygen: two distinct paths are needed");
+    if (exists(secret_path) || exists(public_path))
+        return lethe__fail(ctx, LETHE_EIO, "keygen: %s exists: keys are never replaced",
+                           exists(secret_path) ? secret_path : public_path);
+    keys *k = sodium_malloc(sizeof *k);
+    if (k == NULL)
+        return lethe__fail(ctx, LETHE_ENOMEM, "keygen: no guarded memory for the keys");
+    unsigned char pk[crypto_sign_PUBLICKEYBYTES];
+    char hex[2 * crypto_sign_PUBLICKEYBYTES + 1];
+    crypto_sign_keypair(pk, k->sk);
+    randombytes_buf(k->idkey, sizeof k->idkey);
+    to_hex(pk, sizeof pk, hex);
+    lethe_sfile s;
+    lethe_status st = lethe__sfile_create(ctx, secret_path, 0600, SK_MAGIC, &s);
+    if (st == LETHE_OK) {
+        s.exclusive = 1;
+        lethe__sf_put_u64(&s, SK_VERSION);
+        lethe__sf_put_bytes(&s, k->sk, sizeof k->sk);
+        lethe__sf_put_bytes(&s, k->idkey, sizeof k->idkey);
+        st = lethe__sfile_commit(&s);
+    }
+    sodium_free(k);
+    if (st != LETHE_OK)
+        return st;
+    st = lethe__sfile_create(ctx, public_path, 0644, NULL, &s);
+    if (st == LETHE_OK) {
+        s.exclusive = 1;
+        if (fprintf(s.f, "%s%s\n", PK_PREFIX, hex) < 0)
+            s.err = 1;
+        st = lethe__sfile_commit(&s);
+    }
+    if (st != LETHE_OK)
+        remove(secret_path); /* made by this call: no half key pair is left */
+    return st;
+}
+
+/* Read the secret key file into k (guarded memory). */
+static lethe_status load_secret(lethe_ctx *ctx, const char *path, keys *k)
+{
+    lethe_sfile s;
+    long long payload = 0;
+    lethe_status st = lethe__sfile_open(ctx, path, SK_MAGIC, &s, &payload);
+    if (st != LETHE_OK)
+        return st;
+    uint64_t version = lethe__sf_get_u64(&s);
+    if (payload != (long long)(LETHE__SFILE_MAGIC_BYTES + 8 + sizeof k->sk + sizeof k->idkey))
+        st = lethe__sfile_bad(ctx, path, "not a lethe secret key file (size)");
+    else if (version != SK_VERSION)
+        st = lethe__sfile_bad(ctx, path, "secret key format version unknown");
+    if (st == LETHE_OK) {
+        lethe__sf_get_bytes(&s, k->sk, sizeof k->sk);
+        lethe__sf_get_bytes(&s, k->idkey, sizeof k->idkey);
+        st = lethe__sfile_verify(&s);
+    }
+    lethe__sfile_close(&s);
+    if (st != LETHE_OK)
+        return st;
+    /* the public half must be the one the seed derives */
+    unsigned char seed[crypto_sign_SEEDBYTES], pk[crypto_sign_PUBLICKEYBYTES];
+    unsigned char *sk2 = sodium_malloc(crypto_sign_SECRETKEYBYTES);
+    if (sk2 == NULL)
+        return lethe__fail(ctx, LETHE_ENOMEM, "no guarded memory for a key");
+    crypto_sign_ed25519_sk_to_seed(seed, k->sk);
+    crypto_sign_seed_keypair(pk, sk2, seed);
+    int same = sodium_memcmp(sk2, k->sk, crypto_sign_SECRETKEYBYTES) == 0;
+    sodium_memzero(seed, sizeof seed);
+    sodium_free(sk2);
+    return same ? LETHE_OK : lethe__sfile_bad(ctx, path, "the key pair is inconsistent");
+}
+
+/* Read a public key file (one line, "lethe-ed25519-public" and 64 hex digits). */
+static lethe_status load_public(lethe_ctx *ctx, const char *path, unsigned char pk[32])
+{
+    FILE *f = fopen(path, "rb");
+    if (f == NULL) {
+        char eb[128];
+        return lethe__fail(ctx, LETHE_EIO, "key: cannot open %s: %s", path,
+                           lethe__read_strerror(errno, eb, sizeof eb));
+    }
+    char t[128];
+    size_t n = fread(t, 1, sizeof t, f), pre = sizeof PK_PREFIX - 1;
+    fclose(f);
+    if (n != pre + 64 + 1 || memcmp(t, PK_PREFIX, pre) != 0 || t[n - 1] != '\n' ||
+        !from_hex(t + pre, 64, pk, 32))
+        return lethe__fail(ctx, LETHE_EFORMAT, "key: %s is not a lethe public key file", path);
+    return LETHE_OK;
+}
+
+/* ─── Hashing files ──────────────────────────────────────────────────────── */
+
+static lethe_status hash_file(lethe_ctx *ctx, const char *path, unsigned char out[32])
+{
+    FILE *f = fopen(path, "rb");
+    if (f == NULL) {
+        char eb[128];
+        return lethe__fail(ctx, LETHE_EIO, "cannot open %s: %s", path,
+                           lethe__read_strerror(errno, eb, sizeof eb));
+    }
+    crypto_generichash_state h;
+    crypto_generichash_init(&h, NULL, 0, 32);
+    unsigned char buf[16384];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, f)) > 0)
+        crypto_generichash_update(&h, buf, n);
+    int bad = ferror(f);
+    fclose(f);
+    if (bad)
+        return lethe__fail(ctx, LETHE_EIO, "cannot read %s", path);
+    crypto_generichash_final(&h, out, 32);
+    return LETHE_OK;
+}
+
+lethe_status lethe_cert_hash_file(lethe_ctx *ctx, const char *path, char hex[LETHE_HEX32_LEN])
+{
+    if (ctx == NULL)
+        return LETHE_EINVAL;
+    lethe__clear(ctx);
+    if (path == NULL || hex == NULL)
+        return lethe__fail(ctx, LETHE_EINVAL, "hash_file: path and hex must not be NULL");
+    unsigned char h[32];
+    lethe_status st = hash_file(ctx, path, h);
+    if (st == LETHE_OK)
+        to_hex(h, sizeof h, hex);
+    return st;
+}
+
+/* ─── Verification ───────────────────────────────────────────────────────── */
+
+const char *lethe_cert_check_name(lethe_cert_check check)
+{
+    static const char *const names[] = {
+        [LETHE_CHECK_NONE] = "none",           [LETHE_CHECK_FILE] = "file",
+        [LETHE_CHECK_PARSE] = "parse",         [LETHE_CHECK_SIGNER] = "signer",
+        [LETHE_CHECK_SIGNATURE] = "signature", [LETHE_CHECK_NUMBERS] = "numbers",
+        [LETHE_CHECK_CHAIN] = "chain",         [LETHE_CHECK_MODEL] = "model",
+    };
+    if ((unsigned)check >= sizeof names / sizeof names[0])
+        return "unknown";
+    return names[check];
+}
+
+/* Record a failed check on rep and ctx; returns LETHE_EVERIFY. */
+static lethe_status failed(lethe_ctx *ctx, lethe_verify_report *rep, lethe_cert_check check,
+                           uint64_t seq, const char *path, const char *why)
+{
+    rep->failed = check;
+    rep->failed_seq = seq;
+    return lethe__fail(ctx, LETHE_EVERIFY, "%s: %s: %s", path, lethe_cert_check_name(check),
+                       why);
+}
+
+/* What verification carries from one file of a ledger to the next. */
+typedef struct chain {
+    uint64_t count;          /* certificates passed */
+    unsigned char hash[32];  /* BLAKE2b-256 of the last file (zeros before the first) */
+    unsigned char model[32]; /* its model_after */
+    unsigned char signer[32];
+} chain;
+
+/* Read a certificate file whole (FILE check). */
+static lethe_status read_cert(lethe_ctx *ctx, const char *path, unsigned char **buf,
+                              size_t *len, char *why)
+{
+    char eb[128];
+    *buf = NULL;
+    FILE *f = fopen(path, "rb");
+    struct stat st;
+    if (f == NULL || fstat(fileno(f), &st) != 0) {
+        snprintf(why, WHY_LEN, "cannot read: %s", lethe__read_strerror(errno, eb, sizeof eb));
+        if (f != NULL)
+            fclose(f);
+        return LETHE_EVERIFY;
+    }
+    lethe_status rc = LETHE_OK;
+    if (st.st_size > (off_t)LETHE__CERT_MAX_BYTES) {
+        snprintf(why, WHY_LEN, "larger than %u bytes", LETHE__CERT_MAX_BYTES);
+        rc = LETHE_EVERIFY;
+    } else if ((*buf = lethe__malloc(ctx, (size_t)st.st_size + 1)) == NULL) {
+        rc = lethe__fail(ctx, LETHE_ENOMEM, "no memory to read %s", path);
+    } else {
+        /* one byte more than fstat said: a file that grew is not read short */
+        *len = fread(*buf, 1, (size_t)st.st_size + 1, f);
+        if (ferror(f) || *len != (size_t)st.st_size) {
+            snprintf(why, WHY_LEN, "read error or changed while read");
+            rc = LETHE_EVERIFY;
+        }
+    }
+    fclose(f);
+    if (rc != LETHE_OK) {
+        lethe__free(ctx, *buf);
+        *buf = NULL;
+    }
+    return rc;
+}
+
+/* Every check of one file but the chain's: FILE, PARSE, SIGNER (against
+ * pinned if given, else against the ledger's signer from its second file
+ * on), SIGNATURE, NUMBERS. r is filled and hash set on success. seq names
+ * the file in rep. */
+static lethe_status check_file(lethe_ctx *ctx, const char *path, uint64_t seq,
+                               const unsigned char *pinned, const chain *ch,
+                               lethe__cert_rec *r, unsigned char hash[32],
+                               lethe_verify_report *rep)
+{
+    char why[WHY_LEN];
+    unsigned char *buf = NULL;
+    size_t len = 0;
+    lethe_status st = read_cert(ctx, path, &buf, &len, why);
+    if (st == LETHE_EVERIFY)
+        return failed(ctx, rep, LETHE_CHECK_FILE, seq, path, why);
+    if (st != LETHE_OK)
+        return st;
+    st = lethe__cert_parse(ctx, buf, len, r, why, sizeof why);
+    if (st == LETHE_OK)
+        crypto_generichash(hash, 32, buf, len, NULL, 0);
+    lethe__free(ctx, buf);
+    if (st == LETHE_EVERIFY)
+        return failed(ctx, rep, LETHE_CHECK_PARSE, seq, path, why);
+    if (st != LETHE_OK)
+        return st;
+    seq = seq != 0 ? seq : r->c.seq;
+    const unsigned char *want = pinned != NULL ? pinned : ch->count > 0 ? ch->signer : NULL;
+    if (want != NULL && memcmp(r->pk, want, 32) != 0) {
+        char hex[65];
+        to_hex(r->pk, 32, hex);
+        snprintf(why, sizeof why, "signed by %.16s…, not by %s", hex,
+                 pinned != NULL ? "the trusted key" : "the key of the ledger's first file");
+        st = failed(ctx, rep, LETHE_CHECK_SIGNER, seq, path, why);
+    }
+    if (st == LETHE_OK) {
+        sbuf b = { .ctx = ctx };
+        serialize(&b, r, 0);
+        if (b.err != 0)
+            st = lethe__fail(ctx, LETHE_ENOMEM, "no memory to check %s", path);
+        else if (crypto_sign_verify_detached(r->sig, (const unsigned char *)b.p, b.n, r->pk) != 0)
+            st = failed(ctx, rep, LETHE_CHECK_SIGNATURE, seq, path,
+                        "the signature does not verify");
+        lethe__free(ctx, b.p);
+    }
+    if (st == LETHE_OK && !numbers_ok(&r->c, why, sizeof why))
+        st = failed(ctx, rep, LETHE_CHECK_NUMBERS, seq, path, why);
+    if (st != LETHE_OK)
+        lethe__cert_rec_free(ctx, r);
+    return st;
+}
+
+/* A passed certificate joins the chain and the report. */
+static void advance(chain *ch, const lethe__cert_rec *r, const unsigned char hash[32],
+                    lethe_verify_report *rep)
+{
+    ch->count++;
+    memcpy(ch->hash, hash, 32);
+    memcpy(ch->model, r->model_after, 32);
+    memcpy(ch->signer, r->pk, 32);
+    rep->checked++;
+    rep->last_seq = r->c.seq;
+    rep->seeded |= r->c.seeded;
+    to_hex(r->pk, 32, rep->signer);
+    to_hex(r->model_after, 32, rep->model_after);
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* The seqs of the files named NNNNNNNN.json in dir, sorted. */
+static lethe_status list_ledger(lethe_ctx *ctx, const char *dir, uint64_t **seqs, size_t *n)
+{
+    size_t cap = 0;
+    *seqs = NULL;
+    *n = 0;
+    DIR *dh = opendir(dir);
+    if (dh == NULL) {
+        char eb[128];
+        return lethe__fail(ctx, LETHE_EIO, "cannot open the ledger %s: %s", dir,
+                           lethe__read_strerror(errno, eb, sizeof eb));
+    }
+    lethe_status st = LETHE_OK;
+    struct dirent *e;
+    while (st == LETHE_OK && (e = readdir(dh)) != NULL) {
+        const char *name = e->d_name;
+        if (strlen(name) != 13 || strcmp(name + 8, ".json") != 0 ||
+            strspn(name, "0123456789") != 8)
+            continue;
+        if (*n == cap) {
+            size_t ncap = cap == 0 ? 64 : 2 * cap;
+            uint64_t *q = lethe__read_resize(ctx, *seqs, cap * sizeof *q, ncap * sizeof *q);
+            if (q == NULL) {
+                st = lethe__fail(ctx, LETHE_ENOMEM, "no memory to list the ledger");
+                break;
+            }
+            *seqs = q;
+            cap = ncap;
+        }
+        (*seqs)[(*n)++] = strtoull(name, NULL, 10);
+    }
+    closedir(dh);
+    if (st != LETHE_OK) {
+        lethe__free(ctx, *seqs);
+        *seqs = NULL;
+        return st;
+    }
+    if (*n > 0)
+        qsort(*seqs, *n, sizeof **seqs, cmp_u64);
+    return LETHE_OK;
+}
+
+/* Verify the ledger in dir: every file, in order, and the chain. */
+static lethe_status verify_ledger(lethe_ctx *ctx, const char *dir, const unsigned char *pinned,
+                                  int allow_empty, chain *ch, lethe_verify_report *rep)
+{
+    uint64_t *seqs = NULL;
+    size_t n = 0;
+    memset(ch, 0, sizeof *ch);
+    lethe_status st = list_ledger(ctx, dir, &seqs, &n);
+    if (st != LETHE_OK)
+        return st;
+    size_t plen = strlen(dir) + 16;
+    char *path = lethe__malloc(ctx, plen), why[WHY_LEN];
+    if (path == NULL)
+        st = lethe__fail(ctx, LETHE_ENOMEM, "no memory for a path");
+    else if (n == 0 && !allow_empty)
+        st = failed(ctx, rep, LETHE_CHECK_CHAIN, 0, dir, "the ledger holds no certificate");
+    for (size_t i = 0; st == LETHE_OK && i < n; i++) {
+        uint64_t want = (uint64_t)i + 1;
+        snprintf(path, plen, "%s/%08llu.json", dir, (unsigned long long)want);
+        if (seqs[i] != want) {
+            snprintf(why, sizeof why, "missing: the ledger has a gap before %08llu.json",
+                     (unsigned long long)seqs[i]);
+            st = failed(ctx, rep, LETHE_CHECK_CHAIN, want, path, why);
+            break;
+        }
+        lethe__cert_rec r;
+        unsigned char hash[32];
+        st = check_file(ctx, path, want, pinned, ch, &r, hash, rep);
+        if (st != LETHE_OK)
+            break;
+        if (r.c.seq != want) {
+            snprintf(why, sizeof why, "holds seq %llu (renamed or moved)",
+                     (unsigned long long)r.c.seq);
+            st = failed(ctx, rep, LETHE_CHECK_CHAIN, want, path, why);
+        } else if (memcmp(r.prev, ch->hash, 32) != 0) {
+            st = failed(ctx, rep, LETHE_CHECK_CHAIN, want, path,
+                        want == 1 ? "prev is not 64 zeros"
+                                  : "prev is not the hash of the previous file");
+        } else if (want > 1 && memcmp(r.model_before, ch->model, 32) != 0) {
+            st = failed(ctx, rep, LETHE_CHECK_CHAIN, want, path,
+                        "model_before is not the previous certificate's model_after");
+        } else {
+            advance(ch, &r, hash, rep);
+        }
+        lethe__cert_rec_free(ctx, &r);
+    }
+    lethe__free(ctx, path);
+    lethe__free(ctx, seqs);
+    return st;
+}
+
+/* One file on its own: the chain checks that need no neighbour. */
+static lethe_status verify_single(lethe_ctx *ctx, const char *path, const unsigned char *pinned,
+                                  lethe_verify_report *rep)
+{
+    chain ch;
+    memset(&ch, 0, sizeof ch);
+    lethe__cert_rec r;
+    unsigned char hash[32];
+    lethe_status st = check_file(ctx, path, 0, pinned, &ch, &r, hash, rep);
+    if (st != LETHE_OK)
+        return st;
+    static const unsigned char zero[32];
+    if (r.c.seq == 0)
+        st = failed(ctx, rep, LETHE_CHECK_CHAIN, 0, path, "seq 0 (seqs start at 1)");
+    else if (r.c.seq == 1 && memcmp(r.prev, zero, 32) != 0)
+        st = failed(ctx, rep, LETHE_CHECK_CHAIN, 1, path, "prev is not 64 zeros");
+    else
+        advance(&ch, &r, hash, rep);
+    lethe__cert_rec_free(ctx, &r);
+    return st;
+}
+
+/* Numbers are read and written in the C locale, whatever the host chose
+ * (uselocale() acts on this thread only). */
+typedef struct c_locale {
+    locale_t c, prev;
+} c_locale;
+
+static lethe_status c_locale_begin(lethe_ctx *ctx, c_locale *l)
+{
+    l->c = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0);
+    if (l->c == (locale_t)0)
+        return lethe__fail(ctx, LETHE_ENOMEM, "no memory for the C locale");
+    l->prev = uselocale(l->c);
+    return LETHE_OK;
+}
+
+static void c_locale_end(c_locale *l)
+{
+    uselocale(l->prev);
+    freelocale(l->c);
+}
+
+lethe_status lethe_cert_verify(lethe_ctx *ctx, const char *path, const char *public_key_path,
+                               const char *model_path, lethe_verify_report *rep)
+{
+    if (ctx == NULL)
+        return LETHE_EINVAL;
+    lethe__clear(ctx);
+    if (path == NULL || rep == NULL)
+        return lethe__fail(ctx, LETHE_EINVAL, "verify: path and rep must not be NULL");
+    memset(rep, 0, sizeof *rep);
+    unsigned char pinned[32];
+    struct stat sb;
+    lethe_status st = LETHE_OK;
+    if (public_key_path != NULL) {
+        st = load_public(ctx, public_key_path, pinned);
+        rep->pinned = st == LETHE_OK;
+    }
+    if (st == LETHE_OK && stat(path, &sb) != 0) {
+        char eb[128];
+        st = lethe__fail(ctx, LETHE_EIO, "verify: cannot open %s: %s", path,
+                         lethe__read_strerror(errno, eb, sizeof eb));
+    }
+    c_locale loc = { (locale_t)0, (locale_t)0 };
+    if (st == LETHE_OK && (st = c_locale_begin(ctx, &loc)) == LETHE_OK) {
+        const unsigned char *pin = rep->pinned ? pinned : NULL;
+        chain ch;
+        st = S_ISDIR(sb.st_mode) ? verify_ledger(ctx, path, pin, 0, &ch, rep)
+                                 : verify_single(ctx, path, pin, rep);
+        c_locale_end(&loc);
+    }
+    if (st == LETHE_OK && model_path != NULL) {
+        unsigned char h[32], want[32];
+        st = hash_file(ctx, model_path, h);
+        from_hex(rep->model_after, 64, want, 32);
+        if (st == LETHE_OK && memcmp(h, want, 32) != 0)
+            st = failed(ctx, rep, LETHE_CHECK_MODEL, rep->last_seq, model_path,
+                        "the file does not hash to the last certificate's model_after");
+        rep->model_checked = st == LETHE_OK;
+    }
+    return st;
+}
+
+/* ─── Writing ────────────────────────────────────────────────────────────── */
+
+static int cmp_hash(const void *a, const void *b)
+{
+    return memcmp(a, b, 32);
+}
+
+/* The caller's fields, checked as the documentation of lethe_cert_write says. */
+static lethe_status check_input(lethe_ctx *ctx, const lethe_certificate *c)
+{
+    const char *bad = NULL;
+    const double v[] = { c->epsilon,          c->delta,           c->sigma,
+                         c->residual,         c->budget,          c->remaining_before,
+                         c->remaining_after,  c->sensitivity };
+    for (size_t i = 0; i < sizeof v / sizeof v[0]; i++)
+        if (!isfinite(v[i]))
+            bad = "a number is not finite";
+    if (c->mechanism != LETHE_MECH_M1 && c->mechanism != LETHE_MECH_M2)
+        bad = "mechanism is neither M1 nor M2";
+    else if (c->sampler == NULL || c->sampler[0] == '\0' ||
+             strlen(c->sampler) > LETHE__CERT_SAMPLER_MAX || !utf8_valid(c->sampler))
+        bad = "the sampler name must be 1 to 255 bytes of UTF-8";
+    else if (c->seeded != 0 && c->seeded != 1)
+        bad = "seeded must be 0 or 1";
+    else if (c->k == 0 || c->ids == NULL)
+        bad = "no ids";
+    else if (c->time[0] != '\0' && (memchr(c->time, '\0', sizeof c->time) == NULL ||
+                                    !time_valid(c->time)))
+        bad = "time is not \"\" or YYYY-MM-DDTHH:MM:SSZ";
+    else if (memchr(c->model_before, '\0', sizeof c->model_before) == NULL ||
+             memchr(c->model_after, '\0', sizeof c->model_after) == NULL ||
+             strlen(c->model_before) != 64 || strlen(c->model_after) != 64)
+        bad = "model_before and model_after must be 64 lowercase hex digits";
+    return bad == NULL ? LETHE_OK : lethe__fail(ctx, LETHE_EINVAL, "cert_write: %s", bad);
+}
+
+/* The record to sign: c's fields, the sorted keyed id hashes, the chain. */
+static lethe_status build(lethe_ctx *ctx, const lethe_certificate *c, const keys *k,
+                          const chain *ch, lethe__cert_rec *r)
+{
+    memset(r, 0, sizeof *r);
+    r->c = *c;
+    r->c.seq = ch->count + 1;
+    r->c.ids = NULL;
+    if (c->time[0] == '\0') {
+        time_t now = time(NULL);
+        struct tm tm;
+        if (gmtime_r(&now, &tm) == NULL ||
+            strftime(r->c.time, sizeof r->c.time, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+            return lethe__fail(ctx, LETHE_EIO, "cert_write: cannot read the clock");
+    }
+    if (!from_hex(c->model_before, 64, r->model_before, 32) ||
+        !from_hex(c->model_after, 64, r->model_after, 32))
+        return lethe__fail(ctx, LETHE_EINVAL, "cert_write: model_before and model_after must "
+                                              "be 64 lowercase hex digits");
+    if (ch->count > 0 && memcmp(r->model_before, ch->model, 32) != 0)
+        return lethe__fail(ctx, LETHE_EINVAL, "cert_write: model_before is not the model_after "
+                                              "of %08llu.json: the chain would break",
+                           (unsigned long long)ch->count);
+    memcpy(r->prev, ch->hash, 32);
+    crypto_sign_ed25519_sk_to_pk(r->pk, k->sk);
+    char why[WHY_LEN];
+    if (!numbers_ok(&r->c, why, sizeof why))
+        return lethe__fail(ctx, LETHE_EINVAL, "cert_write: would not verify: %s", why);
+    r->idh = lethe__calloc(ctx, c->k, 32);
+    if (r->idh == NULL)
+        return lethe__fail(ctx, LETHE_ENOMEM, "cert_write: no memory for %zu id hashes", c->k);
+    for (size_t i = 0; i < c->k; i++) {
+        unsigned char le[8];
+        for (int j = 0; j < 8; j++)
+            le[j] = (unsigned char)(c->ids[i] >> (8 * j));
+        crypto_generichash(r->idh[i], 32, le, sizeof le, k->idkey, sizeof k->idkey);
+    }
+    qsort(r->idh, c->k, 32, cmp_hash);
+    for (size_t i = 1; i < c->k; i++)
+        if (memcmp(r->idh[i - 1], r->idh[i], 32) == 0)
+            return lethe__fail(ctx, LETHE_EINVAL, "cert_write: an id is given twice");
+    return LETHE_OK;
+}
+
+/* Sign r and write it as dir/NNNNNNNN.json, never replacing a file. */
+static lethe_status sign_and_write(lethe_ctx *ctx, lethe__cert_rec *r, const keys *k,
+                                   const char *path)
+{
+    sbuf b = { .ctx = ctx };
+    serialize(&b, r, 0);
+    if (b.err == 0)
+        crypto_sign_detached(r->sig, NULL, (const unsigned char *)b.p, b.n, k->sk);
+    b.n = 0;
+    serialize(&b, r, 1);
+    lethe_status st = LETHE_OK;
+    if (b.err == 1)
+        st = lethe__fail(ctx, LETHE_ENOMEM, "cert_write: no memory for the certificate");
+    else if (b.err == 2)
+        st = lethe__fail(ctx, LETHE_EINVAL, "cert_write: the certificate would exceed %u bytes "
+                                            "(too many ids)", LETHE__CERT_MAX_BYTES);
+    lethe_sfile s;
+    if (st == LETHE_OK && (st = lethe__sfile_create(ctx, path, 0644, NULL, &s)) == LETHE_OK) {
+        s.exclusive = 1;
+        lethe__sf_put_bytes(&s, b.p, b.n);
+        st = lethe__sfile_commit(&s);
+    }
+    lethe__free(ctx, b.p);
+    return st;
+}
+
+lethe_status lethe_cert_write(lethe_ctx *ctx, const char *ledger_dir, const lethe_certificate *c,
+                              const char *secret_key_path, char *out_path, size_t out_len)
+{
+    if (ctx == NULL)
+        return LETHE_EINVAL;
+    lethe__clear(ctx);
+    if (ledger_dir == NULL || c == NULL || secret_key_path == NULL)
+        return lethe__fail(ctx, LETHE_EINVAL, "cert_write: NULL argument");
+    lethe_status st = check_input(ctx, c);
+    if (st != LETHE_OK)
+        return st;
+    size_t plen = strlen(ledger_dir) + 16;
+    if (out_path != NULL && out_len < plen - 1)
+        return lethe__fail(ctx, LETHE_EINVAL, "cert_write: out_len %zu is too small for the "
+                                              "path (%zu bytes)", out_len, plen - 1);
+    keys *k = sodium_malloc(sizeof *k);
+    char *path = lethe__malloc(ctx, plen);
+    lethe__cert_rec r;
+    memset(&r, 0, sizeof r);
+    c_locale loc = { (locale_t)0, (locale_t)0 };
+    if (k == NULL || path == NULL) {
+        st = lethe__fail(ctx, LETHE_ENOMEM, "cert_write: no memory for the keys");
+        goto done;
+    }
+    if ((st = load_secret(ctx, secret_key_path, k)) != LETHE_OK)
+        goto done;
+    if (mkdir(ledger_dir, 0755) != 0 && errno != EEXIST) {
+        char eb[128];
+        st = lethe__fail(ctx, LETHE_EIO, "cert_write: cannot create the ledger %s: %s",
+                         ledger_dir, lethe__read_strerror(errno, eb, sizeof eb));
+        goto done;
+    }
+    if ((st = c_locale_begin(ctx, &loc)) != LETHE_OK)
+        goto done;
+    unsigned char pk[32];
+    crypto_sign_ed25519_sk_to_pk(pk, k->sk);
+    chain ch;
+    lethe_verify_report rep;
+    memset(&rep, 0, sizeof rep);
+    st = verify_ledger(ctx, ledger_dir, pk, 1, &ch, &rep);
+    if (st == LETHE_EVERIFY) {
+        char msg[LETHE__ERRMSG_CAP];
+        snprintf(msg, sizeof msg, "%s", lethe_ctx_errmsg(ctx));
+        st = lethe__fail(ctx, LETHE_EVERIFY, "cert_write: refused, the ledger is broken: %s",
+                         msg);
+    }
+    if (st == LETHE_OK)
+        st = build(ctx, c, k, &ch, &r);
+    if (st == LETHE_OK) {
+        snprintf(path, plen, "%s/%08llu.json", ledger_dir, (unsigned long long)r.c.seq);
+        st = sign_and_write(ctx, &r, k, path);
+    }
+    if (st == LETHE_OK && out_path != NULL)
+        snprintf(out_path, out_len, "%s", path);
+done:
+    if (loc.c != (locale_t)0)
+        c_locale_end(&loc);
+    lethe__cert_rec_free(ctx, &r);
+    lethe__free(ctx, path);
+    if (k != NULL)
+        sodium_free(k);
+    return st;
+}

@@ -1,0 +1,927 @@
+/*
+ * Suite "cert": deletion certificates and the ledger (src/io/cert.c).
+ *
+ * A ledger of three certificates (M1, M1 with the seeded warning, M2) is
+ * written through the API and verified; then each kind of tampering is
+ * applied to a fresh copy and must be caught by the check that names it.
+ * Certificates whose numbers are inconsistent cannot be made through the
+ * API (lethe_cert_write refuses them), so the test edits a good file and
+ * signs it again with the owner's key, read from the documented key file
+ * layout. Every file lives in a temporary directory.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include <dirent.h>
+#include <locale.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "testutil.h"
+
+#include "io/cert.h"
+
+/* ─── Files ──────────────────────────────────────────────────────────────── */
+
+static char tmpdir[64];
+
+/* Path of name inside the temporary directory; eight rotating buffers. */
+static const char *tpath(const char *name)
+{
+    static char buf[8][sizeof tmpdir + 256];
+    static int k;
+    k = (k + 1) % 8;
+    snprintf(buf[k], sizeof buf[k], "%s/%s", tmpdir, name);
+    return buf[k];
+}
+
+static void remove_tree(const char *path)
+{
+    DIR *d = opendir(path);
+    if (d != NULL) {
+        struct dirent *e;
+        while ((e = readdir(d)) != NULL) {
+            if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+                continue;
+            char sub[512];
+            snprintf(sub, sizeof sub, "%s/%s", path, e->d_name);
+            remove_tree(sub);
+        }
+        closedir(d);
+        rmdir(path);
+    } else {
+        unlink(path);
+    }
+}
+
+static char *slurp(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    char *b = malloc(4u << 20);
+    assert_non_null(b);
+    *len = fread(b, 1, (4u << 20) - 1, f);
+    b[*len] = '\0';
+    fclose(f);
+    return b;
+}
+
+static void spit(const char *path, const char *b, size_t len)
+{
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(b, 1, len, f), len);
+    assert_int_equal(fclose(f), 0);
+}
+
+static void write_text(const char *path, const char *text)
+{
+    spit(path, text, strlen(text));
+}
+
+/* Replace the value of member key (up to the ',' or newline that ends it)
+ * in the text at path with text v. */
+static void set_member(const char *path, const char *key, const char *v)
+{
+    size_t len;
+    char *b = slurp(path, &len), pat[64];
+    snprintf(pat, sizeof pat, "\n  \"%s\": ", key);
+    char *s = strstr(b, pat);
+    assert_non_null(s);
+    s += strlen(pat);
+    size_t end = strcspn(s, ",\n");
+    char *out = malloc(len + strlen(v) + 1);
+    size_t head = (size_t)(s - b);
+    memcpy(out, b, head);
+    memcpy(out + head, v, strlen(v));
+    memcpy(out + head + strlen(v), s + end, len - head - end);
+    spit(path, out, len - end + strlen(v));
+    free(out);
+    free(b);
+}
+
+static void set_number(const char *path, const char *key, double v)
+{
+    char t[40];
+    snprintf(t, sizeof t, "%.17g", v);
+    set_member(path, key, t);
+}
+
+/* Flip one character of the file at offset off from the first match of
+ * needle (xor with x, keeping it printable for hex digits). */
+static void flip_after(const char *path, const char *needle, size_t off, char to)
+{
+    size_t len;
+    char *b = slurp(path, &len);
+    char *s = strstr(b, needle);
+    assert_non_null(s);
+    s[strlen(needle) + off] = s[strlen(needle) + off] == to ? (char)(to == '0' ? '1' : '0') : to;
+    spit(path, b, len);
+    free(b);
+}
+
+/* ─── Keys and models ────────────────────────────────────────────────────── */
+
+/* The owner's Ed25519 secret key, from the documented secret key layout:
+ * magic (8) | version (8) | secret key (64) | id key (32) | checksum (32). */
+static void read_sk(const char *path, unsigned char sk[64])
+{
+    size_t len;
+    char *b = slurp(path, &len);
+    assert_int_equal(len, 144);
+    assert_memory_equal(b, "LETHESK1", 8);
+    memcpy(sk, b + 16, 64);
+    free(b);
+}
+
+/* Sign the file at path again with sk (after an edit), putting sk's public
+ * key in it: the signature covers the bytes up to the public key's value,
+ * then "\n}\n". */
+static void resign(const char *path, const unsigned char sk[64])
+{
+    size_t len;
+    char *b = slurp(path, &len);
+    char *sig = strstr(b, ",\n  \"signature\": \"");
+    char *pk = strstr(b, "\n  \"public_key\": \"");
+    assert_non_null(sig);
+    assert_non_null(pk);
+    pk += strlen("\n  \"public_key\": \"");
+    char hex[129];
+    sodium_bin2hex(hex, sizeof hex, sk + 32, 32);
+    memcpy(pk, hex, 64);
+    size_t mlen = (size_t)(sig - b);
+    char *msg = malloc(mlen + 3);
+    memcpy(msg, b, mlen);
+    memcpy(msg + mlen, "\n}\n", 3);
+    unsigned char s[64];
+    crypto_sign_detached(s, NULL, (unsigned char *)msg, mlen + 3, sk);
+    sodium_bin2hex(hex, sizeof hex, s, 64);
+    memcpy(sig + strlen(",\n  \"signature\": \""), hex, 128);
+    spit(path, b, len);
+    free(msg);
+    free(b);
+}
+
+static char *secret, *public_key;
+static unsigned char sk[64];
+static char model_hash[4][LETHE_HEX32_LEN];
+static const uint64_t ids[] = { 1003, 17, 42, 5, 99, 123456789 };
+
+#define D 5
+#define EPSILON 1.0
+#define DELTA 1e-5
+#define BUDGET 2.385
+
+static double m1_sigma(void)
+{
+    return lethe_guo_c(DELTA) * BUDGET / EPSILON * (1.0 + 1e-6);
+}
+
+/* A certificate of model file i-1 → i: M1 (seq 1, 2) or M2 (seq 3). */
+static lethe_certificate cert_for(int i)
+{
+    lethe_certificate c;
+    memset(&c, 0, sizeof c);
+    c.mechanism = i < 3 ? LETHE_MECH_M1 : LETHE_MECH_M2;
+    c.sampler = "box-muller-f64 (provisional: float transform)";
+    c.seeded = i == 2;
+    c.d = D;
+    c.epsilon = EPSILON;
+    c.delta = DELTA;
+    c.k = i == 1 ? 3 : i == 2 ? 1 : 2;
+    c.ids = i == 1 ? ids : i == 2 ? ids + 3 : ids + 4;
+    if (c.mechanism == LETHE_MECH_M1) {
+        c.sigma = m1_sigma();
+        c.budget = BUDGET;
+        c.residual = i == 1 ? 0.125 : 0.53;
+        c.remaining_before = i == 1 ? BUDGET : BUDGET - 0.125;
+        c.remaining_after = BUDGET - c.residual;
+    } else {
+        c.sensitivity = 0.0173;
+        assert_status(lethe_gaussian_sigma(EPSILON, DELTA / 2, c.sensitivity, &c.sigma),
+                      LETHE_OK);
+        c.capacity = 10;
+        c.used_before = 4;
+        c.used_after = 6;
+    }
+    memcpy(c.model_before, model_hash[i - 1], LETHE_HEX32_LEN);
+    memcpy(c.model_after, model_hash[i], LETHE_HEX32_LEN);
+    return c;
+}
+
+static const char *model_path(int i)
+{
+    char name[32];
+    snprintf(name, sizeof name, "model%d.txt", i);
+    return tpath(name);
+}
+
+/* Write the three certificates into dir (a name in tmpdir). */
+static const char *make_ledger(lethe_ctx *ctx, const char *name)
+{
+    const char *dir = tpath(name);
+    for (int i = 1; i <= 3; i++) {
+        lethe_certificate c = cert_for(i);
+        char out[512];
+        assert_status(lethe_cert_write(ctx, dir, &c, secret, out, sizeof out), LETHE_OK);
+        char want[512];
+        snprintf(want, sizeof want, "%s/%08d.json", dir, i);
+        assert_string_equal(out, want);
+    }
+    return dir;
+}
+
+static const char *file_in(const char *dir, int seq)
+{
+    static char buf[4][512];
+    static int k;
+    k = (k + 1) % 4;
+    snprintf(buf[k], sizeof buf[k], "%s/%08d.json", dir, seq);
+    return buf[k];
+}
+
+/* ─── Fixture ────────────────────────────────────────────────────────────── */
+
+static int setup(void **state)
+{
+    (void)state;
+    snprintf(tmpdir, sizeof tmpdir, "/tmp/lethe-cert-XXXXXX");
+    if (mkdtemp(tmpdir) == NULL)
+        return -1;
+    lethe_ctx *ctx = NULL;
+    if (lethe_ctx_create(NULL, &ctx) != LETHE_OK)
+        return -1;
+    secret = strdup(tpath("owner.key"));
+    public_key = strdup(tpath("owner.pub"));
+    int ok = lethe_keygen(ctx, secret, public_key) == LETHE_OK;
+    for (int i = 0; ok && i < 4; i++) {
+        char text[128];
+        snprintf(text, sizeof text, "lethe-public-model 1\nweights\n%d.385\n", i);
+        FILE *f = fopen(model_path(i), "wb");
+        ok = f != NULL && fputs(text, f) >= 0 && fclose(f) == 0 &&
+             lethe_cert_hash_file(ctx, model_path(i), model_hash[i]) == LETHE_OK;
+    }
+    lethe_ctx_free(ctx);
+    if (ok)
+        read_sk(secret, sk);
+    return ok ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    remove_tree(tmpdir);
+    free(secret);
+    free(public_key);
+    return 0;
+}
+
+/* Verification of path fails at check on the file seq, and says so. */
+static void expect_failure(lethe_ctx *ctx, const char *path, const char *key, const char *model,
+                           lethe_cert_check check, uint64_t seq, const char *needle)
+{
+    lethe_verify_report rep;
+    assert_status(lethe_cert_verify(ctx, path, key, model, &rep), LETHE_EVERIFY);
+    if (rep.failed != check || rep.failed_seq != seq) {
+        print_error("failed check %s on seq %llu, expected %s on seq %llu (%s)\n",
+                    lethe_cert_check_name(rep.failed), (unsigned long long)rep.failed_seq,
+                    lethe_cert_check_name(check), (unsigned long long)seq,
+                    lethe_ctx_errmsg(ctx));
+        fail();
+    }
+    assert_msg_has(ctx, lethe_cert_check_name(check));
+    if (needle != NULL)
+        assert_msg_has(ctx, needle);
+}
+
+/* ─── Keys ───────────────────────────────────────────────────────────────── */
+
+static void test_keygen(void **state)
+{
+    lethe_ctx *ctx = *state;
+    struct stat st;
+    assert_int_equal(stat(secret, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0600);
+    assert_int_equal(stat(public_key, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0644);
+    size_t len;
+    char *pub = slurp(public_key, &len);
+    char hex[65];
+    sodium_bin2hex(hex, sizeof hex, sk + 32, 32);
+    char want[128];
+    snprintf(want, sizeof want, "lethe-ed25519-public %s\n", hex);
+    assert_string_equal(pub, want);
+    free(pub);
+    /* the secret key's halves agree */
+    unsigned char pk[32];
+    crypto_sign_ed25519_sk_to_pk(pk, sk);
+    assert_memory_equal(pk, sk + 32, 32);
+
+    /* never replaced; nothing half made */
+    assert_status(lethe_keygen(ctx, secret, tpath("other.pub")), LETHE_EIO);
+    assert_msg_has(ctx, "never replaced");
+    assert_int_equal(access(tpath("other.pub"), F_OK), -1);
+    assert_status(lethe_keygen(ctx, tpath("other.key"), public_key), LETHE_EIO);
+    assert_int_equal(access(tpath("other.key"), F_OK), -1);
+    assert_status(lethe_keygen(ctx, tpath("x"), tpath("x")), LETHE_EINVAL);
+    assert_status(lethe_keygen(ctx, NULL, tpath("x")), LETHE_EINVAL);
+    assert_status(lethe_keygen(NULL, tpath("x"), tpath("y")), LETHE_EINVAL);
+    assert_status(lethe_keygen(ctx, tpath("nodir/x"), tpath("y")), LETHE_EIO);
+
+    /* two key pairs differ */
+    assert_status(lethe_keygen(ctx, tpath("k2.key"), tpath("k2.pub")), LETHE_OK);
+    unsigned char sk2[64];
+    read_sk(tpath("k2.key"), sk2);
+    assert_memory_not_equal(sk, sk2, 64);
+}
+
+static void test_hash_file(void **state)
+{
+    lethe_ctx *ctx = *state;
+    write_text(tpath("abc.txt"), "abc");
+    char hex[LETHE_HEX32_LEN];
+    assert_status(lethe_cert_hash_file(ctx, tpath("abc.txt"), hex), LETHE_OK);
+    /* BLAKE2b-256("abc") */
+    assert_string_equal(hex, "bddd813c634239723171ef3fee98579b94964e3bb1cb3e427262c8c068d52319");
+    assert_status(lethe_cert_hash_file(ctx, tpath("none"), hex), LETHE_EIO);
+    assert_status(lethe_cert_hash_file(ctx, NULL, hex), LETHE_EINVAL);
+}
+
+/* ─── A good ledger ──────────────────────────────────────────────────────── */
+
+static void test_ledger_verifies(void **state)
+{
+    lethe_ctx *ctx = *state;
+    const char *dir = make_ledger(ctx, "good");
+    lethe_verify_report rep;
+    assert_status(lethe_cert_verify(ctx, dir, public_key, model_path(3), &rep), LETHE_OK);
+    assert_int_equal(rep.checked, 3);
+    assert_int_equal(rep.last_seq, 3);
+    assert_int_equal(rep.failed, LETHE_CHECK_NONE);
+    assert_int_equal(rep.pinned, 1);
+    assert_int_equal(rep.model_checked, 1);
+    assert_int_equal(rep.seeded, 1);
+    assert_string_equal(rep.model_after, model_hash[3]);
+    char hex[65];
+    sodium_bin2hex(hex, sizeof hex, sk + 32, 32);
+    assert_string_equal(rep.signer, hex);
+
+    /* without the key: verified, but not pinned */
+    assert_status(lethe_cert_verify(ctx, dir, NULL, NULL, &rep), LETHE_OK);
+    assert_int_equal(rep.pinned, 0);
+    assert_int_equal(rep.model_checked, 0);
+
+    /* one file on its own */
+    assert_status(lethe_cert_verify(ctx, file_in(dir, 1), public_key, model_path(1), &rep),
+                  LETHE_OK);
+    assert_int_equal(rep.checked, 1);
+    assert_int_equal(rep.seeded, 0);
+    assert_status(lethe_cert_verify(ctx, file_in(dir, 3), public_key, NULL, &rep), LETHE_OK);
+    assert_int_equal(rep.last_seq, 3);
+
+    /* what the files say */
+    size_t len;
+    char *b = slurp(file_in(dir, 2), &len);
+    assert_non_null(strstr(b, "{\n  \"format\": \"lethe-certificate-1\",\n  \"seq\": 2,\n"));
+    assert_non_null(strstr(b, "\n  \"seeded\": true,\n  \"warning\": \"seeded test stream: "
+                              "reproducible noise, not private\",\n"));
+    assert_non_null(strstr(b, "\n  \"mechanism\": \"M1\",\n"));
+    assert_null(strstr(b, "sensitivity"));
+    assert_string_equal(b + len - 4, "\"\n}\n");
+    free(b);
+    b = slurp(file_in(dir, 3), &len);
+    assert_non_null(strstr(b, "\n  \"used_after\": 6,\n"));
+    assert_null(strstr(b, "warning"));
+    assert_null(strstr(b, "residual"));
+    free(b);
+    b = slurp(file_in(dir, 1), &len);
+    assert_non_null(strstr(b, "\n  \"prev\": \"00000000000000000000000000000000"
+                              "00000000000000000000000000000000\",\n"));
+    /* the ids appear only as keyed hashes, sorted */
+    unsigned char idkey[32], h[3][32], le[8];
+    size_t klen;
+    char *key = slurp(secret, &klen);
+    memcpy(idkey, key + 80, 32);
+    free(key);
+    for (int i = 0; i < 3; i++) {
+        for (int j = 0; j < 8; j++)
+            le[j] = (unsigned char)(ids[i] >> (8 * j));
+        crypto_generichash(h[i], 32, le, 8, idkey, 32);
+        char hx[65];
+        sodium_bin2hex(hx, sizeof hx, h[i], 32);
+        assert_non_null(strstr(b, hx));
+    }
+    assert_null(strstr(b, "1003"));
+    free(b);
+}
+
+/* ─── Tampering ──────────────────────────────────────────────────────────── */
+
+static void test_tamper_bytes(void **state)
+{
+    lethe_ctx *ctx = *state;
+    /* a number changed to another canonical one: only the signature sees it */
+    const char *dir = make_ledger(ctx, "flip-number");
+    flip_after(file_in(dir, 2), "\"d\": ", 0, '7');
+    expect_failure(ctx, dir, public_key, NULL, LETHE_CHECK_SIGNATURE, 2, "00000002.json");
+    /* a digit deep inside a %.17g number: no longer the one spelling */
+    dir = make_ledger(ctx, "flip-digit");
+    flip_after(file_in(dir, 2), "\"residual\": 0.", 1, '4');
+    expect_failure(ctx, dir, public_key, NULL, LETHE_CHECK_PARSE, 2, "canonical");
+
+    dir = make_ledger(ctx, "flip-id");
+    flip_after(file_in(dir, 2), "\"ids\": [\n    \"", 63, 'a');
+    expect_failure(ctx, dir, public_key, NULL, LETHE_CHECK_SIGNATURE, 2, NULL);
+
+    dir = make_ledger(ctx, "flip-signature");
+    flip_after(file_in(dir, 3), "\"signature\": \"", 17, 'f');
+    expect_failure(ctx, dir, public_key, NULL, LETHE_CHECK_SIGNATURE, 3, NULL);
+
+    dir = make_ledger(ctx, "flip-seeded");
+    set_member(file_in(dir, 1), "seeded", "true, \"warning\": \"x\"");
+    expect_failure(ctx, dir, NULL, NULL, LETHE_CHECK_PARSE, 1, "warning");
+}
+
+static void test_tamper_chain(void **state)
+{
+    lethe_ctx *ctx = *state;
+    const char *dir = make_ledger(ctx, "swap");
+    const char *tmp = tpath("swap-tmp");
+    assert_int_equal(rename(file_in(dir, 2), tmp), 0);
+    assert_int_equal(rename(file_in(dir, 3), file_in(dir, 2)), 0);
+    assert_int_equal(rename(tmp, file_in(dir, 3)), 0);
+    expect_failure(ctx, dir, public_key, NULL, LETHE_CHECK_CHAIN, 2, "holds seq 3");
+
+    dir = make_ledger(ctx, "delete-middle");
+    assert_int_equal(unlink(file_in(dir, 2)), 0);
+    expect_failure(ctx, dir, public_key, NULL, LETHE_CHECK_CHAIN, 2, "gap");
+
+    dir = make_ledger(ctx, "gap");
+    assert_int_equal(rename(file_in(dir, 3), file_in(dir, 5)), 0);
+    expect_failure(ctx, dir, public_key, NULL, LETHE_CHECK_CHAIN, 3, "gap before 00000005");
+
+    /* a certificate replaced by a validly signed one for another model */
+    dir = make_ledger(ctx, "model-chain");
+    set_member(file_in(dir, 3), "model_before", "\"" "0123456789abcdef0123456789abcdef"
+                                                 "0123456789abcdef0123456789abcdef\"");
+    resign(file_in(dir, 3), sk);
+    expect_failure(ctx, dir, public_key, NULL, LETHE_CHECK_CHAIN, 3, "model_before");
+
+    /* an edited, re-signed middle file breaks the next file's prev */
+    dir = make_ledger(ctx, "prev");
+    set_number(file_in(dir, 2), "residual", 0.5);
+    set_number(file_in(dir, 2), "remaining_after", BUDGET - 0.5);
+    resign(file_in(dir, 2), sk);
+    expect_failure(ctx, dir, public_key, NULL, LETHE_CHECK_CHAIN, 3, "prev");
+
+    /* first file with a non-zero prev, on its own */
+    dir = make_ledger(ctx, "first-prev");
+    set_member(file_in(dir, 1), "prev", "\"" "0123456789abcdef0123456789abcdef"
+                                         "0123456789abcdef0123456789abcdef\"");
+    resign(file_in(dir, 1), sk);
+    expect_failure(ctx, file_in(dir, 1), public_key, NULL, LETHE_CHECK_CHAIN, 1, "prev");
+
+    /* empty ledger */
+    assert_int_equal(mkdir(tpath("empty"), 0755), 0);
+    expect_failure(ctx, tpath("empty"), NULL, NULL, LETHE_CHECK_CHAIN, 0, "no certificate");
+}
+
+static void test_tamper_keys_and_model(void **state)
+{
+    lethe_ctx *ctx = *state;
+    const char *dir = make_ledger(ctx, "keys");
+    /* another trusted key */
+    assert_status(lethe_keygen(ctx, tpath("k3.key"), tpath("k3.pub")), LETHE_OK);
+    expect_failure(ctx, dir, tpath("k3.pub"), NULL, LETHE_CHECK_SIGNER, 1, "trusted key");
+    /* a file signed by another key inside an unpinned ledger */
+    unsigned char sk3[64];
+    read_sk(tpath("k3.key"), sk3);
+    resign(file_in(dir, 2), sk3);
+    expect_failure(ctx, dir, NULL, NULL, LETHE_CHECK_SIGNER, 2, "first file");
+    /* that file alone verifies (unpinned) but not against the owner's key */
+    lethe_verify_report rep;
+    assert_status(lethe_cert_verify(ctx, file_in(dir, 2), NULL, NULL, &rep), LETHE_OK);
+    expect_failure(ctx, file_in(dir, 2), public_key, NULL, LETHE_CHECK_SIGNER, 2, NULL);
+
+    /* the model file changed */
+    dir = make_ledger(ctx, "model");
+    expect_failure(ctx, dir, public_key, model_path(2), LETHE_CHECK_MODEL, 3, "model_after");
+    write_text(tpath("model3-edited.txt"), "lethe-public-model 1\nweights\n3.386\n");
+    expect_failure(ctx, dir, public_key, tpath("model3-edited.txt"), LETHE_CHECK_MODEL, 3,
+                   NULL);
+    assert_status(lethe_cert_verify(ctx, dir, public_key, tpath("none"), &rep), LETHE_EIO);
+
+    /* key files */
+    write_text(tpath("bad.pub"), "lethe-ed25519-public 00\n");
+    assert_status(lethe_cert_verify(ctx, dir, tpath("bad.pub"), NULL, &rep), LETHE_EFORMAT);
+    assert_status(lethe_cert_verify(ctx, dir, tpath("none.pub"), NULL, &rep), LETHE_EIO);
+    assert_status(lethe_cert_verify(ctx, tpath("none"), NULL, NULL, &rep), LETHE_EIO);
+    assert_status(lethe_cert_verify(ctx, NULL, NULL, NULL, &rep), LETHE_EINVAL);
+    assert_status(lethe_cert_verify(ctx, dir, NULL, NULL, NULL), LETHE_EINVAL);
+    assert_status(lethe_cert_verify(NULL, dir, NULL, NULL, &rep), LETHE_EINVAL);
+}
+
+/* Text edits that the strict parser must refuse, each on file 1 alone. */
+static void test_tamper_syntax(void **state)
+{
+    lethe_ctx *ctx = *state;
+    static const struct {
+        const char *key, *value, *why;
+    } edits[] = {
+        { "d", "5,\n  \"d\": 5", "duplicate member \"d\"" },
+        { "d", "5,\n  \"colour\": 5", "unknown member \"colour\"" },
+        { "sampler", "\"box\\x\"", "bad escape" },
+        { "sampler", "\"box\xff\"", "invalid UTF-8" },
+        { "sampler", "\"box\xc0\xaf\"", "invalid UTF-8" },
+        { "sampler", "\"box\xed\xa0\x80\"", "invalid UTF-8" },
+        { "sampler", "\"box\\ud800\"", "surrogate" },
+        { "sampler", "\"box\\u0000\"", "\\u0000" },
+        { "sampler", "\"box\tx\"", "control character" },
+        { "sampler", "\"box\\u0041\"", "canonical" },
+        { "sampler", "\"\"", "empty sampler" },
+        { "epsilon", "1e999", "out of range" },
+        { "epsilon", "NaN", "expected a number" },
+        { "epsilon", "01", "expected ','" },
+        { "epsilon", "1.0", "canonical" },
+        { "epsilon", "-", "expected a number" },
+        { "seq", "1.5", "integer" },
+        { "seq", "-1", "integer" },
+        { "seq", "99999999999999999999", "out of range" },
+        { "k", "2", "\"ids\" holds 3" },
+        { "mechanism", "\"M3\"", "neither" },
+        { "mechanism", "\"M2\"", "does not belong" },
+        { "time", "\"2026-02-30T00:00:00Z\"", "UTC time" },
+        { "time", "\"2026-01-01 00:00:00Z\"", "UTC time" },
+        { "model_after", "\"ABCDEF\"", "hex" },
+        { "model_after", "\"0123456789ABCDEF0123456789abcdef0123456789abcdef0123456789abcdef\"",
+          "hex" },
+        { "format", "\"lethe-certificate-2\"", "format" },
+        { "seeded", "yes", "seeded" },
+        { "seeded", "true", "missing member \"warning\"" },
+        { "d", "5 ", "canonical" },
+    };
+    const char *dir = make_ledger(ctx, "syntax");
+    size_t len;
+    char *good = slurp(file_in(dir, 1), &len);
+    for (size_t i = 0; i < sizeof edits / sizeof edits[0]; i++) {
+        spit(file_in(dir, 1), good, len);
+        set_member(file_in(dir, 1), edits[i].key, edits[i].value);
+        lethe_verify_report rep;
+        assert_status(lethe_cert_verify(ctx, file_in(dir, 1), NULL, NULL, &rep), LETHE_EVERIFY);
+        if (rep.failed != LETHE_CHECK_PARSE || strstr(lethe_ctx_errmsg(ctx), edits[i].why) == NULL) {
+            print_error("edit %zu (%s): check %s, message \"%s\", expected parse and \"%s\"\n", i,
+                        edits[i].key, lethe_cert_check_name(rep.failed), lethe_ctx_errmsg(ctx),
+                        edits[i].why);
+            fail();
+        }
+    }
+    /* whole-file damage */
+    spit(file_in(dir, 1), good, len / 2);
+    expect_failure(ctx, file_in(dir, 1), NULL, NULL, LETHE_CHECK_PARSE, 0, "parse");
+    spit(file_in(dir, 1), good, len - 1);
+    expect_failure(ctx, file_in(dir, 1), NULL, NULL, LETHE_CHECK_PARSE, 0, "canonical");
+    char *more = malloc(len + 8);
+    memcpy(more, good, len);
+    memcpy(more + len, "{}\n", 3);
+    spit(file_in(dir, 1), more, len + 3);
+    expect_failure(ctx, file_in(dir, 1), NULL, NULL, LETHE_CHECK_PARSE, 0, "trailing");
+    free(more);
+    spit(file_in(dir, 1), "", 0);
+    expect_failure(ctx, file_in(dir, 1), NULL, NULL, LETHE_CHECK_PARSE, 0, "expected '{'");
+    spit(file_in(dir, 1), "[]", 2);
+    expect_failure(ctx, file_in(dir, 1), NULL, NULL, LETHE_CHECK_PARSE, 0, "expected '{'");
+    /* oversized */
+    size_t big = (1u << 20) + 1;
+    char *huge = malloc(big);
+    memset(huge, ' ', big);
+    spit(file_in(dir, 1), huge, big);
+    free(huge);
+    expect_failure(ctx, file_in(dir, 1), NULL, NULL, LETHE_CHECK_FILE, 0, "larger than");
+    /* in the ledger, the damaged file is named by its number */
+    spit(file_in(dir, 1), good, len / 3);
+    expect_failure(ctx, dir, NULL, NULL, LETHE_CHECK_PARSE, 1, "00000001.json");
+    free(good);
+}
+
+/* Every single-byte change and every truncation of a certificate fails,
+ * and none crashes. */
+static void test_every_byte(void **state)
+{
+    lethe_ctx *ctx = *state;
+    const char *dir = make_ledger(ctx, "bytes");
+    size_t len;
+    char *good = slurp(file_in(dir, 2), &len);
+    char *b = malloc(len);
+    lethe_verify_report rep;
+    for (size_t i = 0; i < len; i++) {
+        memcpy(b, good, len);
+        b[i] = (char)(b[i] ^ (i % 3 == 0 ? 0x01 : i % 3 == 1 ? 0x20 : 0x80));
+        spit(file_in(dir, 2), b, len);
+        lethe_status st = lethe_cert_verify(ctx, file_in(dir, 2), NULL, NULL, &rep);
+        if (st != LETHE_EVERIFY) {
+            print_error("byte %zu changed: status %s\n", i, lethe_strerror(st));
+            fail();
+        }
+        spit(file_in(dir, 2), good, i);
+        assert_status(lethe_cert_verify(ctx, file_in(dir, 2), NULL, NULL, &rep), LETHE_EVERIFY);
+        assert_int_equal(rep.failed, LETHE_CHECK_PARSE);
+    }
+    free(b);
+    free(good);
+}
+
+/* ─── Numbers ────────────────────────────────────────────────────────────── */
+
+/* Put value (and value2, if key2 is not NULL) into a fresh copy of the
+ * good file, sign it again, and expect the NUMBERS check to fail with
+ * needle in its message — or, with needle NULL, the file to verify. */
+static void numbers_case(lethe_ctx *ctx, const char *path, const char *good, size_t len,
+                         uint64_t seq, const char *key, const char *value, const char *key2,
+                         const char *value2, const char *needle)
+{
+    spit(path, good, len);
+    set_member(path, key, value);
+    if (key2 != NULL)
+        set_member(path, key2, value2);
+    resign(path, sk);
+    if (needle != NULL) {
+        expect_failure(ctx, path, public_key, NULL, LETHE_CHECK_NUMBERS, seq, needle);
+    } else {
+        lethe_verify_report rep;
+        assert_status(lethe_cert_verify(ctx, path, public_key, NULL, &rep), LETHE_OK);
+    }
+}
+
+static const char *num(double v)
+{
+    static char buf[8][40];
+    static int k;
+    k = (k + 1) % 8;
+    snprintf(buf[k], sizeof buf[k], "%.17g", v);
+    return buf[k];
+}
+
+static void test_numbers(void **state)
+{
+    lethe_ctx *ctx = *state;
+    const char *dir = make_ledger(ctx, "numbers");
+    size_t len1, len3;
+    const char *f1 = file_in(dir, 1), *f3 = file_in(dir, 3);
+    char *m1 = slurp(f1, &len1), *m2 = slurp(f3, &len3);
+    const double r = 0.125, need = lethe_guo_c(DELTA) * r / EPSILON;
+    lethe_certificate c3 = cert_for(3);
+    const double floor_delta = lethe_gdp_delta(c3.sensitivity / c3.sigma, EPSILON);
+
+    /* M1: residual above the budget (remaining_after kept consistent) */
+    numbers_case(ctx, f1, m1, len1, 1, "residual", num(BUDGET * 1.001), "remaining_after",
+                 num(BUDGET - BUDGET * 1.001), "exceeds the budget");
+    /* M1: remaining_after not budget − residual */
+    numbers_case(ctx, f1, m1, len1, 1, "remaining_after", num(BUDGET), NULL, NULL,
+                 "remaining_after");
+    /* M1: ε below c(δ − dτ)·r/σ (σ smaller than the residual needs); just
+     * above the bound passes: the bound is the verifier's, not a margin */
+    numbers_case(ctx, f1, m1, len1, 1, "sigma", num(need * 0.999), NULL, NULL, "c(δ − d·τ)");
+    numbers_case(ctx, f1, m1, len1, 1, "sigma", num(need * 1.0001), NULL, NULL, NULL);
+    /* M1: δ not above the sampler's charge d·τ */
+    numbers_case(ctx, f1, m1, len1, 1, "delta", num(1e-15), NULL, NULL, "d·τ");
+    /* M2: δ below δ(ε) of μ-GDP; δ(ε) itself is not enough either (d·τ) */
+    numbers_case(ctx, f3, m2, len3, 3, "delta", num(floor_delta * 0.99), NULL, NULL, "μ-GDP");
+    numbers_case(ctx, f3, m2, len3, 3, "delta", num(floor_delta), NULL, NULL, "μ-GDP");
+    /* M2: over capacity, counts that do not add up, no sensitivity */
+    numbers_case(ctx, f3, m2, len3, 3, "capacity", "5", NULL, NULL, "capacity");
+    numbers_case(ctx, f3, m2, len3, 3, "used_after", "7", NULL, NULL, "used_before");
+    numbers_case(ctx, f3, m2, len3, 3, "sensitivity", "0", NULL, NULL, "μ-GDP");
+    free(m1);
+    free(m2);
+}
+
+/* ─── Writing ────────────────────────────────────────────────────────────── */
+
+static int count_files(const char *dir)
+{
+    DIR *d = opendir(dir);
+    int n = 0;
+    struct dirent *e;
+    while (d != NULL && (e = readdir(d)) != NULL)
+        n += e->d_name[0] != '.';
+    if (d != NULL)
+        closedir(d);
+    return n;
+}
+
+static void test_write_refusals(void **state)
+{
+    lethe_ctx *ctx = *state;
+    const char *dir = make_ledger(ctx, "refuse");
+    lethe_certificate c = cert_for(3);
+    memcpy(c.model_before, model_hash[3], LETHE_HEX32_LEN);
+    memcpy(c.model_after, model_hash[0], LETHE_HEX32_LEN);
+    c.used_before = 6;
+    c.used_after = 8;
+    char out[512] = "";
+
+#define REFUSED(want, needle)                                                     \
+    do {                                                                          \
+        assert_status(lethe_cert_write(ctx, dir, &bad, secret, out, sizeof out), (want)); \
+        assert_msg_has(ctx, (needle));                                            \
+        assert_int_equal(count_files(dir), 3);                                    \
+    } while (0)
+
+    lethe_certificate bad = c;
+    bad.epsilon = NAN;
+    REFUSED(LETHE_EINVAL, "not finite");
+    bad = c;
+    bad.mechanism = (lethe_mechanism)3;
+    REFUSED(LETHE_EINVAL, "mechanism");
+    bad = c;
+    bad.sampler = "box\xff";
+    REFUSED(LETHE_EINVAL, "UTF-8");
+    bad = c;
+    bad.sampler = NULL;
+    REFUSED(LETHE_EINVAL, "sampler");
+    bad = c;
+    bad.seeded = 2;
+    REFUSED(LETHE_EINVAL, "seeded");
+    bad = c;
+    bad.ids = NULL;
+    REFUSED(LETHE_EINVAL, "no ids");
+    bad = c;
+    snprintf(bad.time, sizeof bad.time, "2026-13-01T00:00:00Z");
+    REFUSED(LETHE_EINVAL, "time");
+    bad = c;
+    bad.model_after[3] = 'G';
+    REFUSED(LETHE_EINVAL, "hex");
+    bad = c;
+    memcpy(bad.model_before, model_hash[2], LETHE_HEX32_LEN);
+    REFUSED(LETHE_EINVAL, "chain would break");
+    bad = c;
+    bad.used_after = 11;
+    bad.k = 5;
+    bad.ids = ids;
+    bad.used_before = 6;
+    REFUSED(LETHE_EINVAL, "would not verify");
+    bad = c;
+    static const uint64_t twice[] = { 7, 8, 7 };
+    bad.ids = twice;
+    bad.k = 3;
+    bad.used_after = 9;
+    REFUSED(LETHE_EINVAL, "twice");
+    bad = c;
+    bad.mechanism = LETHE_MECH_M1;
+    bad.sigma = m1_sigma();
+    bad.budget = BUDGET;
+    bad.residual = BUDGET * 2;
+    bad.remaining_after = -BUDGET;
+    REFUSED(LETHE_EINVAL, "exceeds the budget");
+    bad = c;
+    assert_status(lethe_cert_write(ctx, dir, &bad, secret, out, 10), LETHE_EINVAL);
+    assert_status(lethe_cert_write(ctx, dir, &bad, tpath("none.key"), out, sizeof out),
+                  LETHE_EIO);
+    write_text(tpath("bad.key"), "LETHESK1 but not a key file at all, not even close to one");
+    assert_status(lethe_cert_write(ctx, dir, &bad, tpath("bad.key"), out, sizeof out),
+                  LETHE_EFORMAT);
+    assert_status(lethe_cert_write(ctx, dir, NULL, secret, out, sizeof out), LETHE_EINVAL);
+    assert_status(lethe_cert_write(NULL, dir, &bad, secret, out, sizeof out), LETHE_EINVAL);
+    /* another owner's key on this ledger */
+    assert_status(lethe_keygen(ctx, tpath("k4.key"), tpath("k4.pub")), LETHE_OK);
+    assert_status(lethe_cert_write(ctx, dir, &bad, tpath("k4.key"), out, sizeof out),
+                  LETHE_EVERIFY);
+    assert_msg_has(ctx, "signer");
+    assert_int_equal(count_files(dir), 3);
+
+    /* a broken ledger: nothing is appended */
+    flip_after(file_in(dir, 2), "\"signature\": \"", 5, 'e');
+    assert_status(lethe_cert_write(ctx, dir, &bad, secret, out, sizeof out), LETHE_EVERIFY);
+    assert_msg_has(ctx, "ledger is broken");
+    assert_msg_has(ctx, "00000002.json");
+    assert_int_equal(count_files(dir), 3);
+
+    /* the good one goes through: seq 4, without the caller's seq/prev/sig */
+    dir = make_ledger(ctx, "append");
+    bad.seq = 77;
+    memset(bad.signature, 'x', sizeof bad.signature - 1);
+    bad.signature[sizeof bad.signature - 1] = '\0';
+    snprintf(bad.time, sizeof bad.time, "2026-02-28T23:59:60Z");
+    assert_status(lethe_cert_write(ctx, dir, &bad, secret, NULL, 0), LETHE_OK);
+    assert_int_equal(count_files(dir), 4);
+    lethe_verify_report rep;
+    assert_status(lethe_cert_verify(ctx, dir, public_key, model_path(0), &rep), LETHE_OK);
+    assert_int_equal(rep.last_seq, 4);
+    size_t len;
+    char *b = slurp(file_in(dir, 4), &len);
+    assert_non_null(strstr(b, "\"time\": \"2026-02-28T23:59:60Z\""));
+    free(b);
+    /* a file already at the next name is never replaced */
+    write_text(file_in(dir, 5), "placeholder");
+    memcpy(bad.model_before, model_hash[0], LETHE_HEX32_LEN);
+    assert_status(lethe_cert_write(ctx, dir, &bad, secret, NULL, 0), LETHE_EVERIFY);
+    b = slurp(file_in(dir, 5), &len);
+    assert_string_equal(b, "placeholder");
+    free(b);
+}
+
+/* Numbers are written and read in the C locale whatever the host set. */
+static void test_locale(void **state)
+{
+    lethe_ctx *ctx = *state;
+    const char *names[] = { "de_DE.UTF-8", "fr_FR.UTF-8", "de_DE", "C.UTF-8" };
+    const char *set = NULL;
+    for (size_t i = 0; i < sizeof names / sizeof names[0] && set == NULL; i++)
+        set = setlocale(LC_NUMERIC, names[i]);
+    const char *dir = make_ledger(ctx, "locale");
+    lethe_verify_report rep;
+    assert_status(lethe_cert_verify(ctx, dir, public_key, NULL, &rep), LETHE_OK);
+    size_t len;
+    char *b = slurp(file_in(dir, 1), &len);
+    assert_non_null(strstr(b, "\"residual\": 0.125,"));
+    free(b);
+    setlocale(LC_NUMERIC, "C");
+}
+
+/* ─── Allocation failure ─────────────────────────────────────────────────── */
+
+static void test_alloc_failure(void **state)
+{
+    (void)state;
+    tu_alloc a = { 0, 0, 0 };
+    lethe_allocator al = tu_allocator(&a);
+    lethe_ctx *ctx = NULL;
+    assert_status(lethe_ctx_create(&al, &ctx), LETHE_OK);
+    const char *dir = make_ledger(ctx, "alloc");
+    lethe_certificate c = cert_for(1);
+    memcpy(c.model_before, model_hash[3], LETHE_HEX32_LEN);
+    int done_write = 0, done_verify = 0;
+    for (long n = 1; n < 200 && !(done_write && done_verify); n++) {
+        lethe_verify_report rep;
+        a.count = 0;
+        a.fail_at = n;
+        if (!done_verify) {
+            lethe_status st = lethe_cert_verify(ctx, dir, public_key, NULL, &rep);
+            if (st == LETHE_OK)
+                done_verify = 1;
+            else
+                assert_status(st, LETHE_ENOMEM);
+        }
+        a.count = 0;
+        if (!done_write) {
+            lethe_status st = lethe_cert_write(ctx, dir, &c, secret, NULL, 0);
+            if (st == LETHE_OK) {
+                done_write = 1;
+                assert_int_equal(count_files(dir), 4);
+            } else {
+                assert_status(st, LETHE_ENOMEM);
+                assert_int_equal(count_files(dir), 3);
+            }
+        }
+        assert_int_equal(a.live, 1); /* the context alone */
+    }
+    assert_true(done_write && done_verify);
+    a.fail_at = 0;
+    lethe_verify_report rep;
+    assert_status(lethe_cert_verify(ctx, dir, public_key, NULL, &rep), LETHE_OK);
+    assert_int_equal(rep.checked, 4);
+    lethe_ctx_free(ctx);
+    assert_int_equal(a.live, 0);
+}
+
+/* The parser on its own: bytes that are not a certificate at all. */
+static void test_parser_direct(void **state)
+{
+    lethe_ctx *ctx = *state;
+    static const char *const inputs[] = {
+        "", "{", "}", "{\"", "{\"format\"", "{\"format\":", "{\"format\": \"lethe-certificate-1\"",
+        "{\"ids\": [", "{\"ids\": [\"", "{\"ids\": [\"00\"]}", "{\"ids\": []}", "\"\\u",
+        "{\"sampler\": \"\\ud800\\u0041\"}", "{\"sampler\": \"\\uDBFF\\uDFFF\"}", "{\"k\": 1e5}",
+        "{\"seq\": 18446744073709551615}", "{\"seq\": 18446744073709551616}", "{\"seeded\": tru}",
+        "{\"epsilon\": 1e-400}", "{\"epsilon\": -0}", "{\"epsilon\": 1.}", "{\"epsilon\": 1e}",
+    };
+    for (size_t i = 0; i < sizeof inputs / sizeof inputs[0]; i++) {
+        lethe__cert_rec r;
+        char why[200];
+        lethe_status st = lethe__cert_parse(ctx, (const unsigned char *)inputs[i],
+                                            strlen(inputs[i]), &r, why, sizeof why);
+        assert_status(st, LETHE_EVERIFY);
+        assert_null(r.idh);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_keygen, tu_ctx_setup, tu_ctx_teardown),
+        cmocka_unit_test_setup_teardown(test_hash_file, tu_ctx_setup, tu_ctx_teardown),
+        cmocka_unit_test_setup_teardown(test_ledger_verifies, tu_ctx_setup, tu_ctx_teardown),
+        cmocka_unit_test_setup_teardown(test_tamper_bytes, tu_ctx_setup, tu_ctx_teardown),
+        cmocka_unit_test_setup_teardown(test_tamper_chain, tu_ctx_setup, tu_ctx_teardown),
+        cmocka_unit_test_setup_teardown(test_tamper_keys_and_model, tu_ctx_setup, tu_ctx_teardown),
+        cmocka_unit_test_setup_teardown(test_tamper_syntax, tu_ctx_setup, tu_ctx_teardown),
+        cmocka_unit_test_setup_teardown(test_every_byte, tu_ctx_setup, tu_ctx_teardown),
+        cmocka_unit_test_setup_teardown(test_numbers, tu_ctx_setup, tu_ctx_teardown),
+        cmocka_unit_test_setup_teardown(test_write_refusals, tu_ctx_setup, tu_ctx_teardown),
+        cmocka_unit_test_setup_teardown(test_locale, tu_ctx_setup, tu_ctx_teardown),
+        cmocka_unit_test(test_alloc_failure),
+        cmocka_unit_test_setup_teardown(test_parser_direct, tu_ctx_setup, tu_ctx_teardown),
+    };
+    return cmocka_run_group_tests_name("cert", tests, setup, teardown);
+}
