@@ -329,8 +329,8 @@ LETHE_API lethe_status lethe_model_refresh(lethe_model *model);
 typedef struct lethe_budget {
     double epsilon, delta;    /* the certificate's (ε, δ)                               */
     double sigma;             /* σ of b                                                 */
-    double c;                 /* c(δ − d·τ) = √(2 ln(1.5/(δ − d·τ))): τ the sampler's TV */
-    double budget;            /* ε' = σε/c − g√d (the lattice's rounding is spent)     */
+    double c;                 /* c(δ − δ_s) = √(2 ln(1.5/(δ − δ_s))), δ_s = delta_sampler */
+    double budget;            /* ε' = σε/c − lattice_rounding                            */
     double residual;          /* the current exact residual ‖∇L_b(w; D)‖                */
     double residual_fp;       /* bound on its rounding error                            */
     double train_residual;    /* the residual at the end of training or the last refresh */
@@ -349,8 +349,9 @@ typedef struct lethe_budget {
                                  (from the exact minimiser, as at training or refresh)    */
     int seeded;               /* 1 if the noise came from the seeded test stream        */
     double lattice;           /* g, the noise lattice's step (a power of two)           */
-    double lattice_rounding;  /* g√d, charged to the residual budget                    */
-    double delta_sampler;     /* d·τ, the part of δ spent on the sampler's TV           */
+    double lattice_rounding;  /* 65·g√d, charged to the residual budget (b is stored as
+                                 doubles, within 64·g of the lattice; LTH-C-0010 §7)     */
+    double delta_sampler;     /* (1 + e)·d·τ, the part of δ spent on the sampler's TV   */
     const char *sampler;      /* the noise sampler's name (static storage)              */
 } lethe_budget;
 
@@ -430,10 +431,11 @@ typedef struct lethe_m2_report {
     double newton_fp;   /* bound on the Newton step's floating-point error (charged)   */
     double lattice;     /* g, the noise lattice's step                                 */
     double lattice_rounding; /* g√d (charged)                                          */
-    double delta_sampler;    /* d·τ of δ spent on the sampler's TV                     */
+    double delta_sampler;    /* (1 + e^ε)·d·τ of δ spent on the sampler's TV           */
     const char *sampler;     /* the noise sampler's name (static storage)              */
     double sigma;    /* σ of the published noise                             */
     double epsilon, delta; /* guarantee of the published weights vs retraining */
+    int seeded;      /* 1 if the noise came from the seeded test stream        */
 } lethe_m2_report;
 
 /* Remove k records, given by the caller: features x (k×d, leading dimension
@@ -812,6 +814,79 @@ typedef struct lethe_verify_report {
 LETHE_API lethe_status lethe_cert_verify(lethe_ctx *ctx, const char *path,
                                          const char *public_key_path, const char *model_path,
                                          lethe_verify_report *rep);
+
+/* ─── Workspace: one directory per model, crash-safe, with its ledger ───── */
+
+/* A workspace keeps one model (either mechanism) with the owner's state, the
+ * public model, the owner's signing keys and the ledger of signed removal
+ * certificates, and stays consistent whatever point a crash interrupts a
+ * change at: every change writes a new generation of the files beside the
+ * old one and commits it by one atomic rewrite of the file HEAD; opening a
+ * workspace removes whatever an interrupted change left. A removal reported
+ * done is on disk with its certificate, and the file that held the removed
+ * records is gone. Layout and protocol: src/io/workspace.c. Not safe for two
+ * processes changing one workspace at the same time. */
+typedef struct lethe_workspace lethe_workspace;
+
+typedef enum lethe_ws_file {
+    LETHE_WS_STATE = 0,      /* the owner's secret state of the current generation */
+    LETHE_WS_PUBLIC = 1,     /* the public model of the current generation         */
+    LETHE_WS_LEDGER = 2,     /* the ledger directory                                */
+    LETHE_WS_PUBLIC_KEY = 3, /* the owner's public signing key (publish it)         */
+    LETHE_WS_SIGNING_KEY = 4 /* the owner's secret signing key                      */
+} lethe_ws_file;
+
+typedef struct lethe_workspace_info {
+    int mechanism;          /* 0: no model yet; 1: M1; 2: M2                      */
+    uint64_t generation;    /* changes committed so far (0: none)                  */
+    uint64_t certificates;  /* certificates in the ledger                          */
+    int encrypted;          /* 1: the secret state is encrypted at rest            */
+    size_t recovered;       /* files an interrupted change left, removed at open  */
+} lethe_workspace_info;
+
+/* Create the workspace directory dir (mode 0700; it must not exist) with a new
+ * signing key pair (lethe_keygen) and an empty ledger. key_file NULL: no
+ * encryption at rest; otherwise the secret state will be encrypted with that
+ * key file (created with lethe_key_create() if it does not exist), which
+ * every later open must give. Keep the key file outside the workspace.
+ * Returns LETHE_OK, LETHE_EINVAL (NULL, dir exists), LETHE_EIO, LETHE_EFORMAT
+ * (key file), LETHE_ENOMEM. */
+LETHE_API lethe_status lethe_workspace_init(lethe_ctx *ctx, const char *dir,
+                                            const char *key_file);
+/* Open a workspace, recovering from an interrupted change (the files removed
+ * are counted in lethe_workspace_info.recovered). key_file: required for an
+ * encrypted workspace (it is set on ctx), refused for another. The handle
+ * borrows ctx; close it before freeing ctx. Returns LETHE_OK, LETHE_EINVAL
+ * (not a workspace's arguments, a missing or wrong key), LETHE_EIO,
+ * LETHE_EFORMAT (a corrupt HEAD), LETHE_ENOMEM. */
+LETHE_API lethe_status lethe_workspace_open(lethe_ctx *ctx, const char *dir,
+                                            const char *key_file, lethe_workspace **out);
+LETHE_API void lethe_workspace_close(lethe_workspace *ws);
+LETHE_API lethe_status lethe_workspace_status(const lethe_workspace *ws,
+                                            lethe_workspace_info *out);
+/* The path of one of the workspace's files (valid until the next change or
+ * close); NULL for the state and public model before any model is saved. */
+LETHE_API const char *lethe_workspace_path(const lethe_workspace *ws, lethe_ws_file which);
+/* Load the current model (LETHE_EINVAL if the workspace holds none, or one
+ * of the other mechanism; then as lethe_model_load / lethe_m2_load). */
+LETHE_API lethe_status lethe_workspace_load_model(lethe_workspace *ws, lethe_model **out);
+LETHE_API lethe_status lethe_workspace_load_m2(lethe_workspace *ws, lethe_m2 **out);
+/* Commit the model as the workspace's next generation. The first commit is
+ * the trained model (k = 0, ids and before may be NULL; no certificate).
+ * Every later one needs before, the accountant's report taken just before
+ * the change, and joins a signed certificate (lethe_cert_write) to the ledger
+ * in the same commit: k ≥ 1 after removing the k records ids; k = 0 after an
+ * M1 refresh (a record with no ids, so that the ledger's chain of model
+ * hashes stays unbroken). On failure the workspace keeps its previous generation and
+ * nothing of the new one remains. Cost: writing the state (O(n·d + d²)) and
+ * verifying the ledger. Returns LETHE_OK, LETHE_EINVAL, LETHE_EIO,
+ * LETHE_EVERIFY (a broken ledger), LETHE_ENOMEM. */
+LETHE_API lethe_status lethe_workspace_save_model(lethe_workspace *ws, lethe_model *model,
+                                                  const uint64_t *ids, size_t k,
+                                                  const lethe_budget *before);
+LETHE_API lethe_status lethe_workspace_save_m2(lethe_workspace *ws, lethe_m2 *model,
+                                               const uint64_t *ids, size_t k,
+                                               const lethe_m2_report *before);
 
 #ifdef __cplusplus
 }

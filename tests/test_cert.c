@@ -679,12 +679,12 @@ static void test_numbers(void **state)
     /* M1: remaining_after not budget − residual */
     numbers_case(ctx, f1, m1, len1, 1, "remaining_after", num(BUDGET), NULL, NULL,
                  "remaining_after");
-    /* M1: ε below c(δ − dτ)·r/σ (σ smaller than the residual needs); just
+    /* M1: ε below c(δ − δ_s)·r/σ (σ smaller than the residual needs); just
      * above the bound passes: the bound is the verifier's, not a margin */
-    numbers_case(ctx, f1, m1, len1, 1, "sigma", num(need * 0.999), NULL, NULL, "c(δ − d·τ)");
+    numbers_case(ctx, f1, m1, len1, 1, "sigma", num(need * 0.999), NULL, NULL, "c(δ − δ_s)");
     numbers_case(ctx, f1, m1, len1, 1, "sigma", num(need * 1.0001), NULL, NULL, NULL);
-    /* M1: δ not above the sampler's charge d·τ */
-    numbers_case(ctx, f1, m1, len1, 1, "delta", num(1e-15), NULL, NULL, "d·τ");
+    /* M1: δ not above the sampler's charge (1 + e^ε)·d·τ */
+    numbers_case(ctx, f1, m1, len1, 1, "delta", num(1e-15), NULL, NULL, "sampler's charge");
     /* M2: δ below δ(ε) of μ-GDP; δ(ε) itself is not enough either (d·τ) */
     numbers_case(ctx, f3, m2, len3, 3, "delta", num(floor_delta * 0.99), NULL, NULL, "μ-GDP");
     numbers_case(ctx, f3, m2, len3, 3, "delta", num(floor_delta), NULL, NULL, "μ-GDP");

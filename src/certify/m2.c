@@ -554,6 +554,7 @@ lethe_status lethe_m2_status(const lethe_m2 *m, lethe_m2_report *out)
     out->lattice_rounding = lethe__lattice_rounding(&m->lat, m->d);
     out->delta_sampler = lethe__lattice_delta(m->d, m->epsilon);
     out->sampler = LETHE__SAMPLER_NAME;
+    out->seeded = lethe__rng_seeded(m->rng);
     return LETHE_OK;
 }
 

@@ -34,12 +34,6 @@
 #include "io/read.h"
 #include "io/sfile.h"
 
-#ifndef LETHE__LATTICE_TV
-/* The noise sampler's total-variation charge per coordinate; src/dp/dp.h
- * defines it beside the sampler, and this value must agree with it. */
-#define LETHE__LATTICE_TV 8.6e-15
-#endif
-
 #define FORMAT "lethe-certificate-1"
 #define WARNING "seeded test stream: reproducible noise, not private"
 #define SK_MAGIC "LETHESK1"
@@ -767,11 +761,17 @@ lethe_status lethe__cert_parse(lethe_ctx *ctx, const unsigned char *buf, size_t 
 /* 1 if the numbers are consistent (see lethe_cert_verify); else 0 and why. */
 static int numbers_ok(const lethe_certificate *c, char *why, size_t len)
 {
-    const double tv = (double)c->d * LETHE__LATTICE_TV;
     if (!(c->epsilon > 0.0) || !(c->delta > 0.0 && c->delta < 1.0) || !(c->sigma > 0.0) ||
-        c->d == 0 || c->k == 0) {
+        c->d == 0 || (c->k == 0 && c->mechanism != LETHE_MECH_M1)) {
         snprintf(why, len, "a parameter is out of range (ε > 0, 0 < δ < 1, σ > 0, d ≥ 1, "
-                           "k ≥ 1)");
+                           "k ≥ 1; k = 0 only for an M1 refresh)");
+        return 0;
+    }
+    /* the sampler's share of δ, (1 + e^ε)·d·τ (LTH-C-0010 §5); M1 charges it
+     * at ε = 1 ≥ its ε, so this is never more than what M1 set aside */
+    const double tv = lethe__lattice_delta(c->d, c->epsilon);
+    if (!isfinite(tv)) {
+        snprintf(why, len, "ε = %.17g gives no sampler charge", c->epsilon);
         return 0;
     }
     if (c->mechanism == LETHE_MECH_M1) {
@@ -790,14 +790,14 @@ static int numbers_ok(const lethe_certificate *c, char *why, size_t len)
             return 0;
         }
         if (!(c->delta > tv)) {
-            snprintf(why, len, "δ = %.17g does not exceed the sampler's charge d·τ = %.17g",
+            snprintf(why, len, "δ = %.17g does not exceed the sampler's charge %.17g",
                      c->delta, tv);
             return 0;
         }
-        /* Guo et al. Thm 3: ε ≥ c(δ')·r/σ, δ' = δ − d·τ */
+        /* Guo et al. Thm 3: ε ≥ c(δ')·r/σ, δ' = δ − (1 + e^ε)·d·τ */
         double need = lethe_guo_c(c->delta - tv) * r / c->sigma;
         if (!(c->epsilon * (1.0 + ROUNDING) >= need)) {
-            snprintf(why, len, "ε = %.17g is below c(δ − d·τ)·residual/σ = %.17g", c->epsilon,
+            snprintf(why, len, "ε = %.17g is below c(δ − δ_s)·residual/σ = %.17g", c->epsilon,
                      need);
             return 0;
         }
@@ -815,9 +815,9 @@ static int numbers_ok(const lethe_certificate *c, char *why, size_t len)
     }
     /* the release is μ-GDP, μ = Δ/σ (LTH-C-0007), plus the sampler's charge */
     double need = lethe_gdp_delta(c->sensitivity / c->sigma, c->epsilon) + tv;
-    if (!(c->sensitivity > 0.0) || !(c->delta >= need)) {
-        snprintf(why, len, "δ = %.17g is below δ(ε) of μ-GDP with μ = Δ/σ, plus d·τ: %.17g",
-                 c->delta, need);
+    if (!(c->sensitivity > 0.0) || !(c->delta * (1.0 + ROUNDING) >= need)) {
+        snprintf(why, len, "δ = %.17g is below δ(ε) of μ-GDP with μ = Δ/σ, plus the "
+                           "sampler's charge: %.17g", c->delta, need);
         return 0;
     }
     return 1;
@@ -1311,7 +1311,7 @@ static lethe_status check_input(lethe_ctx *ctx, const lethe_certificate *c)
         bad = "the sampler name must be 1 to 255 bytes of UTF-8";
     else if (c->seeded != 0 && c->seeded != 1)
         bad = "seeded must be 0 or 1";
-    else if (c->k == 0 || c->ids == NULL)
+    else if (c->k > 0 && c->ids == NULL)
         bad = "no ids";
     else if (c->time[0] != '\0' && (memchr(c->time, '\0', sizeof c->time) == NULL ||
                                     !time_valid(c->time)))
@@ -1351,8 +1351,8 @@ static lethe_status build(lethe_ctx *ctx, const lethe_certificate *c, const keys
     char why[WHY_LEN];
     if (!numbers_ok(&r->c, why, sizeof why))
         return lethe__fail(ctx, LETHE_EINVAL, "cert_write: would not verify: %s", why);
-    r->idh = lethe__calloc(ctx, c->k, 32);
-    if (r->idh == NULL)
+    r->idh = c->k == 0 ? NULL : lethe__calloc(ctx, c->k, 32);
+    if (c->k > 0 && r->idh == NULL)
         return lethe__fail(ctx, LETHE_ENOMEM, "cert_write: no memory for %zu id hashes", c->k);
     for (size_t i = 0; i < c->k; i++) {
         unsigned char le[8];

@@ -535,6 +535,23 @@ lethe_status lethe_state_mechanism(lethe_ctx *ctx, const char *path, lethe_mecha
     char magic[LETHE__SFILE_MAGIC_BYTES];
     size_t got = fread(magic, 1, sizeof magic, f);
     fclose(f);
+    if (got == sizeof magic && memcmp(magic, "LETHEENC", sizeof magic) == 0) {
+        /* encrypted: the magic inside tells (this needs the key) */
+        const char *const magics[2] = { MAGIC, MAGIC_M2 };
+        for (int k = 0; k < 2; k++) {
+            lethe_sfile sf;
+            long long payload;
+            lethe_status st = lethe__sfile_open(ctx, path, magics[k], &sf, &payload);
+            if (st == LETHE_OK) {
+                lethe__sfile_close(&sf);
+                lethe__clear(ctx);
+                *out = k == 0 ? LETHE_MECH_M1 : LETHE_MECH_M2;
+                return LETHE_OK;
+            }
+            if (st != LETHE_EFORMAT || k == 1)
+                return st;
+        }
+    }
     if (got == sizeof magic && memcmp(magic, MAGIC, sizeof magic) == 0)
         *out = LETHE_MECH_M1;
     else if (got == sizeof magic && memcmp(magic, MAGIC_M2, sizeof magic) == 0)

@@ -1,0 +1,521 @@
+/*
+ * A workspace: one directory per model, kept consistent across crashes.
+ *
+ *   HEAD                 "LETHEWS1" | u64 version, generation, mechanism,
+ *                        certificates, encrypted | key id[16] | BLAKE2b-256
+ *   state.G              the owner's secret state of generation G (M1: noise,
+ *                        factor, accountant and the retained records — only
+ *                        the live ones; M2: w*, factor, record digests), 0600,
+ *                        encrypted when the workspace is
+ *   model.G.public       the public model of generation G (no secrets)
+ *   owner.key, owner.pub the owner's signing keys (lethe_keygen)
+ *   ledger/NNNNNNNN.json one signed certificate per removal
+ *
+ * A change writes generation G + 1 beside G (every file atomically: a
+ * temporary file, fsync, rename, fsync of the directory), then the removal's
+ * certificate, then HEAD. Rewriting HEAD is the commit point: a crash before
+ * it leaves G in force and open() deletes what G + 1 had written (state,
+ * public model, certificate); a crash after it leaves G + 1, and open()
+ * deletes G's files. So the workspace always holds exactly one consistent
+ * generation, a removal reported done is on disk, and once a removal is
+ * committed the file that held the removed records is gone.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "io/sfile.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define MAGIC "LETHEWS1"
+#define VERSION 1u
+#define PATH_CAP 4096
+
+struct lethe_workspace {
+    lethe_ctx *ctx;
+    char *dir;
+    uint64_t generation, certificates, mechanism;
+    int encrypted;
+    unsigned char key_id[16];
+    size_t recovered;
+    char path[5][PATH_CAP]; /* lethe_workspace_path answers, by lethe_ws_file */
+};
+
+static lethe_status ws_fail_path(lethe_ctx *ctx, const char *dir)
+{
+    return lethe__fail(ctx, LETHE_EINVAL, "workspace: the path %.200s is too long", dir);
+}
+
+/* dir/name, or 0 if it does not fit. */
+static int join(char *out, size_t cap, const char *dir, const char *name)
+{
+    int n = snprintf(out, cap, "%s/%s", dir, name);
+    return n > 0 && (size_t)n < cap;
+}
+
+static int gen_name(char *out, size_t cap, const char *dir, const char *kind, uint64_t g)
+{
+    char name[64];
+    if (strcmp(kind, "public") == 0)
+        snprintf(name, sizeof name, "model.%08llu.public", (unsigned long long)g);
+    else
+        snprintf(name, sizeof name, "state.%08llu", (unsigned long long)g);
+    return join(out, cap, dir, name);
+}
+
+static void sync_dir(lethe_ctx *ctx, const char *dir)
+{
+    int fd = open(dir, O_RDONLY);
+    if (fd >= 0) {
+        fsync(fd);
+        close(fd);
+    }
+    lethe__io_step(ctx);
+}
+
+static lethe_status write_head(lethe_ctx *ctx, const char *dir, uint64_t generation,
+                               uint64_t mechanism, uint64_t certificates, int encrypted,
+                               const unsigned char *key_id)
+{
+    char path[PATH_CAP];
+    if (!join(path, sizeof path, dir, "HEAD"))
+        return ws_fail_path(ctx, dir);
+    lethe_sfile s;
+    /* HEAD is not secret (0644): never encrypted, so it can say whether the
+     * rest is */
+    lethe_status st = lethe__sfile_create(ctx, path, 0644, MAGIC, &s);
+    if (st != LETHE_OK)
+        return st;
+    const uint64_t v[] = { VERSION, generation, mechanism, certificates, (uint64_t)encrypted };
+    for (size_t i = 0; i < sizeof v / sizeof v[0]; i++)
+        lethe__sf_put_u64(&s, v[i]);
+    lethe__sf_put_bytes(&s, key_id, 16);
+    return lethe__sfile_commit(&s);
+}
+
+static lethe_status read_head(lethe_workspace *ws)
+{
+    char path[PATH_CAP];
+    if (!join(path, sizeof path, ws->dir, "HEAD"))
+        return ws_fail_path(ws->ctx, ws->dir);
+    lethe_sfile s;
+    long long payload;
+    lethe_status st = lethe__sfile_open(ws->ctx, path, MAGIC, &s, &payload);
+    if (st != LETHE_OK)
+        return st == LETHE_EIO ? lethe__fail(ws->ctx, LETHE_EIO,
+                                             "workspace: %s is not a lethe workspace (no HEAD; "
+                                             "create one with lethe init)", ws->dir)
+                               : st;
+    uint64_t version = lethe__sf_get_u64(&s);
+    ws->generation = lethe__sf_get_u64(&s);
+    ws->mechanism = lethe__sf_get_u64(&s);
+    ws->certificates = lethe__sf_get_u64(&s);
+    uint64_t enc = lethe__sf_get_u64(&s);
+    lethe__sf_get_bytes(&s, ws->key_id, 16);
+    if (payload != 8 + 5 * 8 + 16)
+        st = lethe__sfile_bad(ws->ctx, path, "not a HEAD of this version's size");
+    else if (version != VERSION)
+        st = lethe__sfile_bad(ws->ctx, path, "unsupported workspace version");
+    else if (ws->mechanism > 2 || enc > 1 || (ws->mechanism == 0) != (ws->generation == 0) ||
+             ws->certificates > ws->generation)
+        st = lethe__sfile_bad(ws->ctx, path, "inconsistent fields");
+    else
+        st = lethe__sfile_verify(&s);
+    lethe__sfile_close(&s);
+    ws->encrypted = (int)enc;
+    return st;
+}
+
+/* The at-rest key's public name, as the encrypted files carry it. */
+static void ctx_key_id(const lethe_ctx *ctx, unsigned char id[16])
+{
+    static const char label[] = "lethe at-rest key id";
+    memset(id, 0, 16);
+    if (ctx->key != NULL)
+        crypto_generichash(id, 16, (const unsigned char *)label, sizeof label - 1, ctx->key,
+                           LETHE__KEY_BYTES);
+}
+
+lethe_status lethe_workspace_init(lethe_ctx *ctx, const char *dir, const char *key_file)
+{
+    if (ctx == NULL)
+        return LETHE_EINVAL;
+    lethe__clear(ctx);
+    if (dir == NULL)
+        return lethe__fail(ctx, LETHE_EINVAL, "workspace: dir is NULL");
+    char a[PATH_CAP], b[PATH_CAP], l[PATH_CAP];
+    if (!join(a, sizeof a, dir, "owner.key") || !join(b, sizeof b, dir, "owner.pub") ||
+        !join(l, sizeof l, dir, "ledger"))
+        return ws_fail_path(ctx, dir);
+    if (mkdir(dir, 0700) != 0) {
+        int e = errno;
+        return lethe__fail(ctx, e == EEXIST ? LETHE_EINVAL : LETHE_EIO,
+                           "workspace: cannot create %s: %s", dir,
+                           e == EEXIST ? "it exists already (a workspace is made once)"
+                                       : strerror(e));
+    }
+    lethe__io_step(ctx);
+    unsigned char *held = ctx->key;
+    lethe_status st = LETHE_OK;
+    if (key_file != NULL) {
+        struct stat sb;
+        if (stat(key_file, &sb) != 0 && errno == ENOENT)
+            st = lethe_key_create(ctx, key_file);
+        if (st == LETHE_OK)
+            st = lethe_ctx_set_key_file(ctx, key_file);
+    }
+    unsigned char id[16];
+    ctx_key_id(ctx, id);
+    if (st == LETHE_OK && mkdir(l, 0755) != 0)
+        st = lethe__fail(ctx, LETHE_EIO, "workspace: cannot create %s: %s", l, strerror(errno));
+    if (st == LETHE_OK) {
+        /* the signing key file is written in the clear, like any key file */
+        unsigned char *k = ctx->key;
+        ctx->key = NULL;
+        st = lethe_keygen(ctx, a, b);
+        ctx->key = k;
+    }
+    if (st == LETHE_OK)
+        st = write_head(ctx, dir, 0, 0, 0, key_file != NULL, id);
+    if (key_file != NULL && ctx->key != held) { /* init does not leave a key behind */
+        if (ctx->key != NULL)
+            sodium_free(ctx->key);
+        ctx->key = held;
+    }
+    return st;
+}
+
+void lethe_workspace_close(lethe_workspace *ws)
+{
+    if (ws == NULL)
+        return;
+    lethe_ctx *ctx = ws->ctx;
+    lethe__free(ctx, ws->dir);
+    lethe__free(ctx, ws);
+}
+
+/* Is name "<prefix><8 digits><suffix>" exactly? Then *g is the number. */
+static int numbered(const char *name, const char *prefix, const char *suffix, uint64_t *g)
+{
+    size_t p = strlen(prefix), s = strlen(suffix), n = strlen(name);
+    if (n != p + 8 + s || strncmp(name, prefix, p) != 0 || strcmp(name + p + 8, suffix) != 0)
+        return 0;
+    uint64_t v = 0;
+    for (size_t i = 0; i < 8; i++) {
+        char c = name[p + i];
+        if (c < '0' || c > '9')
+            return 0;
+        v = v * 10 + (uint64_t)(c - '0');
+    }
+    *g = v;
+    return 1;
+}
+
+/* Remove dir/name (a step of its own). */
+static lethe_status drop(lethe_workspace *ws, const char *dir, const char *name)
+{
+    char path[PATH_CAP];
+    if (!join(path, sizeof path, dir, name))
+        return ws_fail_path(ws->ctx, dir);
+    if (unlink(path) != 0 && errno != ENOENT)
+        return lethe__fail(ws->ctx, LETHE_EIO, "workspace: cannot remove %s: %s", path,
+                           strerror(errno));
+    lethe__io_step(ws->ctx);
+    ws->recovered++;
+    return LETHE_OK;
+}
+
+/* Delete every file that is not part of generation G or of its ledger: the
+ * leftovers of an interrupted change (either side of the commit point) and
+ * stray temporary files. */
+static lethe_status recover(lethe_workspace *ws)
+{
+    const uint64_t G = ws->generation;
+    lethe_status st = LETHE_OK;
+    for (int pass = 0; pass < 2 && st == LETHE_OK; pass++) {
+        char dir[PATH_CAP];
+        if (pass == 0)
+            snprintf(dir, sizeof dir, "%s", ws->dir);
+        else if (!join(dir, sizeof dir, ws->dir, "ledger"))
+            return ws_fail_path(ws->ctx, ws->dir);
+        DIR *d = opendir(dir);
+        if (d == NULL)
+            return lethe__fail(ws->ctx, LETHE_EIO, "workspace: cannot list %s: %s", dir,
+                               strerror(errno));
+        size_t before = ws->recovered;
+        struct dirent *e;
+        while (st == LETHE_OK && (e = readdir(d)) != NULL) {
+            const char *n = e->d_name;
+            uint64_t g;
+            int stray;
+            if (pass == 0)
+                stray = (numbered(n, "state.", "", &g) || numbered(n, "model.", ".public", &g))
+                            ? g != G
+                            : (strncmp(n, "state.", 6) == 0 || strncmp(n, "model.", 6) == 0 ||
+                               strncmp(n, "HEAD.", 5) == 0 || strncmp(n, "owner.key.", 10) == 0 ||
+                               strncmp(n, "owner.pub.", 10) == 0);
+            else
+                stray = numbered(n, "", ".json", &g) ? g > ws->certificates || g == 0
+                                                     : n[0] != '.';
+            if (stray)
+                st = drop(ws, dir, n);
+        }
+        closedir(d);
+        if (st == LETHE_OK && ws->recovered != before)
+            sync_dir(ws->ctx, dir);
+    }
+    return st;
+}
+
+lethe_status lethe_workspace_open(lethe_ctx *ctx, const char *dir, const char *key_file,
+                                  lethe_workspace **out)
+{
+    if (ctx == NULL)
+        return LETHE_EINVAL;
+    lethe__clear(ctx);
+    if (dir == NULL || out == NULL)
+        return lethe__fail(ctx, LETHE_EINVAL, "workspace: dir and out must not be NULL");
+    if (strlen(dir) > PATH_CAP - 64)
+        return ws_fail_path(ctx, dir);
+    lethe_workspace *ws = lethe__calloc(ctx, 1, sizeof *ws);
+    size_t len = strlen(dir);
+    if (ws != NULL)
+        ws->dir = lethe__malloc(ctx, len + 1);
+    if (ws == NULL || ws->dir == NULL) {
+        lethe__free(ctx, ws);
+        return lethe__fail(ctx, LETHE_ENOMEM, "workspace: no memory");
+    }
+    memcpy(ws->dir, dir, len + 1);
+    ws->ctx = ctx;
+    lethe_status st = read_head(ws);
+    if (st == LETHE_OK && ws->encrypted && key_file == NULL && ctx->key == NULL)
+        st = lethe__fail(ctx, LETHE_EINVAL,
+                         "workspace: %s is encrypted: give the key file it was made with", dir);
+    if (st == LETHE_OK && key_file != NULL) {
+        if (!ws->encrypted)
+            st = lethe__fail(ctx, LETHE_EINVAL,
+                             "workspace: %s is not encrypted; a key file does not apply", dir);
+        else
+            st = lethe_ctx_set_key_file(ctx, key_file);
+    }
+    if (st == LETHE_OK && ws->encrypted) {
+        unsigned char id[16];
+        ctx_key_id(ctx, id);
+        if (sodium_memcmp(id, ws->key_id, 16) != 0)
+            st = lethe__fail(ctx, LETHE_EINVAL,
+                             "workspace: %s was encrypted with another key", dir);
+    }
+    if (st == LETHE_OK)
+        st = recover(ws);
+    if (st != LETHE_OK) {
+        lethe_workspace_close(ws);
+        return st;
+    }
+    const char *names[5] = { NULL, NULL, "ledger", "owner.pub", "owner.key" };
+    for (int k = 0; k < 5; k++) {
+        if (k == LETHE_WS_STATE)
+            gen_name(ws->path[k], PATH_CAP, dir, "state", ws->generation);
+        else if (k == LETHE_WS_PUBLIC)
+            gen_name(ws->path[k], PATH_CAP, dir, "public", ws->generation);
+        else
+            join(ws->path[k], PATH_CAP, dir, names[k]);
+    }
+    *out = ws;
+    return LETHE_OK;
+}
+
+lethe_status lethe_workspace_status(const lethe_workspace *ws, lethe_workspace_info *out)
+{
+    if (ws == NULL || out == NULL)
+        return LETHE_EINVAL;
+    memset(out, 0, sizeof *out);
+    out->mechanism = (int)ws->mechanism;
+    out->generation = ws->generation;
+    out->certificates = ws->certificates;
+    out->encrypted = ws->encrypted;
+    out->recovered = ws->recovered;
+    return LETHE_OK;
+}
+
+const char *lethe_workspace_path(const lethe_workspace *ws, lethe_ws_file which)
+{
+    if (ws == NULL || (int)which < 0 || (int)which > 4)
+        return NULL;
+    if ((which == LETHE_WS_STATE || which == LETHE_WS_PUBLIC) && ws->generation == 0)
+        return NULL; /* no model yet */
+    return ws->path[which];
+}
+
+static lethe_status need(const lethe_workspace *ws, int mechanism)
+{
+    if (ws->mechanism == 0)
+        return lethe__fail(ws->ctx, LETHE_EINVAL, "workspace: %s holds no model yet: train one",
+                           ws->dir);
+    if ((int)ws->mechanism != mechanism)
+        return lethe__fail(ws->ctx, LETHE_EINVAL, "workspace: %s holds an M%d model, not M%d",
+                           ws->dir, (int)ws->mechanism, mechanism);
+    return LETHE_OK;
+}
+
+lethe_status lethe_workspace_load_model(lethe_workspace *ws, lethe_model **out)
+{
+    if (ws == NULL || out == NULL)
+        return LETHE_EINVAL;
+    lethe__clear(ws->ctx);
+    lethe_status st = need(ws, 1);
+    return st != LETHE_OK ? st : lethe_model_load(ws->ctx, ws->path[LETHE_WS_STATE], out);
+}
+
+lethe_status lethe_workspace_load_m2(lethe_workspace *ws, lethe_m2 **out)
+{
+    if (ws == NULL || out == NULL)
+        return LETHE_EINVAL;
+    lethe__clear(ws->ctx);
+    lethe_status st = need(ws, 2);
+    return st != LETHE_OK ? st : lethe_m2_load(ws->ctx, ws->path[LETHE_WS_STATE], out);
+}
+
+/* The certificate of a removal, given the files of both generations. */
+static lethe_status certify(lethe_workspace *ws, lethe_certificate *c, const char *pub_old,
+                            const char *pub_new)
+{
+    lethe_status st = lethe_cert_hash_file(ws->ctx, pub_old, c->model_before);
+    if (st == LETHE_OK)
+        st = lethe_cert_hash_file(ws->ctx, pub_new, c->model_after);
+    if (st == LETHE_OK)
+        st = lethe_cert_write(ws->ctx, ws->path[LETHE_WS_LEDGER], c,
+                              ws->path[LETHE_WS_SIGNING_KEY], NULL, 0);
+    return st;
+}
+
+typedef lethe_status (*save_fn)(void *model, const char *path);
+
+static lethe_status save_m1(void *m, const char *path) { return lethe_model_save(m, path); }
+static lethe_status pub_m1(void *m, const char *path) { return lethe_model_save_public(m, path); }
+static lethe_status save_m2(void *m, const char *path) { return lethe_m2_save(m, path); }
+static lethe_status pub_m2(void *m, const char *path) { return lethe_m2_save_public(m, path); }
+
+/* Write generation G + 1 (state, public model, the certificate if c is not
+ * NULL), commit it by rewriting HEAD, then remove generation G. */
+static lethe_status commit(lethe_workspace *ws, int mechanism, void *model, save_fn save,
+                           save_fn pub, lethe_certificate *c)
+{
+    lethe_ctx *ctx = ws->ctx;
+    const uint64_t G = ws->generation, N = G + 1;
+    char st_new[PATH_CAP], pub_new[PATH_CAP];
+    gen_name(st_new, sizeof st_new, ws->dir, "state", N);
+    gen_name(pub_new, sizeof pub_new, ws->dir, "public", N);
+    lethe_status st = save(model, st_new);
+    if (st == LETHE_OK)
+        st = pub(model, pub_new);
+    if (st == LETHE_OK && c != NULL)
+        st = certify(ws, c, ws->path[LETHE_WS_PUBLIC], pub_new);
+    uint64_t certs = ws->certificates + (c != NULL);
+    char msg[LETHE__ERRMSG_CAP];
+    if (st == LETHE_OK)
+        st = write_head(ctx, ws->dir, N, (uint64_t)mechanism, certs, ws->encrypted, ws->key_id);
+    if (st != LETHE_OK) {
+        /* generation G stays in force; what N wrote goes, as open() would
+         * remove it (the certificate too, if it was written) */
+        snprintf(msg, sizeof msg, "%s", lethe_ctx_errmsg(ctx));
+        (void)recover(ws);
+        return lethe__fail(ctx, st, "%s", msg);
+    }
+    /* committed: generation N is the workspace now */
+    ws->generation = N;
+    ws->mechanism = (uint64_t)mechanism;
+    ws->certificates = certs;
+    char old_st[PATH_CAP], old_pub[PATH_CAP];
+    memcpy(old_st, ws->path[LETHE_WS_STATE], PATH_CAP);
+    memcpy(old_pub, ws->path[LETHE_WS_PUBLIC], PATH_CAP);
+    memcpy(ws->path[LETHE_WS_STATE], st_new, PATH_CAP);
+    memcpy(ws->path[LETHE_WS_PUBLIC], pub_new, PATH_CAP);
+    if (G > 0) {
+        /* the previous generation's files, removed records and all, go; a
+         * failure here leaves them for the next open() to remove */
+        if (unlink(old_st) == 0)
+            lethe__io_step(ctx);
+        if (unlink(old_pub) == 0)
+            lethe__io_step(ctx);
+        sync_dir(ctx, ws->dir);
+    }
+    return LETHE_OK;
+}
+
+static void cert_common(lethe_certificate *c, lethe_mechanism mech, const char *sampler,
+                        int seeded, size_t d, double eps, double delta, double sigma,
+                        const uint64_t *ids, size_t k)
+{
+    memset(c, 0, sizeof *c);
+    c->mechanism = mech;
+    c->sampler = sampler;
+    c->seeded = seeded;
+    c->d = d;
+    c->epsilon = eps;
+    c->delta = delta;
+    c->sigma = sigma;
+    c->k = k;
+    c->ids = ids;
+}
+
+lethe_status lethe_workspace_save_model(lethe_workspace *ws, lethe_model *m, const uint64_t *ids,
+                                        size_t k, const lethe_budget *before)
+{
+    if (ws == NULL || m == NULL)
+        return LETHE_EINVAL;
+    lethe__clear(ws->ctx);
+    if (ws->mechanism == 2)
+        return need(ws, 1);
+    if ((k > 0 && (ids == NULL || ws->generation == 0)) ||
+        (ws->generation > 0 && before == NULL))
+        return lethe__fail(ws->ctx, LETHE_EINVAL,
+                           "workspace: a removal needs its ids and a model saved before it, "
+                           "and any change after the first the budget before it");
+    if (ws->generation == 0) /* the trained model: the ledger starts from it */
+        return commit(ws, 1, m, save_m1, pub_m1, NULL);
+    /* a removal (k ≥ 1), or a refresh (k = 0): either way the public model
+     * changes, and the ledger records the change so that its chain of model
+     * hashes stays unbroken */
+    lethe_budget after;
+    lethe_model_budget(m, &after);
+    lethe_certificate c;
+    cert_common(&c, LETHE_MECH_M1, after.sampler, after.seeded, lethe_model_dim(m),
+                after.epsilon, after.delta, after.sigma, ids, k);
+    c.residual = after.residual + after.residual_fp;
+    c.budget = after.budget;
+    c.remaining_before = before->remaining;
+    c.remaining_after = after.budget - c.residual;
+    return commit(ws, 1, m, save_m1, pub_m1, &c);
+}
+
+lethe_status lethe_workspace_save_m2(lethe_workspace *ws, lethe_m2 *m, const uint64_t *ids,
+                                     size_t k, const lethe_m2_report *before)
+{
+    if (ws == NULL || m == NULL)
+        return LETHE_EINVAL;
+    lethe__clear(ws->ctx);
+    if (ws->mechanism == 1)
+        return need(ws, 2);
+    if ((k == 0) != (ws->generation == 0) || (k > 0 && (ids == NULL || before == NULL)))
+        return lethe__fail(ws->ctx, LETHE_EINVAL,
+                           "workspace: an M2 model is saved once after training, then only "
+                           "after removals, each with its ids and the report before it");
+    if (k == 0)
+        return commit(ws, 2, m, save_m2, pub_m2, NULL);
+    lethe_m2_report after;
+    lethe_m2_status(m, &after);
+    lethe_certificate c;
+    cert_common(&c, LETHE_MECH_M2, after.sampler, after.seeded, lethe_m2_dim(m),
+                after.epsilon, after.delta, after.sigma, ids, k);
+    c.sensitivity = after.sensitivity;
+    c.capacity = after.capacity;
+    c.used_before = before->used;
+    c.used_after = after.used;
+    return commit(ws, 2, m, save_m2, pub_m2, &c);
+}
