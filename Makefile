@@ -126,6 +126,8 @@ check: all $(TEST_BIN) trace
 	  else fail=$$((fail+1)); echo "FAILED: $$t"; fi; done; \
 	  if LETHE=$(CURDIR)/$(TOOL) sh tests/cli.sh; then pass=$$((pass+1)); \
 	  else fail=$$((fail+1)); echo "FAILED: tests/cli.sh"; fi; \
+	  if LETHE=$(CURDIR)/$(TOOL) sh tests/crash.sh; then pass=$$((pass+1)); \
+	  else fail=$$((fail+1)); echo "FAILED: tests/crash.sh"; fi; \
 	  if sh scripts/check-noise.sh $(STATIC); then pass=$$((pass+1)); \
 	  else fail=$$((fail+1)); echo "FAILED: scripts/check-noise.sh"; fi; \
 	  if [ -z "$(SANITIZE)$(COVERAGE)" ]; then if sh tests/install.sh; then pass=$$((pass+1)); \

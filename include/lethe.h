@@ -854,8 +854,11 @@ typedef struct lethe_workspace_info {
 LETHE_API lethe_status lethe_workspace_init(lethe_ctx *ctx, const char *dir,
                                             const char *key_file);
 /* Open a workspace, recovering from an interrupted change (the files removed
- * are counted in lethe_workspace_info.recovered). key_file: required for an
- * encrypted workspace (it is set on ctx), refused for another. The handle
+ * are counted in lethe_workspace_info.recovered). key_file: for an encrypted
+ * workspace, its key (set on ctx; checked against the workspace's); without
+ * it only the public parts (ledger, public model, keys) are usable: loading
+ * or saving the state fails with a clear message. Refused for a workspace
+ * that is not encrypted. The handle
  * borrows ctx; close it before freeing ctx. Returns LETHE_OK, LETHE_EINVAL
  * (not a workspace's arguments, a missing or wrong key), LETHE_EIO,
  * LETHE_EFORMAT (a corrupt HEAD), LETHE_ENOMEM. */

@@ -53,6 +53,9 @@ static const struct option long_options[] = {
     { "cert", required_argument, NULL, LONG_BASE + 28 },
     { "ledger", required_argument, NULL, LONG_BASE + 29 },
     { "key", required_argument, NULL, LONG_BASE + 30 },
+    { "workspace", required_argument, NULL, LONG_BASE + 31 },
+    { "key-file", required_argument, NULL, LONG_BASE + 32 },
+    { "out", required_argument, NULL, LONG_BASE + 33 },
     { "help", no_argument, NULL, 'h' },
     { NULL, 0, NULL, 0 },
 };
@@ -204,7 +207,7 @@ static int option_classes(lethe__cli_args *a, const char *text)
 }
 
 /* Store the value of option bit for a; 0 or an exit status. */
-static int option_value(lethe__cli_args *a, unsigned bit, const char *arg)
+static int option_value(lethe__cli_args *a, uint64_t bit, const char *arg)
 {
     static const char *const formats[] = { "idx", "csv" };
     static const char *const headers[] = { "no", "yes", "auto" };
@@ -222,6 +225,9 @@ static int option_value(lethe__cli_args *a, unsigned bit, const char *arg)
     case LETHE__OPT_CERT: a->cert = arg; return 0;
     case LETHE__OPT_LEDGER: a->ledger = arg; return 0;
     case LETHE__OPT_KEY: a->key = arg; return 0;
+    case LETHE__OPT_WORKSPACE: a->workspace = arg; return 0;
+    case LETHE__OPT_KEY_FILE: a->key_file = arg; return 0;
+    case LETHE__OPT_OUT: a->out = arg; return 0;
     case LETHE__OPT_JSON: a->json = 1; return 0;
     case LETHE__OPT_EXACT: a->exact = 1; return 0;
     case LETHE__OPT_DRY_RUN: a->dry_run = 1; return 0;
@@ -287,15 +293,15 @@ static int option_value(lethe__cli_args *a, unsigned bit, const char *arg)
     case LETHE__OPT_TOL:
         return option_real(a, "tol", "the tolerance", arg, 0.0, INFINITY, &t->tol);
     default:
-        return lethe__cli_usage(a, "internal error: option bit %#x", bit);
+        return lethe__cli_usage(a, "internal error: option bit %#llx", (unsigned long long)bit);
     }
 }
 
 /* The name of option bit, for messages. */
-static const char *option_name(unsigned bit)
+static const char *option_name(uint64_t bit)
 {
     for (const struct option *o = long_options; o->name != NULL; o++)
-        if (o->val >= LONG_BASE && 1u << (o->val - LONG_BASE) == bit)
+        if (o->val >= LONG_BASE && UINT64_C(1) << (o->val - LONG_BASE) == bit)
             return o->name;
     return "?";
 }
@@ -361,7 +367,7 @@ int lethe__cli_parse(const lethe__cli_command *cmd, int argc, char **argv, lethe
                 return lethe__cli_usage(a, "unknown option -%c", optopt);
             return lethe__cli_usage(a, "unknown option %s", argv[optind - 1]);
         }
-        unsigned bit = 1u << (c - LONG_BASE);
+        uint64_t bit = UINT64_C(1) << (c - LONG_BASE);
         if (!(cmd->options & bit))
             return lethe__cli_usage(a, "option --%s does not apply to %s", option_name(bit),
                                     cmd->name);
@@ -372,7 +378,14 @@ int lethe__cli_parse(const lethe__cli_command *cmd, int argc, char **argv, lethe
         if (rc != 0)
             return rc;
     }
-    unsigned missing = cmd->required & ~a->given;
+    if ((a->given & LETHE__OPT_MODEL) && (a->given & LETHE__OPT_WORKSPACE))
+        return lethe__cli_usage(a, "give --model STATE or --workspace DIR, not both");
+    if ((a->given & LETHE__OPT_WORKSPACE) && (a->given & LETHE__OPT_PUBLIC))
+        return lethe__cli_usage(a, "a workspace keeps its public model: use 'lethe export' "
+                                   "instead of --public");
+    uint64_t missing = cmd->required & ~a->given;
+    if ((missing & LETHE__OPT_MODEL) && (a->given & LETHE__OPT_WORKSPACE))
+        missing &= ~LETHE__OPT_MODEL; /* a workspace stands for the state */
     if (missing != 0)
         return lethe__cli_usage(a, "option --%s is required", option_name(missing & -missing));
     a->operands = argv + optind;
@@ -434,13 +447,42 @@ int lethe__cli_status(const lethe__cli_args *a, lethe_ctx *ctx, lethe_status st,
     return lethe__cli_error(a->cmd, code, "%s", lethe_strerror(st));
 }
 
-int lethe__cli_context(const lethe__cli_args *a, lethe_ctx **out)
+int lethe__cli_context(lethe__cli_args *a, lethe_ctx **out)
 {
     lethe_status st = lethe_ctx_create(NULL, out);
     if (st != LETHE_OK)
         return lethe__cli_error(a->cmd, LETHE__EXIT_FAILURE, "cannot create a context: %s",
                                 lethe_strerror(st));
+    /* testing only: end the process at a chosen durable write step */
+    const char *crash = getenv("LETHE_TEST_CRASH_AFTER");
+    uint64_t k = 0;
+    if (crash != NULL && lethe__cli_parse_u64(crash, &k))
+        lethe_ctx_set_crash_after(*out, (unsigned long)k);
+    if (a->workspace != NULL) {
+        st = lethe_workspace_open(*out, a->workspace, a->key_file, &a->ws);
+        lethe_workspace_info info;
+        if (st == LETHE_OK && lethe_workspace_status(a->ws, &info) == LETHE_OK &&
+            info.recovered > 0)
+            fprintf(stderr, "lethe: %s: an interrupted change was rolled %s (%zu leftover "
+                            "files removed)\n",
+                    a->workspace, "to a consistent generation", info.recovered);
+    } else if (a->key_file != NULL) {
+        st = lethe_ctx_set_key_file(*out, a->key_file);
+    }
+    if (st != LETHE_OK) {
+        int rc = lethe__cli_status(a, *out, st, LETHE__PHASE_INPUT);
+        lethe_ctx_free(*out);
+        *out = NULL;
+        return rc;
+    }
     return 0;
+}
+
+void lethe__cli_finish(lethe__cli_args *a, lethe_ctx *ctx)
+{
+    lethe_workspace_close(a->ws);
+    a->ws = NULL;
+    lethe_ctx_free(ctx);
 }
 
 int lethe__cli_read_data(const lethe__cli_args *a, lethe_ctx *ctx, lethe_dataset **out)
@@ -453,6 +495,19 @@ int lethe__cli_read_data(const lethe__cli_args *a, lethe_ctx *ctx, lethe_dataset
 
 int lethe__cli_state_kind(const lethe__cli_args *a, lethe_ctx *ctx, int *rc)
 {
+    if (a->ws != NULL) {
+        lethe_workspace_info info;
+        lethe_workspace_status(a->ws, &info);
+        if (info.mechanism == 0) {
+            *rc = lethe__cli_error(a->cmd, LETHE__EXIT_USAGE,
+                                   "%s holds no model yet: train one with 'lethe train "
+                                   "--workspace %s --data FILE ...'",
+                                   a->workspace, a->workspace);
+            return 0;
+        }
+        *rc = 0;
+        return info.mechanism;
+    }
     lethe_mechanism mech;
     lethe_status st = lethe_state_mechanism(ctx, a->model, &mech);
     if (st != LETHE_OK) {
@@ -465,14 +520,50 @@ int lethe__cli_state_kind(const lethe__cli_args *a, lethe_ctx *ctx, int *rc)
 
 int lethe__cli_load_m2(const lethe__cli_args *a, lethe_ctx *ctx, lethe_m2 **out)
 {
-    lethe_status st = lethe_m2_load(ctx, a->model, out);
+    lethe_status st = a->ws != NULL ? lethe_workspace_load_m2(a->ws, out)
+                                    : lethe_m2_load(ctx, a->model, out);
     return st == LETHE_OK ? 0 : lethe__cli_status(a, ctx, st, LETHE__PHASE_INPUT);
 }
 
 int lethe__cli_load_model(const lethe__cli_args *a, lethe_ctx *ctx, lethe_model **out)
 {
-    lethe_status st = lethe_model_load(ctx, a->model, out);
+    lethe_status st = a->ws != NULL ? lethe_workspace_load_model(a->ws, out)
+                                    : lethe_model_load(ctx, a->model, out);
     return st == LETHE_OK ? 0 : lethe__cli_status(a, ctx, st, LETHE__PHASE_INPUT);
+}
+
+int lethe__cli_save_model(const lethe__cli_args *a, lethe_ctx *ctx, lethe_model *m,
+                          const uint64_t *ids, size_t k, const lethe_budget *before)
+{
+    lethe_status st;
+    if (a->ws != NULL) {
+        st = lethe_workspace_save_model(a->ws, m, ids, k, before);
+    } else {
+        st = lethe_model_save(m, a->model);
+        if (st == LETHE_OK && a->public_path != NULL)
+            st = lethe_model_save_public(m, a->public_path);
+    }
+    return st == LETHE_OK ? 0 : lethe__cli_status(a, ctx, st, LETHE__PHASE_OUTPUT);
+}
+
+int lethe__cli_save_m2(const lethe__cli_args *a, lethe_ctx *ctx, lethe_m2 *m,
+                       const uint64_t *ids, size_t k, const lethe_m2_report *before)
+{
+    lethe_status st;
+    if (a->ws != NULL) {
+        st = lethe_workspace_save_m2(a->ws, m, ids, k, before);
+    } else {
+        st = lethe_m2_save(m, a->model);
+        if (st == LETHE_OK && a->public_path != NULL)
+            st = lethe_m2_save_public(m, a->public_path);
+    }
+    return st == LETHE_OK ? 0 : lethe__cli_status(a, ctx, st, LETHE__PHASE_OUTPUT);
+}
+
+/* Where the state lives, for messages. */
+const char *lethe__cli_where(const lethe__cli_args *a)
+{
+    return a->workspace != NULL ? a->workspace : a->model;
 }
 
 double lethe__cli_now(void)

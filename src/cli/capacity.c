@@ -100,7 +100,7 @@ static int run(lethe__cli_args *a)
 
 done:
     lethe_model_free(m);
-    lethe_ctx_free(ctx);
+    lethe__cli_finish(a, ctx);
     return rc;
 }
 
@@ -108,7 +108,7 @@ const lethe__cli_command lethe__cli_capacity = {
     .name = "capacity",
     .summary = "show the removal budget of a state and what is left of it",
     .usage =
-        "usage: lethe capacity --model STATE [--json]\n"
+        "usage: lethe capacity (--workspace DIR | --model STATE) [--json]\n"
         "\n"
         "Print the accountant of the model in STATE: the certificate (ε, δ), σ,\n"
         "c(δ), the residual budget ε', the residual now and at training, Guo's\n"
@@ -117,10 +117,13 @@ const lethe__cli_command lethe__cli_capacity = {
         "for one more removal, and whether the noise came from a seeded stream.\n"
         "\n"
         "options:\n"
-        "  --model STATE         the owner's state (read only)\n"
+        "  --workspace DIR       the workspace (lethe init; read only)\n"
+        "  --key-file FILE       the at-rest key of an encrypted workspace or state\n"
+        "  --model STATE         instead: the owner's state (read only)\n"
         "  --json                print one JSON object\n"
         "  -h, --help            this help\n",
-    .options = LETHE__OPT_MODEL | LETHE__OPT_JSON,
+    .options = LETHE__OPT_MODEL | LETHE__OPT_JSON |
+               LETHE__OPT_WORKSPACE | LETHE__OPT_KEY_FILE,
     .required = LETHE__OPT_MODEL,
     .operands = 0,
     .run = run,

@@ -25,40 +25,43 @@ enum {
     LETHE__EXIT_VERIFY = 6   /* a certificate or ledger failed verification         */
 };
 
-/* Options, as bits of lethe__cli_command.options and lethe__cli_args.given. */
-enum {
-    LETHE__OPT_DATA = 1u << 0,
-    LETHE__OPT_LABELS = 1u << 1,
-    LETHE__OPT_FORMAT = 1u << 2,
-    LETHE__OPT_CLASSES = 1u << 3,
-    LETHE__OPT_HEADER = 1u << 4,
-    LETHE__OPT_LABEL_COL = 1u << 5,
-    LETHE__OPT_ID_COL = 1u << 6,
-    LETHE__OPT_NORM = 1u << 7,
-    LETHE__OPT_R = 1u << 8,
-    LETHE__OPT_LOSS = 1u << 9,
-    LETHE__OPT_LAMBDA = 1u << 10,
-    LETHE__OPT_EPSILON = 1u << 11,
-    LETHE__OPT_DELTA = 1u << 12,
-    LETHE__OPT_SIGMA = 1u << 13,
-    LETHE__OPT_BUDGET = 1u << 14,
-    LETHE__OPT_TOL = 1u << 15,
-    LETHE__OPT_SEED = 1u << 16,
-    LETHE__OPT_MODEL = 1u << 17,
-    LETHE__OPT_PUBLIC = 1u << 18,
-    LETHE__OPT_JSON = 1u << 19,
-    LETHE__OPT_EXACT = 1u << 20,
-    LETHE__OPT_DRY_RUN = 1u << 21,
-    LETHE__OPT_IDS_FILE = 1u << 22,
-    LETHE__OPT_EVALUATE = 1u << 23,
-    LETHE__OPT_MECHANISM = 1u << 24,
-    LETHE__OPT_CAPACITY = 1u << 25,
-    LETHE__OPT_ALPHA = 1u << 26,
-    LETHE__OPT_SECRET = 1u << 27,
-    LETHE__OPT_CERT = 1u << 28,
-    LETHE__OPT_LEDGER = 1u << 29,
-    LETHE__OPT_KEY = 1u << 30
-};
+/* Options, as bits of lethe__cli_command.options and lethe__cli_args.given
+ * (64 bits: more options than an int has bits). */
+#define LETHE__OPT_DATA          (UINT64_C(1) << 0)
+#define LETHE__OPT_LABELS        (UINT64_C(1) << 1)
+#define LETHE__OPT_FORMAT        (UINT64_C(1) << 2)
+#define LETHE__OPT_CLASSES       (UINT64_C(1) << 3)
+#define LETHE__OPT_HEADER        (UINT64_C(1) << 4)
+#define LETHE__OPT_LABEL_COL     (UINT64_C(1) << 5)
+#define LETHE__OPT_ID_COL        (UINT64_C(1) << 6)
+#define LETHE__OPT_NORM          (UINT64_C(1) << 7)
+#define LETHE__OPT_R             (UINT64_C(1) << 8)
+#define LETHE__OPT_LOSS          (UINT64_C(1) << 9)
+#define LETHE__OPT_LAMBDA        (UINT64_C(1) << 10)
+#define LETHE__OPT_EPSILON       (UINT64_C(1) << 11)
+#define LETHE__OPT_DELTA         (UINT64_C(1) << 12)
+#define LETHE__OPT_SIGMA         (UINT64_C(1) << 13)
+#define LETHE__OPT_BUDGET        (UINT64_C(1) << 14)
+#define LETHE__OPT_TOL           (UINT64_C(1) << 15)
+#define LETHE__OPT_SEED          (UINT64_C(1) << 16)
+#define LETHE__OPT_MODEL         (UINT64_C(1) << 17)
+#define LETHE__OPT_PUBLIC        (UINT64_C(1) << 18)
+#define LETHE__OPT_JSON          (UINT64_C(1) << 19)
+#define LETHE__OPT_EXACT         (UINT64_C(1) << 20)
+#define LETHE__OPT_DRY_RUN       (UINT64_C(1) << 21)
+#define LETHE__OPT_IDS_FILE      (UINT64_C(1) << 22)
+#define LETHE__OPT_EVALUATE      (UINT64_C(1) << 23)
+#define LETHE__OPT_MECHANISM     (UINT64_C(1) << 24)
+#define LETHE__OPT_CAPACITY      (UINT64_C(1) << 25)
+#define LETHE__OPT_ALPHA         (UINT64_C(1) << 26)
+#define LETHE__OPT_SECRET        (UINT64_C(1) << 27)
+#define LETHE__OPT_CERT          (UINT64_C(1) << 28)
+#define LETHE__OPT_LEDGER        (UINT64_C(1) << 29)
+#define LETHE__OPT_KEY           (UINT64_C(1) << 30)
+#define LETHE__OPT_WORKSPACE     (UINT64_C(1) << 31)
+#define LETHE__OPT_KEY_FILE      (UINT64_C(1) << 32)
+#define LETHE__OPT_OUT           (UINT64_C(1) << 33)
+
 
 /* The options that describe a data set (lethe__cli_read_data). */
 #define LETHE__OPTS_DATA                                                                    \
@@ -75,8 +78,10 @@ enum { LETHE__FORMAT_GUESS = 0, LETHE__FORMAT_IDX, LETHE__FORMAT_CSV };
 /* Everything the command line said, checked for range but not yet used. */
 typedef struct lethe__cli_args {
     const char *cmd;   /* the subcommand's name, for messages */
-    unsigned given;    /* LETHE__OPT_* bits seen              */
+    uint64_t given;    /* LETHE__OPT_* bits seen              */
     const char *data, *labels, *model, *public_path, *ids_file;
+    const char *workspace, *key_file, *out; /* --workspace DIR, --key-file F, --out F */
+    lethe_workspace *ws; /* open while a command runs with --workspace */
     const char *secret, *cert, *ledger, *key; /* keygen and verify */
     int format;        /* LETHE__FORMAT_*                     */
     lethe_read_options read;
@@ -94,8 +99,8 @@ typedef struct lethe__cli_command {
     const char *name;
     const char *summary;  /* one line, for `lethe --help`                  */
     const char *usage;    /* synopsis and options, for `lethe CMD --help`  */
-    unsigned options;     /* LETHE__OPT_* bits this command accepts        */
-    unsigned required;    /* LETHE__OPT_* bits it cannot do without        */
+    uint64_t options;     /* LETHE__OPT_* bits this command accepts        */
+    uint64_t required;    /* LETHE__OPT_* bits it cannot do without        */
     int operands;         /* 1 if operands (ids) are accepted              */
     int (*run)(lethe__cli_args *a);
 } lethe__cli_command;
@@ -105,6 +110,10 @@ extern const lethe__cli_command lethe__cli_forget;
 extern const lethe__cli_command lethe__cli_capacity;
 extern const lethe__cli_command lethe__cli_predict;
 extern const lethe__cli_command lethe__cli_refresh;
+extern const lethe__cli_command lethe__cli_init;
+extern const lethe__cli_command lethe__cli_status_cmd;
+extern const lethe__cli_command lethe__cli_export;
+extern const lethe__cli_command lethe__cli_evaluate;
 extern const lethe__cli_command lethe__cli_keygen;
 extern const lethe__cli_command lethe__cli_verify;
 
@@ -144,8 +153,21 @@ typedef enum lethe__cli_phase {
 int lethe__cli_status(const lethe__cli_args *a, lethe_ctx *ctx, lethe_status st,
                       lethe__cli_phase phase);
 
-/* A context with the default allocator, or an exit status (reported). */
-int lethe__cli_context(const lethe__cli_args *a, lethe_ctx **out);
+/* A context with the default allocator, or an exit status (reported). With
+ * --workspace it also opens the workspace (a->ws, recovering an interrupted
+ * change); with --key-file alone it sets the at-rest key. */
+int lethe__cli_context(lethe__cli_args *a, lethe_ctx **out);
+/* Close the workspace, if any, and free the context. */
+void lethe__cli_finish(lethe__cli_args *a, lethe_ctx *ctx);
+/* Save a model where it came from: the workspace (with the removal's ids and
+ * the report before it; k = 0 after training or a refresh) or --model (and
+ * --public). 0 or an exit status (reported). */
+int lethe__cli_save_model(const lethe__cli_args *a, lethe_ctx *ctx, lethe_model *m,
+                          const uint64_t *ids, size_t k, const lethe_budget *before);
+int lethe__cli_save_m2(const lethe__cli_args *a, lethe_ctx *ctx, lethe_m2 *m,
+                       const uint64_t *ids, size_t k, const lethe_m2_report *before);
+/* The workspace or state file a command works on, for messages. */
+const char *lethe__cli_where(const lethe__cli_args *a);
 /* Read the data set named by the data options; 0 or an exit status (reported). */
 int lethe__cli_read_data(const lethe__cli_args *a, lethe_ctx *ctx, lethe_dataset **out);
 /* Load the state named by --model; 0 or an exit status (reported). */

@@ -167,16 +167,21 @@ static int forget_m2(lethe__cli_args *a, lethe_ctx *ctx, const id_list *ids)
         lethe__cli_out_end(&o);
         goto done;
     }
-    lethe_m2_report r;
+    lethe_m2_report r, before;
+    lethe_m2_status(m, &before);
     double t0 = lethe__cli_now();
     lethe_status st = lethe_m2_remove(m, ids->n, x, d, y, ids->v, &r);
     double ms = 1e3 * (lethe__cli_now() - t0);
-    if (st == LETHE_OK)
-        st = lethe_m2_save(m, a->model);
     if (st != LETHE_OK) {
         rc = lethe__cli_status(a, ctx, st, LETHE__PHASE_REMOVE);
         if (st == LETHE_ECAPACITY)
             lethe__cli_error(a->cmd, rc, "nothing was removed: train a new model");
+        goto done;
+    }
+    rc = lethe__cli_save_m2(a, ctx, m, ids->v, ids->n, &before);
+    if (rc != 0) {
+        lethe__cli_error(a->cmd, rc, "the removal was not saved: %s is unchanged",
+                         lethe__cli_where(a));
         goto done;
     }
     lethe__cli_out o;
@@ -220,6 +225,8 @@ static int run(lethe__cli_args *a)
     lethe_removal_path path = a->exact ? LETHE_PATH_EXACT : LETHE_PATH_FAST;
     lethe_removal_report r;
     memset(&r, 0, sizeof r);
+    lethe_budget before;
+    lethe_model_budget(m, &before);
     double t0 = lethe__cli_now();
     lethe_status st = a->dry_run ? lethe_model_check_removal(m, ids.v, ids.n, path, &r)
                                  : lethe_model_remove(m, ids.v, ids.n, path, &r);
@@ -240,11 +247,10 @@ static int run(lethe__cli_args *a)
         goto done;
     }
     if (!a->dry_run) {
-        st = lethe_model_save(m, a->model);
-        if (st != LETHE_OK) {
-            rc = lethe__cli_status(a, ctx, st, LETHE__PHASE_OUTPUT);
+        rc = lethe__cli_save_model(a, ctx, m, ids.v, ids.n, &before);
+        if (rc != 0) {
             lethe__cli_error(a->cmd, rc, "the removal was not saved: %s is unchanged",
-                             a->model);
+                             lethe__cli_where(a));
             goto done;
         }
     }
@@ -252,7 +258,7 @@ static int run(lethe__cli_args *a)
 
 done:
     lethe_model_free(m);
-    lethe_ctx_free(ctx);
+    lethe__cli_finish(a, ctx);
     free(ids.v);
     return rc;
 }
@@ -261,15 +267,18 @@ const lethe__cli_command lethe__cli_forget = {
     .name = "forget",
     .summary = "remove records by id, as one certified batch",
     .usage =
-        "usage: lethe forget --model STATE [--exact] [--dry-run] [--json]\n"
-        "                    [--ids-file FILE] [ID ...]\n"
-        "       lethe forget --model STATE [options] -    (ids on standard input)\n"
+        "usage: lethe forget (--workspace DIR | --model STATE) [--exact] [--dry-run]\n"
+        "                    [--json] [--ids-file FILE] [ID ...]\n"
+        "       lethe forget (--workspace DIR | --model STATE) [options] -\n"
+        "                    (ids on standard input)\n"
         "\n"
-        "Remove the records with the given ids from the model in STATE, as one\n"
+        "Remove the records with the given ids from the model, as one\n"
         "batch: one Newton step on the remaining data and one certificate. The\n"
         "removal is certified if the exact gradient residual stays within the\n"
         "budget ε'; otherwise it is refused (exit 4) and nothing changes. STATE is\n"
-        "written back only after a certified removal.\n"
+        "written back only after a certified removal. In a workspace the removal\n"
+        "is committed together with its signed certificate (ledger/), and the\n"
+        "file that held the removed records is deleted.\n"
         "\n"
         "Ids are integers >= 0, from the command line, from --ids-file (one per\n"
         "line), or from standard input when the only id is '-'.\n"
@@ -280,7 +289,9 @@ const lethe__cli_command lethe__cli_forget = {
         "refused (exit 4).\n"
         "\n"
         "options:\n"
-        "  --model STATE         the owner's state, updated in place (atomically)\n"
+        "  --workspace DIR       the workspace (lethe init), updated atomically\n"
+        "  --key-file FILE       the at-rest key of an encrypted workspace or state\n"
+        "  --model STATE         instead: the owner's state, updated in place\n"
         "  --exact               recompute the Hessian on the remaining data\n"
         "                        (O(nd^2 + d^3)) instead of down-dating the last\n"
         "                        factor (O(d^2) per record)\n"
@@ -294,8 +305,8 @@ const lethe__cli_command lethe__cli_forget = {
         "residual, Guo's bound on it, the budget, whether the removal is\n"
         "certified, and the time taken (ms).\n",
     .options = LETHE__OPTS_DATA | LETHE__OPT_MODEL | LETHE__OPT_EXACT | LETHE__OPT_DRY_RUN |
-               LETHE__OPT_IDS_FILE |
-               LETHE__OPT_JSON,
+               LETHE__OPT_IDS_FILE | LETHE__OPT_JSON | LETHE__OPT_WORKSPACE |
+               LETHE__OPT_KEY_FILE,
     .required = LETHE__OPT_MODEL,
     .operands = 1,
     .run = run,

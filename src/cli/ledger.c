@@ -58,18 +58,42 @@ const lethe__cli_command lethe__cli_keygen = {
 
 static int run_verify(lethe__cli_args *a)
 {
-    if (!(a->cert != NULL) == !(a->ledger != NULL))
-        return lethe__cli_usage(a, "give --cert FILE or --ledger DIR (one of them)");
+    int sources = (a->cert != NULL) + (a->ledger != NULL) + (a->workspace != NULL);
+    if (sources != 1)
+        return lethe__cli_usage(a, "give one of --cert FILE, --ledger DIR, --workspace DIR");
     lethe_ctx *ctx = NULL;
     int rc = lethe__cli_context(a, &ctx);
     if (rc != 0)
         return rc;
+    const char *what = a->cert != NULL ? a->cert : a->ledger, *key = a->key, *model = a->model;
+    if (a->ws != NULL) {
+        /* the workspace's own ledger, key and current public model */
+        what = lethe_workspace_path(a->ws, LETHE_WS_LEDGER);
+        if (key == NULL)
+            key = lethe_workspace_path(a->ws, LETHE_WS_PUBLIC_KEY);
+        if (model == NULL)
+            model = lethe_workspace_path(a->ws, LETHE_WS_PUBLIC);
+    }
+    if (a->ws != NULL) {
+        lethe_workspace_info info;
+        lethe_workspace_status(a->ws, &info);
+        if (info.certificates == 0) {
+            /* nothing removed yet: an empty ledger is the consistent one */
+            lethe__cli_out o;
+            lethe__cli_out_begin(&o, stdout, a->json);
+            lethe__cli_out_bool(&o, "verified", "verified", 1);
+            lethe__cli_out_size(&o, "certificates", "certificates passed", 0,
+                                "(no removal yet: the ledger is empty)");
+            lethe__cli_out_end(&o);
+            lethe__cli_finish(a, ctx);
+            return 0;
+        }
+    }
     lethe_verify_report rep;
-    lethe_status st = lethe_cert_verify(ctx, a->cert != NULL ? a->cert : a->ledger, a->key,
-                                        a->model, &rep);
+    lethe_status st = lethe_cert_verify(ctx, what, key, model, &rep);
     if (st != LETHE_OK && st != LETHE_EVERIFY) {
         rc = lethe__cli_status(a, ctx, st, LETHE__PHASE_INPUT);
-        lethe_ctx_free(ctx);
+        lethe__cli_finish(a, ctx);
         return rc;
     }
     lethe__cli_out o;
@@ -88,7 +112,7 @@ static int run_verify(lethe__cli_args *a)
     lethe__cli_out_bool(&o, "pinned", "signer pinned", rep.pinned);
     if (!rep.pinned && !a->json)
         printf("%23s(no --key: the signatures show only that one key signed it all)\n", "");
-    if (a->model != NULL || a->json)
+    if (model != NULL || a->json)
         lethe__cli_out_bool(&o, "model_checked", "model matches", rep.model_checked);
     else
         lethe__cli_out_str(&o, "model_checked", "model matches", "not checked (no --model)");
@@ -100,7 +124,7 @@ static int run_verify(lethe__cli_args *a)
     lethe__cli_out_end(&o);
     if (st != LETHE_OK)
         rc = lethe__cli_status(a, ctx, st, LETHE__PHASE_INPUT);
-    lethe_ctx_free(ctx);
+    lethe__cli_finish(a, ctx);
     return rc;
 }
 
@@ -110,6 +134,7 @@ const lethe__cli_command lethe__cli_verify = {
     .usage =
         "usage: lethe verify (--cert FILE | --ledger DIR) [--key PUBLIC] [--model FILE]\n"
         "                    [--json]\n"
+        "       lethe verify --workspace DIR [--key PUBLIC] [--json]\n"
         "\n"
         "Check a certificate file, or every certificate of a ledger directory\n"
         "(files 00000001.json, 00000002.json, ...): strict syntax, the signer, the\n"
@@ -121,6 +146,8 @@ const lethe__cli_command lethe__cli_verify = {
         "options:\n"
         "  --cert FILE           one certificate\n"
         "  --ledger DIR          a ledger directory\n"
+        "  --workspace DIR       a workspace's ledger, checked against its public key\n"
+        "                        (unless --key) and its current public model\n"
         "  --key PUBLIC          the owner's public key file (lethe keygen): the\n"
         "                        certificates must be signed by it; without it the\n"
         "                        signer is not pinned, and the report says so\n"
@@ -129,7 +156,7 @@ const lethe__cli_command lethe__cli_verify = {
         "  --json                print the report as one JSON object\n"
         "  -h, --help            this help\n",
     .options = LETHE__OPT_CERT | LETHE__OPT_LEDGER | LETHE__OPT_KEY | LETHE__OPT_MODEL |
-               LETHE__OPT_JSON,
+               LETHE__OPT_JSON | LETHE__OPT_WORKSPACE | LETHE__OPT_KEY_FILE,
     .required = 0,
     .operands = 0,
     .run = run_verify,

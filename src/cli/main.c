@@ -24,11 +24,15 @@
 #include "cli/cli.h"
 
 static const lethe__cli_command *const commands[] = {
+    &lethe__cli_init,
     &lethe__cli_train,
     &lethe__cli_forget,
     &lethe__cli_capacity,
+    &lethe__cli_status_cmd,
     &lethe__cli_predict,
+    &lethe__cli_evaluate,
     &lethe__cli_refresh,
+    &lethe__cli_export,
     &lethe__cli_keygen,
     &lethe__cli_verify,
 };

@@ -129,7 +129,7 @@ void lethe__cli_out_sampler(lethe__cli_out *o, const char *sampler, double g, do
     lethe__cli_out_str(o, "sampler", "noise sampler", sampler);
     lethe__cli_out_num(o, "lattice", "noise lattice g", g, "(a power of two)");
     lethe__cli_out_num(o, "lattice_rounding", "lattice rounding", rounding,
-                       "= g√d (charged to the sensitivity or residual)");
+                       "(charged: g√d in M2's sensitivity, 65·g√d in M1's residual)");
     lethe__cli_out_num(o, "delta_sampler", "δ spent on the sampler", delta_sampler,
-                       "= d·τ (its total-variation distance; inside δ)");
+                       "= (1 + e^ε)·d·τ, τ its total-variation distance; inside δ");
 }

@@ -128,7 +128,7 @@ done:
     lethe_dataset_free(ds);
     lethe_model_free(m);
     lethe_m2_free(m2);
-    lethe_ctx_free(ctx);
+    lethe__cli_finish(a, ctx);
     return rc;
 }
 
@@ -136,7 +136,8 @@ const lethe__cli_command lethe__cli_predict = {
     .name = "predict",
     .summary = "predict with a state's model, or evaluate it on labelled data",
     .usage =
-        "usage: lethe predict --model STATE --data FILE [data options] [--evaluate]\n"
+        "usage: lethe predict (--workspace DIR | --model STATE) --data FILE\n"
+        "                     [data options] [--evaluate]\n"
         "                     [--json]\n"
         "\n"
         "Print one prediction per record of FILE: 'ID LABEL PROBABILITY' for the\n"
@@ -146,12 +147,46 @@ const lethe__cli_command lethe__cli_predict = {
         "column; --norm should match the one used for training).\n"
         "\n"
         "options:\n"
-        "  --model STATE         the owner's state (read only)\n"
+        "  --workspace DIR       the workspace (lethe init; read only)\n"
+        "  --key-file FILE       the at-rest key of an encrypted workspace or state\n"
+        "  --model STATE         instead: the owner's state (read only)\n"
         "  --evaluate            print the accuracy or RMSE only\n"
         "  --json                print JSON\n"
         "  -h, --help            this help\n",
-    .options = LETHE__OPTS_DATA | LETHE__OPT_MODEL | LETHE__OPT_EVALUATE | LETHE__OPT_JSON,
+    .options = LETHE__OPTS_DATA | LETHE__OPT_MODEL | LETHE__OPT_EVALUATE | LETHE__OPT_JSON |
+               LETHE__OPT_WORKSPACE | LETHE__OPT_KEY_FILE,
     .required = LETHE__OPT_MODEL | LETHE__OPT_DATA,
     .operands = 0,
     .run = run,
+};
+
+/* lethe evaluate: predict --evaluate, as a command of its own. */
+static int run_evaluate(lethe__cli_args *a)
+{
+    a->evaluate = 1;
+    return run(a);
+}
+
+const lethe__cli_command lethe__cli_evaluate = {
+    .name = "evaluate",
+    .summary = "accuracy (logistic) or RMSE (squared) of the model on labelled data",
+    .usage =
+        "usage: lethe evaluate (--workspace DIR | --model STATE) --data FILE\n"
+        "                      [data options] [--json]\n"
+        "\n"
+        "The same as 'lethe predict --evaluate': read a labelled data set as for\n"
+        "train (--norm should match training) and print the accuracy of the\n"
+        "published model (logistic loss) or its RMSE (squared loss).\n"
+        "\n"
+        "options:\n"
+        "  --workspace DIR       the workspace (read only)\n"
+        "  --key-file FILE       the at-rest key of an encrypted workspace or state\n"
+        "  --model STATE         instead: the owner's state (read only)\n"
+        "  --json                print JSON\n"
+        "  -h, --help            this help\n",
+    .options = LETHE__OPTS_DATA | LETHE__OPT_MODEL | LETHE__OPT_JSON | LETHE__OPT_WORKSPACE |
+               LETHE__OPT_KEY_FILE,
+    .required = LETHE__OPT_MODEL | LETHE__OPT_DATA,
+    .operands = 0,
+    .run = run_evaluate,
 };

@@ -28,10 +28,10 @@ static int run(lethe__cli_args *a)
         rc = lethe__cli_status(a, ctx, st, LETHE__PHASE_MODEL);
         goto done;
     }
-    st = lethe_model_save(m, a->model);
-    if (st != LETHE_OK) {
-        rc = lethe__cli_status(a, ctx, st, LETHE__PHASE_OUTPUT);
-        lethe__cli_error(a->cmd, rc, "the refresh was not saved: %s is unchanged", a->model);
+    rc = lethe__cli_save_model(a, ctx, m, NULL, 0, &before);
+    if (rc != 0) {
+        lethe__cli_error(a->cmd, rc, "the refresh was not saved: %s is unchanged",
+                         lethe__cli_where(a));
         goto done;
     }
     lethe_model_budget(m, &after);
@@ -50,7 +50,7 @@ static int run(lethe__cli_args *a)
 
 done:
     lethe_model_free(m);
-    lethe_ctx_free(ctx);
+    lethe__cli_finish(a, ctx);
     return rc;
 }
 
@@ -58,23 +58,27 @@ const lethe__cli_command lethe__cli_refresh = {
     .name = "refresh",
     .summary = "retrain on the remaining records with fresh noise; restores the budget",
     .usage =
-        "usage: lethe refresh --model STATE [--json]\n"
+        "usage: lethe refresh (--workspace DIR | --model STATE) [--json]\n"
         "\n"
         "Retrain the model in STATE on the records it still holds, warm-started,\n"
         "with a FRESH noise vector b, so that the published model is distributed\n"
         "exactly as a model trained from scratch on those records. The residual\n"
         "returns to the solver's tolerance and the removal budget is restored.\n"
         "Removed records are dropped from the state for good. STATE is written\n"
-        "back atomically, and only if the refresh succeeded.\n"
+        "back atomically, and only if the refresh succeeded. In a workspace the\n"
+        "ledger records the refresh (a certificate with no ids), so that its\n"
+        "chain of model hashes stays unbroken.\n"
         "\n"
         "options:\n"
-        "  --model STATE         the owner's state, updated in place\n"
+        "  --workspace DIR       the workspace (lethe init)\n"
+        "  --key-file FILE       the at-rest key of an encrypted workspace or state\n"
+        "  --model STATE         instead: the owner's state, updated in place\n"
         "  --json                print the report as one JSON object\n"
         "  -h, --help            this help\n"
         "\n"
         "The report gives n, the residual before and after, the budget, the new\n"
         "capacity estimate, the refresh count and the time taken (s).\n",
-    .options = LETHE__OPT_MODEL | LETHE__OPT_JSON,
+    .options = LETHE__OPT_MODEL | LETHE__OPT_JSON | LETHE__OPT_WORKSPACE | LETHE__OPT_KEY_FILE,
     .required = LETHE__OPT_MODEL,
     .operands = 0,
     .run = run,

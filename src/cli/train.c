@@ -27,6 +27,19 @@ const char lethe__cli_data_help[] =
     "                        normalize: scale every non-zero row to norm R\n"
     "  --R VALUE             the norm bound of require, clip, normalize (default 1)\n";
 
+/* A workspace takes one trained model: retraining means a new workspace (the
+ * ledger certifies removals from one model). 0 or an exit status. */
+static int empty_workspace(const lethe__cli_args *a)
+{
+    lethe_workspace_info info;
+    if (a->ws == NULL || lethe_workspace_status(a->ws, &info) != LETHE_OK ||
+        info.mechanism == 0)
+        return 0;
+    return lethe__cli_error(a->cmd, LETHE__EXIT_USAGE,
+                            "%s already holds a trained model; to start over, make a new "
+                            "workspace with 'lethe init'", a->workspace);
+}
+
 /* Mechanism M2: exact training, data-free removal, output noise calibrated
  * for a capacity of --capacity removals. */
 static int run_m2(lethe__cli_args *a)
@@ -61,7 +74,9 @@ static int run_m2(lethe__cli_args *a)
     int rc = lethe__cli_context(a, &ctx);
     if (rc != 0)
         return rc;
-    rc = lethe__cli_read_data(a, ctx, &ds);
+    rc = empty_workspace(a);
+    if (rc == 0)
+        rc = lethe__cli_read_data(a, ctx, &ds);
     if (rc != 0)
         goto done;
     double t0 = lethe__cli_now();
@@ -76,13 +91,9 @@ static int run_m2(lethe__cli_args *a)
         rc = lethe__cli_status(a, ctx, st, LETHE__PHASE_MODEL);
         goto done;
     }
-    st = lethe_m2_save(m, a->model);
-    if (st == LETHE_OK && a->public_path != NULL)
-        st = lethe_m2_save_public(m, a->public_path);
-    if (st != LETHE_OK) {
-        rc = lethe__cli_status(a, ctx, st, LETHE__PHASE_OUTPUT);
+    rc = lethe__cli_save_m2(a, ctx, m, NULL, 0, NULL);
+    if (rc != 0)
         goto done;
-    }
     lethe__cli_out out;
     lethe__cli_out_begin(&out, stdout, a->json);
     lethe__cli_out_str(&out, "mechanism", "mechanism", "M2 (data-free, Sekhari et al. 2021)");
@@ -99,14 +110,15 @@ static int run_m2(lethe__cli_args *a)
     lethe__cli_out_sampler(&out, r.sampler, r.lattice, r.lattice_rounding, r.delta_sampler);
     lethe__cli_out_num(&out, "train_seconds", "training time", seconds, "s");
     lethe__cli_out_pct(&out, "train_accuracy", "training accuracy", score);
-    lethe__cli_out_str(&out, "state", "state (secret)", a->model);
+    lethe__cli_out_str(&out, "state", a->ws != NULL ? "workspace" : "state (secret)",
+                       lethe__cli_where(a));
     if (a->public_path != NULL)
         lethe__cli_out_str(&out, "public", "public model", a->public_path);
     lethe__cli_out_end(&out);
 done:
     lethe_m2_free(m);
     lethe_dataset_free(ds);
-    lethe_ctx_free(ctx);
+    lethe__cli_finish(a, ctx);
     return rc;
 }
 
@@ -127,7 +139,9 @@ static int run(lethe__cli_args *a)
     int rc = lethe__cli_context(a, &ctx);
     if (rc != 0)
         return rc;
-    rc = lethe__cli_read_data(a, ctx, &ds);
+    rc = empty_workspace(a);
+    if (rc == 0)
+        rc = lethe__cli_read_data(a, ctx, &ds);
     if (rc != 0)
         goto done;
 
@@ -150,13 +164,9 @@ static int run(lethe__cli_args *a)
         rc = lethe__cli_status(a, ctx, st, LETHE__PHASE_MODEL);
         goto done;
     }
-    st = lethe_model_save(m, a->model);
-    if (st == LETHE_OK && a->public_path != NULL)
-        st = lethe_model_save_public(m, a->public_path);
-    if (st != LETHE_OK) {
-        rc = lethe__cli_status(a, ctx, st, LETHE__PHASE_OUTPUT);
+    rc = lethe__cli_save_model(a, ctx, m, NULL, 0, NULL);
+    if (rc != 0)
         goto done;
-    }
 
     static const char *const norms[] = { "measure", "require", "clip", "normalize" };
     const int logistic = a->train.loss == LETHE_LOSS_LOGISTIC;
@@ -181,7 +191,8 @@ static int run(lethe__cli_args *a)
         lethe__cli_out_num(&o, "train_rmse", "training RMSE", score, "(label units)");
     lethe__cli_out_bool(&o, "seeded", "seeded noise (tests)", b.seeded);
     lethe__cli_out_sampler(&o, b.sampler, b.lattice, b.lattice_rounding, b.delta_sampler);
-    lethe__cli_out_str(&o, "state", "state (secret)", a->model);
+    lethe__cli_out_str(&o, "state", a->ws != NULL ? "workspace" : "state (secret)",
+                       lethe__cli_where(a));
     if (a->public_path != NULL)
         lethe__cli_out_str(&o, "public", "public model", a->public_path);
     lethe__cli_out_end(&o);
@@ -189,7 +200,7 @@ static int run(lethe__cli_args *a)
 done:
     lethe_model_free(m);
     lethe_dataset_free(ds);
-    lethe_ctx_free(ctx);
+    lethe__cli_finish(a, ctx);
     return rc;
 }
 
@@ -200,10 +211,10 @@ const lethe__cli_command lethe__cli_train = {
         "usage: lethe train --data FILE [data options] (--sigma V | --budget V)\n"
         "                   [--loss logistic|squared] [--lambda V] [--epsilon V]\n"
         "                   [--delta V] [--tol V] [--seed HEX64]\n"
-        "                   --model STATE [--public FILE] [--json]\n"
+        "                   (--workspace DIR | --model STATE [--public FILE]) [--json]\n"
         "       lethe train --mechanism m2 --data FILE [data options] --norm POLICY\n"
         "                   [--capacity M] [--lambda V] [--epsilon V] [--delta V]\n"
-        "                   [--seed HEX64] --model STATE [--public FILE] [--json]\n"
+        "                   [--seed HEX64] (--workspace DIR | --model STATE) [--json]\n"
         "\n"
         "M1 (default, Guo et al. 2020): train on the perturbed objective\n"
         "  sum_i loss(w'x_i, y_i) + (λn/2)|w|^2 + b'w,   b ~ N(0, σ^2 I) secret,\n"
@@ -222,9 +233,12 @@ const lethe__cli_command lethe__cli_train = {
         "  --capacity M          M2: removals in all (default 100)\n"
         "  --alpha A             M2: instead of --capacity, the largest capacity whose\n"
         "                        excess-risk bound stays within A (lethe_deletion_capacity)\n"
-        "  --model STATE         write the owner's state here (SECRET: it holds the\n"
-        "                        noise b and the training data)\n"
-        "  --public FILE         also write the publishable model (nothing secret)\n"
+        "  --workspace DIR       train into the workspace DIR (made by 'lethe init'; it\n"
+        "                        must not hold a model yet)\n"
+        "  --key-file FILE       the at-rest key of an encrypted workspace or state\n"
+        "  --model STATE         instead of a workspace: write the owner's state here\n"
+        "                        (SECRET: it holds the noise b and the training data)\n"
+        "  --public FILE         with --model: also write the publishable model\n"
         "  --loss L              logistic (default; labels -1/+1) or squared (ridge)\n"
         "  --lambda V            λ > 0, regulariser weight per record (default 0.001)\n"
         "  --epsilon V           ε of the certificate (default 1; M1: at most 1)\n"
@@ -243,7 +257,8 @@ const lethe__cli_command lethe__cli_train = {
     .options = LETHE__OPTS_DATA | LETHE__OPT_LOSS | LETHE__OPT_LAMBDA | LETHE__OPT_EPSILON |
                LETHE__OPT_DELTA | LETHE__OPT_SIGMA | LETHE__OPT_BUDGET | LETHE__OPT_TOL |
                LETHE__OPT_SEED | LETHE__OPT_MODEL | LETHE__OPT_PUBLIC | LETHE__OPT_JSON |
-               LETHE__OPT_MECHANISM | LETHE__OPT_CAPACITY | LETHE__OPT_ALPHA,
+               LETHE__OPT_MECHANISM | LETHE__OPT_CAPACITY | LETHE__OPT_ALPHA |
+               LETHE__OPT_WORKSPACE | LETHE__OPT_KEY_FILE,
     .required = LETHE__OPT_DATA | LETHE__OPT_MODEL,
     .operands = 0,
     .run = run,

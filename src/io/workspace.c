@@ -294,9 +294,6 @@ lethe_status lethe_workspace_open(lethe_ctx *ctx, const char *dir, const char *k
     memcpy(ws->dir, dir, len + 1);
     ws->ctx = ctx;
     lethe_status st = read_head(ws);
-    if (st == LETHE_OK && ws->encrypted && key_file == NULL && ctx->key == NULL)
-        st = lethe__fail(ctx, LETHE_EINVAL,
-                         "workspace: %s is encrypted: give the key file it was made with", dir);
     if (st == LETHE_OK && key_file != NULL) {
         if (!ws->encrypted)
             st = lethe__fail(ctx, LETHE_EINVAL,
@@ -304,7 +301,8 @@ lethe_status lethe_workspace_open(lethe_ctx *ctx, const char *dir, const char *k
         else
             st = lethe_ctx_set_key_file(ctx, key_file);
     }
-    if (st == LETHE_OK && ws->encrypted) {
+    if (st == LETHE_OK && ws->encrypted && ctx->key != NULL) {
+        /* without a key the public parts stay usable; the state will not load */
         unsigned char id[16];
         ctx_key_id(ctx, id);
         if (sodium_memcmp(id, ws->key_id, 16) != 0)
@@ -408,6 +406,10 @@ static lethe_status commit(lethe_workspace *ws, int mechanism, void *model, save
 {
     lethe_ctx *ctx = ws->ctx;
     const uint64_t G = ws->generation, N = G + 1;
+    if (ws->encrypted && ctx->key == NULL)
+        return lethe__fail(ctx, LETHE_EINVAL,
+                           "workspace: %s is encrypted: give the key file it was made with",
+                           ws->dir);
     char st_new[PATH_CAP], pub_new[PATH_CAP];
     gen_name(st_new, sizeof st_new, ws->dir, "state", N);
     gen_name(pub_new, sizeof pub_new, ws->dir, "public", N);

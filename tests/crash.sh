@@ -1,0 +1,147 @@
+#!/bin/sh
+# Crash consistency of a workspace: end `lethe forget` (and `lethe refresh`)
+# at every durable write step k = 1, 2, … in turn — the library's test hook
+# LETHE_TEST_CRASH_AFTER=k makes the process _exit(86) right after the k-th
+# create / fsync / rename / directory fsync / remove — and check each time
+# that the workspace is exactly the old generation or the new one: it opens
+# (tidying what the crash left), `lethe verify` passes on its ledger, the
+# record is either still there (and can be forgotten now) or gone with its
+# certificate, and nothing else is left in the directory.
+#
+#   LETHE=build/lethe sh tests/crash.sh
+# SPDX-License-Identifier: GPL-3.0-or-later
+set -u
+LETHE=${LETHE:-build/lethe}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+pass=0
+fail=0
+points=0
+ok() { pass=$((pass + 1)); }
+bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+
+awk 'BEGIN {
+    s = 977; print "id,x1,x2,x3,x4,y"
+    for (i = 0; i < 240; i++) {
+        printf "%d", 500 + i
+        for (j = 1; j <= 4; j++) {
+            s = (s * 69069 + 1) % 4294967296; x[j] = 2 * s / 4294967296 - 1
+            printf ",%.4f", x[j]
+        }
+        s = (s * 69069 + 1) % 4294967296
+        t = x[1] - 1.5 * x[2] + 0.5 * x[4] + 0.5 * (2 * s / 4294967296 - 1)
+        printf ",%d\n", (t > 0) ? 1 : -1
+    }
+}' >"$tmp/data.csv"
+data="--data $tmp/data.csv --id-col 0"
+
+# The files a consistent workspace holds, one name per line.
+listing() {
+    (cd "$1" && ls -A . ledger | tr '\n' ' ')
+}
+
+# Crash `lethe $*` (run on a copy of the workspace $base) at every step until
+# it completes; $id is the record the command removes ("" for refresh).
+sweep() {
+    base=$1 label=$2 id=$3
+    shift 3
+    certs_before=$(ls "$base/ledger" | wc -l)
+    k=1
+    while [ "$k" -le 200 ]; do
+        ws="$tmp/crash-$label"
+        rm -rf "$ws"
+        cp -a "$base" "$ws"
+        LETHE_TEST_CRASH_AFTER=$k "$LETHE" "$@" --workspace "$ws" >"$tmp/out" 2>"$tmp/err"
+        rc=$?
+        if [ "$rc" -ne 86 ] && [ "$rc" -ne 0 ]; then
+            bad "$label: step $k: exit $rc, neither a crash nor success"; cat "$tmp/err"
+            return
+        fi
+        # reopen: the crash's leftovers go, and the workspace answers
+        if ! "$LETHE" status --workspace "$ws" --json >"$tmp/status" 2>"$tmp/err"; then
+            bad "$label: step $k: status fails after the crash"; cat "$tmp/err"
+            return
+        fi
+        if ! "$LETHE" verify --workspace "$ws" >"$tmp/verify" 2>&1; then
+            bad "$label: step $k: verify fails after the crash"; cat "$tmp/verify"
+            return
+        fi
+        certs=$(ls "$ws/ledger" | wc -l)
+        if [ "$certs" -eq "$certs_before" ]; then
+            state=old
+        elif [ "$certs" -eq $((certs_before + 1)) ]; then
+            state=new
+        else
+            bad "$label: step $k: $certs certificates (before: $certs_before)"
+            return
+        fi
+        [ "$rc" -eq 0 ] && [ "$state" = old ] && { bad "$label: step $k: reported done, but lost"; return; }
+        if [ -n "$id" ]; then
+            # old: the record is still there; new: it is gone (exit 3)
+            "$LETHE" forget --workspace "$ws" --dry-run "$id" >/dev/null 2>&1
+            dr=$?
+            { [ "$state" = old ] && [ "$dr" -eq 0 ]; } || { [ "$state" = new ] && [ "$dr" -eq 3 ]; } ||
+                { bad "$label: step $k: $state generation, but dry run of $id exits $dr"; return; }
+        fi
+        # exactly one generation's files, nothing else
+        gen=$(sed -n 's/.*"generation": \([0-9]*\).*/\1/p' "$tmp/status")
+        want="HEAD ledger $(printf 'model.%08d.public' "$gen") owner.key owner.pub $(printf 'state.%08d' "$gen")"
+        have=$(cd "$ws" && ls -A | tr '\n' ' ' | sed 's/ $//')
+        [ "$have" = "$want" ] || { bad "$label: step $k: files '$have', expected '$want'"; return; }
+        # and it goes on: the same command now succeeds on the recovered workspace
+        if [ "$state" = old ]; then
+            "$LETHE" "$@" --workspace "$ws" >/dev/null 2>"$tmp/err" ||
+                { bad "$label: step $k: the command fails after recovery"; cat "$tmp/err"; return; }
+            "$LETHE" verify --workspace "$ws" >/dev/null 2>&1 ||
+                { bad "$label: step $k: verify fails after the retried command"; return; }
+        fi
+        ok
+        points=$((points + 1))
+        [ "$rc" -eq 0 ] && break
+        k=$((k + 1))
+    done
+    echo "crash: $label: $((k - 1)) crash points, then the command completes at step $k"
+}
+
+# M1: a trained workspace with one removal already in its ledger
+m1="$tmp/m1"
+"$LETHE" init "$m1" >/dev/null || bad "init"
+"$LETHE" train --workspace "$m1" $data --budget 0.5 >/dev/null || bad "train"
+"$LETHE" forget --workspace "$m1" 501 >/dev/null || bad "first forget"
+sweep "$m1" m1-forget 507 forget 507
+sweep "$m1" m1-forget-batch 510 forget 510 511 512
+sweep "$m1" m1-refresh "" refresh
+
+# M1, encrypted at rest
+m1e="$tmp/m1e"
+"$LETHE" init "$m1e" --key-file "$tmp/at-rest.key" >/dev/null || bad "init encrypted"
+"$LETHE" train --workspace "$m1e" --key-file "$tmp/at-rest.key" $data --budget 0.5 >/dev/null ||
+    bad "train encrypted"
+LETHE_KEY="$tmp/at-rest.key"
+ws="$tmp/crash-enc"
+k=1
+while [ "$k" -le 200 ]; do
+    rm -rf "$ws"
+    cp -a "$m1e" "$ws"
+    LETHE_TEST_CRASH_AFTER=$k "$LETHE" forget --workspace "$ws" --key-file "$LETHE_KEY" 520 \
+        >/dev/null 2>&1
+    rc=$?
+    "$LETHE" status --workspace "$ws" --key-file "$LETHE_KEY" >/dev/null 2>&1 &&
+        "$LETHE" verify --workspace "$ws" >/dev/null 2>&1 ||
+        { bad "encrypted: step $k: not consistent after the crash"; break; }
+    ok
+    points=$((points + 1))
+    [ "$rc" -eq 0 ] && break
+    k=$((k + 1))
+done
+echo "crash: m1-encrypted: $((k - 1)) crash points"
+
+# M2: the removed records come from the data file
+m2="$tmp/m2"
+"$LETHE" init "$m2" >/dev/null || bad "init m2"
+"$LETHE" train --workspace "$m2" --mechanism m2 $data --norm normalize --capacity 5 \
+    >/dev/null || bad "train m2"
+sweep "$m2" m2-forget "" forget $data --norm normalize 530
+
+echo "crash: $points crash points checked; $pass passed, $fail failed"
+[ "$fail" -eq 0 ]
