@@ -134,6 +134,15 @@ LETHE_API lethe_status lethe_ctx_errcode(const lethe_ctx *ctx);
 LETHE_API lethe_status lethe_key_create(lethe_ctx *ctx, const char *path);
 LETHE_API lethe_status lethe_ctx_set_key_file(lethe_ctx *ctx, const char *path);
 
+/* Progress of long work. fn (NULL: none) is called on the calling thread
+ * from inside long operations — every Newton iteration of training, refresh
+ * and exact removal (stage "newton", done = iterations so far, total = 0:
+ * unknown), and the phases of training (stage names such as "spectral
+ * bound", done/total = phases) — with the ud given here. It must not call
+ * back into lethe on this context. Cheap when not set. */
+typedef void (*lethe_progress_fn)(void *ud, const char *stage, double done, double total);
+LETHE_API void lethe_ctx_set_progress(lethe_ctx *ctx, lethe_progress_fn fn, void *ud);
+
 /* Testing only: end the process with _exit(86) right after the k-th durable
  * file-system step (create, fsync, rename, directory fsync, remove) made
  * through this context, as a crash would. k = 0 turns it off. */

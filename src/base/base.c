@@ -117,6 +117,20 @@ void lethe_ctx_set_crash_after(lethe_ctx *ctx, unsigned long k)
     ctx->io_steps = 0;
 }
 
+void lethe_ctx_set_progress(lethe_ctx *ctx, lethe_progress_fn fn, void *ud)
+{
+    if (ctx == NULL)
+        return;
+    ctx->progress = fn;
+    ctx->progress_ud = ud;
+}
+
+void lethe__progress(lethe_ctx *ctx, const char *stage, double done, double total)
+{
+    if (ctx->progress != NULL)
+        ctx->progress(ctx->progress_ud, stage, done, total);
+}
+
 void lethe__io_step(lethe_ctx *ctx)
 {
     if (ctx->crash_after != 0 && ++ctx->io_steps == ctx->crash_after)

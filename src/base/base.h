@@ -27,7 +27,12 @@ struct lethe_ctx {
     unsigned char *key;        /* at-rest key (sodium_malloc) or NULL       */
     unsigned long crash_after; /* testing: _exit after this many io steps   */
     unsigned long io_steps;
+    lethe_progress_fn progress; /* or NULL                                 */
+    void *progress_ud;
 };
+
+/* Report progress of long work to the context's callback, if any. */
+void lethe__progress(lethe_ctx *ctx, const char *stage, double done, double total);
 
 /* One durable file-system step done (a file created, synced, renamed, a
  * directory synced, a file removed): the crash-consistency tests end the

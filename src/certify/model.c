@@ -334,8 +334,10 @@ lethe_status lethe_model_train(lethe_ctx *ctx, const lethe_dataset *data,
     memset(m->alive, ROW_LIVE, data->n);
     m->n_live = data->n;
     lethe__model_index(m);
+    lethe__progress(ctx, "spectral bound", 0.0, 2.0);
     st = lethe__spectral_bound(m, &m->xnorm);
     if (st == LETHE_OK) {
+        lethe__progress(ctx, "training", 1.0, 2.0);
         memset(m->w2, 0, m->d * sizeof *m->w2);
         st = lethe__model_solve(m, m->w2);
     }

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 
@@ -64,6 +65,7 @@ int lethe__cli_error(const char *cmd, int code, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
+    lethe__cli_progress_clear();
     fprintf(stderr, "lethe: %s: ", cmd);
     vfprintf(stderr, fmt, ap);
     fputc('\n', stderr);
@@ -447,12 +449,48 @@ int lethe__cli_status(const lethe__cli_args *a, lethe_ctx *ctx, lethe_status st,
     return lethe__cli_error(a->cmd, code, "%s", lethe_strerror(st));
 }
 
+/* Progress on stderr, only on a terminal and only once a command has run
+ * for a second: one line, rewritten in place, cleared before the report. */
+static struct {
+    const char *cmd;
+    double t0;
+    int shown;
+} progress;
+
+static void show_progress(void *ud, const char *stage, double done, double total)
+{
+    (void)ud;
+    if (lethe__cli_now() - progress.t0 < 1.0)
+        return;
+    if (total > 0.0)
+        fprintf(stderr, "\rlethe: %s: %s (%.0f/%.0f)\033[K", progress.cmd, stage, done + 1.0,
+                total);
+    else
+        fprintf(stderr, "\rlethe: %s: %s, step %.0f\033[K", progress.cmd, stage, done + 1.0);
+    fflush(stderr);
+    progress.shown = 1;
+}
+
+void lethe__cli_progress_clear(void)
+{
+    if (progress.shown) {
+        fputs("\r\033[K", stderr);
+        fflush(stderr);
+        progress.shown = 0;
+    }
+}
+
 int lethe__cli_context(lethe__cli_args *a, lethe_ctx **out)
 {
     lethe_status st = lethe_ctx_create(NULL, out);
     if (st != LETHE_OK)
         return lethe__cli_error(a->cmd, LETHE__EXIT_FAILURE, "cannot create a context: %s",
                                 lethe_strerror(st));
+    if (isatty(STDERR_FILENO)) {
+        progress.cmd = a->cmd;
+        progress.t0 = lethe__cli_now();
+        lethe_ctx_set_progress(*out, show_progress, NULL);
+    }
     /* testing only: end the process at a chosen durable write step */
     const char *crash = getenv("LETHE_TEST_CRASH_AFTER");
     uint64_t k = 0;
@@ -480,6 +518,7 @@ int lethe__cli_context(lethe__cli_args *a, lethe_ctx **out)
 
 void lethe__cli_finish(lethe__cli_args *a, lethe_ctx *ctx)
 {
+    lethe__cli_progress_clear();
     lethe_workspace_close(a->ws);
     a->ws = NULL;
     lethe_ctx_free(ctx);

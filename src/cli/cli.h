@@ -157,6 +157,8 @@ int lethe__cli_status(const lethe__cli_args *a, lethe_ctx *ctx, lethe_status st,
  * --workspace it also opens the workspace (a->ws, recovering an interrupted
  * change); with --key-file alone it sets the at-rest key. */
 int lethe__cli_context(lethe__cli_args *a, lethe_ctx **out);
+/* Erase the progress line, if one is on the terminal (before any report). */
+void lethe__cli_progress_clear(void);
 /* Close the workspace, if any, and free the context. */
 void lethe__cli_finish(lethe__cli_args *a, lethe_ctx *ctx);
 /* Save a model where it came from: the workspace (with the removal's ids and

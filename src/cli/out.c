@@ -28,6 +28,7 @@ void lethe__cli_json_string(FILE *f, const char *s)
 
 void lethe__cli_out_begin(lethe__cli_out *o, FILE *f, int json)
 {
+    lethe__cli_progress_clear();
     o->f = f;
     o->json = json;
     o->fields = 0;

@@ -131,6 +131,7 @@ lethe_status lethe__newton(lethe_ctx *ctx, const lethe_objective *obj, double *w
     double gn = cblas_dnrm2(di, g, 1);
     unsigned it = 0;
     while (!(gn <= tol)) {
+        lethe__progress(ctx, "newton", (double)it, 0.0);
         if (it == max_iter || !isfinite(gn)) {
             *gnorm = gn;
             *iters = it;
