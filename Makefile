@@ -126,6 +126,8 @@ check: all $(TEST_BIN) trace
 	  else fail=$$((fail+1)); echo "FAILED: $$t"; fi; done; \
 	  if LETHE=$(CURDIR)/$(TOOL) sh tests/cli.sh; then pass=$$((pass+1)); \
 	  else fail=$$((fail+1)); echo "FAILED: tests/cli.sh"; fi; \
+	  if LETHE=$(CURDIR)/$(TOOL) sh tests/workspace.sh; then pass=$$((pass+1)); \
+	  else fail=$$((fail+1)); echo "FAILED: tests/workspace.sh"; fi; \
 	  if LETHE=$(CURDIR)/$(TOOL) sh tests/crash.sh; then pass=$$((pass+1)); \
 	  else fail=$$((fail+1)); echo "FAILED: tests/crash.sh"; fi; \
 	  if sh scripts/check-noise.sh $(STATIC); then pass=$$((pass+1)); \

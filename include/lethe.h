@@ -759,6 +759,16 @@ LETHE_API lethe_status lethe_cert_write(lethe_ctx *ctx, const char *ledger_dir,
                                         const char *secret_key_path, char *out_path,
                                         size_t out_len);
 
+/* Which certificate of the ledger in ledger_dir removed the record id: the
+ * id's keyed hash (with the id-hashing key of secret_key_path, as
+ * lethe_cert_write puts it in the file) is looked for in every readable
+ * certificate. *seq = its number, or 0 if none names it. Only the owner can
+ * ask: the hashes say nothing without the key. Cost O(total ledger bytes).
+ * Returns LETHE_OK, LETHE_EINVAL, LETHE_EIO, LETHE_EFORMAT, LETHE_ENOMEM. */
+LETHE_API lethe_status lethe_cert_find_id(lethe_ctx *ctx, const char *ledger_dir,
+                                          const char *secret_key_path, uint64_t id,
+                                          uint64_t *seq);
+
 /* The checks a verifier makes, in the order it makes them for each file. */
 typedef enum lethe_cert_check {
     LETHE_CHECK_NONE = 0,  /* every check passed                                    */

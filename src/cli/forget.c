@@ -203,6 +203,30 @@ done:
     return rc;
 }
 
+/* An M1 state keeps no trace of the records it removed: if an unknown id
+ * is named in the workspace's ledger, say so (exit 3) rather than "no such
+ * record". 1 if it reported. */
+static int already_removed(const lethe__cli_args *a, lethe_ctx *ctx, const lethe_model *m,
+                           const id_list *ids, int *rc)
+{
+    for (size_t t = 0; t < ids->n; t++) {
+        uint64_t seq = 0;
+        if (lethe_model_has_id(m, ids->v[t]) ||
+            lethe_cert_find_id(ctx, lethe_workspace_path(a->ws, LETHE_WS_LEDGER),
+                               lethe_workspace_path(a->ws, LETHE_WS_SIGNING_KEY), ids->v[t],
+                               &seq) != LETHE_OK ||
+            seq == 0)
+            continue;
+        *rc = lethe__cli_error(a->cmd, LETHE__EXIT_ID,
+                               "record %llu was already removed (certificate %08llu in %s); "
+                               "nothing was removed",
+                               (unsigned long long)ids->v[t], (unsigned long long)seq,
+                               lethe_workspace_path(a->ws, LETHE_WS_LEDGER));
+        return 1;
+    }
+    return 0;
+}
+
 static int run(lethe__cli_args *a)
 {
     id_list ids = { NULL, 0, 0 };
@@ -240,6 +264,13 @@ static int run(lethe__cli_args *a)
                               "nothing was removed: refresh the model to restore the budget",
                               a->dry_run ? "would be refused" : "refused", r.residual,
                               r.budget);
+        goto done;
+    }
+    if (st == LETHE_ENOTFOUND && a->ws != NULL) {
+        char why[512];
+        snprintf(why, sizeof why, "%s", lethe_ctx_errmsg(ctx)); /* the search clears it */
+        if (!already_removed(a, ctx, m, &ids, &rc))
+            rc = lethe__cli_error(a->cmd, LETHE__EXIT_ID, "%s: %s", lethe_strerror(st), why);
         goto done;
     }
     if (st != LETHE_OK) {

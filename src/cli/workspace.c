@@ -25,7 +25,9 @@ static int run_init(lethe__cli_args *a)
         return rc;
     lethe_status st = lethe_workspace_init(ctx, dir, a->key_file);
     if (st != LETHE_OK) {
-        rc = lethe__cli_status(a, ctx, st, LETHE__PHASE_OUTPUT);
+        rc = st == LETHE_EINVAL ? lethe__cli_error(a->cmd, LETHE__EXIT_USAGE, "%s",
+                                                   lethe_ctx_errmsg(ctx))
+                                : lethe__cli_status(a, ctx, st, LETHE__PHASE_OUTPUT);
         lethe__cli_finish(a, ctx);
         return rc;
     }

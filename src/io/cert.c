@@ -1456,3 +1456,51 @@ done:
         sodium_free(k);
     return st;
 }
+
+lethe_status lethe_cert_find_id(lethe_ctx *ctx, const char *ledger_dir,
+                                const char *secret_key_path, uint64_t id, uint64_t *seq)
+{
+    if (ctx == NULL)
+        return LETHE_EINVAL;
+    lethe__clear(ctx);
+    if (ledger_dir == NULL || secret_key_path == NULL || seq == NULL)
+        return lethe__fail(ctx, LETHE_EINVAL, "cert_find_id: NULL argument");
+    *seq = 0;
+    keys *k = sodium_malloc(sizeof *k);
+    if (k == NULL)
+        return lethe__fail(ctx, LETHE_ENOMEM, "no guarded memory for a key");
+    lethe_status st = load_secret(ctx, secret_key_path, k);
+    unsigned char want[32], le[8];
+    for (int j = 0; j < 8; j++)
+        le[j] = (unsigned char)(id >> (8 * j));
+    if (st == LETHE_OK) /* the keyed hash lethe_cert_write puts in the file */
+        crypto_generichash(want, 32, le, sizeof le, k->idkey, sizeof k->idkey);
+    sodium_free(k);
+    uint64_t *seqs = NULL;
+    size_t n = 0;
+    if (st == LETHE_OK)
+        st = list_ledger(ctx, ledger_dir, &seqs, &n);
+    for (size_t i = 0; st == LETHE_OK && i < n && *seq == 0; i++) {
+        char path[4096], why[WHY_LEN];
+        snprintf(path, sizeof path, "%s/%08llu.json", ledger_dir, (unsigned long long)seqs[i]);
+        unsigned char *buf = NULL;
+        size_t len = 0;
+        lethe__cert_rec r;
+        lethe_status rs = read_cert(ctx, path, &buf, &len, why);
+        if (rs == LETHE_OK)
+            rs = lethe__cert_parse(ctx, buf, len, &r, why, sizeof why);
+        lethe__free(ctx, buf);
+        if (rs == LETHE_ENOMEM) {
+            st = rs;
+            break;
+        }
+        if (rs != LETHE_OK) /* a broken file is verify's business, not ours */
+            continue;
+        for (size_t t = 0; t < r.c.k; t++)
+            if (sodium_memcmp(r.idh[t], want, 32) == 0)
+                *seq = r.c.seq;
+        lethe__cert_rec_free(ctx, &r);
+    }
+    lethe__free(ctx, seqs);
+    return st;
+}

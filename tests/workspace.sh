@@ -1,0 +1,200 @@
+#!/bin/sh
+# End-to-end test of the workspace commands: init, train, forget (ids on the
+# command line, from a file, from stdin), capacity, status, predict,
+# evaluate, refresh, export, verify, keygen; the exit code and message of
+# every kind of bad input, and that a refused command changes no byte of the
+# workspace; encryption at rest; the certificates' content.
+#
+#   LETHE=build/lethe sh tests/workspace.sh
+# SPDX-License-Identifier: GPL-3.0-or-later
+set -u
+LETHE=${LETHE:-build/lethe}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+pass=0
+fail=0
+ok() { pass=$((pass + 1)); }
+bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+
+# run WANT LABEL CMD...: the exit status must be WANT; output in $tmp/out, $tmp/err
+run() {
+    want=$1 label=$2
+    shift 2
+    "$@" >"$tmp/out" 2>"$tmp/err"
+    got=$?
+    if [ "$got" -eq "$want" ]; then ok; else
+        bad "$label: exit $got, expected $want"; sed 's/^/    /' "$tmp/err" | head -5; fi
+}
+has() { grep -Eq -- "$3" "$2" && ok || { bad "$1: no /$3/ in $(basename "$2")"; sed 's/^/    /' "$2" | head -8; }; }
+# A fingerprint of every file in a workspace (names and bytes).
+print_ws() { (cd "$1" && find . -type f | sort | xargs sha256sum); }
+unchanged() { print_ws "$2" | cmp -s - "$tmp/before" && ok || bad "$1: the workspace changed"; }
+
+awk 'BEGIN {
+    s = 4242; print "id,x1,x2,x3,x4,y"
+    for (i = 0; i < 260; i++) {
+        printf "%d", 7000 + i
+        for (j = 1; j <= 4; j++) {
+            s = (s * 69069 + 1) % 4294967296; x[j] = 2 * s / 4294967296 - 1
+            printf ",%.4f", x[j]
+        }
+        s = (s * 69069 + 1) % 4294967296
+        t = 2 * x[1] - x[3] + 0.7 * x[4] + 0.5 * (2 * s / 4294967296 - 1)
+        printf ",%d\n", (t > 0) ? 1 : -1
+    }
+}' >"$tmp/data.csv"
+data="--data $tmp/data.csv --id-col 0"
+ws="$tmp/ws"
+
+# ── init ────────────────────────────────────────────────────────────────────
+for cmd in init status evaluate export; do
+    run 0 "$cmd --help" "$LETHE" "$cmd" --help
+    has "$cmd --help" "$tmp/out" "^usage: lethe $cmd"
+done
+run 1 "init without a directory" "$LETHE" init
+run 0 "init" "$LETHE" init "$ws"
+has "init" "$tmp/out" "encrypted at rest +no"
+test "$(stat -c %a "$ws")" = 700 && ok || bad "the workspace is not private (mode 700)"
+test "$(stat -c %a "$ws/owner.key")" = 600 && ok || bad "the signing key is not private"
+run 1 "init over an existing directory" "$LETHE" init "$ws"
+has "init again" "$tmp/err" "exists already"
+run 0 "status of an empty workspace" "$LETHE" status --workspace "$ws"
+has "status empty" "$tmp/out" "mechanism +none"
+run 1 "capacity of an empty workspace" "$LETHE" capacity --workspace "$ws"
+has "capacity empty" "$tmp/err" "holds no model yet"
+run 2 "not a workspace" "$LETHE" status --workspace "$tmp"
+has "not a workspace" "$tmp/err" "not a lethe workspace"
+run 1 "--model and --workspace" "$LETHE" status --workspace "$ws" --model "$tmp/x"
+
+# ── train: bad input changes nothing ────────────────────────────────────────
+print_ws "$ws" >"$tmp/before"
+run 1 "epsilon 0" "$LETHE" train --workspace "$ws" $data --budget 0.5 --epsilon 0
+run 1 "delta 1" "$LETHE" train --workspace "$ws" $data --budget 0.5 --delta 1
+run 1 "lambda -1" "$LETHE" train --workspace "$ws" $data --budget 0.5 --lambda -1
+printf 'id,x1,y\n1,nan,1\n' >"$tmp/nan.csv"
+run 2 "NaN in the data" "$LETHE" train --workspace "$ws" --data "$tmp/nan.csv" --id-col 0 --budget 0.5
+printf 'id,x1,y\n' >"$tmp/empty.csv"
+run 2 "empty data" "$LETHE" train --workspace "$ws" --data "$tmp/empty.csv" --id-col 0 --budget 0.5
+printf 'id,x1,y\n1,0.5\n' >"$tmp/short.csv"
+run 2 "malformed row" "$LETHE" train --workspace "$ws" --data "$tmp/short.csv" --id-col 0 --budget 0.5
+run 1 "--public with a workspace" "$LETHE" train --workspace "$ws" $data --budget 0.5 --public "$tmp/p"
+unchanged "refused trainings" "$ws"
+
+run 0 "train" "$LETHE" train --workspace "$ws" $data --budget 0.5
+has "train" "$tmp/out" "workspace +$ws"
+run 1 "train twice" "$LETHE" train --workspace "$ws" $data --budget 0.5
+has "train twice" "$tmp/err" "already holds a trained model"
+run 0 "status" "$LETHE" status --workspace "$ws" --json
+has "status" "$tmp/out" '"mechanism": "M1"'
+has "status" "$tmp/out" '"n": 260'
+has "status" "$tmp/out" '"certificates": 0'
+run 0 "verify before any removal" "$LETHE" verify --workspace "$ws"
+
+# ── forget: three ways to give ids ──────────────────────────────────────────
+run 0 "forget ids" "$LETHE" forget --workspace "$ws" 7003 7011
+has "forget ids" "$tmp/out" "certified +yes"
+printf '7020\n\n 7021 \n' >"$tmp/ids.txt"
+run 0 "forget --ids-file" "$LETHE" forget --workspace "$ws" --ids-file "$tmp/ids.txt"
+printf '7030\n' | "$LETHE" forget --workspace "$ws" - >"$tmp/out" 2>"$tmp/err" && ok ||
+    bad "forget from stdin"
+run 0 "status after" "$LETHE" status --workspace "$ws" --json
+has "status after" "$tmp/out" '"n": 255'
+has "status after" "$tmp/out" '"certificates": 3'
+run 0 "verify" "$LETHE" verify --workspace "$ws" --json
+has "verify" "$tmp/out" '"verified": true'
+has "verify" "$tmp/out" '"certificates": 3'
+has "verify" "$tmp/out" '"model_checked": true'
+
+# bad ids: specific exit code and message, and not a byte changes
+print_ws "$ws" >"$tmp/before"
+run 3 "unknown id" "$LETHE" forget --workspace "$ws" 99999
+has "unknown id" "$tmp/err" "99999"
+run 3 "already removed" "$LETHE" forget --workspace "$ws" 7003
+has "already removed" "$tmp/err" "already removed"
+run 3 "duplicate id" "$LETHE" forget --workspace "$ws" 7040 7040
+has "duplicate id" "$tmp/err" "twice|duplicate"
+run 1 "not an id" "$LETHE" forget --workspace "$ws" 12x
+run 1 "no id" "$LETHE" forget --workspace "$ws"
+printf '7041\nseven\n' >"$tmp/badids.txt"
+run 2 "bad ids file" "$LETHE" forget --workspace "$ws" --ids-file "$tmp/badids.txt"
+has "bad ids file" "$tmp/err" "line 2"
+run 0 "dry run" "$LETHE" forget --workspace "$ws" --dry-run 7042
+unchanged "refused or dry-run removals" "$ws"
+
+# the certificates: keyed id hashes, never the ids themselves
+cert="$ws/ledger/00000001.json"
+has "certificate" "$cert" '"mechanism": "M1"'
+has "certificate" "$cert" '"sampler": "lattice-gaussian-int64'
+has "certificate" "$cert" '"k": 2'
+grep -q '7003\|7011' "$cert" && bad "a certificate names a removed id in clear" || ok
+has "certificate" "$cert" '"seeded": false'
+# tampering is caught, with its own exit status (6)
+cp -a "$ws" "$tmp/tampered"
+sed -i 's/"k": 2/"k": 3/' "$tmp/tampered/ledger/00000001.json"
+run 6 "verify a tampered ledger" "$LETHE" verify --workspace "$tmp/tampered"
+has "tampered" "$tmp/err" "00000001"
+rm -rf "$tmp/tampered"
+
+# ── predict, evaluate, capacity, export ─────────────────────────────────────
+run 0 "predict" "$LETHE" predict --workspace "$ws" $data
+test "$(wc -l <"$tmp/out")" -eq 260 && ok || bad "predict: not one line per record"
+run 0 "evaluate" "$LETHE" evaluate --workspace "$ws" $data --json
+has "evaluate" "$tmp/out" '"accuracy": 0\.[6-9]'
+printf 'id,x1,x2,y\n1,0.1,0.2,1\n' >"$tmp/narrow.csv"
+run 2 "evaluate, wrong dimension" "$LETHE" evaluate --workspace "$ws" --data "$tmp/narrow.csv" --id-col 0
+run 0 "capacity" "$LETHE" capacity --workspace "$ws" --json
+has "capacity" "$tmp/out" '"removals_total": 5'
+run 0 "export" "$LETHE" export --workspace "$ws" --out "$tmp/model.public"
+has "export" "$tmp/out" "BLAKE2b-256 +[0-9a-f]{64}"
+run 0 "verify the exported model" "$LETHE" verify --ledger "$ws/ledger" --key "$ws/owner.pub" --model "$tmp/model.public"
+run 1 "export without --out" "$LETHE" export --workspace "$ws"
+
+# ── refresh: recorded in the ledger, the chain goes on ──────────────────────
+run 0 "refresh" "$LETHE" refresh --workspace "$ws"
+run 0 "forget after refresh" "$LETHE" forget --workspace "$ws" 7050
+run 0 "verify after refresh" "$LETHE" verify --workspace "$ws" --json
+has "verify after refresh" "$tmp/out" '"certificates": 5'
+has "refresh record" "$ws/ledger/00000004.json" '"k": 0'
+# the state file holds no byte of a removed record: the removed rows' text
+# values are gone from every file (the state is binary; check by reloading)
+run 0 "status after refresh" "$LETHE" status --workspace "$ws" --json
+has "status after refresh" "$tmp/out" '"n": 254'
+
+# ── keygen and another owner's key ──────────────────────────────────────────
+run 0 "keygen" "$LETHE" keygen --secret "$tmp/other.key" --public "$tmp/other.pub"
+run 6 "verify against another key" "$LETHE" verify --workspace "$ws" --key "$tmp/other.pub"
+has "another key" "$tmp/err" "signer"
+
+# ── encrypted at rest ───────────────────────────────────────────────────────
+enc="$tmp/enc"
+run 0 "init encrypted" "$LETHE" init "$enc" --key-file "$tmp/rest.key"
+has "init encrypted" "$tmp/out" "encrypted at rest +yes"
+test "$(stat -c %a "$tmp/rest.key")" = 600 && ok || bad "the key file is not private"
+run 0 "train encrypted" "$LETHE" train --workspace "$enc" --key-file "$tmp/rest.key" $data --budget 0.5
+head -c 8 "$enc"/state.* | grep -q LETHEENC && ok || bad "the state is not encrypted"
+run 2 "encrypted, no key" "$LETHE" forget --workspace "$enc" 7001
+has "no key" "$tmp/err" "give the key file"
+"$LETHE" keygen --secret "$tmp/k2.sec" --public "$tmp/k2.pub" >/dev/null
+"$LETHE" init "$tmp/enc2" --key-file "$tmp/rest2.key" >/dev/null
+run 2 "encrypted, wrong key" "$LETHE" status --workspace "$enc" --key-file "$tmp/rest2.key"
+has "wrong key" "$tmp/err" "another key"
+run 2 "a key for a plain workspace" "$LETHE" status --workspace "$ws" --key-file "$tmp/rest.key"
+run 0 "forget encrypted" "$LETHE" forget --workspace "$enc" --key-file "$tmp/rest.key" 7001
+run 0 "verify encrypted (no key needed)" "$LETHE" verify --workspace "$enc"
+
+# ── M2 in a workspace ───────────────────────────────────────────────────────
+m2="$tmp/m2"
+"$LETHE" init "$m2" >/dev/null
+run 0 "train m2" "$LETHE" train --workspace "$m2" --mechanism m2 $data --norm normalize --capacity 4
+run 1 "forget m2 without data" "$LETHE" forget --workspace "$m2" 7002
+run 0 "forget m2" "$LETHE" forget --workspace "$m2" $data --norm normalize 7002 7004
+run 0 "status m2" "$LETHE" status --workspace "$m2" --json
+has "status m2" "$tmp/out" '"used": 2'
+run 0 "verify m2" "$LETHE" verify --workspace "$m2"
+print_ws "$m2" >"$tmp/before"
+run 4 "m2 over capacity" "$LETHE" forget --workspace "$m2" $data --norm normalize 7005 7006 7007
+unchanged "refused M2 removal" "$m2"
+run 1 "refresh m2" "$LETHE" refresh --workspace "$m2"
+
+echo "workspace: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]
