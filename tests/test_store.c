@@ -242,12 +242,102 @@ static void test_state_encrypted(void **state)
     lethe_ctx_free(ctx);
 }
 
+static void touch(const char *path)
+{
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    fputs("leftover", f);
+    fclose(f);
+}
+
+/* The workspace API: what it refuses, and that open() removes exactly what
+ * an interrupted change leaves on either side of the commit point. */
+static void test_workspace_api(void **state)
+{
+    (void)state;
+    lethe_ctx *ctx = NULL;
+    assert_status(lethe_ctx_create(NULL, &ctx), LETHE_OK);
+    char wdir[128];
+    snprintf(wdir, sizeof wdir, "%s", path_of("ws")); /* path_of's buffers rotate */
+    lethe_workspace *ws = NULL;
+    assert_status(lethe_workspace_open(ctx, wdir, NULL, &ws), LETHE_EIO); /* none yet */
+    assert_status(lethe_workspace_init(ctx, wdir, NULL), LETHE_OK);
+    assert_status(lethe_workspace_init(ctx, wdir, NULL), LETHE_EINVAL); /* made once */
+    assert_status(lethe_workspace_open(ctx, wdir, NULL, &ws), LETHE_OK);
+    lethe_workspace_info info;
+    assert_status(lethe_workspace_status(ws, &info), LETHE_OK);
+    assert_int_equal(info.mechanism, 0);
+    assert_null(lethe_workspace_path(ws, LETHE_WS_STATE)); /* no model yet */
+    lethe_model *m = NULL;
+    assert_status(lethe_workspace_load_model(ws, &m), LETHE_EINVAL);
+    lethe_dataset *ds = NULL;
+    lethe_model *model = small_model(ctx, 300, &ds);
+    uint64_t id = 12;
+    assert_status(lethe_workspace_save_model(ws, model, &id, 1, NULL), LETHE_EINVAL);
+    assert_status(lethe_workspace_save_model(ws, model, NULL, 0, NULL), LETHE_OK);
+    /* after the first save, every change needs the report before it */
+    assert_status(lethe_workspace_save_model(ws, model, NULL, 0, NULL), LETHE_EINVAL);
+    lethe_m2 *m2 = NULL;
+    assert_status(lethe_workspace_load_m2(ws, &m2), LETHE_EINVAL); /* it holds M1 */
+    lethe_budget before;
+    lethe_model_budget(model, &before);
+    lethe_removal_report rep;
+    assert_status(lethe_model_remove(model, &id, 1, LETHE_PATH_FAST, &rep), LETHE_OK);
+    assert_status(lethe_workspace_save_model(ws, model, &id, 1, &before), LETHE_OK);
+    assert_status(lethe_workspace_status(ws, &info), LETHE_OK);
+    assert_int_equal(info.generation, 2);
+    assert_int_equal(info.certificates, 1);
+    /* the removed record's bytes are in no file of the workspace */
+    size_t n;
+    unsigned char *b = slurp(lethe_workspace_path(ws, LETHE_WS_STATE), &n);
+    assert_false(contains(b, n, lethe_dataset_x(ds) + 12 * 9, 9 * sizeof(double)));
+    free(b);
+    assert_int_equal(access(path_of("ws/state.00000001"), F_OK), -1); /* generation 1 is gone */
+    lethe_workspace_close(ws);
+    /* leftovers of an interrupted change, both before and after the commit */
+    touch(path_of("ws/state.00000003"));
+    touch(path_of("ws/model.00000003.public"));
+    touch(path_of("ws/state.00000001"));
+    touch(path_of("ws/HEAD.Xa1b2c"));
+    touch(path_of("ws/ledger/00000002.json"));
+    touch(path_of("ws/ledger/00000002.json.Qq9z8y"));
+    assert_status(lethe_workspace_open(ctx, wdir, NULL, &ws), LETHE_OK);
+    assert_status(lethe_workspace_status(ws, &info), LETHE_OK);
+    assert_int_equal(info.recovered, 6);
+    assert_int_equal(access(path_of("ws/ledger/00000002.json"), F_OK), -1);
+    assert_int_equal(access(path_of("ws/ledger/00000001.json"), F_OK), 0);
+    assert_status(lethe_workspace_load_model(ws, &m), LETHE_OK);
+    assert_false(lethe_model_has_id(m, 12));
+    lethe_verify_report vr;
+    assert_status(lethe_cert_verify(ctx, lethe_workspace_path(ws, LETHE_WS_LEDGER),
+                                    lethe_workspace_path(ws, LETHE_WS_PUBLIC_KEY),
+                                    lethe_workspace_path(ws, LETHE_WS_PUBLIC), &vr), LETHE_OK);
+    uint64_t seq = 0;
+    assert_status(lethe_cert_find_id(ctx, lethe_workspace_path(ws, LETHE_WS_LEDGER),
+                                     lethe_workspace_path(ws, LETHE_WS_SIGNING_KEY), 12, &seq),
+                  LETHE_OK);
+    assert_int_equal(seq, 1);
+    assert_status(lethe_cert_find_id(ctx, lethe_workspace_path(ws, LETHE_WS_LEDGER),
+                                     lethe_workspace_path(ws, LETHE_WS_SIGNING_KEY), 13, &seq),
+                  LETHE_OK);
+    assert_int_equal(seq, 0);
+    lethe_model_free(m);
+    lethe_workspace_close(ws);
+    /* a key for a workspace that is not encrypted */
+    assert_status(lethe_key_create(ctx, path_of("ws.key")), LETHE_OK);
+    assert_status(lethe_workspace_open(ctx, wdir, path_of("ws.key"), &ws), LETHE_EINVAL);
+    lethe_model_free(model);
+    lethe_dataset_free(ds);
+    lethe_ctx_free(ctx);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_state_drops_removed_rows),
         cmocka_unit_test(test_key_files),
         cmocka_unit_test(test_state_encrypted),
+        cmocka_unit_test(test_workspace_api),
     };
     return cmocka_run_group_tests_name("store", tests, setup, teardown);
 }

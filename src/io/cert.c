@@ -1360,7 +1360,8 @@ static lethe_status build(lethe_ctx *ctx, const lethe_certificate *c, const keys
             le[j] = (unsigned char)(c->ids[i] >> (8 * j));
         crypto_generichash(r->idh[i], 32, le, sizeof le, k->idkey, sizeof k->idkey);
     }
-    qsort(r->idh, c->k, 32, cmp_hash);
+    if (c->k > 1) /* k = 0: a refresh record, no ids (and idh NULL) */
+        qsort(r->idh, c->k, 32, cmp_hash);
     for (size_t i = 1; i < c->k; i++)
         if (memcmp(r->idh[i - 1], r->idh[i], 32) == 0)
             return lethe__fail(ctx, LETHE_EINVAL, "cert_write: an id is given twice");
