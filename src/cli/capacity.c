@@ -61,8 +61,9 @@ static int run(lethe__cli_args *a)
     lethe__cli_out_num(&o, "epsilon", "ε", b.epsilon, NULL);
     lethe__cli_out_num(&o, "delta", "δ", b.delta, NULL);
     lethe__cli_out_num(&o, "sigma", "noise σ", b.sigma, NULL);
-    lethe__cli_out_num(&o, "c", "c(δ)", b.c, "= sqrt(2 ln(1.5/(δ − d·τ)))");
-    lethe__cli_out_num(&o, "budget", "budget ε'", b.budget, "= σε/c − g√d (gradient norm)");
+    lethe__cli_out_num(&o, "c", "c(δ)", b.c,
+                       "= sqrt(2 ln(1.5/(δ − δ_s))), δ_s the sampler's share");
+    lethe__cli_out_num(&o, "budget", "budget ε'", b.budget, "= σε/c − 65·g√d (gradient norm)");
 
     lethe__cli_out_num(&o, "residual", "residual now", b.residual, "(gradient norm)");
     lethe__cli_out_num(&o, "residual_fp", "rounding bound", b.residual_fp,
