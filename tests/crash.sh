@@ -85,7 +85,7 @@ sweep() {
         fi
         # exactly one generation's files, nothing else
         gen=$(sed -n 's/.*"generation": \([0-9]*\).*/\1/p' "$tmp/status")
-        want="HEAD ledger $(printf 'model.%08d.public' "$gen") owner.key owner.pub $(printf 'state.%08d' "$gen")"
+        want="HEAD LOCK ledger $(printf 'model.%08d.public' "$gen") owner.key owner.pub $(printf 'state.%08d' "$gen")"
         have=$(cd "$ws" && ls -A | tr '\n' ' ' | sed 's/ $//')
         [ "$have" = "$want" ] || { bad "$label: step $k: files '$have', expected '$want'"; return; }
         # and it goes on: the same command now succeeds on the recovered workspace

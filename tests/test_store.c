@@ -186,7 +186,7 @@ static void test_state_encrypted(void **state)
     free(pb);
     /* another key, no key */
     assert_status(lethe_ctx_set_key_file(ctx, path_of("b.key")), LETHE_OK);
-    assert_status(lethe_model_load(ctx, sp, &l), LETHE_EFORMAT);
+    assert_status(lethe_model_load(ctx, sp, &l), LETHE_EINVAL);
     assert_non_null(strstr(lethe_ctx_errmsg(ctx), "another key"));
     assert_status(lethe_ctx_set_key_file(ctx, NULL), LETHE_OK);
     assert_status(lethe_model_load(ctx, sp, &l), LETHE_EINVAL);

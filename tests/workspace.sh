@@ -182,6 +182,35 @@ run 2 "a key for a plain workspace" "$LETHE" status --workspace "$ws" --key-file
 run 0 "forget encrypted" "$LETHE" forget --workspace "$enc" --key-file "$tmp/rest.key" 7001
 run 0 "verify encrypted (no key needed)" "$LETHE" verify --workspace "$enc"
 
+# ── one process at a time; recovery touches only its own files ──────────────
+flock -n "$ws/LOCK" sleep 3 &
+holder=$!
+sleep 0.3
+run 2 "workspace in use" "$LETHE" status --workspace "$ws"
+has "in use" "$tmp/err" "in use by another lethe process"
+wait "$holder"
+echo "notes" >"$ws/my-notes.txt"
+echo "{}" >"$ws/ledger/copy-for-auditor.json"
+mkdir "$ws/ledger/archive"
+run 0 "status with the owner's own files" "$LETHE" status --workspace "$ws"
+test -f "$ws/my-notes.txt" && test -f "$ws/ledger/copy-for-auditor.json" && test -d "$ws/ledger/archive" &&
+    ok || bad "recovery removed files it did not write"
+rm -rf "$ws/my-notes.txt" "$ws/ledger/copy-for-auditor.json" "$ws/ledger/archive"
+# a HEAD rolled back (an old backup restored over a newer ledger) is refused, not "repaired"
+cp -a "$ws" "$tmp/rolled"
+cp "$ws/HEAD" "$tmp/head.now"
+"$LETHE" forget --workspace "$ws" 7060 >/dev/null 2>&1
+"$LETHE" forget --workspace "$ws" 7061 >/dev/null 2>&1
+cp "$ws/ledger/"*.json "$tmp/rolled/ledger/"
+print_ws "$tmp/rolled" >"$tmp/before"
+run 2 "HEAD behind the ledger" "$LETHE" verify --workspace "$tmp/rolled"
+has "rolled back" "$tmp/err" "restored from an older copy"
+unchanged "a rolled-back workspace" "$tmp/rolled"
+# init that fails leaves nothing behind
+run 5 "init with an unwritable key path" "$LETHE" init "$tmp/half" --key-file "$tmp/no/such/dir/k"
+test ! -e "$tmp/half" && ok || bad "a failed init left $tmp/half"
+ls "$tmp" | grep -q 'half.init-' && bad "a failed init left its temporary directory" || ok
+
 # ── M2 in a workspace ───────────────────────────────────────────────────────
 m2="$tmp/m2"
 "$LETHE" init "$m2" >/dev/null

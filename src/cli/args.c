@@ -380,7 +380,8 @@ int lethe__cli_parse(const lethe__cli_command *cmd, int argc, char **argv, lethe
         if (rc != 0)
             return rc;
     }
-    if ((a->given & LETHE__OPT_MODEL) && (a->given & LETHE__OPT_WORKSPACE))
+    if ((a->given & LETHE__OPT_MODEL) && (a->given & LETHE__OPT_WORKSPACE) &&
+        !(cmd->options & LETHE__OPT_LEDGER)) /* verify: --model is the public model */
         return lethe__cli_usage(a, "give --model STATE or --workspace DIR, not both");
     if ((a->given & LETHE__OPT_WORKSPACE) && (a->given & LETHE__OPT_PUBLIC))
         return lethe__cli_usage(a, "a workspace keeps its public model: use 'lethe export' "

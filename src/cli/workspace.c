@@ -7,7 +7,10 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 
@@ -171,29 +174,35 @@ const lethe__cli_command lethe__cli_status_cmd = {
     .run = run_status,
 };
 
-/* Copy the current public model to a->out (atomically: a temporary file
- * beside it, then rename). */
+/* Copy the current public model to a->out atomically: a unique temporary
+ * file beside it (never following a link), fsync, rename. */
 static int copy_file(const lethe__cli_args *a, const char *from, const char *to)
 {
     char tmp[4096];
-    if (snprintf(tmp, sizeof tmp, "%s.tmp-export", to) >= (int)sizeof tmp)
+    if (snprintf(tmp, sizeof tmp, "%s.XXXXXX", to) >= (int)sizeof tmp)
         return lethe__cli_usage(a, "--out: the path is too long");
-    FILE *in = fopen(from, "rb"), *out = in != NULL ? fopen(tmp, "wb") : NULL;
-    int ok = in != NULL && out != NULL;
+    int fd = mkstemp(tmp);
+    FILE *in = fopen(from, "rb"), *out = fd >= 0 ? fdopen(fd, "wb") : NULL;
+    int ok = in != NULL && out != NULL && fchmod(fd, 0644) == 0;
     char buf[65536];
     size_t n;
     while (ok && (n = fread(buf, 1, sizeof buf, in)) > 0)
         ok = fwrite(buf, 1, n, out) == n;
-    ok = ok && !ferror(in);
+    ok = ok && !ferror(in) && fflush(out) == 0 && fsync(fd) == 0;
+    int e = errno;
     if (out != NULL && fclose(out) != 0)
         ok = 0;
+    else if (out == NULL && fd >= 0)
+        close(fd);
     if (in != NULL)
         fclose(in);
-    if (ok && rename(tmp, to) != 0)
+    if (ok && rename(tmp, to) != 0) {
+        e = errno;
         ok = 0;
+    }
     if (!ok) {
-        int e = errno;
-        remove(tmp);
+        if (fd >= 0)
+            remove(tmp);
         return lethe__cli_error(a->cmd, LETHE__EXIT_FAILURE, "cannot copy %s to %s: %s", from,
                                 to, strerror(e));
     }
@@ -212,9 +221,11 @@ static int run_export(lethe__cli_args *a)
                               a->workspace);
     else
         rc = copy_file(a, pub, a->out);
+    char hex[LETHE_HEX32_LEN] = "";
+    lethe_status hs = LETHE_OK;
+    if (rc == 0 && (hs = lethe_cert_hash_file(ctx, a->out, hex)) != LETHE_OK)
+        rc = lethe__cli_status(a, ctx, hs, LETHE__PHASE_OUTPUT);
     if (rc == 0) {
-        char hex[LETHE_HEX32_LEN] = "";
-        lethe_cert_hash_file(ctx, a->out, hex);
         lethe__cli_out o;
         lethe__cli_out_begin(&o, stdout, a->json);
         lethe__cli_out_str(&o, "public", "public model", a->out);

@@ -55,7 +55,7 @@ typedef struct {
     double g;        /* lattice step, a power of two */
     uint64_t t;      /* σ/g, an integer */
     uint64_t S;      /* proposal block width t + t/4 */
-    uint64_t mask;   /* 2^⌈log2 S⌉ − 1: offsets are drawn below it, kept below S */
+    uint64_t reject; /* (2^64 − S) mod S: Lemire's rejection threshold for offsets */
     uint64_t inv_t;  /* ⌊2^119/t⌋ */
 } lethe_lattice;
 
@@ -64,10 +64,10 @@ typedef struct {
 lethe_status lethe__lattice_params(double sigma, lethe_lattice *lat);
 
 /* m[0..d-1]: d independent integers from the discrete Gaussian of
- * parameter t (within TV 1.64e-17 per sample, LTH-C-0010), which stands in
+ * parameter t (within TV 1.77e-17 per sample, LTH-C-0010), which stands in
  * for Bin(4t², ½) − 2t² (sd t); 64-bit integer arithmetic and rng's words
- * only; |m| < 2^60. About 2 proposals and 7–10 words per sample; the
- * stream advances in 512-byte steps. */
+ * only; |m| < 2^60. About 2 proposals and 6 words per sample; the stream
+ * advances in 512-byte steps. */
 void lethe__lattice_draw(const lethe_lattice *lat, lethe_rng *rng, int64_t *m, size_t d);
 
 /* One sample (a draw of d = 1; tests and benchmarks). */

@@ -38,16 +38,32 @@
 #include <sodium.h>
 
 #define K_MAX 7      /* blocks beyond carry α < 5e-20: rejected outright */
-#define TAYLOR_N 20  /* exp(−f) on [0, ln 2): remainder < 2^-80 */
+#define TAYLOR_N 20  /* exp(−y) on [0, ln 2), for the table: remainder < 2^-76 */
+#define TAYLOR_R 9   /* exp(−r) on [0, 1/32): remainder < 2^-72 */
+#define TABLE 24     /* exp(−j/32), j = 0…23: ln 2 < 24/32 */
 #define ONE_Q62 ((uint64_t)1 << 62)
 
 /* ⌊ln 2·2^58⌋, and ⌊2^121/LN2_Q58⌋ for dividing by it */
 #define LN2_Q58 UINT64_C(199786072581291494)
 #define RECIP_LN2 UINT64_C(13306513097844322537)
 
-/* ⌊2^62/k!⌋, k = 0…TAYLOR_N, by c_k = ⌊c_{k−1}/k⌋ (nested floors agree). */
+/* ⌊2^62/k!⌋, k = 0…TAYLOR_N, by c_k = ⌊c_{k−1}/k⌋ (nested floors agree),
+ * and exp_table[j] ≈ exp(−j/32)·2^62 by the degree-TAYLOR_N Horner below. */
 static uint64_t taylor_c[TAYLOR_N + 1];
+static uint64_t exp_table[TABLE];
 static int taylor_ready;
+
+static uint64_t mulshr(uint64_t a, uint64_t b, unsigned sh);
+
+/* exp(−y)·2^62 for y = F/2^62 ∈ [0, ln 2), Horner on the Taylor series of
+ * degree n: p = c_k − ⌊F·p/2^62⌋ stays in (0, 2^62] (alternating tail). */
+static uint64_t horner(uint64_t F, int n)
+{
+    uint64_t p = taylor_c[n];
+    for (int j = n - 1; j >= 0; j--)
+        p = taylor_c[j] - mulshr(F, p, 62);
+    return p;
+}
 
 static void taylor_init(void)
 {
@@ -58,6 +74,8 @@ static void taylor_init(void)
             c /= (uint64_t)k;
         taylor_c[k] = c;
     }
+    for (int j = 0; j < TABLE; j++)
+        exp_table[j] = horner((uint64_t)j << 57, TAYLOR_N); /* j/32 exactly, in Q62 */
     taylor_ready = 1;
 }
 
@@ -141,9 +159,7 @@ lethe_status lethe__lattice_params(double sigma, lethe_lattice *lat)
     double s = ldexp(2.0 * sigma, -c); /* exact: a power-of-two scaling */
     lat->t = (uint64_t)s / 2;
     lat->S = lat->t + lat->t / 4;
-    lat->mask = 1;
-    while (lat->mask < lat->S - 1)
-        lat->mask = (lat->mask << 1) | 1; /* 2^bits − 1 ≥ S − 1: P(j < S) > ½ */
+    lat->reject = (0 - lat->S) % lat->S; /* (2^64 − S) mod S, Lemire's threshold */
     /* ⌊2^119/t⌋ for t ∈ (2^55, 2^56]: long division of 2^119 by t in 64-bit
      * words (2^119 = 2^63·2^56; the quotient is < 2^64). */
     uint64_t q = 0, rem = 0;
@@ -178,9 +194,9 @@ uint64_t lethe__lattice_accept_q62(const lethe_lattice *lat, uint64_t a, unsigne
     if (i >= 62)
         return 0;
     uint64_t F = f << 4;                      /* f ∈ [0, ln 2) in Q62 */
-    uint64_t p = taylor_c[TAYLOR_N];
-    for (int j = TAYLOR_N - 1; j >= 0; j--)
-        p = taylor_c[j] - mulshr(F, p, 62);   /* stays in (0, 2^62]: alternating tail */
+    /* e^{−f} = e^{−j/32}·e^{−r}: j the top bits of f·32, r the rest (exact) */
+    uint64_t j = F >> 57, R = F & ((UINT64_C(1) << 57) - 1);
+    uint64_t p = mulshr(exp_table[j], horner(R, TAYLOR_R), 62);
     p >>= i;
     return p > ONE_Q62 ? ONE_Q62 : p;
 }
@@ -194,13 +210,18 @@ static int64_t sample_one(const lethe_lattice *lat, word_source *ws)
         unsigned k = clz64(w1); /* P(k) = 2^-(k+1) */
         if (k > K_MAX)
             continue;
-        uint64_t w2, j;
+        /* the sign: bit 0 of w1, below its leading one (k ≤ 7), so a fair coin
+         * independent of k */
+        int neg = (int)(w1 & 1);
+        /* j uniform on [0, S) by Lemire's multiply-and-reject: j = ⌊w2·S/2^64⌋,
+         * redrawn when the low word falls below (2^64 − S) mod S (rarely: < 2^-6) */
+        uint64_t w2, j, lo;
         do {
             w2 = next_word(ws);
-            j = w2 & lat->mask;
-        } while (j >= lat->S);
+            j = mulhi(w2, lat->S);
+            lo = w2 * lat->S;
+        } while (lo < lat->reject);
         uint64_t a = (uint64_t)k * lat->S + j; /* < 8·1.25·2^56 < 2^60 */
-        int neg = (int)(w2 >> 63);
         uint64_t mag = a + (uint64_t)neg;      /* |x|: −(kS + j) − 1 on the negative side */
         uint64_t w3 = next_word(ws);
         if ((w3 >> 2) < lethe__lattice_accept_q62(lat, mag, k))

@@ -21,6 +21,7 @@
 #define CHUNK (64u * 1024u)                        /* plaintext bytes per chunk */
 #define CHUNK_OVER (1u + crypto_secretbox_MACBYTES) /* flag + MAC                */
 #define ENC_HEAD (8u + 8u + 16u + 16u)
+#define WRONG_KEY "encrypted with another key (or its header was altered)"
 
 /* The key's public name: lets a reader say "wrong key" before decrypting. */
 static void key_id(const unsigned char *key, unsigned char id[16])
@@ -251,9 +252,18 @@ lethe_status lethe__sfile_commit(lethe_sfile *s)
     else
         *slash = '\0';
     int dfd = open(s->tmp, O_RDONLY);
+    e = dfd < 0 ? errno : 0;
     if (dfd >= 0) {
-        fsync(dfd);
+        if (fsync(dfd) != 0 && errno != EINVAL) /* EINVAL: cannot sync a directory here */
+            e = errno;
         close(dfd);
+    }
+    if (e != 0) {
+        /* the file is in place, but its directory entry may not be durable:
+         * the caller must not report the write as done */
+        lethe_status st = io_fail(ctx, "cannot sync the directory of", s->path, e);
+        release(s);
+        return st;
     }
     lethe__io_step(ctx); /* the directory entry is on disk */
     release(s);
@@ -282,7 +292,7 @@ static const char *enc_open(lethe_sfile *s, unsigned char *head, long long size,
     unsigned char id[16];
     key_id(s->ctx->key, id);
     if (sodium_memcmp(id, head + 16, 16) != 0)
-        return "encrypted with another key";
+        return WRONG_KEY;
     memcpy(s->prefix, head + 32, 16);
     long long body = size - (long long)ENC_HEAD - (long long)CHUNK_OVER;
     if (body < 0)
@@ -324,7 +334,10 @@ lethe_status lethe__sfile_open(lethe_ctx *ctx, const char *path, const char *mag
     if (fread(head, 1, 8, s->f) == 8 && memcmp(head, ENC_MAGIC, 8) == 0) {
         const char *why = enc_open(s, head, (long long)st.st_size, &plain);
         if (why != NULL) {
-            lethe_status code = s->ctx->key == NULL ? LETHE_EINVAL : LETHE_EFORMAT;
+            /* no key, or another key: the caller's mistake, not the file's */
+            lethe_status code = s->ctx->key == NULL || strcmp(why, WRONG_KEY) == 0
+                                    ? LETHE_EINVAL
+                                    : LETHE_EFORMAT;
             release(s);
             return lethe__fail(ctx, code, "load: %s: %s", path, why);
         }
@@ -344,8 +357,10 @@ lethe_status lethe__sfile_open(lethe_ctx *ctx, const char *path, const char *mag
     char got[LETHE__SFILE_MAGIC_BYTES];
     lethe__sf_get_bytes(s, got, sizeof got);
     if (s->err || memcmp(got, magic, sizeof got) != 0) {
+        int crypto = s->bad_crypto;
         release(s);
-        return lethe__sfile_bad(ctx, path, "not a lethe state file of this kind");
+        return lethe__sfile_bad(ctx, path, crypto ? "cannot decrypt: the file was altered or cut"
+                                                  : "not a lethe state file of this kind");
     }
     return LETHE_OK;
 }

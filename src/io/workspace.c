@@ -9,7 +9,8 @@
  *                        encrypted when the workspace is
  *   model.G.public       the public model of generation G (no secrets)
  *   owner.key, owner.pub the owner's signing keys (lethe_keygen)
- *   ledger/NNNNNNNN.json one signed certificate per removal
+ *   ledger/NNNNNNNN.json one signed certificate per removal (or refresh)
+ *   LOCK                 flock()ed by whoever has the workspace open
  *
  * A change writes generation G + 1 beside G (every file atomically: a
  * temporary file, fsync, rename, fsync of the directory), then the removal's
@@ -18,11 +19,18 @@
  * public model, certificate); a crash after it leaves G + 1, and open()
  * deletes G's files. So the workspace always holds exactly one consistent
  * generation, a removal reported done is on disk, and once a removal is
- * committed the file that held the removed records is gone.
+ * committed the file that held the removed records is gone. Recovery only
+ * removes the files a change of this code writes (never anything else), and
+ * at most one certificate beyond HEAD, and only when the generation it
+ * belongs to is there: a ledger further ahead means HEAD was rolled back (an
+ * old backup), and the workspace is refused rather than "repaired". An
+ * exclusive lock (DIR/LOCK) keeps a second process from recovering — that
+ * is, deleting — what a running change is writing.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
 #include "io/sfile.h"
+#include "io/read.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -30,16 +38,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #define MAGIC "LETHEWS1"
 #define VERSION 1u
 #define PATH_CAP 4096
+#define GEN_MAX 99999999u /* generations are named with 8 digits */
 
 struct lethe_workspace {
     lethe_ctx *ctx;
     char *dir;
+    int lock_fd;            /* DIR/LOCK, held (flock, exclusive) while open */
     uint64_t generation, certificates, mechanism;
     int encrypted;
     unsigned char key_id[16];
@@ -55,8 +66,13 @@ static lethe_status ws_fail_path(lethe_ctx *ctx, const char *dir)
 /* dir/name, or 0 if it does not fit. */
 static int join(char *out, size_t cap, const char *dir, const char *name)
 {
-    int n = snprintf(out, cap, "%s/%s", dir, name);
-    return n > 0 && (size_t)n < cap;
+    size_t a = strlen(dir), b = strlen(name);
+    if (a + 1 + b + 1 > cap)
+        return 0;
+    memmove(out, dir, a); /* out may be dir itself */
+    out[a] = '/';
+    memcpy(out + a + 1, name, b + 1);
+    return 1;
 }
 
 static int gen_name(char *out, size_t cap, const char *dir, const char *kind, uint64_t g)
@@ -69,14 +85,23 @@ static int gen_name(char *out, size_t cap, const char *dir, const char *kind, ui
     return join(out, cap, dir, name);
 }
 
-static void sync_dir(lethe_ctx *ctx, const char *dir)
+/* fsync a directory; EINVAL (a file system that cannot) is not an error. */
+static lethe_status sync_dir(lethe_ctx *ctx, const char *dir)
 {
     int fd = open(dir, O_RDONLY);
+    int e = fd < 0 ? errno : 0;
     if (fd >= 0) {
-        fsync(fd);
+        if (fsync(fd) != 0 && errno != EINVAL)
+            e = errno;
         close(fd);
     }
+    if (e != 0) {
+        char eb[128];
+        return lethe__fail(ctx, LETHE_EIO, "workspace: cannot sync %s: %s", dir,
+                           lethe__read_strerror(e, eb, sizeof eb));
+    }
     lethe__io_step(ctx);
+    return LETHE_OK;
 }
 
 static lethe_status write_head(lethe_ctx *ctx, const char *dir, uint64_t generation,
@@ -123,7 +148,7 @@ static lethe_status read_head(lethe_workspace *ws)
     else if (version != VERSION)
         st = lethe__sfile_bad(ws->ctx, path, "unsupported workspace version");
     else if (ws->mechanism > 2 || enc > 1 || (ws->mechanism == 0) != (ws->generation == 0) ||
-             ws->certificates > ws->generation)
+             ws->certificates > ws->generation || ws->generation > GEN_MAX)
         st = lethe__sfile_bad(ws->ctx, path, "inconsistent fields");
     else
         st = lethe__sfile_verify(&s);
@@ -142,6 +167,31 @@ static void ctx_key_id(const lethe_ctx *ctx, unsigned char id[16])
                            LETHE__KEY_BYTES);
 }
 
+/* Remove a directory built by init and everything in it (one level, and
+ * its ledger). */
+static void remove_tree(const char *dir)
+{
+    char sub[PATH_CAP];
+    const char *subs[2] = { "ledger", "" };
+    for (int k = 0; k < 2; k++) {
+        if (!join(sub, sizeof sub, dir, subs[k]))
+            return;
+        if (k == 1)
+            snprintf(sub, sizeof sub, "%s", dir);
+        DIR *d = opendir(sub);
+        if (d == NULL)
+            continue;
+        struct dirent *e;
+        char path[PATH_CAP];
+        while ((e = readdir(d)) != NULL)
+            if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0 &&
+                join(path, sizeof path, sub, e->d_name))
+                remove(path);
+        closedir(d);
+        rmdir(sub);
+    }
+}
+
 lethe_status lethe_workspace_init(lethe_ctx *ctx, const char *dir, const char *key_file)
 {
     if (ctx == NULL)
@@ -149,46 +199,74 @@ lethe_status lethe_workspace_init(lethe_ctx *ctx, const char *dir, const char *k
     lethe__clear(ctx);
     if (dir == NULL)
         return lethe__fail(ctx, LETHE_EINVAL, "workspace: dir is NULL");
-    char a[PATH_CAP], b[PATH_CAP], l[PATH_CAP];
-    if (!join(a, sizeof a, dir, "owner.key") || !join(b, sizeof b, dir, "owner.pub") ||
-        !join(l, sizeof l, dir, "ledger"))
+    char eb[128];
+    struct stat sb;
+    if (lstat(dir, &sb) == 0)
+        return lethe__fail(ctx, LETHE_EINVAL, "workspace: %s exists already (a workspace is "
+                                              "made once)", dir);
+    /* Built under a temporary name and renamed into place: a failure or a
+     * crash never leaves a half-made workspace under dir. */
+    char tmp[PATH_CAP], a[PATH_CAP], b[PATH_CAP], l[PATH_CAP];
+    if (snprintf(tmp, sizeof tmp, "%s.init-XXXXXX", dir) >= (int)sizeof tmp - 64)
         return ws_fail_path(ctx, dir);
-    if (mkdir(dir, 0700) != 0) {
-        int e = errno;
-        return lethe__fail(ctx, e == EEXIST ? LETHE_EINVAL : LETHE_EIO,
-                           "workspace: cannot create %s: %s", dir,
-                           e == EEXIST ? "it exists already (a workspace is made once)"
-                                       : strerror(e));
-    }
+    if (mkdtemp(tmp) == NULL)
+        return lethe__fail(ctx, LETHE_EIO, "workspace: cannot create %s: %s", tmp,
+                           lethe__read_strerror(errno, eb, sizeof eb));
     lethe__io_step(ctx);
+    join(a, sizeof a, tmp, "owner.key");
+    join(b, sizeof b, tmp, "owner.pub");
+    join(l, sizeof l, tmp, "ledger");
+    /* The at-rest key goes on the context only for this call: the previous
+     * one (if any) is kept aside and put back, never freed here. */
     unsigned char *held = ctx->key;
+    ctx->key = NULL;
+    int made_key = 0;
     lethe_status st = LETHE_OK;
     if (key_file != NULL) {
-        struct stat sb;
-        if (stat(key_file, &sb) != 0 && errno == ENOENT)
+        if (stat(key_file, &sb) != 0 && errno == ENOENT) {
             st = lethe_key_create(ctx, key_file);
+            made_key = st == LETHE_OK;
+        }
         if (st == LETHE_OK)
             st = lethe_ctx_set_key_file(ctx, key_file);
     }
     unsigned char id[16];
     ctx_key_id(ctx, id);
     if (st == LETHE_OK && mkdir(l, 0755) != 0)
-        st = lethe__fail(ctx, LETHE_EIO, "workspace: cannot create %s: %s", l, strerror(errno));
-    if (st == LETHE_OK) {
-        /* the signing key file is written in the clear, like any key file */
-        unsigned char *k = ctx->key;
-        ctx->key = NULL;
+        st = lethe__fail(ctx, LETHE_EIO, "workspace: cannot create %s: %s", l,
+                         lethe__read_strerror(errno, eb, sizeof eb));
+    if (st == LETHE_OK) /* the signing keys: encrypted too when the workspace is */
         st = lethe_keygen(ctx, a, b);
-        ctx->key = k;
-    }
     if (st == LETHE_OK)
-        st = write_head(ctx, dir, 0, 0, 0, key_file != NULL, id);
-    if (key_file != NULL && ctx->key != held) { /* init does not leave a key behind */
-        if (ctx->key != NULL)
-            sodium_free(ctx->key);
-        ctx->key = held;
+        st = write_head(ctx, tmp, 0, 0, 0, key_file != NULL, id);
+    if (st == LETHE_OK && rename(tmp, dir) != 0)
+        st = lethe__fail(ctx, LETHE_EIO, "workspace: cannot create %s: %s", dir,
+                         lethe__read_strerror(errno, eb, sizeof eb));
+    if (st == LETHE_OK) {
+        lethe__io_step(ctx);
+        char parent[PATH_CAP];
+        snprintf(parent, sizeof parent, "%s", dir);
+        char *slash = strrchr(parent, '/');
+        if (slash == NULL)
+            snprintf(parent, sizeof parent, ".");
+        else if (slash == parent)
+            parent[1] = '\0';
+        else
+            *slash = '\0';
+        st = sync_dir(ctx, parent);
     }
-    return st;
+    if (ctx->key != NULL)
+        sodium_free(ctx->key);
+    ctx->key = held;
+    if (st != LETHE_OK) {
+        char msg[LETHE__ERRMSG_CAP];
+        snprintf(msg, sizeof msg, "%s", lethe_ctx_errmsg(ctx));
+        remove_tree(tmp);
+        if (made_key)
+            remove(key_file);
+        return lethe__fail(ctx, st, "%s", msg);
+    }
+    return LETHE_OK;
 }
 
 void lethe_workspace_close(lethe_workspace *ws)
@@ -196,6 +274,8 @@ void lethe_workspace_close(lethe_workspace *ws)
     if (ws == NULL)
         return;
     lethe_ctx *ctx = ws->ctx;
+    if (ws->lock_fd >= 0)
+        close(ws->lock_fd); /* releases the flock */
     lethe__free(ctx, ws->dir);
     lethe__free(ctx, ws);
 }
@@ -223,52 +303,96 @@ static lethe_status drop(lethe_workspace *ws, const char *dir, const char *name)
     char path[PATH_CAP];
     if (!join(path, sizeof path, dir, name))
         return ws_fail_path(ws->ctx, dir);
-    if (unlink(path) != 0 && errno != ENOENT)
+    if (unlink(path) != 0 && errno != ENOENT) {
+        char eb[128];
         return lethe__fail(ws->ctx, LETHE_EIO, "workspace: cannot remove %s: %s", path,
-                           strerror(errno));
+                           lethe__read_strerror(errno, eb, sizeof eb));
+    }
     lethe__io_step(ws->ctx);
     ws->recovered++;
     return LETHE_OK;
 }
 
-/* Delete every file that is not part of generation G or of its ledger: the
- * leftovers of an interrupted change (either side of the commit point) and
- * stray temporary files. */
+/* A temporary file of sfile.c: "<one of our names>.XXXXXX" (six characters). */
+static int temporary_of(const char *n, const char *ours)
+{
+    size_t k = strlen(ours), len = strlen(n);
+    return len == k + 7 && strncmp(n, ours, k) == 0 && n[k] == '.';
+}
+
+/* "<prefix><8 digits><suffix>.XXXXXX": a temporary file of a numbered one. */
+static int numbered_temp(const char *n, const char *prefix, const char *suffix)
+{
+    size_t len = strlen(n), k = strlen(prefix) + 8 + strlen(suffix);
+    char base[64];
+    uint64_t g;
+    if (len != k + 7 || n[k] != '.' || k >= sizeof base)
+        return 0;
+    memcpy(base, n, k);
+    base[k] = '\0';
+    return numbered(base, prefix, suffix, &g);
+}
+
+/* Is n a file this code writes in the workspace directory, and not one of
+ * generation G's? (Generation files of another G, and temporary files.) */
+static int stray_top(const char *n, uint64_t G)
+{
+    uint64_t g;
+    if (numbered(n, "state.", "", &g) || numbered(n, "model.", ".public", &g))
+        return g != G;
+    return numbered_temp(n, "state.", "") || numbered_temp(n, "model.", ".public") ||
+           temporary_of(n, "HEAD") || temporary_of(n, "owner.key") ||
+           temporary_of(n, "owner.pub");
+}
+
+/* Delete what an interrupted change left: generation files other than G's,
+ * temporary files, and a certificate beyond HEAD's count — only the next one,
+ * and only if generation G + 1 (whose change wrote it) is there. Anything
+ * else is left alone; a ledger further ahead of HEAD is refused. */
 static lethe_status recover(lethe_workspace *ws)
 {
-    const uint64_t G = ws->generation;
+    const uint64_t G = ws->generation, C = ws->certificates;
+    char ledger[PATH_CAP], next_pub[PATH_CAP];
+    if (!join(ledger, sizeof ledger, ws->dir, "ledger") ||
+        !gen_name(next_pub, sizeof next_pub, ws->dir, "public", G + 1))
+        return ws_fail_path(ws->ctx, ws->dir);
+    struct stat sb;
+    const int next_gen = stat(next_pub, &sb) == 0;
     lethe_status st = LETHE_OK;
     for (int pass = 0; pass < 2 && st == LETHE_OK; pass++) {
-        char dir[PATH_CAP];
-        if (pass == 0)
-            snprintf(dir, sizeof dir, "%s", ws->dir);
-        else if (!join(dir, sizeof dir, ws->dir, "ledger"))
-            return ws_fail_path(ws->ctx, ws->dir);
+        const char *dir = pass == 0 ? ws->dir : ledger;
         DIR *d = opendir(dir);
-        if (d == NULL)
+        if (d == NULL) {
+            char eb[128];
             return lethe__fail(ws->ctx, LETHE_EIO, "workspace: cannot list %s: %s", dir,
-                               strerror(errno));
+                               lethe__read_strerror(errno, eb, sizeof eb));
+        }
         size_t before = ws->recovered;
         struct dirent *e;
         while (st == LETHE_OK && (e = readdir(d)) != NULL) {
             const char *n = e->d_name;
             uint64_t g;
-            int stray;
-            if (pass == 0)
-                stray = (numbered(n, "state.", "", &g) || numbered(n, "model.", ".public", &g))
-                            ? g != G
-                            : (strncmp(n, "state.", 6) == 0 || strncmp(n, "model.", 6) == 0 ||
-                               strncmp(n, "HEAD.", 5) == 0 || strncmp(n, "owner.key.", 10) == 0 ||
-                               strncmp(n, "owner.pub.", 10) == 0);
-            else
-                stray = numbered(n, "", ".json", &g) ? g > ws->certificates || g == 0
-                                                     : n[0] != '.';
+            int stray = 0;
+            if (pass == 0) {
+                stray = stray_top(n, G);
+            } else if (numbered(n, "", ".json", &g) && g > C) {
+                if (g == C + 1 && next_gen)
+                    stray = 1; /* the certificate of the change that did not commit */
+                else
+                    st = lethe__fail(ws->ctx, LETHE_EINVAL,
+                                     "workspace: %s/%s is beyond the %llu certificates HEAD "
+                                     "records: was the workspace restored from an older copy? "
+                                     "Nothing was changed; compare it with the ledger",
+                                     dir, n, (unsigned long long)C);
+            } else {
+                stray = numbered_temp(n, "", ".json");
+            }
             if (stray)
                 st = drop(ws, dir, n);
         }
         closedir(d);
         if (st == LETHE_OK && ws->recovered != before)
-            sync_dir(ws->ctx, dir);
+            st = sync_dir(ws->ctx, dir);
     }
     return st;
 }
@@ -293,7 +417,30 @@ lethe_status lethe_workspace_open(lethe_ctx *ctx, const char *dir, const char *k
     }
     memcpy(ws->dir, dir, len + 1);
     ws->ctx = ctx;
-    lethe_status st = read_head(ws);
+    ws->lock_fd = -1;
+    /* one process at a time: recovery deletes what a running change writes */
+    char lock[PATH_CAP];
+    lethe_status st = LETHE_OK;
+    struct stat sb;
+    if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode) || !join(lock, sizeof lock, dir, "HEAD") ||
+        stat(lock, &sb) != 0)
+        st = lethe__fail(ctx, LETHE_EIO, "workspace: %s is not a lethe workspace (no HEAD; "
+                                         "create one with lethe init)", dir);
+    if (st == LETHE_OK) {
+        join(lock, sizeof lock, dir, "LOCK");
+        ws->lock_fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+        if (ws->lock_fd < 0) {
+            char eb[128];
+            st = lethe__fail(ctx, LETHE_EIO, "workspace: cannot open %s: %s", lock,
+                             lethe__read_strerror(errno, eb, sizeof eb));
+        } else if (flock(ws->lock_fd, LOCK_EX | LOCK_NB) != 0) {
+            st = lethe__fail(ctx, LETHE_EINVAL,
+                             "workspace: %s is in use by another lethe process; try again "
+                             "when it has finished", dir);
+        }
+    }
+    if (st == LETHE_OK)
+        st = read_head(ws);
     if (st == LETHE_OK && key_file != NULL) {
         if (!ws->encrypted)
             st = lethe__fail(ctx, LETHE_EINVAL,
@@ -399,6 +546,9 @@ static lethe_status pub_m1(void *m, const char *path) { return lethe_model_save_
 static lethe_status save_m2(void *m, const char *path) { return lethe_m2_save(m, path); }
 static lethe_status pub_m2(void *m, const char *path) { return lethe_m2_save_public(m, path); }
 
+static lethe_status commit_files(lethe_workspace *ws, int mechanism, void *model, save_fn save,
+                                 save_fn pub, lethe_certificate *c);
+
 /* Write generation G + 1 (state, public model, the certificate if c is not
  * NULL), commit it by rewriting HEAD, then remove generation G. */
 static lethe_status commit(lethe_workspace *ws, int mechanism, void *model, save_fn save,
@@ -410,6 +560,25 @@ static lethe_status commit(lethe_workspace *ws, int mechanism, void *model, save
         return lethe__fail(ctx, LETHE_EINVAL,
                            "workspace: %s is encrypted: give the key file it was made with",
                            ws->dir);
+    if (N > GEN_MAX)
+        return lethe__fail(ctx, LETHE_EINVAL, "workspace: %s has used all %u generations; "
+                                              "start a new workspace", ws->dir, GEN_MAX);
+    /* whether the state is encrypted is the workspace's choice, not the
+     * context's: a key left on the context from another workspace is not used */
+    unsigned char *held = ws->encrypted ? NULL : ctx->key;
+    if (!ws->encrypted)
+        ctx->key = NULL;
+    lethe_status st = commit_files(ws, mechanism, model, save, pub, c);
+    if (!ws->encrypted)
+        ctx->key = held;
+    return st;
+}
+
+static lethe_status commit_files(lethe_workspace *ws, int mechanism, void *model, save_fn save,
+                                 save_fn pub, lethe_certificate *c)
+{
+    lethe_ctx *ctx = ws->ctx;
+    const uint64_t G = ws->generation, N = G + 1;
     char st_new[PATH_CAP], pub_new[PATH_CAP];
     gen_name(st_new, sizeof st_new, ws->dir, "state", N);
     gen_name(pub_new, sizeof pub_new, ws->dir, "public", N);
@@ -445,7 +614,7 @@ static lethe_status commit(lethe_workspace *ws, int mechanism, void *model, save
             lethe__io_step(ctx);
         if (unlink(old_pub) == 0)
             lethe__io_step(ctx);
-        sync_dir(ctx, ws->dir);
+        return sync_dir(ctx, ws->dir);
     }
     return LETHE_OK;
 }
