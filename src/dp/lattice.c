@@ -114,9 +114,12 @@ typedef struct {
     uint64_t w[WORDS];
 } word_source;
 
-static uint64_t next_word(word_source *ws)
+static inline uint64_t next_word(word_source *ws)
 {
     if (ws->next == WORDS) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+        lethe__rng_bytes(ws->rng, ws->w, sizeof ws->w); /* the words are little-endian */
+#else
         unsigned char raw[8 * WORDS];
         lethe__rng_bytes(ws->rng, raw, sizeof raw);
         for (unsigned i = 0; i < WORDS; i++) {
@@ -126,6 +129,7 @@ static uint64_t next_word(word_source *ws)
             ws->w[i] = v;
         }
         sodium_memzero(raw, sizeof raw);
+#endif
         ws->next = 0;
     }
     return ws->w[ws->next++];

@@ -11,7 +11,7 @@
 #include <sodium.h>
 
 #define BLOCK 64             /* ChaCha20 block */
-#define BUFBYTES (64 * BLOCK) /* bytes generated per refill */
+#define BUFBYTES (1024 * BLOCK) /* bytes generated per refill (64 KiB) */
 
 struct lethe_rng {
     int seeded;
