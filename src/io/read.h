@@ -1,5 +1,5 @@
 /*
- * What the dataset readers (idx.c, csv.c) share: validation of
+ * What the dataset readers (idx.c, csv.c, libsvm.c) share: validation of
  * lethe_read_options, the class filter, numbers in the C locale, reading raw
  * or gzip-compressed files, growth of staging buffers and the final
  * hand-over to lethe_dataset_create(). The helpers live in idx.c, beside
@@ -27,7 +27,7 @@ int lethe__read_filtering(const lethe_read_options *opt);
  * pos / neg, 0 if the record is skipped. Only when filtering is on. */
 int lethe__read_map_class(const lethe_read_options *opt, long c, double *y);
 
-/* The class filter for a label read as a number (CSV). Classes are
+/* The class filter for a label read as a number (CSV, LIBSVM). Classes are
  * integers: a fractional label gives −1 (a wrong column or file, not a
  * class, for the caller to report); otherwise as lethe__read_map_class().
  * Labels outside (−2⁶³, 2⁶³) match no class (and are not cast). */
