@@ -6,7 +6,9 @@
  * and gzip-compressed; each documented status is provoked, allocation
  * failure included (a counting allocator fails the N-th allocation for
  * every N until the call succeeds, and nothing may leak). The real
- * Fashion-MNIST t10k files are read when installed.
+ * Fashion-MNIST t10k files are read when installed. The fuzz targets'
+ * bodies (fuzz/fuzz.h) are replayed on their seeds and on every input the
+ * fuzzer failed on.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -26,6 +28,8 @@
 #include <zlib.h>
 
 #include "lethe.h"
+
+#include "../fuzz/fuzz.h"
 
 #define FMNIST_DIR "/usr/share/datasets/fashion-mnist"
 
@@ -1194,6 +1198,82 @@ static void test_libsvm_csv_round_trip(void **state)
     free(svm);
 }
 
+/* ─── Fuzz inputs ────────────────────────────────────────────────────────── */
+
+/* Replay, through the fuzz targets' own bodies (fuzz/fuzz.h), every input
+ * the fuzzer failed on (tests/data/fuzz/<target>/) and the seed corpus
+ * (fuzz/corpus/<target>/). A body aborts if a reader breaks its contract;
+ * under SANITIZE=address,undefined a memory error stops the suite too. */
+static size_t replay_dir(const char *dir,
+                         void (*body)(const char *, const char *, const uint8_t *, size_t))
+{
+    DIR *dp = opendir(dir);
+    if (dp == NULL)
+        return 0;
+    size_t count = 0;
+    struct dirent *e;
+    while ((e = readdir(dp)) != NULL) {
+        if (e->d_name[0] == '.')
+            continue;
+        char path[1024];
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        FILE *f = fopen(path, "rb");
+        assert_non_null(f);
+        uint8_t *buf = NULL;
+        size_t len = 0, cap = 0, got;
+        do {
+            if (len == cap) {
+                cap = cap == 0 ? 4096 : 2 * cap;
+                buf = realloc(buf, cap);
+                assert_non_null(buf);
+            }
+            got = fread(buf + len, 1, cap - len, f);
+            len += got;
+        } while (got > 0);
+        assert_int_equal(fclose(f), 0);
+        char a[256], b[256];
+        snprintf(a, sizeof a, "%s", tpath("fuzz-a"));
+        snprintf(b, sizeof b, "%s", tpath("fuzz-b"));
+        body(a, b, buf, len);
+        free(buf);
+        count++;
+    }
+    closedir(dp);
+    return count;
+}
+
+static void test_fuzz_regressions(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *name;
+        void (*body)(const char *, const char *, const uint8_t *, size_t);
+    } targets[] = {
+        { "csv", lethe_fuzz_csv },           { "idx", lethe_fuzz_idx },
+        { "libsvm", lethe_fuzz_libsvm },     { "state_m1", lethe_fuzz_state_m1 },
+        { "state_m2", lethe_fuzz_state_m2 },
+    };
+    const char *data = getenv("LETHE_TEST_DATA"), *corpus = getenv("LETHE_FUZZ_CORPUS");
+    if (data == NULL || *data == '\0')
+        data = "tests/data";
+    if (corpus == NULL || *corpus == '\0')
+        corpus = "fuzz/corpus";
+    size_t found = 0;
+    for (size_t t = 0; t < sizeof targets / sizeof targets[0]; t++) {
+        char dir[1024];
+        snprintf(dir, sizeof dir, "%s/fuzz/%s", data, targets[t].name);
+        found += replay_dir(dir, targets[t].body);
+        snprintf(dir, sizeof dir, "%s/%s", corpus, targets[t].name);
+        size_t seeds = replay_dir(dir, targets[t].body);
+        if (seeds == 0)
+            print_error("no seed corpus in %s\n", dir);
+        assert_true(seeds > 0);
+    }
+    if (found == 0) /* there is one at least (fuzz/README.md): the path is wrong */
+        print_error("no fuzz regression input under %s/fuzz\n", data);
+    assert_true(found > 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1216,6 +1296,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_libsvm_errors, ctx_setup, ctx_teardown),
         cmocka_unit_test_setup_teardown(test_libsvm_long_lines, ctx_setup, ctx_teardown),
         cmocka_unit_test_setup_teardown(test_libsvm_csv_round_trip, ctx_setup, ctx_teardown),
+        cmocka_unit_test(test_fuzz_regressions),
     };
     return cmocka_run_group_tests_name("io", tests, setup, teardown);
 }
