@@ -8,8 +8,8 @@
 #   make stattest            the noise sampler's statistical tests, fresh seeds, more samples
 #   make lipschitz           measures how the residual moves with b (proofs/certificate.md, G1)
 #   make install PREFIX=/usr/local DESTDIR=
-#   make fuzz                the certificate parser's libFuzzer target (clang; not in check)
 #   make valgrind | coverage | clean
+#   make fuzz [FUZZ_SECONDS=60]   each libFuzzer target in fuzz/ (needs clang)
 
 PREFIX   ?= /usr/local
 DESTDIR  ?=
@@ -63,7 +63,8 @@ STATIC := $(BUILD)/liblethe.a
 SHARED := $(BUILD)/liblethe.so.$(VERSION)
 TOOL   := $(BUILD)/lethe
 
-.PHONY: all check test trace demo bench stattest lipschitz install uninstall clean valgrind coverage fuzz
+.PHONY: all check test trace demo bench stattest lipschitz install uninstall clean valgrind \
+        coverage fuzz fuzz-build
 all: $(STATIC) $(SHARED) $(TOOL) $(BUILD)/lethe.pc
 
 $(BUILD)/src/%.o: src/%.c include/lethe.h $(wildcard src/*/*.h)
@@ -86,7 +87,7 @@ $(SHARED): $(LIB_OBJ)
 $(TOOL): $(CLI_OBJ) $(STATIC)
 	$(CC) $(LDFLAGS_ALL) -o $@ $(CLI_OBJ) $(STATIC) $(DEP_LIBS)
 
-$(BUILD)/tests/%: tests/%.c tests/testutil.h $(STATIC)
+$(BUILD)/tests/%: tests/%.c tests/testutil.h fuzz/fuzz.h $(STATIC)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -Itests -o $@ $< $(STATIC) $(CMOCKA_LIBS) $(DEP_LIBS) $(LDFLAGS_ALL)
 
@@ -122,7 +123,8 @@ $(BUILD)/lethe.pc: Makefile
 # summary line counts the suites.
 check: all $(TEST_BIN) trace
 	@pass=0; fail=0; for t in $(TEST_BIN); do \
-	  if LETHE_TEST_DATA=$(CURDIR)/tests/data $$t; then pass=$$((pass+1)); \
+	  if LETHE_TEST_DATA=$(CURDIR)/tests/data LETHE_FUZZ_CORPUS=$(CURDIR)/fuzz/corpus $$t; \
+	  then pass=$$((pass+1)); \
 	  else fail=$$((fail+1)); echo "FAILED: $$t"; fi; done; \
 	  if LETHE=$(CURDIR)/$(TOOL) sh tests/cli.sh; then pass=$$((pass+1)); \
 	  else fail=$$((fail+1)); echo "FAILED: tests/cli.sh"; fi; \
@@ -164,14 +166,6 @@ lipschitz: $(BUILD)/bench/residual_lipschitz $(FMNIST)/train-images-idx3-ubyte.g
 	$(BUILD)/bench/residual_lipschitz random 100
 	$(BUILD)/bench/residual_lipschitz $(FMNIST) 100
 
-# libFuzzer wants clang and its own instrumentation of every library file.
-FUZZ_FLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L -O1 -g -Iinclude -Isrc $(DEP_CFLAGS) \
-              -fsanitize=fuzzer,address,undefined
-fuzz: build-fuzz/fuzz_cert
-build-fuzz/fuzz_cert: fuzz/fuzz_cert.c $(LIB_SRC) include/lethe.h $(wildcard src/*/*.h)
-	@mkdir -p $(dir $@)
-	clang $(FUZZ_FLAGS) -DLETHE_BUILD -o $@ fuzz/fuzz_cert.c $(LIB_SRC) $(DEP_LIBS)
-
 install: all
 	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include \
 	  $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/bin
@@ -195,6 +189,48 @@ coverage:
 	$(MAKE) COVERAGE=1 BUILD=build-cov check
 	@for f in $(LIB_SRC); do gcov -n -o build-cov/$$(dirname $$f) $$f 2>/dev/null | \
 	  awk -v f=$$f '/^Lines executed/ { sub(/Lines executed:/, ""); print "  " f ": " $$0; exit }'; done
+
+# Fuzzing (fuzz/README.md): the library compiled again by clang with libFuzzer,
+# ASan and UBSan, one binary per parser. Only these targets need clang. A
+# dense LIBSVM matrix is capped lower than in production, so that the
+# fuzzer's 2 GB memory limit catches leaks and runaway growth, not a file
+# that truly asks for a large matrix.
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS := csv idx libsvm state_m1 state_m2 cert
+FUZZ_BUILD   := build-fuzz
+FUZZ_CFLAGS  := -std=c11 -D_POSIX_C_SOURCE=200809L -O1 -g $(WARN) -Iinclude -Isrc $(DEP_CFLAGS) \
+                -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+                -fno-omit-frame-pointer -DLETHE_LIBSVM_MAX_CELLS='((size_t)1 << 22)'
+FUZZ_LIB_OBJ := $(LIB_SRC:%.c=$(FUZZ_BUILD)/%.o)
+FUZZ_LIB     := $(FUZZ_BUILD)/liblethe.a
+FUZZ_BIN     := $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/fuzz_%)
+
+$(FUZZ_BUILD)/src/%.o: src/%.c include/lethe.h $(wildcard src/*/*.h)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -DLETHE_BUILD -c $< -o $@
+
+$(FUZZ_LIB): $(FUZZ_LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(FUZZ_BUILD)/fuzz_%: fuzz/target.c fuzz/fuzz.h $(FUZZ_LIB)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -DLETHE_FUZZ_BODY=lethe_fuzz_$* -o $@ fuzz/target.c \
+	  $(FUZZ_LIB) $(DEP_LIBS)
+
+fuzz-build:
+	@command -v $(FUZZ_CC) >/dev/null || { echo "make fuzz needs clang (apt-get install clang)"; exit 1; }
+	@$(MAKE) --no-print-directory $(FUZZ_BIN)
+
+# New inputs go to build-fuzz/corpus/<target>, crashes to build-fuzz/artifacts/.
+fuzz: fuzz-build
+	@for t in $(FUZZ_TARGETS); do \
+	  mkdir -p $(FUZZ_BUILD)/corpus/$$t $(FUZZ_BUILD)/artifacts/$$t; \
+	  echo "fuzz: $$t for $(FUZZ_SECONDS) s"; \
+	  OPENBLAS_NUM_THREADS=1 $(FUZZ_BUILD)/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) \
+	    -timeout=30 -print_final_stats=1 -artifact_prefix=$(FUZZ_BUILD)/artifacts/$$t/ \
+	    $(FUZZ_BUILD)/corpus/$$t fuzz/corpus/$$t || exit 1; \
+	done
 
 clean:
 	rm -rf build build-* *.gcov

@@ -199,10 +199,12 @@ typedef struct lethe_read_options {
                               default (IDX 1/255, CSV 1)                                   */
     lethe_norm_policy policy; /* as for lethe_dataset_create()                              */
     double R;
+    size_t dim;            /* LIBSVM: the number of features d, or 0: d is the largest index
+                              in the file. Give the training d to read a test set.          */
 } lethe_read_options;
 
 /* Defaults: header −1, label_col −1 (last), id_col −1, classes −1/−1,
- * scale 0, policy MEASURE, R 1. */
+ * scale 0, policy MEASURE, R 1, dim 0. */
 LETHE_API void lethe_read_options_init(lethe_read_options *opt);
 
 /* Read an IDX (MNIST / Fashion-MNIST) image file and its label file, raw or
@@ -224,6 +226,53 @@ LETHE_API lethe_status lethe_dataset_read_idx(lethe_ctx *ctx, const char *images
 LETHE_API lethe_status lethe_dataset_read_csv(lethe_ctx *ctx, const char *path,
                                               const lethe_read_options *opt,
                                               lethe_dataset **out);
+
+/* Read a LIBSVM / SVMlight file, raw or gzip-compressed: one record per line,
+ *
+ *     label [qid:Q] index:value index:value …  [# comment]
+ *
+ * fields separated by spaces or tabs. Indices are decimal, 1-based and
+ * strictly increasing; an index that does not appear is a zero feature. The
+ * label and the values are numbers (strtod in the C locale, whatever the
+ * host's locale); the label is mapped by pos_class/neg_class as for CSV
+ * (classes are integers) or kept as read. A qid field (SVMlight's ranking
+ * groups) right after the label is accepted and ignored. Blank lines and
+ * lines holding only a comment are skipped; CRLF line ends and a UTF-8
+ * byte-order mark are accepted; lines may be of any length.
+ *   d    opt->dim if not 0 (an index above it is an error), otherwise the
+ *        largest index on any data line, kept or not (so that a class
+ *        filter does not change d);
+ *   ids  the 0-based numbers of the data lines (blank and comment lines not
+ *        counted), kept or not, so that they stay stable when classes are
+ *        filtered — as the CSV reader numbers its rows;
+ *   features are multiplied by opt->scale (default 1); the CSV-only fields
+ *        of opt are ignored.
+ * The caller owns path and opt; *out is written only on success and is the
+ * caller's to free with lethe_dataset_free(). On failure nothing is left
+ * allocated. Cost O(file size + n·d) time; memory O(n·d) plus the sparse
+ * staging (16 bytes per value in the file). The dense matrix may hold at
+ * most 2³¹ values (16 GiB).
+ * Returns LETHE_OK;
+ *   LETHE_EIO        path cannot be opened or read;
+ *   LETHE_EFORMAT    a label or value that is not a number, a field that is
+ *                    not index:value, index 0, an index not above the one
+ *                    before it (repeated or decreasing), a fractional label
+ *                    with a class filter, a NUL byte, corrupt gzip data;
+ *   LETHE_ENONFINITE a label or value that is NaN or ±Inf (also by
+ *                    overflow, as 1e999);
+ *   LETHE_ESIZE      an index above opt->dim or too large, or n·d above the
+ *                    limit;
+ *   LETHE_EEMPTY     no data line, no record of the chosen classes, or no
+ *                    feature at all (d = 0);
+ *   LETHE_EINVAL     NULL arguments, bad options (as for the other readers;
+ *                    dim above the limit);
+ *   LETHE_ENOMEM, and the errors of lethe_dataset_create() (LETHE_ENORM
+ *   under LETHE_NORM_REQUIRE).
+ * Every message names the file, and the line and field (from 1) where one
+ * is at fault. Thread-safety as for every call on a context. */
+LETHE_API lethe_status lethe_dataset_read_libsvm(lethe_ctx *ctx, const char *path,
+                                                 const lethe_read_options *opt,
+                                                 lethe_dataset **out);
 
 /* ─── Losses ─────────────────────────────────────────────────────────────── */
 

@@ -373,6 +373,63 @@ has "predict squared" "$tmp/out" "^1000 -?[0-9.e+-]+$"
 run 0 "evaluate squared" "$LETHE" predict --model "$tmp/sq.state" $data --evaluate
 has "evaluate squared" "$tmp/out" "^RMSE +[0-9.e+-]+"
 
+# ── LIBSVM: the records of data.csv, read back identically ──────────────────
+# (without the id column: ids are then the record numbers in either format)
+awk -F, 'NR > 1 {
+    printf "%d", $7
+    for (j = 2; j <= 6; j++) if ($j + 0 != 0) printf " %d:%s", j - 1, $j
+    printf "\n"
+}' "$tmp/data.csv" >"$tmp/data.svm"
+awk -F, 'NR > 1 { print $2 "," $3 "," $4 "," $5 "," $6 "," $7 }' "$tmp/data.csv" >"$tmp/noid.csv"
+run 0 "libsvm train" "$LETHE" train --data "$tmp/data.svm" --budget 0.5 --seed $SEED \
+    --model "$tmp/svm.state"
+has "libsvm train" "$tmp/out" "records n +300$"
+has "libsvm train" "$tmp/out" "features d +5$"
+run 0 "csv train without ids" "$LETHE" train --data "$tmp/noid.csv" --budget 0.5 --seed $SEED \
+    --model "$tmp/noid.state"
+run 0 "libsvm predict" "$LETHE" predict --model "$tmp/svm.state" --data "$tmp/data.svm"
+cp "$tmp/out" "$tmp/pred-svm"
+run 0 "csv predict without ids" "$LETHE" predict --model "$tmp/noid.state" --data "$tmp/noid.csv"
+cmp -s "$tmp/out" "$tmp/pred-svm" && ok || bad "LIBSVM and CSV of the same records differ"
+gzip -c "$tmp/data.svm" >"$tmp/data.svm.gz"
+run 0 "libsvm gzip" "$LETHE" predict --model "$tmp/svm.state" --data "$tmp/data.svm.gz"
+cmp -s "$tmp/out" "$tmp/pred-svm" && ok || bad "gzip-compressed LIBSVM reads differently"
+# a test set whose largest index is below d is read with the model's d
+printf '1 1:0.5 2:-0.25\n-1 3:0.125 # a comment\n' >"$tmp/short.svm"
+run 0 "libsvm predict with the model's d" \
+    "$LETHE" predict --model "$tmp/svm.state" --data "$tmp/short.svm"
+same "libsvm short predict lines" "$(wc -l <"$tmp/out" | tr -d ' ')" 2
+printf '1 1:0.5 6:1\n' >"$tmp/wide.svm"
+run 2 "libsvm index beyond the model's d" \
+    "$LETHE" predict --model "$tmp/svm.state" --data "$tmp/wide.svm"
+has "libsvm index beyond the model's d" "$tmp/err" "wide.svm: line 1, field 3: index 6 beyond"
+printf '1 1:0.5\n-1 2:0.25 2:1\n' >"$tmp/twice.svm"
+run 2 "libsvm repeated index" "$LETHE" train --data "$tmp/twice.svm" --budget 1 \
+    --model "$tmp/svmerr.state"
+has "libsvm repeated index" "$tmp/err" \
+    "^lethe: train: malformed file: .*twice.svm: line 2, field 3: index 2 appears twice"
+printf '1 1:0.5\n-1 2:inf\n' >"$tmp/inf.svm"
+run 2 "libsvm infinite value" "$LETHE" train --data "$tmp/inf.svm" --budget 1 \
+    --model "$tmp/svmerr.state"
+cp "$tmp/data.svm" "$tmp/data.txt"
+run 0 "--format libsvm --dim" "$LETHE" train --data "$tmp/data.txt" --format libsvm --dim 7 \
+    --budget 0.5 --seed $SEED --model "$tmp/svm7.state"
+has "--format libsvm --dim" "$tmp/out" "features d +7$"
+run 1 "libsvm with --labels" "$LETHE" train --data "$tmp/data.svm" --labels "$tmp/data.svm" \
+    --budget 1 --model "$tmp/x.state"
+run 1 "libsvm with --id-col" "$LETHE" train --data "$tmp/data.svm" --id-col 0 --budget 1 \
+    --model "$tmp/x.state"
+run 1 "--dim with csv" "$LETHE" train --data "$tmp/noid.csv" --dim 5 --budget 1 \
+    --model "$tmp/x.state"
+run 1 "--dim 0" "$LETHE" train --data "$tmp/data.svm" --dim 0 --budget 1 --model "$tmp/x.state"
+run 0 "libsvm m2 train" "$LETHE" train --mechanism m2 --data "$tmp/data.svm" --norm normalize \
+    --capacity 2 --seed $SEED --model "$tmp/svm-m2.state"
+run 0 "libsvm m2 forget" "$LETHE" forget --model "$tmp/svm-m2.state" --data "$tmp/data.svm" \
+    --norm normalize 1
+run 3 "libsvm m2 forget other record" "$LETHE" forget --model "$tmp/svm-m2.state" \
+    --data "$tmp/short.svm" --norm normalize 1
+test ! -e "$tmp/svmerr.state" && ok || bad "libsvm data errors wrote a state"
+
 # ── IDX: the Fashion-MNIST test set, when installed ─────────────────────────
 fm=${LETHE_FMNIST:-/usr/share/datasets/fashion-mnist}
 if [ -r "$fm/t10k-images-idx3-ubyte.gz" ] && [ -r "$fm/t10k-labels-idx1-ubyte.gz" ]; then

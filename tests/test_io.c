@@ -1,11 +1,14 @@
 /*
- * Suite "io": the IDX and CSV dataset readers (src/io/idx.c, src/io/csv.c).
+ * Suite "io": the IDX, CSV and LIBSVM dataset readers (src/io/idx.c,
+ * src/io/csv.c, src/io/libsvm.c).
  *
  * Every file is written by the test itself into a temporary directory, raw
  * and gzip-compressed; each documented status is provoked, allocation
  * failure included (a counting allocator fails the N-th allocation for
  * every N until the call succeeds, and nothing may leak). The real
- * Fashion-MNIST t10k files are read when installed.
+ * Fashion-MNIST t10k files are read when installed. The fuzz targets'
+ * bodies (fuzz/fuzz.h) are replayed on their seeds and on every input the
+ * fuzzer failed on.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -25,6 +28,8 @@
 #include <zlib.h>
 
 #include "lethe.h"
+
+#include "../fuzz/fuzz.h"
 
 #define FMNIST_DIR "/usr/share/datasets/fashion-mnist"
 
@@ -117,6 +122,12 @@ static double row_norm(const double *x, size_t d)
         s = t;
     }
     return sqrt(s + c);
+}
+
+/* v == 0 without -Wfloat-equal noise. */
+static int lethe__test_is_zero(double v)
+{
+    return !(v < 0.0) && !(v > 0.0);
 }
 
 /* A counting allocator that fails the fail_at-th allocation (0: never). */
@@ -505,7 +516,7 @@ static void test_idx_io_and_args(void **state)
 }
 
 /* Fail each allocation in turn: ENOMEM, nothing leaked, then success. */
-static void test_idx_csv_alloc_failure(void **state)
+static void test_reader_alloc_failure(void **state)
 {
     (void)state;
     const char *img, *lab;
@@ -516,7 +527,11 @@ static void test_idx_csv_alloc_failure(void **state)
     const char *csv = write_text("alloc.csv", "id,a,b,y\n5,1.5,2,1\n7,-0.25,3,-1\n9,2,2,1\n");
     char csv_copy[256];
     snprintf(csv_copy, sizeof csv_copy, "%s", csv);
-    for (int which = 0; which < 2; which++) {
+    const char *svm_text = "1 1:1.5 2:2\n# c\n-1 2:3\n1 1:2 3:2.385\n";
+    const char *svm = write_gz("alloc.svm.gz", svm_text, strlen(svm_text));
+    char svm_copy[256];
+    snprintf(svm_copy, sizeof svm_copy, "%s", svm);
+    for (int which = 0; which < 3; which++) {
         counting c = { 0, 0, 0 };
         lethe_allocator al = { counting_malloc, counting_free, &c };
         lethe_ctx *ctx = NULL;
@@ -526,7 +541,7 @@ static void test_idx_csv_alloc_failure(void **state)
         if (which == 0) { /* IDX with classes 2 and 4; CSV with an id column */
             o.pos_class = 2;
             o.neg_class = 4;
-        } else {
+        } else if (which == 1) {
             o.id_col = 0;
         }
         lethe_status st = LETHE_ENOMEM;
@@ -536,8 +551,9 @@ static void test_idx_csv_alloc_failure(void **state)
             c.count = 0;
             c.fail_at = n;
             long live0 = c.live;
-            st = which == 0 ? lethe_dataset_read_idx(ctx, img_copy, lab_copy, &o, &ds)
-                            : lethe_dataset_read_csv(ctx, csv_copy, &o, &ds);
+            st = which == 0   ? lethe_dataset_read_idx(ctx, img_copy, lab_copy, &o, &ds)
+                 : which == 1 ? lethe_dataset_read_csv(ctx, csv_copy, &o, &ds)
+                              : lethe_dataset_read_libsvm(ctx, svm_copy, &o, &ds);
             if (st == LETHE_ENOMEM) {
                 assert_null(ds);
                 assert_int_equal(c.live, live0);
@@ -882,6 +898,382 @@ static void test_csv_long_lines(void **state)
     free(text);
 }
 
+/* ─── LIBSVM ─────────────────────────────────────────────────────────────── */
+
+static lethe_status read_svm_text(lethe_ctx *ctx, const char *name, const char *text,
+                                  const lethe_read_options *o, lethe_dataset **ds)
+{
+    *ds = NULL;
+    return lethe_dataset_read_libsvm(ctx, write_text(name, text), o, ds);
+}
+
+/* Sparse lines become dense rows; comments, blank lines, CRLF, a BOM, tabs,
+ * a qid and a label-only line are taken; ids are the data line numbers. */
+static void test_libsvm_plain(void **state)
+{
+    lethe_ctx *ctx = *state;
+    lethe_read_options o;
+    lethe_read_options_init(&o);
+    lethe_dataset *ds = NULL;
+    static const char text[] = "\xEF\xBB\xBF# a comment line\n"
+                               "+1 1:2.385 3:-0.0625 # trailing comment\r\n"
+                               "\n"
+                               "   \t \n"
+                               "-1\tqid:7 2:1e-3\t4:17.125\n"
+                               "2.5\n"
+                               "-3 1:-4.75 2:0.3 3:6.02e23 4:-1.5e-300";
+    static const double x[] = { 2.385, 0, -0.0625, 0,    0,     1e-3, 0,       17.125,
+                                0,     0, 0,       0,    -4.75, 0.3,  6.02e23, -1.5e-300 };
+    static const double y[] = { 1, -1, 2.5, -3 };
+    static const uint64_t ids[] = { 0, 1, 2, 3 };
+    assert_status(read_svm_text(ctx, "plain.svm", text, &o, &ds), LETHE_OK);
+    check_rows(ds, 4, 4, x, y, ids);
+    lethe_dataset_free(ds);
+    /* the same file gzip-compressed */
+    assert_status(lethe_dataset_read_libsvm(ctx, write_gz("plain.svm.gz", text, sizeof text - 1),
+                                            &o, &ds),
+                  LETHE_OK);
+    check_rows(ds, 4, 4, x, y, ids);
+    lethe_dataset_free(ds);
+    /* scale multiplies the features, not the label */
+    o.scale = 2.0;
+    assert_status(read_svm_text(ctx, "scale.svm", "-2.25 2:1.5\n", &o, &ds), LETHE_OK);
+    assert_int_equal(lethe_dataset_cols(ds), 2);
+    assert_double_near(lethe_dataset_x(ds)[0], 0.0, 0.0);
+    assert_double_near(lethe_dataset_x(ds)[1], 3.0, 0.0);
+    assert_double_near(lethe_dataset_y(ds)[0], -2.25, 0.0);
+    lethe_dataset_free(ds);
+}
+
+/* A fixed d (for a test set), the class filter and the norm policy. */
+static void test_libsvm_dim_classes(void **state)
+{
+    lethe_ctx *ctx = *state;
+    lethe_read_options o;
+    lethe_read_options_init(&o);
+    lethe_dataset *ds = NULL;
+    o.dim = 6;
+    assert_status(read_svm_text(ctx, "dim.svm", "1 2:0.75\n-1 5:-2.385\n", &o, &ds), LETHE_OK);
+    static const double xd[] = { 0, 0.75, 0, 0, 0, 0, 0, 0, 0, 0, -2.385, 0 };
+    static const double yd[] = { 1, -1 };
+    static const uint64_t id2[] = { 0, 1 };
+    check_rows(ds, 2, 6, xd, yd, id2);
+    lethe_dataset_free(ds);
+    /* an index beyond the given d */
+    assert_status(read_svm_text(ctx, "beyond.svm", "1 2:0.75\n-1 3:1 7:-2.385\n", &o, &ds),
+                  LETHE_ESIZE);
+    assert_msg_has(ctx, "beyond.svm: line 2, field 3: index 7 beyond the dimension 6");
+    /* classes 3 → +1 and 1 → −1; ids stay the data line numbers; d counts
+     * the indices of skipped lines too */
+    lethe_read_options_init(&o);
+    o.pos_class = 3;
+    o.neg_class = 1;
+    assert_status(read_svm_text(ctx, "cls.svm",
+                                "3 1:0.5 2:1\n"
+                                "0 1:0.25 5:2\n"
+                                "# skipped\n"
+                                "1 2:3\n"
+                                "2 1:1\n"
+                                "3.0 1:2 2:5\n"
+                                "-7 1:4\n",
+                                &o, &ds),
+                  LETHE_OK);
+    static const double xc[] = { 0.5, 1, 0, 0, 0, 0, 3, 0, 0, 0, 2, 5, 0, 0, 0 };
+    static const double yc[] = { 1, -1, 1 };
+    static const uint64_t idc[] = { 0, 2, 4 };
+    check_rows(ds, 3, 5, xc, yc, idc);
+    lethe_dataset_free(ds);
+    /* a fractional class; no record of either class; huge labels match none */
+    assert_status(read_svm_text(ctx, "frac.svm", "3 1:1\n2.5 1:1\n", &o, &ds), LETHE_EFORMAT);
+    assert_msg_has(ctx, "frac.svm: line 2, field 1: label 2.5 is not an integer class");
+    assert_status(read_svm_text(ctx, "none.svm", "7 1:1\n8 2:1\n", &o, &ds), LETHE_EEMPTY);
+    assert_msg_has(ctx, "no record of class 3 or 1");
+    assert_status(read_svm_text(ctx, "huge.svm", "1e300 1:1\n-1e300 1:2\n1 1:0.5\n", &o, &ds),
+                  LETHE_OK);
+    assert_int_equal(lethe_dataset_rows(ds), 1);
+    assert_int_equal(lethe_dataset_ids(ds)[0], 2);
+    lethe_dataset_free(ds);
+    /* the norm policy applies, and its failure names the file */
+    o.policy = LETHE_NORM_REQUIRE;
+    o.R = 1.0;
+    assert_status(read_svm_text(ctx, "req.svm", "3 1:0.5 2:1\n", &o, &ds), LETHE_ENORM);
+    assert_msg_has(ctx, "req.svm");
+    o.policy = LETHE_NORM_NORMALIZE;
+    o.R = 2.385;
+    assert_status(read_svm_text(ctx, "norm.svm", "3 1:0.5 3:1.25\n1 2:-7\n", &o, &ds),
+                  LETHE_OK);
+    for (size_t i = 0; i < 2; i++)
+        assert_double_near(row_norm(lethe_dataset_x(ds) + 3 * i, 3), 2.385, 1e-12);
+    lethe_dataset_free(ds);
+}
+
+/* Every way a file can be wrong: the status, and the line and field named. */
+static void test_libsvm_errors(void **state)
+{
+    lethe_ctx *ctx = *state;
+    lethe_read_options o;
+    lethe_read_options_init(&o);
+    lethe_dataset *ds = NULL;
+    static const struct {
+        const char *text;
+        lethe_status want;
+        const char *msg;
+    } cases[] = {
+        { "1 1:2\n-1 0:2.385\n", LETHE_EFORMAT, "line 2, field 2: index 0 (indices start at 1)" },
+        { "1 2:1 2:3\n", LETHE_EFORMAT, "line 1, field 3: index 2 appears twice" },
+        { "1 1:1\n\n1 3:1 2:3\n", LETHE_EFORMAT, "line 3, field 3: index 2 after 3" },
+        { "yes 1:1\n", LETHE_EFORMAT, "line 1, field 1: label 'yes' is not a number" },
+        { "1x 1:1\n", LETHE_EFORMAT, "label '1x'" },
+        { "1 1:abc\n", LETHE_EFORMAT, "line 1, field 2: not a number: 'abc'" },
+        { "1 1:2.5e\n", LETHE_EFORMAT, "not a number: '2.5e'" },
+        { "1 1:\n", LETHE_EFORMAT, "line 1, field 2: index 1 has no value" },
+        { "1 1:2 3\n", LETHE_EFORMAT, "line 1, field 3: '3' is not index:value" },
+        { "1 :2\n", LETHE_EFORMAT, "index '' is not a positive integer" },
+        { "1 +3:2\n", LETHE_EFORMAT, "index '+3' is not a positive integer" },
+        { "1 -3:2\n", LETHE_EFORMAT, "index '-3'" },
+        { "1 3.5:2\n", LETHE_EFORMAT, "index '3.5'" },
+        { "1 3:2:4\n", LETHE_EFORMAT, "not a number: '2:4'" },
+        { "1 qid:x 1:2\n", LETHE_EFORMAT, "line 1, field 2: 'qid:x' is not qid:INTEGER" },
+        { "1 1:2 qid:3\n", LETHE_EFORMAT, "line 1, field 3: index 'qid'" },
+        { "1 1:nan\n", LETHE_ENONFINITE, "line 1, field 2: nan is not finite" },
+        { "1 1:1 2:-inf\n", LETHE_ENONFINITE, "field 3: -inf is not finite" },
+        { "1 1:1e999\n", LETHE_ENONFINITE, "field 2: inf is not finite" },
+        { "NaN 1:1\n", LETHE_ENONFINITE, "line 1, field 1: label nan is not finite" },
+        { "1 99999999999999999999999:1\n", LETHE_ESIZE, "index 99999999999999999999999 is too "
+                                                        "large" },
+        { "1 4294967296:1\n", LETHE_ESIZE, "beyond the 2147483648 features" },
+        { "", LETHE_EEMPTY, "no data lines" },
+        { "\n \r\n\t\n", LETHE_EEMPTY, "no data lines" },
+        { "# only\n  # comments\n", LETHE_EEMPTY, "no data lines" },
+        { "1\n-1 # no features\n", LETHE_EEMPTY, "no feature: every record is a label alone" },
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        char name[32];
+        snprintf(name, sizeof name, "err%zu.svm", k);
+        lethe_status st = read_svm_text(ctx, name, cases[k].text, &o, &ds);
+        if (st != cases[k].want)
+            print_error("case %zu: \"%s\"\n", k, cases[k].text);
+        assert_status(st, cases[k].want);
+        assert_null(ds);
+        assert_msg_has(ctx, name);
+        assert_msg_has(ctx, cases[k].msg);
+    }
+    /* n·d beyond the dense limit: 2 records of 2³⁰ + 1 features */
+    assert_status(read_svm_text(ctx, "wide.svm", "1 1:1\n-1 1073741825:1\n", &o, &ds),
+                  LETHE_ESIZE);
+    assert_msg_has(ctx, "2 records of 1073741825 features exceed");
+    /* a NUL byte, corrupt gzip data */
+    const char nul[] = "1 1:2\n1 2:3\0 4:1\n";
+    assert_status(lethe_dataset_read_libsvm(ctx, write_raw("nul.svm", nul, sizeof nul - 1), &o,
+                                            &ds),
+                  LETHE_EFORMAT);
+    assert_msg_has(ctx, "nul.svm: line 2: NUL byte");
+    static const unsigned char badgz[] = { 0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3, 0xff, 0xff, 0xff };
+    assert_status(lethe_dataset_read_libsvm(ctx, write_raw("bad.svm.gz", badgz, sizeof badgz),
+                                            &o, &ds),
+                  LETHE_EFORMAT);
+    assert_msg_has(ctx, "corrupt compressed data");
+    /* missing file, a directory */
+    assert_status(lethe_dataset_read_libsvm(ctx, tpath("nowhere.svm"), &o, &ds), LETHE_EIO);
+    assert_msg_has(ctx, "nowhere.svm: cannot open");
+    assert_status(lethe_dataset_read_libsvm(ctx, tmpdir, &o, &ds), LETHE_EIO);
+    /* bad arguments and options */
+    const char *ok = write_text("ok.svm", "1 1:1\n");
+    assert_status(lethe_dataset_read_libsvm(NULL, ok, &o, &ds), LETHE_EINVAL);
+    assert_status(lethe_dataset_read_libsvm(ctx, NULL, &o, &ds), LETHE_EINVAL);
+    assert_status(lethe_dataset_read_libsvm(ctx, ok, NULL, &ds), LETHE_EINVAL);
+    assert_status(lethe_dataset_read_libsvm(ctx, ok, &o, NULL), LETHE_EINVAL);
+    o.dim = ((size_t)1 << 31) + 1;
+    assert_status(lethe_dataset_read_libsvm(ctx, ok, &o, &ds), LETHE_EINVAL);
+    assert_msg_has(ctx, "dimension");
+    lethe_read_options_init(&o);
+    o.pos_class = 2;
+    assert_status(lethe_dataset_read_libsvm(ctx, ok, &o, &ds), LETHE_EINVAL);
+    lethe_read_options_init(&o);
+    o.scale = -1.0;
+    assert_status(lethe_dataset_read_libsvm(ctx, ok, &o, &ds), LETHE_EINVAL);
+    assert_null(ds);
+}
+
+/* Lines far longer than a read chunk (64 KiB) and the line buffer's first
+ * size, raw and compressed: nothing is cut, and the buffers grow. */
+static void test_libsvm_long_lines(void **state)
+{
+    lethe_ctx *ctx = *state;
+    const size_t d = 12000, rows = 40;
+    size_t cap = rows * d * 20 + 1, len = 0;
+    char *text = malloc(cap);
+    assert_non_null(text);
+    for (size_t i = 0; i < rows; i++) {
+        len += (size_t)snprintf(text + len, cap - len, "%d", i % 2 ? 1 : -1);
+        for (size_t j = i % 3; j < d; j += 1 + i % 3)
+            len += (size_t)snprintf(text + len, cap - len, " %zu:%.3f", j + 1,
+                                    (double)((i * 31 + j * 7) % 1000) / 8.0 - 62.375);
+        text[len++] = '\n';
+    }
+    text[len] = '\0';
+    lethe_read_options o;
+    lethe_read_options_init(&o);
+    for (int gz = 0; gz < 2; gz++) {
+        lethe_dataset *ds = NULL;
+        const char *path = gz ? write_gz("long.svm.gz", text, len) : write_raw("long.svm", text,
+                                                                                 len);
+        assert_status(lethe_dataset_read_libsvm(ctx, path, &o, &ds), LETHE_OK);
+        assert_int_equal(lethe_dataset_rows(ds), rows);
+        assert_int_equal(lethe_dataset_cols(ds), d);
+        const double *x = lethe_dataset_x(ds);
+        for (size_t i = 0; i < rows; i++) {
+            assert_double_near(lethe_dataset_y(ds)[i], i % 2 ? 1.0 : -1.0, 0.0);
+            for (size_t j = 0; j < d; j += 97) {
+                double want = j % (1 + i % 3) == i % 3 && j >= i % 3
+                                  ? (double)((i * 31 + j * 7) % 1000) / 8.0 - 62.375
+                                  : 0.0;
+                assert_double_near(x[i * d + j], want, 0.0);
+            }
+        }
+        lethe_dataset_free(ds);
+    }
+    free(text);
+}
+
+/* The same records written as CSV and as LIBSVM read back identically:
+ * every feature, label and id, with and without a class filter and a
+ * fixed d. Values are random and printed with 17 digits; about a third
+ * are zero (left out of the LIBSVM lines). */
+static void test_libsvm_csv_round_trip(void **state)
+{
+    lethe_ctx *ctx = *state;
+    const size_t n = 57, d = 11;
+    size_t cap = n * (d + 1) * 32 + 1, lc = 0, ls = 0;
+    char *csv = malloc(cap), *svm = malloc(cap);
+    assert_non_null(csv);
+    assert_non_null(svm);
+    uint64_t s = 0x2385;
+    for (size_t i = 0; i < n; i++) {
+        ls += (size_t)snprintf(svm + ls, cap - ls, "%d", (int)(i * 7 % 4));
+        for (size_t j = 0; j < d; j++) {
+            s = s * 6364136223846793005ULL + 1442695040888963407ULL;
+            double u = (double)(s >> 11) * 0x1p-53, v = 0.0;
+            if (u > 1.0 / 3.0 || (i == 0 && j + 1 == d)) /* the last column is used */
+                v = (u - 0.5) * 2.385e3 * exp2((double)(int)(s % 9) - 4.0);
+            lc += (size_t)snprintf(csv + lc, cap - lc, "%.17g,", v);
+            if (!lethe__test_is_zero(v))
+                ls += (size_t)snprintf(svm + ls, cap - ls, " %zu:%.17g", j + 1, v);
+        }
+        lc += (size_t)snprintf(csv + lc, cap - lc, "%d\n", (int)(i * 7 % 4));
+        ls += (size_t)snprintf(svm + ls, cap - ls, "\n");
+    }
+    const char *pc = write_text("rt.csv", csv);
+    char pcsv[256];
+    snprintf(pcsv, sizeof pcsv, "%s", pc);
+    const char *psvm = write_text("rt.svm", svm);
+    for (int variant = 0; variant < 3; variant++) {
+        lethe_read_options o;
+        lethe_read_options_init(&o);
+        o.header = 0;
+        if (variant >= 1) {
+            o.pos_class = 3;
+            o.neg_class = 1;
+        }
+        if (variant == 2) {
+            o.policy = LETHE_NORM_CLIP;
+            o.R = 1e3;
+        }
+        lethe_dataset *a = NULL, *b = NULL;
+        assert_status(lethe_dataset_read_csv(ctx, pcsv, &o, &a), LETHE_OK);
+        if (variant == 2)
+            o.dim = d;
+        assert_status(lethe_dataset_read_libsvm(ctx, psvm, &o, &b), LETHE_OK);
+        assert_int_equal(lethe_dataset_rows(b), lethe_dataset_rows(a));
+        assert_int_equal(lethe_dataset_cols(b), d);
+        check_rows(b, lethe_dataset_rows(a), d, lethe_dataset_x(a), lethe_dataset_y(a),
+                   lethe_dataset_ids(a));
+        assert_double_near(lethe_dataset_norm_bound(b), lethe_dataset_norm_bound(a), 0.0);
+        if (variant == 0)
+            assert_int_equal(lethe_dataset_rows(a), n);
+        lethe_dataset_free(a);
+        lethe_dataset_free(b);
+    }
+    free(csv);
+    free(svm);
+}
+
+/* ─── Fuzz inputs ────────────────────────────────────────────────────────── */
+
+/* Replay, through the fuzz targets' own bodies (fuzz/fuzz.h), every input
+ * the fuzzer failed on (tests/data/fuzz/<target>/) and the seed corpus
+ * (fuzz/corpus/<target>/). A body aborts if a reader breaks its contract;
+ * under SANITIZE=address,undefined a memory error stops the suite too. */
+static size_t replay_dir(const char *dir,
+                         void (*body)(const char *, const char *, const uint8_t *, size_t))
+{
+    DIR *dp = opendir(dir);
+    if (dp == NULL)
+        return 0;
+    size_t count = 0;
+    struct dirent *e;
+    while ((e = readdir(dp)) != NULL) {
+        if (e->d_name[0] == '.')
+            continue;
+        char path[1024];
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        FILE *f = fopen(path, "rb");
+        assert_non_null(f);
+        uint8_t *buf = NULL;
+        size_t len = 0, cap = 0, got;
+        do {
+            if (len == cap) {
+                cap = cap == 0 ? 4096 : 2 * cap;
+                buf = realloc(buf, cap);
+                assert_non_null(buf);
+            }
+            got = fread(buf + len, 1, cap - len, f);
+            len += got;
+        } while (got > 0);
+        assert_int_equal(fclose(f), 0);
+        char a[256], b[256];
+        snprintf(a, sizeof a, "%s", tpath("fuzz-a"));
+        snprintf(b, sizeof b, "%s", tpath("fuzz-b"));
+        body(a, b, buf, len);
+        free(buf);
+        count++;
+    }
+    closedir(dp);
+    return count;
+}
+
+static void test_fuzz_regressions(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *name;
+        void (*body)(const char *, const char *, const uint8_t *, size_t);
+    } targets[] = {
+        { "csv", lethe_fuzz_csv },           { "idx", lethe_fuzz_idx },
+        { "libsvm", lethe_fuzz_libsvm },     { "state_m1", lethe_fuzz_state_m1 },
+        { "state_m2", lethe_fuzz_state_m2 },  { "cert", lethe_fuzz_cert },
+    };
+    const char *data = getenv("LETHE_TEST_DATA"), *corpus = getenv("LETHE_FUZZ_CORPUS");
+    if (data == NULL || *data == '\0')
+        data = "tests/data";
+    if (corpus == NULL || *corpus == '\0')
+        corpus = "fuzz/corpus";
+    size_t found = 0;
+    for (size_t t = 0; t < sizeof targets / sizeof targets[0]; t++) {
+        char dir[1024];
+        snprintf(dir, sizeof dir, "%s/fuzz/%s", data, targets[t].name);
+        found += replay_dir(dir, targets[t].body);
+        snprintf(dir, sizeof dir, "%s/%s", corpus, targets[t].name);
+        size_t seeds = replay_dir(dir, targets[t].body);
+        if (seeds == 0)
+            print_error("no seed corpus in %s\n", dir);
+        assert_true(seeds > 0);
+    }
+    if (found == 0) /* there is one at least (fuzz/README.md): the path is wrong */
+        print_error("no fuzz regression input under %s/fuzz\n", data);
+    assert_true(found > 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -890,7 +1282,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_idx_gzip_classes, ctx_setup, ctx_teardown),
         cmocka_unit_test_setup_teardown(test_idx_format_errors, ctx_setup, ctx_teardown),
         cmocka_unit_test_setup_teardown(test_idx_io_and_args, ctx_setup, ctx_teardown),
-        cmocka_unit_test(test_idx_csv_alloc_failure),
+        cmocka_unit_test(test_reader_alloc_failure),
         cmocka_unit_test_setup_teardown(test_idx_fashion_mnist, ctx_setup, ctx_teardown),
         cmocka_unit_test_setup_teardown(test_csv_plain_and_header, ctx_setup, ctx_teardown),
         cmocka_unit_test_setup_teardown(test_csv_columns, ctx_setup, ctx_teardown),
@@ -899,6 +1291,12 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_csv_classes, ctx_setup, ctx_teardown),
         cmocka_unit_test_setup_teardown(test_csv_locale, ctx_setup, ctx_teardown),
         cmocka_unit_test_setup_teardown(test_csv_long_lines, ctx_setup, ctx_teardown),
+        cmocka_unit_test_setup_teardown(test_libsvm_plain, ctx_setup, ctx_teardown),
+        cmocka_unit_test_setup_teardown(test_libsvm_dim_classes, ctx_setup, ctx_teardown),
+        cmocka_unit_test_setup_teardown(test_libsvm_errors, ctx_setup, ctx_teardown),
+        cmocka_unit_test_setup_teardown(test_libsvm_long_lines, ctx_setup, ctx_teardown),
+        cmocka_unit_test_setup_teardown(test_libsvm_csv_round_trip, ctx_setup, ctx_teardown),
+        cmocka_unit_test(test_fuzz_regressions),
     };
     return cmocka_run_group_tests_name("io", tests, setup, teardown);
 }

@@ -327,6 +327,25 @@ static void test_dataset_errors(void **state)
         assert_close(hypot(cx[2 * i], cx[2 * i + 1]), 1e10, 1e-14, 0.0);
     }
     lethe_dataset_free(ds);
+    /* a wide sparse row (a LIBSVM file's): clipped and normalised below R
+     * with the (d + 2)·u margin, and not far below it */
+    const size_t wide = (size_t)1 << 20;
+    double *w = calloc(wide, sizeof *w);
+    assert_non_null(w);
+    w[wide - 1] = 3.0;
+    w[7] = -2.385;
+    for (int pol = LETHE_NORM_CLIP; pol <= LETHE_NORM_NORMALIZE; pol++) {
+        assert_status(lethe_dataset_create(ctx, 1, wide, w, wide, y, ids,
+                                           (lethe_norm_policy)pol, 1.5, &ds),
+                      LETHE_OK);
+        cx = lethe_dataset_x(ds);
+        double norm = hypot(cx[7], cx[wide - 1]);
+        assert_le(norm, 1.5 * (1.0 - ((double)wide + 2.0) * 0x1p-53));
+        assert_close(norm, 1.5, 4.0 * ((double)wide + 2.0) * 0x1p-53, 0.0);
+        assert_close(cx[7] / cx[wide - 1], -2.385 / 3.0, 1e-15, 0.0); /* direction kept */
+        lethe_dataset_free(ds);
+    }
+    free(w);
     double huge[2] = { 1.5e308, 1.5e308 };
     assert_status(lethe_dataset_create(ctx, 1, 2, huge, 2, y, ids, LETHE_NORM_MEASURE, 0, &ds),
                   LETHE_ENONFINITE); /* the norm overflows */

@@ -57,6 +57,7 @@ static const struct option long_options[] = {
     { "workspace", required_argument, NULL, LONG_BASE + 31 },
     { "key-file", required_argument, NULL, LONG_BASE + 32 },
     { "out", required_argument, NULL, LONG_BASE + 33 },
+    { "dim", required_argument, NULL, LONG_BASE + 34 },
     { "help", no_argument, NULL, 'h' },
     { NULL, 0, NULL, 0 },
 };
@@ -211,7 +212,7 @@ static int option_classes(lethe__cli_args *a, const char *text)
 /* Store the value of option bit for a; 0 or an exit status. */
 static int option_value(lethe__cli_args *a, uint64_t bit, const char *arg)
 {
-    static const char *const formats[] = { "idx", "csv" };
+    static const char *const formats[] = { "idx", "csv", "libsvm" };
     static const char *const headers[] = { "no", "yes", "auto" };
     static const char *const norms[] = { "measure", "require", "clip", "normalize" };
     static const char *const losses[] = { "logistic", "squared" };
@@ -252,8 +253,8 @@ static int option_value(lethe__cli_args *a, uint64_t bit, const char *arg)
         return 0;
     }
     case LETHE__OPT_FORMAT:
-        rc = option_word(a, "format", arg, formats, 2, &k);
-        a->format = k == 0 ? LETHE__FORMAT_IDX : LETHE__FORMAT_CSV;
+        rc = option_word(a, "format", arg, formats, 3, &k);
+        a->format = k + LETHE__FORMAT_IDX; /* in the order of formats[] */
         return rc;
     case LETHE__OPT_HEADER:
         rc = option_word(a, "header", arg, headers, 3, &k);
@@ -279,6 +280,13 @@ static int option_value(lethe__cli_args *a, uint64_t bit, const char *arg)
         if (!parse_long(arg, &a->read.id_col) || a->read.id_col < 0)
             return lethe__cli_usage(a, "--id-col takes a column number ≥ 0, not '%s'", arg);
         return 0;
+    case LETHE__OPT_DIM: {
+        uint64_t v = 0;
+        if (!lethe__cli_parse_u64(arg, &v) || v == 0 || v > SIZE_MAX)
+            return lethe__cli_usage(a, "--dim takes a number of features >= 1, not '%s'", arg);
+        a->read.dim = (size_t)v;
+        return 0;
+    }
     case LETHE__OPT_R:
         return option_real(a, "R", "the norm bound R", arg, 0.0, INFINITY, &a->read.R);
     case LETHE__OPT_LAMBDA:
@@ -308,15 +316,26 @@ static const char *option_name(uint64_t bit)
     return "?";
 }
 
-/* IDX if the file is named like the MNIST files (*idx*-ubyte[.gz]), else CSV. */
+/* base ends in suffix, or in suffix and ".gz". */
+static int ends_with(const char *base, const char *suffix)
+{
+    size_t n = strlen(base), k = strlen(suffix);
+    if (n >= 3 && strcmp(base + n - 3, ".gz") == 0)
+        n -= 3;
+    return n >= k && strncmp(base + n - k, suffix, k) == 0;
+}
+
+/* IDX if the file is named like the MNIST files (*idx*-ubyte[.gz]), LIBSVM
+ * if it is named *.libsvm, *.svm or *.svmlight (each also with .gz), else CSV. */
 static int guess_format(const char *path)
 {
     const char *base = strrchr(path, '/');
     base = base != NULL ? base + 1 : path;
-    size_t n = strlen(base);
-    int ubyte = (n >= 5 && strcmp(base + n - 5, "ubyte") == 0) ||
-                (n >= 8 && strcmp(base + n - 8, "ubyte.gz") == 0);
-    return strstr(base, "idx") != NULL && ubyte ? LETHE__FORMAT_IDX : LETHE__FORMAT_CSV;
+    if (strstr(base, "idx") != NULL && ends_with(base, "ubyte"))
+        return LETHE__FORMAT_IDX;
+    if (ends_with(base, ".libsvm") || ends_with(base, ".svm") || ends_with(base, ".svmlight"))
+        return LETHE__FORMAT_LIBSVM;
+    return LETHE__FORMAT_CSV;
 }
 
 /* Options that are valid one by one but not together; −1 if all is well. */
@@ -336,11 +355,14 @@ static int check_combinations(lethe__cli_args *a)
         a->format = guess_format(a->data);
     if (a->format == LETHE__FORMAT_IDX && a->labels == NULL)
         return lethe__cli_usage(a, "IDX data (%s) needs --labels FILE", a->data);
-    if (a->format == LETHE__FORMAT_CSV && a->labels != NULL)
-        return lethe__cli_usage(a, "--labels is for IDX data; a CSV file holds its labels");
-    if (a->format == LETHE__FORMAT_IDX && (a->given & LETHE__OPTS_CSV))
+    if (a->format != LETHE__FORMAT_IDX && a->labels != NULL)
+        return lethe__cli_usage(a, "--labels is for IDX data; a %s file holds its labels",
+                                a->format == LETHE__FORMAT_CSV ? "CSV" : "LIBSVM");
+    if (a->format != LETHE__FORMAT_CSV && (a->given & LETHE__OPTS_CSV))
         return lethe__cli_usage(a, "--header, --label-col and --id-col apply to CSV data "
                                    "only");
+    if (a->format != LETHE__FORMAT_LIBSVM && (a->given & LETHE__OPT_DIM))
+        return lethe__cli_usage(a, "--dim applies to LIBSVM data only");
     return -1;
 }
 
@@ -525,11 +547,24 @@ void lethe__cli_finish(lethe__cli_args *a, lethe_ctx *ctx)
     lethe_ctx_free(ctx);
 }
 
-int lethe__cli_read_data(const lethe__cli_args *a, lethe_ctx *ctx, lethe_dataset **out)
+int lethe__cli_read_data(const lethe__cli_args *a, lethe_ctx *ctx, size_t dim,
+                         lethe_dataset **out)
 {
-    lethe_status st = a->format == LETHE__FORMAT_IDX
-                          ? lethe_dataset_read_idx(ctx, a->data, a->labels, &a->read, out)
-                          : lethe_dataset_read_csv(ctx, a->data, &a->read, out);
+    lethe_read_options o = a->read;
+    lethe_status st;
+    switch (a->format) {
+    case LETHE__FORMAT_IDX:
+        st = lethe_dataset_read_idx(ctx, a->data, a->labels, &o, out);
+        break;
+    case LETHE__FORMAT_LIBSVM:
+        if (!(a->given & LETHE__OPT_DIM))
+            o.dim = dim;
+        st = lethe_dataset_read_libsvm(ctx, a->data, &o, out);
+        break;
+    default:
+        st = lethe_dataset_read_csv(ctx, a->data, &o, out);
+        break;
+    }
     return st == LETHE_OK ? 0 : lethe__cli_status(a, ctx, st, LETHE__PHASE_INPUT);
 }
 

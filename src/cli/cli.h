@@ -61,17 +61,18 @@ enum {
 #define LETHE__OPT_WORKSPACE     (UINT64_C(1) << 31)
 #define LETHE__OPT_KEY_FILE      (UINT64_C(1) << 32)
 #define LETHE__OPT_OUT           (UINT64_C(1) << 33)
+#define LETHE__OPT_DIM           (UINT64_C(1) << 34)
 
 
 /* The options that describe a data set (lethe__cli_read_data). */
 #define LETHE__OPTS_DATA                                                                    \
     (LETHE__OPT_DATA | LETHE__OPT_LABELS | LETHE__OPT_FORMAT | LETHE__OPT_CLASSES |          \
      LETHE__OPT_HEADER | LETHE__OPT_LABEL_COL | LETHE__OPT_ID_COL | LETHE__OPT_NORM |        \
-     LETHE__OPT_R)
+     LETHE__OPT_R | LETHE__OPT_DIM)
 /* Options that only CSV input takes. */
 #define LETHE__OPTS_CSV (LETHE__OPT_HEADER | LETHE__OPT_LABEL_COL | LETHE__OPT_ID_COL)
 
-enum { LETHE__FORMAT_GUESS = 0, LETHE__FORMAT_IDX, LETHE__FORMAT_CSV };
+enum { LETHE__FORMAT_GUESS = 0, LETHE__FORMAT_IDX, LETHE__FORMAT_CSV, LETHE__FORMAT_LIBSVM };
 
 #define LETHE__SEED_LEN 32
 
@@ -170,8 +171,11 @@ int lethe__cli_save_m2(const lethe__cli_args *a, lethe_ctx *ctx, lethe_m2 *m,
                        const uint64_t *ids, size_t k, const lethe_m2_report *before);
 /* The workspace or state file a command works on, for messages. */
 const char *lethe__cli_where(const lethe__cli_args *a);
-/* Read the data set named by the data options; 0 or an exit status (reported). */
-int lethe__cli_read_data(const lethe__cli_args *a, lethe_ctx *ctx, lethe_dataset **out);
+/* Read the data set named by the data options; 0 or an exit status (reported).
+ * dim is the model's d when there is a model (predict, forget), else 0:
+ * LIBSVM data is read with that d unless --dim gives one. */
+int lethe__cli_read_data(const lethe__cli_args *a, lethe_ctx *ctx, size_t dim,
+                         lethe_dataset **out);
 /* Load the state named by --model; 0 or an exit status (reported). */
 /* Which mechanism the state at a->model holds (1 or 2); 0 on error (reported). */
 int lethe__cli_state_kind(const lethe__cli_args *a, lethe_ctx *ctx, int *rc);

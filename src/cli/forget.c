@@ -126,7 +126,7 @@ static int forget_m2(lethe__cli_args *a, lethe_ctx *ctx, const id_list *ids)
     double *x = NULL, *y = NULL;
     int rc = lethe__cli_load_m2(a, ctx, &m);
     if (rc == 0)
-        rc = lethe__cli_read_data(a, ctx, &ds);
+        rc = lethe__cli_read_data(a, ctx, lethe_m2_dim(m), &ds);
     if (rc != 0)
         goto done;
     const size_t n = lethe_dataset_rows(ds), d = lethe_dataset_cols(ds);

@@ -80,7 +80,8 @@ static int run(lethe__cli_args *a)
     if (rc == 0)
         rc = kind == 2 ? lethe__cli_load_m2(a, ctx, &m2) : lethe__cli_load_model(a, ctx, &m);
     if (rc == 0)
-        rc = lethe__cli_read_data(a, ctx, &ds);
+        rc = lethe__cli_read_data(a, ctx, m2 != NULL ? lethe_m2_dim(m2) : lethe_model_dim(m),
+                                  &ds);
     if (rc != 0)
         goto done;
     const size_t n = lethe_dataset_rows(ds), d = lethe_dataset_cols(ds);

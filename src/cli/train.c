@@ -10,9 +10,11 @@
 
 const char lethe__cli_data_help[] =
     "data options:\n"
-    "  --data FILE           a CSV file, or IDX images (named *idx*-ubyte[.gz])\n"
+    "  --data FILE           a CSV file, a LIBSVM file (named *.libsvm, *.svm or\n"
+    "                        *.svmlight, raw or .gz), or IDX images (named\n"
+    "                        *idx*-ubyte[.gz])\n"
     "  --labels FILE         the IDX labels (required with IDX images)\n"
-    "  --format idx|csv      override the guess from the file name\n"
+    "  --format idx|csv|libsvm  override the guess from the file name\n"
     "  --classes POS,NEG     keep the records of class POS (label +1) and NEG\n"
     "                        (label -1) only; ids stay the record numbers\n"
     "  --header yes|no|auto  CSV: the first line is a header (default auto: it is\n"
@@ -21,6 +23,9 @@ const char lethe__cli_data_help[] =
     "                        the end (default -1, the last)\n"
     "  --id-col N            CSV: the id column (integers >= 0, distinct); default:\n"
     "                        ids are the record numbers in the file, from 0\n"
+"  --dim N               LIBSVM: the number of features d (default: the\n"
+    "                        largest index in the file; predict and forget: the\n"
+    "                        model's d)\n"
     "  --norm POLICY         measure (default): R := the largest row norm;\n"
     "                        require: fail if a row is longer than R;\n"
     "                        clip: shorten longer rows to R;\n"
@@ -76,7 +81,7 @@ static int run_m2(lethe__cli_args *a)
         return rc;
     rc = empty_workspace(a);
     if (rc == 0)
-        rc = lethe__cli_read_data(a, ctx, &ds);
+        rc = lethe__cli_read_data(a, ctx, 0, &ds);
     if (rc != 0)
         goto done;
     double t0 = lethe__cli_now();
@@ -141,7 +146,7 @@ static int run(lethe__cli_args *a)
         return rc;
     rc = empty_workspace(a);
     if (rc == 0)
-        rc = lethe__cli_read_data(a, ctx, &ds);
+        rc = lethe__cli_read_data(a, ctx, 0, &ds);
     if (rc != 0)
         goto done;
 

@@ -23,30 +23,9 @@
 /* Rows staged before the first doubling. */
 #define CSV_FIRST_ROWS 64
 
-enum { FIELD_OK = 0, FIELD_EMPTY, FIELD_SYNTAX };
-
 static int is_blank_char(char c)
 {
     return c == ' ' || c == '\t';
-}
-
-/* Parse the whole of s as a double; spaces and tabs may surround it. */
-static int parse_number(const char *s, double *out)
-{
-    while (is_blank_char(*s))
-        s++;
-    if (*s == '\0')
-        return FIELD_EMPTY;
-    char *end = NULL;
-    double v = strtod(s, &end); /* overflow gives ±HUGE_VAL: rejected as non-finite */
-    if (end == s)
-        return FIELD_SYNTAX;
-    while (is_blank_char(*end))
-        end++;
-    if (*end != '\0')
-        return FIELD_SYNTAX;
-    *out = v;
-    return FIELD_OK;
 }
 
 /* Parse the whole of s as a non-negative decimal integer below 2⁶⁴. */
@@ -55,20 +34,20 @@ static int parse_id(const char *s, uint64_t *out)
     while (is_blank_char(*s))
         s++;
     if (*s == '\0')
-        return FIELD_EMPTY;
+        return LETHE__FIELD_EMPTY;
     if (*s < '0' || *s > '9') /* strtoull would accept a sign and wrap "-1" */
-        return FIELD_SYNTAX;
+        return LETHE__FIELD_SYNTAX;
     char *end = NULL;
     errno = 0;
     unsigned long long v = strtoull(s, &end, 10);
     if (errno == ERANGE) /* unsigned long long is 64 bits on every target */
-        return FIELD_SYNTAX;
+        return LETHE__FIELD_SYNTAX;
     while (is_blank_char(*end))
         end++;
     if (*end != '\0')
-        return FIELD_SYNTAX;
+        return LETHE__FIELD_SYNTAX;
     *out = (uint64_t)v;
-    return FIELD_OK;
+    return LETHE__FIELD_OK;
 }
 
 /* Split line at the commas, in place; fields[] receives at most cap starts.
@@ -118,7 +97,7 @@ typedef struct csv {
 
 static lethe_status bad_field(csv *c, size_t col, int why, const char *text)
 {
-    if (why == FIELD_EMPTY)
+    if (why == LETHE__FIELD_EMPTY)
         return lethe__fail(c->ctx, LETHE_EFORMAT, "%s: line %zu, column %zu: empty field",
                            c->path, c->line, col + 1);
     return lethe__fail(c->ctx, LETHE_EFORMAT, "%s: line %zu, column %zu: not a number: '%.24s'",
@@ -160,7 +139,7 @@ static int looks_like_header(char *const *fields, size_t k)
 {
     for (size_t j = 0; j < k; j++) {
         double v;
-        if (parse_number(fields[j], &v) != FIELD_OK)
+        if (lethe__read_number(fields[j], &v) != LETHE__FIELD_OK)
             return 1;
     }
     return 0;
@@ -211,7 +190,7 @@ static lethe_status data_line(csv *c, size_t k)
         int why;
         if (c->id >= 0 && j == (size_t)c->id) {
             why = parse_id(c->fields[j], &id);
-            if (why != FIELD_OK)
+            if (why != LETHE__FIELD_OK)
                 return lethe__fail(c->ctx, LETHE_EFORMAT,
                                    "%s: line %zu, column %zu: id '%.24s' is not a "
                                    "non-negative integer",
@@ -219,8 +198,8 @@ static lethe_status data_line(csv *c, size_t k)
             continue;
         }
         double v = 0.0;
-        why = parse_number(c->fields[j], &v);
-        if (why != FIELD_OK)
+        why = lethe__read_number(c->fields[j], &v);
+        if (why != LETHE__FIELD_OK)
             return bad_field(c, j, why, c->fields[j]);
         if (!isfinite(v))
             return lethe__fail(c->ctx, LETHE_ENONFINITE,
@@ -233,13 +212,12 @@ static lethe_status data_line(csv *c, size_t k)
     }
     c->record++;
     if (lethe__read_filtering(c->opt)) {
-        /* Classes are integers: a fractional label is a wrong column, not a class. */
-        if (!lethe__is_zero(label - floor(label)))
+        int keep = lethe__read_map_label(c->opt, label, &label);
+        if (keep < 0)
             return lethe__fail(c->ctx, LETHE_EFORMAT,
                                "%s: line %zu, column %zu: label %g is not an integer class",
                                c->path, c->line, c->label + 1, label);
-        /* Outside (−2⁶³, 2⁶³) no long matches, and the cast would be undefined. */
-        if (!(fabs(label) < 0x1p63) || !lethe__read_map_class(c->opt, (long)label, &label))
+        if (keep == 0)
             return LETHE_OK;
     }
     double scale = lethe__is_zero(c->opt->scale) ? 1.0 : c->opt->scale;
@@ -282,12 +260,10 @@ lethe_status lethe_dataset_read_csv(lethe_ctx *ctx, const char *path,
         return lethe__fail(ctx, LETHE_EIO, "%s: cannot open: %s", path,
                            lethe__read_strerror(errno, eb, sizeof eb));
     }
-    locale_t cloc = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0), prev = (locale_t)0;
-    if (cloc == (locale_t)0) {
-        st = lethe__fail(ctx, LETHE_ENOMEM, "%s: no memory for the C locale", path);
+    locale_t cloc, prev;
+    st = lethe__read_locale_begin(ctx, path, &cloc, &prev);
+    if (st != LETHE_OK)
         goto fail;
-    }
-    prev = uselocale(cloc);
     ssize_t len;
     while ((len = getline(&buf, &bufcap, fp)) >= 0) {
         c.line++;
@@ -341,10 +317,7 @@ fail: /* the success path comes through here too: the staging buffers go either 
     lethe__free(ctx, c.y);
     lethe__free(ctx, c.x);
     lethe__free(ctx, c.fields);
-    if (cloc != (locale_t)0) {
-        uselocale(prev);
-        freelocale(cloc);
-    }
+    lethe__read_locale_end(cloc, prev);
     free(buf);
     fclose(fp);
     return st;

@@ -22,9 +22,8 @@
 #include <limits.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
-
-#include <zlib.h>
 
 #define IDX_MAGIC_IMAGES 0x00000803u
 #define IDX_MAGIC_LABELS 0x00000801u
@@ -92,6 +91,100 @@ int lethe__read_map_class(const lethe_read_options *opt, long c, double *y)
     return 0;
 }
 
+int lethe__read_map_label(const lethe_read_options *opt, double label, double *y)
+{
+    if (!lethe__is_zero(label - floor(label)))
+        return -1;
+    if (!(fabs(label) < 0x1p63))
+        return 0;
+    return lethe__read_map_class(opt, (long)label, y);
+}
+
+static int is_blank_char(char c)
+{
+    return c == ' ' || c == '\t';
+}
+
+int lethe__read_number(const char *s, double *out)
+{
+    while (is_blank_char(*s))
+        s++;
+    if (*s == '\0')
+        return LETHE__FIELD_EMPTY;
+    char *end = NULL;
+    double v = strtod(s, &end);
+    if (end == s)
+        return LETHE__FIELD_SYNTAX;
+    while (is_blank_char(*end))
+        end++;
+    if (*end != '\0')
+        return LETHE__FIELD_SYNTAX;
+    *out = v;
+    return LETHE__FIELD_OK;
+}
+
+lethe_status lethe__read_locale_begin(lethe_ctx *ctx, const char *path, locale_t *cloc,
+                                      locale_t *prev)
+{
+    *prev = (locale_t)0;
+    *cloc = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0);
+    if (*cloc == (locale_t)0)
+        return lethe__fail(ctx, LETHE_ENOMEM, "%s: no memory for the C locale", path);
+    *prev = uselocale(*cloc);
+    return LETHE_OK;
+}
+
+void lethe__read_locale_end(locale_t cloc, locale_t prev)
+{
+    if (cloc != (locale_t)0) {
+        uselocale(prev);
+        freelocale(cloc);
+    }
+}
+
+lethe_status lethe__read_gzopen(lethe_ctx *ctx, const char *path, gzFile *out)
+{
+    errno = 0;
+    gzFile gz = gzopen(path, "rb");
+    if (gz == NULL) {
+        char eb[128];
+        if (errno == 0)
+            return lethe__fail(ctx, LETHE_ENOMEM, "%s: no memory to open", path);
+        return lethe__fail(ctx, LETHE_EIO, "%s: cannot open: %s", path,
+                           lethe__read_strerror(errno, eb, sizeof eb));
+    }
+    gzbuffer(gz, (unsigned)IDX_CHUNK);
+    *out = gz;
+    return LETHE_OK;
+}
+
+lethe_status lethe__read_gzread(lethe_ctx *ctx, gzFile gz, const char *path, void *buf,
+                                size_t len, size_t *got)
+{
+    unsigned char *p = buf;
+    *got = 0;
+    while (*got < len) {
+        size_t want = len - *got < IDX_CHUNK ? len - *got : IDX_CHUNK;
+        errno = 0;
+        int r = gzread(gz, p + *got, (unsigned)want);
+        if (r < 0) {
+            int zerr = Z_OK;
+            const char *zmsg = gzerror(gz, &zerr);
+            if (zerr == Z_ERRNO) {
+                char eb[128];
+                return lethe__fail(ctx, LETHE_EIO, "%s: cannot read: %s", path,
+                                   lethe__read_strerror(errno, eb, sizeof eb));
+            }
+            return lethe__fail(ctx, LETHE_EFORMAT, "%s: corrupt compressed data (%s)", path,
+                               zmsg);
+        }
+        *got += (size_t)r;
+        if ((size_t)r < want)
+            break;
+    }
+    return LETHE_OK;
+}
+
 void *lethe__read_resize(lethe_ctx *ctx, void *old, size_t used_bytes, size_t new_bytes)
 {
     unsigned char *p = lethe__malloc(ctx, new_bytes);
@@ -126,54 +219,9 @@ lethe_status lethe__read_finish(lethe_ctx *ctx, const char *path, size_t n, size
 
 /* ─── IDX ────────────────────────────────────────────────────────────────── */
 
-/* Read up to len bytes; *got is what arrived (less than len only at the end
- * of the data). Returns LETHE_OK, LETHE_EIO or LETHE_EFORMAT (corrupt gzip). */
-static lethe_status idx_read(lethe_ctx *ctx, gzFile gz, const char *path, void *buf, size_t len,
-                             size_t *got)
-{
-    unsigned char *p = buf;
-    *got = 0;
-    while (*got < len) {
-        size_t want = len - *got < IDX_CHUNK ? len - *got : IDX_CHUNK;
-        errno = 0;
-        int r = gzread(gz, p + *got, (unsigned)want);
-        if (r < 0) {
-            int zerr = Z_OK;
-            const char *zmsg = gzerror(gz, &zerr);
-            if (zerr == Z_ERRNO) {
-                char eb[128];
-                return lethe__fail(ctx, LETHE_EIO, "%s: cannot read: %s", path,
-                                   lethe__read_strerror(errno, eb, sizeof eb));
-            }
-            return lethe__fail(ctx, LETHE_EFORMAT, "%s: corrupt compressed data (%s)", path,
-                               zmsg);
-        }
-        *got += (size_t)r;
-        if ((size_t)r < want)
-            break;
-    }
-    return LETHE_OK;
-}
-
 static uint32_t be32(const unsigned char *p)
 {
     return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | (uint32_t)p[3];
-}
-
-static lethe_status idx_open(lethe_ctx *ctx, const char *path, gzFile *out)
-{
-    errno = 0;
-    gzFile gz = gzopen(path, "rb");
-    if (gz == NULL) {
-        char eb[128];
-        if (errno == 0)
-            return lethe__fail(ctx, LETHE_ENOMEM, "%s: no memory to open", path);
-        return lethe__fail(ctx, LETHE_EIO, "%s: cannot open: %s", path,
-                           lethe__read_strerror(errno, eb, sizeof eb));
-    }
-    gzbuffer(gz, (unsigned)IDX_CHUNK);
-    *out = gz;
-    return LETHE_OK;
 }
 
 /* Read the magic, then a header of ndim dimensions; dims[] receives them. The
@@ -183,7 +231,7 @@ static lethe_status idx_header(lethe_ctx *ctx, gzFile gz, const char *path, uint
 {
     unsigned char h[16] = { 0 };
     size_t len = 4 * (ndim + 1), got = 0;
-    lethe_status st = idx_read(ctx, gz, path, h, 4, &got);
+    lethe_status st = lethe__read_gzread(ctx, gz, path, h, 4, &got);
     if (st != LETHE_OK)
         return st;
     if (got < 4)
@@ -194,7 +242,7 @@ static lethe_status idx_header(lethe_ctx *ctx, gzFile gz, const char *path, uint
         return lethe__fail(ctx, LETHE_EFORMAT,
                            "%s: bad magic 0x%08x, expected 0x%08x (an IDX %s file)", path,
                            (unsigned)m, (unsigned)magic, kind);
-    st = idx_read(ctx, gz, path, h + 4, len - 4, &got);
+    st = lethe__read_gzread(ctx, gz, path, h + 4, len - 4, &got);
     if (st != LETHE_OK)
         return st;
     if (got < len - 4)
@@ -214,7 +262,7 @@ static lethe_status idx_expect_end(lethe_ctx *ctx, gzFile gz, const char *path, 
 {
     unsigned char extra;
     size_t got = 0;
-    lethe_status st = idx_read(ctx, gz, path, &extra, 1, &got);
+    lethe_status st = lethe__read_gzread(ctx, gz, path, &extra, 1, &got);
     if (st != LETHE_OK)
         return st;
     if (got != 0)
@@ -244,7 +292,7 @@ static lethe_status idx_read_labels(lethe_ctx *ctx, gzFile gz, const char *path,
             cap = ncap;
         }
         size_t got = 0;
-        st = idx_read(ctx, gz, path, lab + have, cap - have, &got);
+        st = lethe__read_gzread(ctx, gz, path, lab + have, cap - have, &got);
         if (st != LETHE_OK)
             goto fail;
         have += got;
@@ -281,7 +329,7 @@ static lethe_status idx_read_pixels(lethe_ctx *ctx, gzFile gz, const char *path,
     }
     while (pos < total) {
         size_t want = total - pos < IDX_CHUNK ? total - pos : IDX_CHUNK, got = 0;
-        st = idx_read(ctx, gz, path, chunk, want, &got);
+        st = lethe__read_gzread(ctx, gz, path, chunk, want, &got);
         if (st != LETHE_OK)
             goto fail;
         for (size_t off = 0; off < got;) {
@@ -349,9 +397,9 @@ lethe_status lethe_dataset_read_idx(lethe_ctx *ctx, const char *images_path,
     uint64_t *ids = NULL;
     size_t idim[3], ldim[1], n, d, total, m = 0;
 
-    st = idx_open(ctx, images_path, &gi);
+    st = lethe__read_gzopen(ctx, images_path, &gi);
     if (st == LETHE_OK)
-        st = idx_open(ctx, labels_path, &gl);
+        st = lethe__read_gzopen(ctx, labels_path, &gl);
     if (st == LETHE_OK)
         st = idx_header(ctx, gi, images_path, IDX_MAGIC_IMAGES, "image", 3, idim);
     if (st == LETHE_OK)

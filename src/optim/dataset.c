@@ -140,11 +140,15 @@ lethe_status lethe_dataset_create(lethe_ctx *ctx, size_t n, size_t d, const doub
             }
             cblas_dscal((int)d, R / row_norm(row, d), row, 1);
             /* The computed norm may fall (d/2 + 1)·u short of the true one:
-             * shrink until it is below R with that margin. */
-            double s = 1.0, target = R * (1.0 - ((double)d + 2.0) * 0x1p-53);
+             * shrink until it is below R with that margin. Each pass scales
+             * by target/norm, or by 1 − step if that rounds to 1, the step
+             * doubling from one ulp, so that a margin of (d + 2)·u takes
+             * O(log d) passes of O(d), not the O(√d) passes of shrinking
+             * by growing single ulps (minutes for a row of 10⁶ features). */
+            double step = 0x1p-53, target = R * (1.0 - ((double)d + 2.0) * 0x1p-53);
             while ((norm = row_norm(row, d)) > target && isfinite(norm)) {
-                s = nextafter(s, 0.0);
-                cblas_dscal((int)d, s, row, 1);
+                cblas_dscal((int)d, fmin(target / norm, 1.0 - step), row, 1);
+                step *= 2.0;
             }
             for (size_t j = 0; j < d; j++) {
                 if (!isfinite(row[j])) {

@@ -1,0 +1,237 @@
+/*
+ * The bodies of the fuzz targets: one per parser of untrusted files. They
+ * are shared by the libFuzzer entry point (fuzz/target.c, built once per
+ * target) and by the io suite (tests/test_io.c), which replays the seed
+ * corpus and every input the fuzzer ever failed on, so that `make check`
+ * runs them without clang.
+ *
+ * Every body has the same signature: two scratch paths (only IDX, which
+ * reads two files, uses the second), the input and its size.
+ *
+ * Each body turns the fuzzer's bytes into the file(s) a reader takes (the
+ * first byte, where a reader has options, chooses them), calls the reader,
+ * and checks the contract every reader promises: on failure *out is left
+ * alone and the context names the failure; on success the dataset is
+ * non-empty and finite. A broken promise aborts, which the fuzzer reports.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#ifndef LETHE_FUZZ_H
+#define LETHE_FUZZ_H
+
+#include <math.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "lethe.h"
+
+/* Write n bytes to path; 0 on success. */
+static inline int lethe_fuzz_write(const char *path, const uint8_t *p, size_t n)
+{
+    FILE *f = fopen(path, "wb");
+    if (f == NULL)
+        return -1;
+    int ok = fwrite(p, 1, n, f) == n;
+    return fclose(f) == 0 && ok ? 0 : -1;
+}
+
+enum { LETHE_FUZZ_CSV, LETHE_FUZZ_IDX, LETHE_FUZZ_LIBSVM };
+
+/* Call one reader (for IDX path is the image file and path2 the labels)
+ * and check the promise every reader makes. */
+static inline void lethe_fuzz_read(int reader, const char *path, const char *path2,
+                                   const lethe_read_options *o)
+{
+    lethe_ctx *ctx = NULL;
+    if (lethe_ctx_create(NULL, &ctx) != LETHE_OK)
+        return;
+    lethe_dataset *ds = NULL;
+    lethe_status st = reader == LETHE_FUZZ_CSV    ? lethe_dataset_read_csv(ctx, path, o, &ds)
+                      : reader == LETHE_FUZZ_IDX ? lethe_dataset_read_idx(ctx, path, path2, o, &ds)
+                                                 : lethe_dataset_read_libsvm(ctx, path, o, &ds);
+    if (st != LETHE_OK) {
+        if (ds != NULL || lethe_ctx_errcode(ctx) != st || *lethe_ctx_errmsg(ctx) == '\0')
+            abort();
+        lethe_ctx_free(ctx);
+        return;
+    }
+    size_t n = lethe_dataset_rows(ds), d = lethe_dataset_cols(ds);
+    if (ds == NULL || n == 0 || d == 0)
+        abort();
+    const double *x = lethe_dataset_x(ds), *y = lethe_dataset_y(ds);
+    for (size_t i = 0; i < n; i++) {
+        if (!isfinite(y[i]))
+            abort();
+        for (size_t j = 0; j < d; j++)
+            if (!isfinite(x[i * d + j]))
+                abort();
+    }
+    lethe_dataset_free(ds);
+    lethe_ctx_free(ctx);
+}
+
+/* Options every reader shares, from one byte: class filter, norm policy, scale. */
+static inline void lethe_fuzz_common_options(uint8_t sel, lethe_read_options *o)
+{
+    lethe_read_options_init(o);
+    if (sel & 1) {
+        o->pos_class = 1;
+        o->neg_class = 0;
+    }
+    o->policy = (lethe_norm_policy)((sel >> 1) & 3);
+    o->R = 2.385;
+    if (sel & 8)
+        o->scale = 0.5;
+}
+
+/* CSV: byte 0 chooses the options (bits 4–7: header, id column, label column). */
+static inline void lethe_fuzz_csv(const char *path, const char *path2, const uint8_t *data,
+                                  size_t size)
+{
+    if (size == 0 || lethe_fuzz_write(path, data + 1, size - 1) != 0)
+        return;
+    lethe_read_options o;
+    lethe_fuzz_common_options(data[0], &o);
+    o.header = (int)((data[0] >> 4) & 1) - ((data[0] >> 5) & 1); /* −1, 0 or 1 */
+    o.id_col = (data[0] & 0x40) ? 0 : -1;
+    o.label_col = (data[0] & 0x80) ? 1 : -1;
+    lethe_fuzz_read(LETHE_FUZZ_CSV, path, path2, &o);
+}
+
+/* IDX: byte 0 the options, bytes 1–2 (little-endian) the length L of the
+ * label file, which is the next L bytes (fewer if the input ends); the rest
+ * is the image file. Either may be gzip-compressed, as the reader accepts. */
+static inline void lethe_fuzz_idx(const char *images, const char *labels, const uint8_t *data,
+                                  size_t size)
+{
+    if (size < 3)
+        return;
+    size_t len = (size_t)data[1] | (size_t)data[2] << 8;
+    if (len > size - 3)
+        len = size - 3;
+    if (lethe_fuzz_write(labels, data + 3, len) != 0 ||
+        lethe_fuzz_write(images, data + 3 + len, size - 3 - len) != 0)
+        return;
+    lethe_read_options o;
+    lethe_fuzz_common_options(data[0], &o);
+    lethe_fuzz_read(LETHE_FUZZ_IDX, images, labels, &o);
+}
+
+/* LIBSVM: byte 0 the options (bits 4–5: d fixed at 0 = inferred, 3, 8, 1000). */
+static inline void lethe_fuzz_libsvm(const char *path, const char *path2, const uint8_t *data,
+                                     size_t size)
+{
+    static const size_t dims[4] = { 0, 3, 8, 1000 };
+    if (size == 0 || lethe_fuzz_write(path, data + 1, size - 1) != 0)
+        return;
+    lethe_read_options o;
+    lethe_fuzz_common_options(data[0], &o);
+    o.dim = dims[(data[0] >> 4) & 3];
+    lethe_fuzz_read(LETHE_FUZZ_LIBSVM, path, path2, &o);
+}
+
+/* A state file's last 32 bytes are a BLAKE2b-256 of the rest (src/io/sfile.c).
+ * A mutated input would almost never match it, and the loader would stop at
+ * the checksum; the fuzzer's bytes are given a valid one, so that what lies
+ * behind it is fuzzed. The step is idempotent: a saved input replays alike. */
+static inline uint8_t *lethe_fuzz_state_bytes(const uint8_t *data, size_t size)
+{
+    uint8_t *b = malloc(size > 0 ? size : 1);
+    if (b == NULL)
+        return NULL;
+    memcpy(b, data, size);
+    if (size >= 8 + crypto_generichash_BYTES)
+        crypto_generichash(b + size - crypto_generichash_BYTES, crypto_generichash_BYTES, b,
+                           size - crypto_generichash_BYTES, NULL, 0);
+    return b;
+}
+
+/* The M1 loader (lethe_model_load) and the mechanism sniffer on path. */
+static inline void lethe_fuzz_load_m1(lethe_ctx *ctx, const char *path)
+{
+    lethe_mechanism mech;
+    lethe_status st = lethe_state_mechanism(ctx, path, &mech);
+    if (st != LETHE_OK && st != LETHE_EFORMAT)
+        abort();
+    lethe_model *m = NULL;
+    st = lethe_model_load(ctx, path, &m);
+    if (st == LETHE_OK) {
+        lethe_budget bud;
+        if (m == NULL || lethe_model_budget(m, &bud) != LETHE_OK)
+            abort();
+        lethe_model_free(m);
+    } else if (m != NULL || *lethe_ctx_errmsg(ctx) == '\0') {
+        abort();
+    }
+}
+
+/* The M2 loader (lethe_m2_load) on path. */
+static inline void lethe_fuzz_load_m2(lethe_ctx *ctx, const char *path)
+{
+    lethe_m2 *m = NULL;
+    lethe_status st = lethe_m2_load(ctx, path, &m);
+    if (st == LETHE_OK) {
+        lethe_m2_report r;
+        if (m == NULL || lethe_m2_status(m, &r) != LETHE_OK)
+            abort();
+        lethe_m2_free(m);
+    } else if (m != NULL || *lethe_ctx_errmsg(ctx) == '\0') {
+        abort();
+    }
+}
+
+/* Write the input, with a valid checksum, to path and hand it to load. */
+static inline void lethe_fuzz_state(const char *path, const uint8_t *data, size_t size,
+                                    void (*load)(lethe_ctx *, const char *))
+{
+    lethe_ctx *ctx = NULL;
+    if (lethe_ctx_create(NULL, &ctx) != LETHE_OK) /* also sodium_init() */
+        return;
+    uint8_t *b = lethe_fuzz_state_bytes(data, size);
+    if (b != NULL && lethe_fuzz_write(path, b, size) == 0)
+        load(ctx, path);
+    free(b);
+    lethe_ctx_free(ctx);
+}
+
+static inline void lethe_fuzz_state_m1(const char *path, const char *path2, const uint8_t *data,
+                                       size_t size)
+{
+    (void)path2;
+    lethe_fuzz_state(path, data, size, lethe_fuzz_load_m1);
+}
+
+static inline void lethe_fuzz_state_m2(const char *path, const char *path2, const uint8_t *data,
+                                       size_t size)
+{
+    (void)path2;
+    lethe_fuzz_state(path, data, size, lethe_fuzz_load_m2);
+}
+
+/* A deletion certificate (src/io/cert.c), read by the whole verifier from a
+ * file: any bytes must give LETHE_OK or LETHE_EVERIFY (or LETHE_ENOMEM),
+ * the failing check named, never a crash. */
+static inline void lethe_fuzz_cert(const char *path, const char *path2, const uint8_t *data,
+                                   size_t size)
+{
+    (void)path2;
+    lethe_ctx *ctx = NULL;
+    if (lethe_ctx_create(NULL, &ctx) != LETHE_OK)
+        return;
+    if (lethe_fuzz_write(path, data, size) == 0) {
+        lethe_verify_report rep;
+        lethe_status st = lethe_cert_verify(ctx, path, NULL, NULL, &rep);
+        if (st == LETHE_EVERIFY && rep.failed == LETHE_CHECK_NONE)
+            abort(); /* a failure must name its check */
+        if (st != LETHE_OK && st != LETHE_EVERIFY && st != LETHE_ENOMEM)
+            abort();
+    }
+    lethe_ctx_free(ctx);
+}
+
+#endif /* LETHE_FUZZ_H */
