@@ -19,6 +19,7 @@
 #ifndef LETHE_FUZZ_H
 #define LETHE_FUZZ_H
 
+#include <errno.h>
 #include <math.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -28,7 +29,11 @@
 
 #include <sodium.h>
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include "lethe.h"
+#include "io/sfile.h" /* to encrypt the fuzzer's bytes as a state file would be */
 
 /* Write n bytes to path; 0 on success. */
 static inline int lethe_fuzz_write(const char *path, const uint8_t *p, size_t n)
@@ -231,6 +236,133 @@ static inline void lethe_fuzz_cert(const char *path, const char *path2, const ui
         if (st != LETHE_OK && st != LETHE_EVERIFY && st != LETHE_ENOMEM)
             abort();
     }
+    lethe_ctx_free(ctx);
+}
+
+/* An at-rest key file (lethe_ctx_set_key_file), given a valid checksum: it
+ * loads or is refused with its status named; a refused file leaves no key. */
+static inline void lethe_fuzz_keyfile(const char *path, const char *path2, const uint8_t *data,
+                                      size_t size)
+{
+    (void)path2;
+    lethe_ctx *ctx = NULL;
+    if (lethe_ctx_create(NULL, &ctx) != LETHE_OK)
+        return;
+    uint8_t *b = lethe_fuzz_state_bytes(data, size);
+    if (b != NULL && lethe_fuzz_write(path, b, size) == 0) {
+        lethe_status st = lethe_ctx_set_key_file(ctx, path);
+        if (st != LETHE_OK && (*lethe_ctx_errmsg(ctx) == '\0' || ctx->key != NULL))
+            abort();
+    }
+    free(b);
+    lethe_ctx_free(ctx);
+}
+
+/* A state file encrypted at rest. Byte 0 chooses the damage done to the
+ * ciphertext (none, a flipped byte, a cut, or a foreign key's header) and
+ * bytes 1–2 where; the rest, given a valid checksum, is the plain state that
+ * is encrypted with a fixed key, so that the fuzzer reaches the chunk logic
+ * and the loaders behind it. Every outcome must be a named status. */
+static inline void lethe_fuzz_encrypted(const char *path, const char *path2,
+                                        const uint8_t *data, size_t size)
+{
+    if (size < 3)
+        return;
+    lethe_ctx *ctx = NULL;
+    if (lethe_ctx_create(NULL, &ctx) != LETHE_OK)
+        return;
+    static const unsigned char key[32] = { 0x2b, 0x38, 0x5, 0x11 };
+    ctx->key = sodium_malloc(32);
+    if (ctx->key == NULL) {
+        lethe_ctx_free(ctx);
+        return;
+    }
+    memcpy(ctx->key, key, 32);
+    uint8_t *b = lethe_fuzz_state_bytes(data + 3, size - 3);
+    lethe_sfile s;
+    if (b != NULL && lethe__sfile_create(ctx, path2, 0600, NULL, &s) == LETHE_OK) {
+        lethe__sf_put_bytes(&s, b, size - 3);
+        if (lethe__sfile_commit(&s) == LETHE_OK) {
+            FILE *f = fopen(path2, "r+b");
+            long at = (long)(data[1] | (data[2] << 8));
+            if (f != NULL && fseek(f, 0, SEEK_END) == 0) {
+                long len = ftell(f);
+                switch (data[0] % 4) {
+                case 1: /* flip one byte */
+                    if (len > 0 && fseek(f, at % len, SEEK_SET) == 0) {
+                        int c = fgetc(f);
+                        fseek(f, at % len, SEEK_SET);
+                        fputc(c ^ 0x20, f);
+                    }
+                    break;
+                case 2: /* cut */
+                    if (len > 0 && ftruncate(fileno(f), at % len) != 0)
+                        abort();
+                    break;
+                case 3: /* another key's id in the header */
+                    if (fseek(f, 16, SEEK_SET) == 0)
+                        fputc(0x5a, f);
+                    break;
+                }
+            }
+            if (f != NULL)
+                fclose(f);
+            if (rename(path2, path) == 0) {
+                lethe_model *m = NULL;
+                lethe_status st = lethe_model_load(ctx, path, &m);
+                if ((st == LETHE_OK) != (m != NULL) ||
+                    (st != LETHE_OK && *lethe_ctx_errmsg(ctx) == '\0'))
+                    abort();
+                lethe_model_free(m);
+                lethe_m2 *m2 = NULL;
+                st = lethe_m2_load(ctx, path, &m2);
+                if ((st == LETHE_OK) != (m2 != NULL))
+                    abort();
+                lethe_m2_free(m2);
+            }
+        }
+    }
+    free(b);
+    lethe_ctx_free(ctx);
+}
+
+/* A workspace's HEAD (lethe_workspace_open, with its recovery), given a valid
+ * checksum, in a directory made beside path. */
+static inline void lethe_fuzz_head(const char *path, const char *path2, const uint8_t *data,
+                                   size_t size)
+{
+    (void)path2;
+    char dir[600], head[640], ledger[640], lock[640];
+    snprintf(dir, sizeof dir, "%s.ws", path);
+    snprintf(head, sizeof head, "%s/HEAD", dir);
+    snprintf(ledger, sizeof ledger, "%s/ledger", dir);
+    snprintf(lock, sizeof lock, "%s/LOCK", dir);
+    lethe_ctx *ctx = NULL;
+    if (lethe_ctx_create(NULL, &ctx) != LETHE_OK)
+        return;
+    uint8_t *b = lethe_fuzz_state_bytes(data, size);
+    if (b != NULL && (mkdir(dir, 0700) == 0 || errno == EEXIST) &&
+        (mkdir(ledger, 0700) == 0 || errno == EEXIST) && lethe_fuzz_write(head, b, size) == 0) {
+        lethe_workspace *ws = NULL;
+        lethe_status st = lethe_workspace_open(ctx, dir, NULL, &ws);
+        if ((st == LETHE_OK) != (ws != NULL) || (st != LETHE_OK && *lethe_ctx_errmsg(ctx) == '\0'))
+            abort();
+        if (ws != NULL) {
+            lethe_workspace_info info;
+            if (lethe_workspace_status(ws, &info) != LETHE_OK || info.mechanism > 2)
+                abort();
+            lethe_model *m = NULL;
+            lethe_status ls = lethe_workspace_load_model(ws, &m); /* no state file: refused */
+            if (ls == LETHE_OK)
+                abort();
+            lethe_workspace_close(ws);
+        }
+    }
+    free(b);
+    unlink(head);
+    unlink(lock);
+    rmdir(ledger);
+    rmdir(dir);
     lethe_ctx_free(ctx);
 }
 

@@ -1252,6 +1252,8 @@ static void test_fuzz_regressions(void **state)
         { "csv", lethe_fuzz_csv },           { "idx", lethe_fuzz_idx },
         { "libsvm", lethe_fuzz_libsvm },     { "state_m1", lethe_fuzz_state_m1 },
         { "state_m2", lethe_fuzz_state_m2 },  { "cert", lethe_fuzz_cert },
+        { "keyfile", lethe_fuzz_keyfile },    { "encrypted", lethe_fuzz_encrypted },
+        { "head", lethe_fuzz_head },
     };
     const char *data = getenv("LETHE_TEST_DATA"), *corpus = getenv("LETHE_FUZZ_CORPUS");
     if (data == NULL || *data == '\0')
