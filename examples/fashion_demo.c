@@ -102,8 +102,9 @@ int main(int argc, char **argv)
     double med = fm_median(times, REMOVALS);
     printf("time      %.2f ms median per removal; retraining from scratch %.3f s (%.0f× slower)\n",
            1e3 * med, t_retrain, t_retrain / med);
-    printf("caveat    (ε, δ) is as Guo et al.'s theorem states it; its proof needs a regularity\n"
-           "          condition lethe does not yet bound (gap G1, proofs/certificate.md)\n");
+    printf("caveat    (ε, δ) is as Guo et al.'s theorem states it, for the idealised mechanism:\n"
+           "          its proof needs a regularity condition lethe does not yet bound (gap G1)\n"
+           "          and a continuous b, where lethe's is on a fine lattice (gap G4; proofs/)\n");
 
     /* Mechanism M2: the same removals without keeping the training data. Its
      * noise is calibrated for the worst case over a capacity fixed in advance,
