@@ -44,7 +44,7 @@ lethe_status lethe__rng_create_at(const unsigned char *seed, uint64_t position, 
 
 /* Per-coordinate total-variation charge of the lattice sampler against a
  * rounded continuous Gaussian: MATH.md §5's 15.2/s + 0.88·ln^1.5(s²)/s at
- * its worst, s = 2^56, rounded up; 524 times the bound LTH-C-0010 §4
+ * its worst, s = 2^56, rounded up; about 490 times the bound LTH-C-0010 §4
  * proves for the sampler itself. */
 #define LETHE__LATTICE_TV 8.6e-15
 
