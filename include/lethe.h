@@ -858,13 +858,14 @@ typedef struct lethe_verify_report {
  * NULL the signer is not pinned — rep->pinned = 0 — and only the ledger's
  * files are required to share one key); SIGNATURE; NUMBERS:
  *   all:  ε > 0, δ ∈ (0, 1), σ > 0, d ≥ 1, k ≥ 1;
- *   M1:   0 ≤ residual ≤ budget; |remaining_after − (budget − residual)| ≤
- *         8u·(budget + residual), u = 2⁻⁵³; and Guo et al.'s condition with
- *         the sampler's total-variation charge τ per coordinate,
- *         ε·(1 + 8u) ≥ c(δ − d·τ)·residual/σ, c = lethe_guo_c(), which also
- *         needs δ > d·τ;
+ *   M1:   ε ≤ 1; 0 ≤ residual ≤ budget; |remaining_after − (budget −
+ *         residual)| ≤ 8u·(budget + residual), u = 2⁻⁵³; and Guo et al.'s
+ *         condition with the noise sampler's charges (LTH-C-0010),
+ *         ε·(1 + 8u) ≥ c(δ − δ_s)·(residual + 65·g√d)/σ, c = lethe_guo_c(),
+ *         δ_s = (1 + e^ε)·d·τ (which needs δ > δ_s), g the lattice step of σ;
  *   M2:   used_after = used_before + k ≤ capacity, Δ > 0, and
- *         δ ≥ lethe_gdp_delta(Δ/σ, ε) + d·τ;
+ *         δ·(1 + 8u) ≥ lethe_gdp_delta(Δ/σ, ε) + δ_s;
+ *   k = 0 (no ids) is accepted for M1 only: a refresh record;
  * CHAIN (in a ledger: the files are 00000001 … 0000000n without a gap, each
  * holds its own seq, prev is the BLAKE2b-256 of the previous file's bytes
  * (64 zeros for seq 1), and model_before equals the previous model_after;

@@ -577,6 +577,39 @@ static void test_newton_rounding_bound(void **state)
     lethe_ctx_free(ctx);
 }
 
+/* EVIDENCE: LTH-C-0010 */
+/* ε at the calibrated δ gives back at most the calibrated ε (and not much
+ * less), also where the sampler's share of δ is large: at large ε, and at a
+ * δ barely above the share. */
+static void test_epsilon_at_delta(void **state)
+{
+    (void)state;
+    lethe_ctx *ctx = ctx_new();
+    lethe_dataset *ds = random_data(ctx, 650, 400, 20);
+    const struct { double eps, delta; } c[] = { { 1.0, 1e-5 }, { 13.0, 1e-5 }, { 0.3, 1e-9 },
+                                                { 1.0, 7e-13 }, { 4.0, 2e-10 } };
+    for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) {
+        lethe_m2_options o;
+        lethe_m2_options_init(&o);
+        o.lambda = 1.0;
+        o.capacity = 5;
+        o.epsilon = c[i].eps;
+        o.delta = c[i].delta;
+        o.seed = SEED;
+        lethe_m2 *m = NULL;
+        assert_status(lethe_m2_train(ctx, ds, &o, &m), LETHE_OK);
+        double e = NAN, d = NAN;
+        assert_status(lethe_m2_epsilon(m, c[i].delta, &e), LETHE_OK);
+        assert_le(e, c[i].eps * (1.0 + 1e-9));
+        assert_true(e >= 0.99 * c[i].eps);
+        assert_status(lethe_m2_delta(m, e, &d), LETHE_OK);
+        assert_le(d, c[i].delta * (1.0 + 1e-9));
+        lethe_m2_free(m);
+    }
+    lethe_dataset_free(ds);
+    lethe_ctx_free(ctx);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -588,6 +621,7 @@ int main(void)
         cmocka_unit_test(test_m2_save_load),
         cmocka_unit_test(test_m2_alloc_failure),
         cmocka_unit_test(test_newton_rounding_bound),
+        cmocka_unit_test(test_epsilon_at_delta),
     };
     return cmocka_run_group_tests_name("m2", tests, NULL, NULL);
 }

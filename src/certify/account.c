@@ -36,7 +36,7 @@ double lethe__m1_c(double delta, size_t d)
 
 /* What M1 charges for the lattice: b is stored as the double nearest to m·g,
  * |m| up to 2^60, so each coordinate is within 64·g of m·g and g/2 of the
- * coupled continuous Gaussian: 65·g√d (LTH-C-0010 §6, LN-C2). */
+ * coupled continuous Gaussian: 65·g√d (LTH-C-0010 §7.1, LN-C2). */
 static double m1_rounding(double sigma, size_t d)
 {
     lethe_lattice lat;
@@ -49,13 +49,13 @@ static double m1_rounding(double sigma, size_t d)
 double lethe__budget_from_sigma(double sigma, double epsilon, double delta, size_t d)
 {
     /* b lies within 65·g√d of a continuous Gaussian under the coupling of
-     * LTH-C-0010 §6: that distance is spent from the residual budget. */
+     * LTH-C-0010 §7.1: that distance is spent from the residual budget. */
     double b = sigma * epsilon / lethe__m1_c(delta, d) * (1.0 - SAFETY) - m1_rounding(sigma, d);
     return isfinite(b) && b > 0.0 ? b : NAN;
 }
 
 /* The residual the certificate charges: the exact residual, its rounding
- * bound, and the lattice's (LTH-C-0010 §6). */
+ * bound, and the lattice's (LTH-C-0010 §7.1). */
 static double charged_residual(const lethe_model *m)
 {
     return (m->residual + m->residual_fp) + m1_rounding(m->sigma, m->d);

@@ -216,7 +216,9 @@ lethe_status lethe__m2_calibrate(lethe_m2 *m)
      *   Δ = M(mL + t)²/(2λ³n²) + (2t + τ·m(L + t/n))/(λ(n − m)),  m = m_cap,
      * four times below Sekhari et al.'s γ(m) when t ≪ mL. */
     const double delta_s = lethe__lattice_delta(m->d, m->epsilon);
-    double delta_gauss = m->delta - delta_s;
+    /* calibrated a hair below what is left, so that a verifier whose libm
+     * rounds δ_GDP differently still finds δ_GDP + share ≤ δ */
+    double delta_gauss = (m->delta - delta_s) * (1.0 - 0x1p-40);
     if (!(delta_gauss > 0.0))
         return lethe__fail(m->ctx, LETHE_EINVAL, "m2: δ = %g is below the sampler's own %g",
                            m->delta, delta_s);
@@ -228,7 +230,7 @@ lethe_status lethe__m2_calibrate(lethe_m2 *m)
                            "m2: n = %zu, d = %zu, R = %g, λ = %g are outside the range where the "
                            "Newton step's rounding is bounded (LTH-C-0011)", m->n, m->d, m->R,
                            m->lambda);
-    /* Lattice rounding adds g√d to Δ (LTH-C-0010 §5), and g depends on σ:
+    /* Lattice rounding adds g√d to Δ (LTH-C-0010 §6.2), and g depends on σ:
      * start from g = 0 and grow until the σ for Δ + g√d has a g no larger
      * than the one charged (g doubles at most once: a few passes). */
     double g = 0.0;
@@ -258,7 +260,7 @@ static void draw_noise(lethe_m2 *m, uint64_t *pos)
 }
 
 /* Publish Π_W((round(w̄/g) + m)·g) into dst: m the integers drawn by
- * draw_noise, the sum exact (LTH-C-0010 §5); Π_W the projection onto the
+ * draw_noise, the sum exact (LTH-C-0010 §6); Π_W the projection onto the
  * ball ‖w‖ ≤ R/λ that holds every minimiser. Being post-processing it leaves
  * the certificate as it is, and it is what the excess-risk bound of
  * proofs/deletion-capacity.md (Theorem R) needs. LETHE_EINVAL if |w̄/g| is
@@ -563,28 +565,45 @@ lethe_status lethe_m2_epsilon(const lethe_m2 *m, double delta, double *epsilon)
 {
     if (m == NULL)
         return LETHE_EINVAL;
-    /* The sampler spends (1 + e^ε)·d·τ of δ (LTH-C-0010 §5), which grows with
-     * the ε sought: iterate ε ← ε(δ − (1 + e^ε)·d·τ) from ε = 0 (each step
-     * can only raise ε), then check the answer. */
+    /* The smallest ε with f(ε) = δ_GDP(μ, ε) + (1 + e^ε)·d·τ ≤ δ: the sampler's
+     * share of δ (LTH-C-0010 §6.3) grows with the ε sought. δ_GDP is convex
+     * and decreasing in ε, the share convex and increasing, so f is convex:
+     * find its minimum on [0, ε_max] (beyond ε_max the share alone exceeds δ),
+     * refuse if even that is above δ, then bisect on the falling side and
+     * answer the feasible end. */
     if (epsilon == NULL || !(delta > 0.0 && delta < 1.0))
         return LETHE_EINVAL;
     const double mu = m->sensitivity / m->sigma;
-    double e = 0.0;
-    for (int pass = 0; pass < 16; pass++) {
-        double rest = delta - lethe__lattice_delta(m->d, e);
-        double next;
-        if (!(rest > 0.0) || lethe_gdp_epsilon(mu, rest, &next) != LETHE_OK)
-            return LETHE_EINVAL;
-        if (!(next > e)) {
-            *epsilon = e;
-            return LETHE_OK;
-        }
-        e = next;
+    const double share1 = lethe__lattice_delta(m->d, 0.0) / 2.0; /* d·τ, rounded up */
+    if (!(delta > 2.0 * share1))
+        return LETHE_EINVAL;
+    double lo = 0.0, hi = log(delta / share1 - 1.0);
+#define F(e) (lethe_gdp_delta(mu, (e)) + lethe__lattice_delta(m->d, (e)))
+    for (int it = 0; it < 200 && hi - lo > 1e-12 * (1.0 + hi); it++) {
+        double a = lo + (hi - lo) / 3.0, b = hi - (hi - lo) / 3.0;
+        if (F(a) <= F(b))
+            hi = b;
+        else
+            lo = a;
     }
-    double d = lethe_gdp_delta(mu, e) + lethe__lattice_delta(m->d, e);
-    if (!(d <= delta))
-        return LETHE_EINVAL; /* did not settle: refuse rather than guess */
-    *epsilon = e;
+    double emin = 0.5 * (lo + hi);
+    if (!(F(emin) <= delta))
+        return LETHE_EINVAL; /* no ε reaches δ with this σ */
+    if (F(0.0) <= delta) {
+        *epsilon = 0.0;
+        return LETHE_OK;
+    }
+    lo = 0.0; /* infeasible */
+    hi = emin; /* feasible */
+    for (int it = 0; it < 200 && hi - lo > 1e-15 * (1.0 + hi); it++) {
+        double mid = 0.5 * (lo + hi);
+        if (F(mid) <= delta)
+            hi = mid;
+        else
+            lo = mid;
+    }
+#undef F
+    *epsilon = hi;
     return LETHE_OK;
 }
 

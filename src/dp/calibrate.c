@@ -294,9 +294,9 @@ double lethe__lattice_delta(size_t d, double epsilon)
 {
     /* (1 + e^ε)·d·τ with τ = 8.6e-15 ≥ 15.2/s + 0.88·ln^1.5(s²)/s on all of
      * s ∈ (2^56, 2^57] (MATH.md §5), itself about 490 times the sampler's own TV
-     * (LTH-C-0010 §4). The factor 1 + e^ε: both the released model and the
+     * (LTH-C-0010 §5). The factor 1 + e^ε: both the released model and the
      * retrained one carry the sampler's TV, and the e^ε side multiplies
-     * its share (LTH-C-0010 §5, tight). Rounded up; NaN for a bad ε. */
+     * its share (LTH-C-0010 §6.3, tight). Rounded up; NaN for a bad ε. */
     if (!(epsilon >= 0.0) || !isfinite(epsilon))
         return NAN;
     return (1.0 + exp(epsilon)) * (double)d * LETHE__LATTICE_TV * (1.0 + 0x1p-40);

@@ -44,7 +44,7 @@ lethe_status lethe__rng_create_at(const unsigned char *seed, uint64_t position, 
 
 /* Per-coordinate total-variation charge of the lattice sampler against a
  * rounded continuous Gaussian: MATH.md §5's 15.2/s + 0.88·ln^1.5(s²)/s at
- * its worst, s = 2^56, rounded up; about 490 times the bound LTH-C-0010 §4
+ * its worst, s = 2^56, rounded up; about 490 times the bound LTH-C-0010 §5
  * proves for the sampler itself. */
 #define LETHE__LATTICE_TV 8.6e-15
 
@@ -90,7 +90,7 @@ lethe_status lethe__lattice_release(const lethe_lattice *lat, const double *v, c
 double lethe__lattice_rounding(const lethe_lattice *lat, size_t d);
 
 /* (1 + e^ε)·d·LETHE__LATTICE_TV rounded up: what the sampler adds to δ
- * for a release of d coordinates at ε (LTH-C-0010 §5). NaN if ε < 0. */
+ * for a release of d coordinates at ε (LTH-C-0010 §6.3). NaN if ε < 0. */
 double lethe__lattice_delta(size_t d, double epsilon);
 
 #endif /* LETHE_DP_H */

@@ -21,8 +21,9 @@
  *   accept with α(x) = 2^k·exp(−x²/(2t²)) ≤ 1   (S² ≥ 2 ln 2·t²),
  *
  * so the accepted x is the discrete Gaussian ∝ exp(−x²/(2t²)). α is computed
- * in 64-bit fixed point (Q58 exponents, Q62 results, Horner on the Taylor
- * series of exp on [0, ln 2)) and compared with 62 uniform bits, which makes
+ * in 64-bit fixed point (Q58 exponents, Q62 results; e^{−f} on [0, ln 2) as a
+ * table entry e^{−j/32} times a degree-9 Taylor polynomial in Horner form on
+ * [0, 1/32)) and compared with 62 uniform bits, which makes
  * P(accept | x) = α̂(x) exactly; |α̂ − α| and the truncation at k ≤ 7 are
  * charged as total variation (LETHE__LATTICE_TV, LTH-C-0010 §2–4). Expected
  * proposals per sample: 4S/(√(2π)t) ≈ 2.0.
@@ -35,12 +36,13 @@
 #include <math.h>
 #include <string.h>
 
+#include <pthread.h>
 #include <sodium.h>
 
 #define K_MAX 7      /* blocks beyond carry α < 5e-20: rejected outright */
 #define TAYLOR_N 20  /* exp(−y) on [0, ln 2), for the table: remainder < 2^-76 */
-#define TAYLOR_R 9   /* exp(−r) on [0, 1/32): remainder < 2^-72 */
-#define TABLE 24     /* exp(−j/32), j = 0…23: ln 2 < 24/32 */
+#define TAYLOR_R 9   /* exp(−r) on [0, 1/32): remainder < 2^-71 */
+#define TABLE 24     /* exp(−j/32), j = 0…23 (only j ≤ 22 is read: ln 2 < 23/32) */
 #define ONE_Q62 ((uint64_t)1 << 62)
 
 /* ⌊ln 2·2^58⌋, and ⌊2^121/LN2_Q58⌋ for dividing by it */
@@ -51,7 +53,7 @@
  * and exp_table[j] ≈ exp(−j/32)·2^62 by the degree-TAYLOR_N Horner below. */
 static uint64_t taylor_c[TAYLOR_N + 1];
 static uint64_t exp_table[TABLE];
-static int taylor_ready;
+static pthread_once_t taylor_once = PTHREAD_ONCE_INIT;
 
 static uint64_t mulshr(uint64_t a, uint64_t b, unsigned sh);
 
@@ -67,7 +69,6 @@ static uint64_t horner(uint64_t F, int n)
 
 static void taylor_init(void)
 {
-    /* Idempotent and race-free in effect: every thread writes the same values. */
     uint64_t c = ONE_Q62;
     for (int k = 0; k <= TAYLOR_N; k++) {
         if (k > 0)
@@ -76,7 +77,6 @@ static void taylor_init(void)
     }
     for (int j = 0; j < TABLE; j++)
         exp_table[j] = horner((uint64_t)j << 57, TAYLOR_N); /* j/32 exactly, in Q62 */
-    taylor_ready = 1;
 }
 
 /* High 64 bits of the 128-bit product a·b: one multiply instruction where
@@ -177,8 +177,7 @@ lethe_status lethe__lattice_params(double sigma, lethe_lattice *lat)
         }
     }
     lat->inv_t = q;
-    if (!taylor_ready)
-        taylor_init();
+    pthread_once(&taylor_once, taylor_init); /* the tables, once, for every thread */
     return LETHE_OK;
 }
 

@@ -5,13 +5,14 @@
  *
  * What a verifier checks, besides syntax, signature and chain, is that the
  * numbers satisfy the condition the certificate claims:
- *   M1 (Guo, Goldstein, Hannun, van der Maaten, ICML 2020, Thm 3): the
- *      charged residual r ≤ ε' and ε ≥ c(δ − d·τ)·r/σ with
+ *   M1 (Guo, Goldstein, Hannun, van der Maaten, ICML 2020, Thm 3): ε ≤ 1,
+ *      the charged residual r ≤ ε', and ε ≥ c(δ − δ_s)·(r + 65·g√d)/σ with
  *      c(δ) = √(2 ln(1.5/δ)) (proofs/certificate.md, LTH-C-0001);
  *   M2 (Sekhari et al. 2021; proofs/m2-removal.md): the release is μ-GDP
- *      with μ = Δ/σ, so δ ≥ δ_μ(ε) + d·τ (proofs/calibration.md, LTH-C-0007).
- * τ is the noise sampler's total-variation distance from the Gaussian per
- * coordinate: d coordinates add d·τ to δ.
+ *      with μ = Δ/σ, so δ ≥ δ_μ(ε) + δ_s (proofs/calibration.md, LTH-C-0007).
+ * δ_s = (1 + e^ε)·d·τ is the noise sampler's share of δ, τ its per-coordinate
+ * total-variation charge, and 65·g√d the lattice's distance from a
+ * continuous Gaussian b (proofs/lattice-noise.md, LTH-C-0010).
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -767,7 +768,7 @@ static int numbers_ok(const lethe_certificate *c, char *why, size_t len)
                            "k ≥ 1; k = 0 only for an M1 refresh)");
         return 0;
     }
-    /* the sampler's share of δ, (1 + e^ε)·d·τ (LTH-C-0010 §5); M1 charges it
+    /* the sampler's share of δ, (1 + e^ε)·d·τ (LTH-C-0010 §6.3); M1 charges it
      * at ε = 1 ≥ its ε, so this is never more than what M1 set aside */
     const double tv = lethe__lattice_delta(c->d, c->epsilon);
     if (!isfinite(tv)) {
@@ -794,8 +795,20 @@ static int numbers_ok(const lethe_certificate *c, char *why, size_t len)
                      c->delta, tv);
             return 0;
         }
-        /* Guo et al. Thm 3: ε ≥ c(δ')·r/σ, δ' = δ − (1 + e^ε)·d·τ */
-        double need = lethe_guo_c(c->delta - tv) * r / c->sigma;
+        if (!(c->epsilon <= 1.0)) {
+            snprintf(why, len, "ε = %.17g: M1's calibration c(δ) is proven for ε ≤ 1 only",
+                     c->epsilon);
+            return 0;
+        }
+        /* Guo et al. Thm 3: ε ≥ c(δ')·(r + 65·g√d)/σ, δ' = δ − (1 + e^ε)·d·τ,
+         * with the lattice's coupling distance 65·g√d (LTH-C-0010 §7.1) */
+        lethe_lattice lat;
+        double rl = r;
+        if (lethe__lattice_params(c->sigma, &lat) == LETHE_OK)
+            rl += 65.0 * lethe__lattice_rounding(&lat, c->d);
+        else
+            rl = INFINITY;
+        double need = lethe_guo_c(c->delta - tv) * rl / c->sigma;
         if (!(c->epsilon * (1.0 + ROUNDING) >= need)) {
             snprintf(why, len, "ε = %.17g is below c(δ − δ_s)·residual/σ = %.17g", c->epsilon,
                      need);
