@@ -8,10 +8,9 @@
 set -eu
 
 : "${LETHE:?set LETHE to the lethe binary}"
-pass=0
-fail=0
 finished=0
 tmp=$(mktemp -d)
+. "$(dirname "$0")/lib.sh"
 # If the script itself stops early, say so in the summary's place.
 on_exit() {
     rc=$?
@@ -23,29 +22,6 @@ trap on_exit EXIT
 trap 'exit 130' INT TERM
 
 SEED=00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff
-
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
-
-# run WANT NAME CMD...: run CMD (stdout in $tmp/out, stderr in $tmp/err) and
-# check that it exits with WANT.
-run() {
-    want=$1 name=$2
-    shift 2
-    rc=0
-    "$@" >"$tmp/out" 2>"$tmp/err" || rc=$?
-    if [ "$rc" -eq "$want" ]; then
-        ok
-    else
-        bad "$name: exit $rc, expected $want"
-        sed 's/^/    /' "$tmp/err"
-    fi
-}
-
-# has NAME FILE PATTERN: FILE contains a line matching PATTERN (grep -E).
-has() {
-    if grep -Eq -- "$3" "$2"; then ok; else bad "$1: no '$3' in $(basename "$2")"; fi
-}
 
 # checksum FILE: its cksum, or "missing" (a failed redirection would end the script).
 checksum() {
@@ -61,19 +37,7 @@ same() {
 # [-1, 1) from a fixed linear congruential generator (exact in awk's
 # doubles: 69069·2³² < 2⁵³), and a label ±1 from a planted linear model
 # with some noise.
-awk 'BEGIN {
-    s = 2385; print "id,x1,x2,x3,x4,x5,y"
-    for (i = 0; i < 300; i++) {
-        printf "%d", 1000 + i
-        for (j = 1; j <= 5; j++) {
-            s = (s * 69069 + 1) % 4294967296; x[j] = 2 * s / 4294967296 - 1
-            printf ",%.4f", x[j]
-        }
-        s = (s * 69069 + 1) % 4294967296
-        t = 1.5 * x[1] - 2 * x[2] + x[3] - 0.5 * x[5] + 0.6 * (2 * s / 4294967296 - 1)
-        printf ",%d\n", (t > 0) ? 1 : -1
-    }
-}' >"$tmp/data.csv"
+make_csv "$tmp/data.csv" 2385 300 1000 0.6 1.5 -2 1 0 -0.5
 same "data rows" "$(wc -l <"$tmp/data.csv" | tr -d ' ')" 301
 
 state="$tmp/model.state"

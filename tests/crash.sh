@@ -14,31 +14,11 @@ set -u
 LETHE=${LETHE:-build/lethe}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-pass=0
-fail=0
+. "$(dirname "$0")/lib.sh"
 points=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
 
-awk 'BEGIN {
-    s = 977; print "id,x1,x2,x3,x4,y"
-    for (i = 0; i < 240; i++) {
-        printf "%d", 500 + i
-        for (j = 1; j <= 4; j++) {
-            s = (s * 69069 + 1) % 4294967296; x[j] = 2 * s / 4294967296 - 1
-            printf ",%.4f", x[j]
-        }
-        s = (s * 69069 + 1) % 4294967296
-        t = x[1] - 1.5 * x[2] + 0.5 * x[4] + 0.5 * (2 * s / 4294967296 - 1)
-        printf ",%d\n", (t > 0) ? 1 : -1
-    }
-}' >"$tmp/data.csv"
+make_csv "$tmp/data.csv" 977 240 500 0.5 1 -1.5 0 0.5
 data="--data $tmp/data.csv --id-col 0"
-
-# The files a consistent workspace holds, one name per line.
-listing() {
-    (cd "$1" && ls -A . ledger | tr '\n' ' ')
-}
 
 # Crash `lethe $*` (run on a copy of the workspace $base) at every step until
 # it completes; $id is the record the command removes ("" for refresh).

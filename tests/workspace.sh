@@ -11,38 +11,13 @@ set -u
 LETHE=${LETHE:-build/lethe}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+. "$(dirname "$0")/lib.sh"
 
-# run WANT LABEL CMD...: the exit status must be WANT; output in $tmp/out, $tmp/err
-run() {
-    want=$1 label=$2
-    shift 2
-    "$@" >"$tmp/out" 2>"$tmp/err"
-    got=$?
-    if [ "$got" -eq "$want" ]; then ok; else
-        bad "$label: exit $got, expected $want"; sed 's/^/    /' "$tmp/err" | head -5; fi
-}
-has() { grep -Eq -- "$3" "$2" && ok || { bad "$1: no /$3/ in $(basename "$2")"; sed 's/^/    /' "$2" | head -8; }; }
 # A fingerprint of every file in a workspace (names and bytes).
 print_ws() { (cd "$1" && find . -type f | sort | xargs sha256sum); }
 unchanged() { print_ws "$2" | cmp -s - "$tmp/before" && ok || bad "$1: the workspace changed"; }
 
-awk 'BEGIN {
-    s = 4242; print "id,x1,x2,x3,x4,y"
-    for (i = 0; i < 260; i++) {
-        printf "%d", 7000 + i
-        for (j = 1; j <= 4; j++) {
-            s = (s * 69069 + 1) % 4294967296; x[j] = 2 * s / 4294967296 - 1
-            printf ",%.4f", x[j]
-        }
-        s = (s * 69069 + 1) % 4294967296
-        t = 2 * x[1] - x[3] + 0.7 * x[4] + 0.5 * (2 * s / 4294967296 - 1)
-        printf ",%d\n", (t > 0) ? 1 : -1
-    }
-}' >"$tmp/data.csv"
+make_csv "$tmp/data.csv" 4242 260 7000 0.5 2 0 -1 0.7
 data="--data $tmp/data.csv --id-col 0"
 ws="$tmp/ws"
 

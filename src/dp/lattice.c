@@ -49,36 +49,6 @@
 #define LN2_Q58 UINT64_C(199786072581291494)
 #define RECIP_LN2 UINT64_C(13306513097844322537)
 
-/* ⌊2^62/k!⌋, k = 0…TAYLOR_N, by c_k = ⌊c_{k−1}/k⌋ (nested floors agree),
- * and exp_table[j] ≈ exp(−j/32)·2^62 by the degree-TAYLOR_N Horner below. */
-static uint64_t taylor_c[TAYLOR_N + 1];
-static uint64_t exp_table[TABLE];
-static pthread_once_t taylor_once = PTHREAD_ONCE_INIT;
-
-static uint64_t mulshr(uint64_t a, uint64_t b, unsigned sh);
-
-/* exp(−y)·2^62 for y = F/2^62 ∈ [0, ln 2), Horner on the Taylor series of
- * degree n: p = c_k − ⌊F·p/2^62⌋ stays in (0, 2^62] (alternating tail). */
-static uint64_t horner(uint64_t F, int n)
-{
-    uint64_t p = taylor_c[n];
-    for (int j = n - 1; j >= 0; j--)
-        p = taylor_c[j] - mulshr(F, p, 62);
-    return p;
-}
-
-static void taylor_init(void)
-{
-    uint64_t c = ONE_Q62;
-    for (int k = 0; k <= TAYLOR_N; k++) {
-        if (k > 0)
-            c /= (uint64_t)k;
-        taylor_c[k] = c;
-    }
-    for (int j = 0; j < TABLE; j++)
-        exp_table[j] = horner((uint64_t)j << 57, TAYLOR_N); /* j/32 exactly, in Q62 */
-}
-
 /* High 64 bits of the 128-bit product a·b: one multiply instruction where
  * the compiler offers a 128-bit type, else from 32-bit halves (C11 has no
  * 128-bit type; test_lattice checks that both agree). */
@@ -103,6 +73,34 @@ static inline uint64_t mulhi(uint64_t a, uint64_t b)
 static inline uint64_t mulshr(uint64_t a, uint64_t b, unsigned sh)
 {
     return (mulhi(a, b) << (64 - sh)) | ((a * b) >> sh);
+}
+
+/* ⌊2^62/k!⌋, k = 0…TAYLOR_N, by c_k = ⌊c_{k−1}/k⌋ (nested floors agree),
+ * and exp_table[j] ≈ exp(−j/32)·2^62 by the degree-TAYLOR_N Horner below. */
+static uint64_t taylor_c[TAYLOR_N + 1];
+static uint64_t exp_table[TABLE];
+static pthread_once_t taylor_once = PTHREAD_ONCE_INIT;
+
+/* exp(−y)·2^62 for y = F/2^62 ∈ [0, ln 2), Horner on the Taylor series of
+ * degree n: p = c_k − ⌊F·p/2^62⌋ stays in (0, 2^62] (alternating tail). */
+static uint64_t horner(uint64_t F, int n)
+{
+    uint64_t p = taylor_c[n];
+    for (int j = n - 1; j >= 0; j--)
+        p = taylor_c[j] - mulshr(F, p, 62);
+    return p;
+}
+
+static void taylor_init(void)
+{
+    uint64_t c = ONE_Q62;
+    for (int k = 0; k <= TAYLOR_N; k++) {
+        if (k > 0)
+            c /= (uint64_t)k;
+        taylor_c[k] = c;
+    }
+    for (int j = 0; j < TABLE; j++)
+        exp_table[j] = horner((uint64_t)j << 57, TAYLOR_N); /* j/32 exactly, in Q62 */
 }
 
 /* The sampler reads whole 64-bit words (little-endian) from the source,

@@ -23,12 +23,49 @@
 #define ENC_HEAD (8u + 8u + 16u + 16u)
 #define WRONG_KEY "encrypted with another key (or its header was altered)"
 
+static lethe_status io_fail(lethe_ctx *ctx, const char *what, const char *path, int e);
+
 /* The key's public name: lets a reader say "wrong key" before decrypting. */
-static void key_id(const unsigned char *key, unsigned char id[16])
+void lethe__sfile_key_id(const unsigned char *key, unsigned char id[16])
 {
     static const char label[] = "lethe at-rest key id";
-    crypto_generichash(id, 16, (const unsigned char *)label, sizeof label - 1, key,
-                       LETHE__KEY_BYTES);
+    memset(id, 0, 16);
+    if (key != NULL)
+        crypto_generichash(id, 16, (const unsigned char *)label, sizeof label - 1, key,
+                           LETHE__KEY_BYTES);
+}
+
+lethe_status lethe__sync_dir(lethe_ctx *ctx, const char *dir)
+{
+    int fd = open(dir, O_RDONLY);
+    int e = fd < 0 ? errno : 0;
+    if (fd >= 0) {
+        if (fsync(fd) != 0 && errno != EINVAL) /* EINVAL: cannot sync a directory here */
+            e = errno;
+        close(fd);
+    }
+    if (e != 0)
+        return io_fail(ctx, "cannot sync the directory", dir, e);
+    lethe__io_step(ctx); /* the directory's entries are on disk */
+    return LETHE_OK;
+}
+
+lethe_status lethe__sync_parent(lethe_ctx *ctx, const char *path)
+{
+    /* no allocation: this runs after a rename, where only I/O may fail */
+    char dir[4096];
+    size_t len = strlen(path);
+    if (len >= sizeof dir)
+        return io_fail(ctx, "cannot sync the directory of", path, ENAMETOOLONG);
+    memcpy(dir, path, len + 1);
+    char *slash = strrchr(dir, '/');
+    if (slash == NULL)
+        strcpy(dir, ".");
+    else if (slash == dir)
+        dir[1] = '\0';
+    else
+        *slash = '\0';
+    return lethe__sync_dir(ctx, dir);
 }
 
 static void chunk_nonce(const lethe_sfile *s, uint64_t i, unsigned char *nonce)
@@ -185,7 +222,7 @@ lethe_status lethe__sfile_create(lethe_ctx *ctx, const char *path, mode_t mode,
         memcpy(head, ENC_MAGIC, 8);
         for (int b = 0; b < 8; b++)
             head[8 + b] = (unsigned char)((uint64_t)ENC_VERSION >> (8 * b));
-        key_id(ctx->key, head + 16);
+        lethe__sfile_key_id(ctx->key, head + 16);
         randombytes_buf(s->prefix, sizeof s->prefix);
         memcpy(head + 32, s->prefix, 16);
         if (fwrite(head, 1, sizeof head, s->f) != sizeof head)
@@ -241,31 +278,13 @@ lethe_status lethe__sfile_commit(lethe_sfile *s)
         return st;
     }
     lethe__io_step(ctx); /* renamed: the new file is in place */
-    /* the directory entry must reach the disk too */
-    size_t len = strlen(s->path);
-    memcpy(s->tmp, s->path, len + 1); /* tmp is len + 8 bytes long */
-    char *slash = strrchr(s->tmp, '/');
-    if (slash == NULL)
-        strcpy(s->tmp, ".");
-    else if (slash == s->tmp)
-        s->tmp[1] = '\0';
-    else
-        *slash = '\0';
-    int dfd = open(s->tmp, O_RDONLY);
-    e = dfd < 0 ? errno : 0;
-    if (dfd >= 0) {
-        if (fsync(dfd) != 0 && errno != EINVAL) /* EINVAL: cannot sync a directory here */
-            e = errno;
-        close(dfd);
-    }
-    if (e != 0) {
-        /* the file is in place, but its directory entry may not be durable:
-         * the caller must not report the write as done */
-        lethe_status st = io_fail(ctx, "cannot sync the directory of", s->path, e);
+    /* the directory entry must reach the disk too; if it cannot, the file is
+     * in place but may not be durable: the caller must not report it done */
+    lethe_status dst = lethe__sync_parent(ctx, s->path);
+    if (dst != LETHE_OK) {
         release(s);
-        return st;
+        return dst;
     }
-    lethe__io_step(ctx); /* the directory entry is on disk */
     release(s);
     return LETHE_OK;
 }
@@ -290,7 +309,7 @@ static const char *enc_open(lethe_sfile *s, unsigned char *head, long long size,
     if (version != ENC_VERSION)
         return "unsupported encryption version";
     unsigned char id[16];
-    key_id(s->ctx->key, id);
+    lethe__sfile_key_id(s->ctx->key, id);
     if (sodium_memcmp(id, head + 16, 16) != 0)
         return WRONG_KEY;
     memcpy(s->prefix, head + 32, 16);

@@ -78,6 +78,16 @@ void lethe__sf_get_bytes(lethe_sfile *s, void *p, size_t n);
 uint64_t lethe__sf_get_u64(lethe_sfile *s);
 void lethe__sf_get_f64s(lethe_sfile *s, double *v, size_t n);
 
+/* The public name of an at-rest key (16 bytes; zeros for NULL), as the
+ * encrypted files carry it, so that a wrong key is told from damage. */
+void lethe__sfile_key_id(const unsigned char *key, unsigned char id[16]);
+
+/* fsync the directory dir, or the one that holds path; a file system that
+ * cannot sync directories (EINVAL) is not an error. Each is a durable step
+ * (lethe__io_step). Neither allocates. LETHE_OK or LETHE_EIO. */
+lethe_status lethe__sync_dir(lethe_ctx *ctx, const char *dir);
+lethe_status lethe__sync_parent(lethe_ctx *ctx, const char *path);
+
 /* "load: <path>: what" as LETHE_EFORMAT. */
 lethe_status lethe__sfile_bad(lethe_ctx *ctx, const char *path, const char *what);
 

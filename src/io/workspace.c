@@ -85,25 +85,6 @@ static int gen_name(char *out, size_t cap, const char *dir, const char *kind, ui
     return join(out, cap, dir, name);
 }
 
-/* fsync a directory; EINVAL (a file system that cannot) is not an error. */
-static lethe_status sync_dir(lethe_ctx *ctx, const char *dir)
-{
-    int fd = open(dir, O_RDONLY);
-    int e = fd < 0 ? errno : 0;
-    if (fd >= 0) {
-        if (fsync(fd) != 0 && errno != EINVAL)
-            e = errno;
-        close(fd);
-    }
-    if (e != 0) {
-        char eb[128];
-        return lethe__fail(ctx, LETHE_EIO, "workspace: cannot sync %s: %s", dir,
-                           lethe__read_strerror(e, eb, sizeof eb));
-    }
-    lethe__io_step(ctx);
-    return LETHE_OK;
-}
-
 static lethe_status write_head(lethe_ctx *ctx, const char *dir, uint64_t generation,
                                uint64_t mechanism, uint64_t certificates, int encrypted,
                                const unsigned char *key_id)
@@ -157,39 +138,20 @@ static lethe_status read_head(lethe_workspace *ws)
     return st;
 }
 
-/* The at-rest key's public name, as the encrypted files carry it. */
-static void ctx_key_id(const lethe_ctx *ctx, unsigned char id[16])
+/* Remove the files directly in dir, then dir itself. */
+static void remove_dir(const char *dir)
 {
-    static const char label[] = "lethe at-rest key id";
-    memset(id, 0, 16);
-    if (ctx->key != NULL)
-        crypto_generichash(id, 16, (const unsigned char *)label, sizeof label - 1, ctx->key,
-                           LETHE__KEY_BYTES);
-}
-
-/* Remove a directory built by init and everything in it (one level, and
- * its ledger). */
-static void remove_tree(const char *dir)
-{
-    char sub[PATH_CAP];
-    const char *subs[2] = { "ledger", "" };
-    for (int k = 0; k < 2; k++) {
-        if (!join(sub, sizeof sub, dir, subs[k]))
-            return;
-        if (k == 1)
-            snprintf(sub, sizeof sub, "%s", dir);
-        DIR *d = opendir(sub);
-        if (d == NULL)
-            continue;
+    DIR *d = opendir(dir);
+    if (d != NULL) {
         struct dirent *e;
         char path[PATH_CAP];
         while ((e = readdir(d)) != NULL)
             if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0 &&
-                join(path, sizeof path, sub, e->d_name))
+                join(path, sizeof path, dir, e->d_name))
                 remove(path);
         closedir(d);
-        rmdir(sub);
     }
+    rmdir(dir);
 }
 
 lethe_status lethe_workspace_init(lethe_ctx *ctx, const char *dir, const char *key_file)
@@ -231,7 +193,7 @@ lethe_status lethe_workspace_init(lethe_ctx *ctx, const char *dir, const char *k
             st = lethe_ctx_set_key_file(ctx, key_file);
     }
     unsigned char id[16];
-    ctx_key_id(ctx, id);
+    lethe__sfile_key_id(ctx->key, id);
     if (st == LETHE_OK && mkdir(l, 0755) != 0)
         st = lethe__fail(ctx, LETHE_EIO, "workspace: cannot create %s: %s", l,
                          lethe__read_strerror(errno, eb, sizeof eb));
@@ -244,16 +206,7 @@ lethe_status lethe_workspace_init(lethe_ctx *ctx, const char *dir, const char *k
                          lethe__read_strerror(errno, eb, sizeof eb));
     if (st == LETHE_OK) {
         lethe__io_step(ctx);
-        char parent[PATH_CAP];
-        snprintf(parent, sizeof parent, "%s", dir);
-        char *slash = strrchr(parent, '/');
-        if (slash == NULL)
-            snprintf(parent, sizeof parent, ".");
-        else if (slash == parent)
-            parent[1] = '\0';
-        else
-            *slash = '\0';
-        st = sync_dir(ctx, parent);
+        st = lethe__sync_parent(ctx, dir);
     }
     if (ctx->key != NULL)
         sodium_free(ctx->key);
@@ -261,7 +214,8 @@ lethe_status lethe_workspace_init(lethe_ctx *ctx, const char *dir, const char *k
     if (st != LETHE_OK) {
         char msg[LETHE__ERRMSG_CAP];
         snprintf(msg, sizeof msg, "%s", lethe_ctx_errmsg(ctx));
-        remove_tree(tmp);
+        remove_dir(l); /* what init built: its ledger, then the rest */
+        remove_dir(tmp);
         if (made_key)
             remove(key_file);
         return lethe__fail(ctx, st, "%s", msg);
@@ -392,7 +346,7 @@ static lethe_status recover(lethe_workspace *ws)
         }
         closedir(d);
         if (st == LETHE_OK && ws->recovered != before)
-            st = sync_dir(ws->ctx, dir);
+            st = lethe__sync_dir(ws->ctx, dir);
     }
     return st;
 }
@@ -451,7 +405,7 @@ lethe_status lethe_workspace_open(lethe_ctx *ctx, const char *dir, const char *k
     if (st == LETHE_OK && ws->encrypted && ctx->key != NULL) {
         /* without a key the public parts stay usable; the state will not load */
         unsigned char id[16];
-        ctx_key_id(ctx, id);
+        lethe__sfile_key_id(ctx->key, id);
         if (sodium_memcmp(id, ws->key_id, 16) != 0)
             st = lethe__fail(ctx, LETHE_EINVAL,
                              "workspace: %s was encrypted with another key", dir);
@@ -614,7 +568,7 @@ static lethe_status commit_files(lethe_workspace *ws, int mechanism, void *model
             lethe__io_step(ctx);
         if (unlink(old_pub) == 0)
             lethe__io_step(ctx);
-        return sync_dir(ctx, ws->dir);
+        return lethe__sync_dir(ctx, ws->dir);
     }
     return LETHE_OK;
 }
