@@ -158,9 +158,11 @@ run 0 "forget encrypted" "$LETHE" forget --workspace "$enc" --key-file "$tmp/res
 run 0 "verify encrypted (no key needed)" "$LETHE" verify --workspace "$enc"
 
 # ── one process at a time; recovery touches only its own files ──────────────
-flock -n "$ws/LOCK" sleep 3 &
+# another process holds the lock for 3 s; it says so (a file) once it has it
+flock "$ws/LOCK" sh -c ': >"$0"; sleep 3' "$tmp/held" &
 holder=$!
-sleep 0.3
+i=0
+while [ ! -e "$tmp/held" ] && [ "$i" -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
 run 2 "workspace in use" "$LETHE" status --workspace "$ws"
 has "in use" "$tmp/err" "in use by another lethe process"
 wait "$holder"
