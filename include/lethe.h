@@ -457,7 +457,7 @@ LETHE_API double lethe_guo_c(double delta);
 typedef struct lethe_m2 lethe_m2;
 
 typedef struct lethe_m2_options {
-    double lambda;         /* λ > 0 (the same λ as lethe_train_options); default 0.1 */
+    double lambda;         /* λ > 0 (the same λ as lethe_train_options); default 1   */
     double epsilon, delta; /* of every release; ε > 0, δ ∈ (0, 1); default 1, 1e-5  */
     size_t capacity;       /* m removals in all, 1 ≤ m ≤ n/2; default 100; or 0 to
                               derive m from alpha                                      */

@@ -252,6 +252,38 @@ static void test_cholesky_update_downdate(void **state)
         for (size_t j = 0; j < d; j++)
             v2[j] = 1e-3 * v[j];
         assert_status(lethe__chol_downdate(U, d, v2, 1e6), LETHE_ENOTPD);
+        /* the A-DOWNDATE check: the largest ‖v^(k)‖² of this down-date, in
+         * exact arithmetic at most ‖A‖‖a‖²/(1 − ‖a‖²) (m2-newton-rounding.md
+         * Lemma D2), passes a bound just above it and fails one just below */
+        if (d > 1) {
+            double *W = malloc(d * d * sizeof *W), top = 0.0;
+            memcpy(v2, v, d * sizeof *v);
+            lethe__chol_update(R, d, v2); /* R: the factor of A + vvᵀ */
+            memcpy(v2, v, d * sizeof *v);
+            memcpy(W, R, d * d * sizeof *W);
+            for (size_t k = 0; k + 1 < d; k++) { /* replay, recording ‖v^(k)‖² */
+                double *row = W + k * d, c, sk, vv = 0.0;
+                double r = sqrt(row[k] * row[k] - v2[k] * v2[k]);
+                c = r / row[k];
+                sk = v2[k] / row[k];
+                row[k] = r;
+                for (size_t j = k + 1; j < d; j++) {
+                    double u = (row[j] - sk * v2[j]) / c;
+                    v2[j] = c * v2[j] - sk * u;
+                    row[j] = u;
+                    vv += v2[j] * v2[j];
+                }
+                top = fmax(top, vv);
+            }
+            assert_true(top > 0.0);
+            memcpy(v2, v, d * sizeof *v);
+            assert_status(lethe__chol_downdate_from(R, W, d, v2, 0.0, top * (1.0 + 1e-9)),
+                          LETHE_OK);
+            memcpy(v2, v, d * sizeof *v);
+            assert_status(lethe__chol_downdate_from(R, W, d, v2, 0.0, top * (1.0 - 1e-9)),
+                          LETHE_ENOTPD);
+            free(W);
+        }
         free(A);
         free(U);
         free(R);

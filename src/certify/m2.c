@@ -32,7 +32,7 @@ void lethe_m2_options_init(lethe_m2_options *opt)
     if (opt == NULL)
         return;
     memset(opt, 0, sizeof *opt);
-    opt->lambda = 0.1;
+    opt->lambda = 1.0;
     opt->epsilon = 1.0;
     opt->delta = 1e-5;
     opt->capacity = 100;
@@ -146,7 +146,11 @@ lethe_status lethe__m2_alloc(lethe_ctx *ctx, size_t n, size_t d, lethe_m2 **out)
 double lethe__m2_sensitivity(double M, double L, double lambda, size_t n, size_t m, double tol)
 {
     const double nn = (double)n, mm = (double)m;
-    const double t = tol * fmax(1.0, lambda * nn), a = mm * L + t;
+    /* t bounds the true training residual r₀: the solver stops at a computed
+     * ‖∇‖ ≤ tol·max(1, λn), whose own rounding is at most γ_{n+2}·(2nR + t)
+     * (M2-G3, proofs/m2-removal.md §10; 2R = L) */
+    const double t0 = tol * fmax(1.0, lambda * nn), ku = (nn + 2.0) * 0x1p-53;
+    const double t = (t0 + ku / (1.0 - ku) * (nn * L + t0)) * (1.0 + 1e-12), a = mm * L + t;
     return (M * a * a / (2.0 * lambda * lambda * lambda * nn * nn) +
             (2.0 * t + NEUMANN_TOL * mm * (L + t / nn)) / (lambda * (nn - mm))) *
            (1.0 + 1e-12);
@@ -215,13 +219,6 @@ lethe_status lethe__m2_calibrate(lethe_m2 *m)
      * Neumann solve's relative error τ = NEUMANN_TOL:
      *   Δ = M(mL + t)²/(2λ³n²) + (2t + τ·m(L + t/n))/(λ(n − m)),  m = m_cap,
      * four times below Sekhari et al.'s γ(m) when t ≪ mL. */
-    const double delta_s = lethe__lattice_delta(m->d, m->epsilon);
-    /* calibrated a hair below what is left, so that a verifier whose libm
-     * rounds δ_GDP differently still finds δ_GDP + share ≤ δ */
-    double delta_gauss = (m->delta - delta_s) * (1.0 - 0x1p-40);
-    if (!(delta_gauss > 0.0))
-        return lethe__fail(m->ctx, LETHE_EINVAL, "m2: δ = %g is below the sampler's own %g",
-                           m->delta, delta_s);
     const double base = lethe__m2_sensitivity(m->M, m->L, m->lambda, m->n, m->capacity, m->tol);
     m->newton_fp =
         lethe__m2_rounding_bound(m->n, m->capacity, m->d, m->R, m->lambda, m->tol);
@@ -230,24 +227,13 @@ lethe_status lethe__m2_calibrate(lethe_m2 *m)
                            "m2: n = %zu, d = %zu, R = %g, λ = %g are outside the range where the "
                            "Newton step's rounding is bounded (LTH-C-0011)", m->n, m->d, m->R,
                            m->lambda);
-    /* Lattice rounding adds g√d to Δ (LTH-C-0010 §6.2), and g depends on σ:
-     * start from g = 0 and grow until the σ for Δ + g√d has a g no larger
-     * than the one charged (g doubles at most once: a few passes). */
-    double g = 0.0;
-    for (int pass = 0; pass < 8; pass++) {
-        m->sensitivity = (base + m->newton_fp + g * sqrt((double)m->d)) * (1.0 + 0x1p-50);
-        lethe_status st = lethe_gaussian_sigma(m->epsilon, delta_gauss, m->sensitivity, &m->sigma);
-        if (st != LETHE_OK)
-            return lethe__fail(m->ctx, st, "m2: cannot calibrate σ for Δ = %g", m->sensitivity);
-        if (lethe__lattice_params(m->sigma, &m->lat) != LETHE_OK)
-            return lethe__fail(m->ctx, LETHE_EINVAL, "m2: σ = %g is outside the sampler's range",
-                               m->sigma);
-        if (m->lat.g <= g)
-            return LETHE_OK;
-        g = m->lat.g;
-    }
-    return lethe__fail(m->ctx, LETHE_EINVAL, "m2: the lattice step did not settle for Δ = %g",
-                       base);
+    if (lethe__calibrate_release(m->epsilon, m->delta, m->d, base + m->newton_fp,
+                                 &m->sensitivity, &m->sigma, &m->lat) != LETHE_OK)
+        return lethe__fail(m->ctx, LETHE_EINVAL,
+                           "m2: cannot calibrate σ for Δ = %g at ε = %g, δ = %g (δ below the "
+                           "sampler's share, or σ outside its range)", base, m->epsilon,
+                           m->delta);
+    return LETHE_OK;
 }
 
 /* Draw the integers of the next release's noise into m->noise, before any
@@ -488,10 +474,18 @@ lethe_status lethe_m2_remove(lethe_m2 *m, size_t k, const double *x, size_t ldx,
         cblas_daxpy(di, m->lambda, m->w_star, 1, m->G2, 1);
         cblas_dcopy(di, xt, 1, m->acc, 1);
         cblas_dscal(di, sqrt(d2), m->acc, 1);
-        /* B ⪰ λnI stays true, so each pivot² is ≥ λn */
+        /* B ⪰ λnI stays true, so each pivot² is ≥ λn; and every transformed
+         * vector within V = R²(1 + R²/(4λ)), twice its exact-arithmetic bound,
+         * as the rounding bound assumes (A-DOWNDATE, LTH-C-0011). M2 has no
+         * data to recompute the Hessian from: a failed check refuses the
+         * removal, which depends on the data and U only, never on the noise. */
+        const double V = m->R * m->R * (1.0 + m->R * m->R / (4.0 * m->lambda));
         if (lethe__chol_downdate_from(t == 0 ? m->U : m->U2, m->U2, d, m->acc,
-                                      0.5 * m->lambda * (double)m->n) != LETHE_OK)
-            st = lethe__fail(m->ctx, LETHE_ENOTPD, "m2: the down-dated Hessian lost definiteness");
+                                      0.5 * m->lambda * (double)m->n, V) != LETHE_OK)
+            st = lethe__fail(m->ctx, LETHE_ENOTPD,
+                             "m2: the down-date left its proven range (definiteness, or a "
+                             "transformed vector above R²(1 + R²/(4λ)): A-DOWNDATE); nothing "
+                             "was removed");
     }
     size_t used = m->used + k;
     double shift = m->lambda * (double)used, q = (double)used / (double)m->n;
@@ -565,46 +559,9 @@ lethe_status lethe_m2_epsilon(const lethe_m2 *m, double delta, double *epsilon)
 {
     if (m == NULL)
         return LETHE_EINVAL;
-    /* The smallest ε with f(ε) = δ_GDP(μ, ε) + (1 + e^ε)·d·τ ≤ δ: the sampler's
-     * share of δ (LTH-C-0010 §6.3) grows with the ε sought. δ_GDP is convex
-     * and decreasing in ε, the share convex and increasing, so f is convex:
-     * find its minimum on [0, ε_max] (beyond ε_max the share alone exceeds δ),
-     * refuse if even that is above δ, then bisect on the falling side and
-     * answer the feasible end. */
     if (epsilon == NULL || !(delta > 0.0 && delta < 1.0))
         return LETHE_EINVAL;
-    const double mu = m->sensitivity / m->sigma;
-    const double share1 = lethe__lattice_delta(m->d, 0.0) / 2.0; /* d·τ, rounded up */
-    if (!(delta > 2.0 * share1))
-        return LETHE_EINVAL;
-    double lo = 0.0, hi = log(delta / share1 - 1.0);
-#define F(e) (lethe_gdp_delta(mu, (e)) + lethe__lattice_delta(m->d, (e)))
-    for (int it = 0; it < 200 && hi - lo > 1e-12 * (1.0 + hi); it++) {
-        double a = lo + (hi - lo) / 3.0, b = hi - (hi - lo) / 3.0;
-        if (F(a) <= F(b))
-            hi = b;
-        else
-            lo = a;
-    }
-    double emin = 0.5 * (lo + hi);
-    if (!(F(emin) <= delta))
-        return LETHE_EINVAL; /* no ε reaches δ with this σ */
-    if (F(0.0) <= delta) {
-        *epsilon = 0.0;
-        return LETHE_OK;
-    }
-    lo = 0.0; /* infeasible */
-    hi = emin; /* feasible */
-    for (int it = 0; it < 200 && hi - lo > 1e-15 * (1.0 + hi); it++) {
-        double mid = 0.5 * (lo + hi);
-        if (F(mid) <= delta)
-            hi = mid;
-        else
-            lo = mid;
-    }
-#undef F
-    *epsilon = hi;
-    return LETHE_OK;
+    return lethe__epsilon_with_sampler(m->sensitivity / m->sigma, m->d, delta, epsilon);
 }
 
 /* IMPLEMENTS: LTH-C-0007 */

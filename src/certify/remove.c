@@ -52,7 +52,8 @@ lethe_status lethe__removal_step(lethe_model *m, const size_t *rows, size_t k,
              * that means rounding has broken the factor; refactor instead.
              * The first down-date reads U and writes U2 (U stays committed). */
             if (lethe__chol_downdate_from(t == 0 ? m->U : m->U2, m->U2, d, p,
-                                          0.5 * m->lambda * (double)m->n_f) != LETHE_OK)
+                                          0.5 * m->lambda * (double)m->n_f,
+                                          INFINITY) != LETHE_OK)
                 used = LETHE_PATH_EXACT;
         }
     }

@@ -301,3 +301,82 @@ double lethe__lattice_delta(size_t d, double epsilon)
         return NAN;
     return (1.0 + exp(epsilon)) * (double)d * LETHE__LATTICE_TV * (1.0 + 0x1p-40);
 }
+
+/* IMPLEMENTS: LTH-C-0010 */
+lethe_status lethe__calibrate_release(double epsilon, double delta, size_t d, double base,
+                                      double *sensitivity, double *sigma, lethe_lattice *lat)
+{
+    if (!(base > 0.0) || !isfinite(base) || !(epsilon > 0.0) || !isfinite(epsilon) ||
+        !(delta > 0.0 && delta < 1.0) || d == 0)
+        return LETHE_EINVAL;
+    /* calibrated a hair below what the sampler leaves of δ, so that a
+     * verifier whose libm rounds δ_GDP differently still finds
+     * δ_GDP + share ≤ δ */
+    double delta_gauss = (delta - lethe__lattice_delta(d, epsilon)) * (1.0 - 0x1p-40);
+    if (!(delta_gauss > 0.0))
+        return LETHE_EINVAL;
+    /* Lattice rounding adds g√d to Δ (LTH-C-0010 §6.2), and g depends on σ:
+     * start from g = 0 and grow until the σ for Δ + g√d has a g no larger
+     * than the one charged (g doubles at most once: a few passes). */
+    double g = 0.0, s = 0.0, sens = 0.0;
+    for (int pass = 0; pass < 8; pass++) {
+        sens = (base + g * sqrt((double)d)) * (1.0 + 0x1p-50);
+        if (lethe_gaussian_sigma(epsilon, delta_gauss, sens, &s) != LETHE_OK ||
+            lethe__lattice_params(s, lat) != LETHE_OK)
+            return LETHE_EINVAL;
+        if (lat->g <= g) {
+            *sensitivity = sens;
+            *sigma = s;
+            return LETHE_OK;
+        }
+        g = lat->g;
+    }
+    return LETHE_EINVAL;
+}
+
+/* IMPLEMENTS: LTH-C-0007 */
+lethe_status lethe__epsilon_with_sampler(double mu, size_t units, double delta, double *epsilon)
+{
+    /* The smallest ε with f(ε) = δ_GDP(μ, ε) + (1 + e^ε)·units·τ ≤ δ: the
+     * sampler's share of δ (LTH-C-0010 §6.3) grows with the ε sought.
+     * f is unimodal — its derivative e^ε(units·τ − Φ(−ε/μ − μ/2)) changes
+     * sign once — though not convex once μ > 1.224 (M3-C1,
+     * proofs/m3-accounting.md §5): find its minimum on [0, ε_max] by
+     * ternary search (beyond ε_max the share alone exceeds δ), refuse if
+     * even that is above δ, then bisect on the falling side and answer the
+     * feasible end. */
+    if (epsilon == NULL || !(delta > 0.0 && delta < 1.0) || !(mu > 0.0) || !isfinite(mu) ||
+        units == 0)
+        return LETHE_EINVAL;
+    const double share1 = lethe__lattice_delta(units, 0.0) / 2.0; /* units·τ, rounded up */
+    if (!(delta > 2.0 * share1))
+        return LETHE_EINVAL;
+    double lo = 0.0, hi = log(delta / share1 - 1.0);
+#define F(e) (lethe_gdp_delta(mu, (e)) + lethe__lattice_delta(units, (e)))
+    for (int it = 0; it < 200 && hi - lo > 1e-12 * (1.0 + hi); it++) {
+        double a = lo + (hi - lo) / 3.0, b = hi - (hi - lo) / 3.0;
+        if (F(a) <= F(b))
+            hi = b;
+        else
+            lo = a;
+    }
+    double emin = 0.5 * (lo + hi);
+    if (!(F(emin) <= delta))
+        return LETHE_EINVAL; /* no ε reaches δ with this μ */
+    if (F(0.0) <= delta) {
+        *epsilon = 0.0;
+        return LETHE_OK;
+    }
+    lo = 0.0;  /* infeasible */
+    hi = emin; /* feasible */
+    for (int it = 0; it < 200 && hi - lo > 1e-15 * (1.0 + hi); it++) {
+        double mid = 0.5 * (lo + hi);
+        if (F(mid) <= delta)
+            hi = mid;
+        else
+            lo = mid;
+    }
+#undef F
+    *epsilon = hi;
+    return LETHE_OK;
+}

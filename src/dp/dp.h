@@ -93,4 +93,18 @@ double lethe__lattice_rounding(const lethe_lattice *lat, size_t d);
  * for a release of d coordinates at ε (LTH-C-0010 §6.3). NaN if ε < 0. */
 double lethe__lattice_delta(size_t d, double epsilon);
 
+/* Calibrate a lattice release of d coordinates whose centre moves by at
+ * most base between the two worlds compared: the smallest σ whose
+ * sensitivity base + g√d (g the lattice step of that σ) is (ε, δ − (1 +
+ * e^ε)·d·τ) by the analytic Gaussian; *sensitivity, *sigma and *lat
+ * receive it. Returns LETHE_OK or LETHE_EINVAL (bad arguments, δ below the
+ * sampler's share, σ outside the sampler's range). O(1). */
+lethe_status lethe__calibrate_release(double epsilon, double delta, size_t d, double base,
+                                      double *sensitivity, double *sigma, lethe_lattice *lat);
+
+/* The smallest ε (rounded up) with δ_GDP(μ, ε) + (1 + e^ε)·units·τ ≤ δ:
+ * a μ-GDP release history whose lattice samples number `units` in all.
+ * Returns LETHE_OK or LETHE_EINVAL (bad arguments, or no ε reaches δ). */
+lethe_status lethe__epsilon_with_sampler(double mu, size_t units, double delta, double *epsilon);
+
 #endif /* LETHE_DP_H */

@@ -43,7 +43,7 @@ void lethe__chol_solve(const double *U, size_t d, double *v)
  * each row of src once and writing it to dst saves a separate copy when the
  * caller must keep src. */
 static lethe_status chol_rank1(const double *src, double *U, size_t d, double *v, double sign,
-                               double floor)
+                               double floor, double vmax2)
 {
     for (size_t k = 0; k < d; k++) {
         double *row = U + k * d;
@@ -56,27 +56,31 @@ static lethe_status chol_rank1(const double *src, double *U, size_t d, double *v
         double r = sqrt(r2);
         double c = r / ukk, s = vk / ukk;
         row[k] = r;
+        double vv = 0.0; /* ‖v^(k)‖², the transformed vector's tail */
         for (size_t j = k + 1; j < d; j++) {
             double u = (row[j] + sign * s * v[j]) / c;
             v[j] = c * v[j] - s * u;
             row[j] = u;
+            vv += v[j] * v[j];
         }
+        if (!(vv <= vmax2))
+            return LETHE_ENOTPD;
     }
     return LETHE_OK;
 }
 
 void lethe__chol_update(double *U, size_t d, double *v)
 {
-    (void)chol_rank1(U, U, d, v, 1.0, 0.0);
+    (void)chol_rank1(U, U, d, v, 1.0, 0.0, INFINITY);
 }
 
 lethe_status lethe__chol_downdate(double *U, size_t d, double *v, double floor)
 {
-    return chol_rank1(U, U, d, v, -1.0, floor);
+    return chol_rank1(U, U, d, v, -1.0, floor, INFINITY);
 }
 
 lethe_status lethe__chol_downdate_from(const double *src, double *dst, size_t d, double *v,
-                                       double floor)
+                                       double floor, double vmax2)
 {
-    return chol_rank1(src, dst, d, v, -1.0, floor);
+    return chol_rank1(src, dst, d, v, -1.0, floor, vmax2);
 }

@@ -86,8 +86,12 @@ void lethe__chol_update(double *U, size_t d, double *v);
  * smaller one means rounding has broken the factor). O(d²). */
 lethe_status lethe__chol_downdate(double *U, size_t d, double *v, double floor);
 /* The same, reading the factor from src and writing the result to dst
- * (upper triangles; src is left as it was). On LETHE_ENOTPD dst is undefined. */
+ * (upper triangles; src is left as it was), and checking as it goes that
+ * every transformed vector stays within vmax2: ‖v^(k)‖² ≤ vmax2 for each k
+ * (INFINITY: no check). M2's rounding bound assumes such a bound
+ * (A-DOWNDATE, proofs/m2-newton-rounding.md); the check makes it one, at
+ * one multiply-add per element. On LETHE_ENOTPD dst is undefined. */
 lethe_status lethe__chol_downdate_from(const double *src, double *dst, size_t d, double *v,
-                                       double floor);
+                                       double floor, double vmax2);
 
 #endif /* LETHE_OPTIM_H */
