@@ -87,7 +87,7 @@ $(SHARED): $(LIB_OBJ)
 $(TOOL): $(CLI_OBJ) $(STATIC)
 	$(CC) $(LDFLAGS_ALL) -o $@ $(CLI_OBJ) $(STATIC) $(DEP_LIBS)
 
-$(BUILD)/tests/%: tests/%.c tests/testutil.h fuzz/fuzz.h $(STATIC)
+$(BUILD)/tests/%: tests/%.c $(wildcard tests/*.h) fuzz/fuzz.h $(STATIC)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -Itests -o $@ $< $(STATIC) $(CMOCKA_LIBS) $(DEP_LIBS) $(LDFLAGS_ALL)
 

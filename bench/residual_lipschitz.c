@@ -35,6 +35,8 @@ static lethe_model *train(lethe_ctx *ctx, const lethe_dataset *ds)
 {
     lethe_train_options o;
     lethe_train_options_init(&o);
+    o.mechanism = LETHE_MECH_M1; /* these are M1 ("guo") tests */
+    o.lambda = 1e-3;
     o.seed = SEED;
     lethe_model *m = NULL;
     lethe_status st = lethe_model_train(ctx, ds, &o, &m);

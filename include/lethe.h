@@ -300,33 +300,68 @@ LETHE_API lethe_status lethe_loss_eval(lethe_loss loss, double z, double y, doub
 LETHE_API lethe_status lethe_loss_get_constants(lethe_loss loss, double R,
                                                 lethe_loss_constants *out);
 
-/* ─── Certified model (mechanism M1) ────────────────────────────────────── */
+/* ─── Certified model (mechanisms M3, the default, and M1 "guo") ────────── */
+
+/* The mechanisms. M3 (proofs/m3-release.md) keeps a secret noise-free
+ * state and publishes fresh lattice-noised releases of it; its guarantee is
+ * proven. M1 ("guo", Guo et al. 2020) perturbs the loss; its certificate is
+ * Guo et al.'s idealised statement, not proven (gaps G1, G2, G4), and two
+ * consecutive M1 models give back the removed record: kept for comparison.
+ * M2 (Sekhari et al. 2021, data-free) has its own handle, lethe_m2. */
+typedef enum lethe_mechanism {
+    LETHE_MECH_M1 = 1, /* "guo": loss perturbation, for comparison only        */
+    LETHE_MECH_M2 = 2, /* data-free output perturbation (lethe_m2_*)            */
+    LETHE_MECH_M3 = 3  /* noise-free secret state, fresh release per publication */
+} lethe_mechanism;
 
 typedef struct lethe_model lethe_model;
 
 typedef struct lethe_train_options {
+    lethe_mechanism mechanism; /* LETHE_MECH_M3 (default) or LETHE_MECH_M1; M2 has
+                              lethe_m2_train()                                      */
     lethe_loss loss;       /* default LETHE_LOSS_LOGISTIC                               */
-    double lambda;         /* λ > 0, regulariser weight per record; default 1e-3        */
-    double epsilon;        /* ε ∈ (0, 1] of the certificate; default 1 (c(δ) is proven
-                              for ε ≤ 1 only: proofs/certificate.md)                    */
+    double lambda;         /* λ > 0, regulariser weight per record; default 1e-4 (M3's
+                              measured best on Fashion-MNIST; M1 wants about 1e-3)      */
+    double epsilon;        /* ε > 0 of each release (M3: any ε, analytic Gaussian);
+                              M1: ε ∈ (0, 1] (c(δ) is proven for ε ≤ 1 only); default 1 */
     double delta;          /* δ ∈ (0, 1); default 1e-5                                  */
-    double sigma;          /* σ of b; > 0 to give it, 0 to derive σ = c(δ)·budget/ε     */
-    double budget;         /* ε', the residual budget, used when sigma == 0; default 2  */
+    double sigma;          /* M1: σ of b; > 0 to give it, 0 to derive σ = c(δ)·budget/ε.
+                              M3: must be 0 (σ follows from Δ_max, ε and δ)           */
+    double budget;         /* M1: ε', the residual budget, used when sigma == 0;
+                              default 2. Ignored by M3                                  */
     double tol;            /* stop when ‖∇L_b‖ ≤ tol·max(1, λn, ‖b‖); default 1e-10     */
     unsigned max_iter;     /* Newton iterations at most; default 100                    */
     const unsigned char *seed; /* NULL: libsodium CSPRNG (production). Otherwise
                               32 bytes: a seeded ChaCha20 stream, for tests and
                               reproducible runs; the model then says so.            */
+    /* M3 only (ignored by M1): */
+    double delta_max;      /* Δ_max > 0: the public bound on ‖θ − w*(D')‖ that every
+                              removal must certify, in weight units (L2); default 0.03 */
+    int dp_releases;       /* 1: every release is also (ε, δ)-DP against adding or
+                              removing one record (σ calibrated for 2Δ_max + 2R·sup|ℓ'|
+                              /(λ·dp_min_records) + g√d; needs a bounded ℓ' and a norm
+                              bound R fixed in advance); default 0                    */
+    size_t dp_min_records; /* with dp_releases: releases need at least this many
+                              records; 0 = ⌈n/2⌉ of the training data                   */
+    double epsilon_cap;    /* > 0: refuse a release that would take the published
+                              history's ε (at δ, composed as GDP) above this; 0 = no
+                              cap (the accountant still reports it); default 0        */
+    unsigned newton_extra; /* further Newton steps on the same factor before a
+                              re-anchor (a fresh Hessian); default 3                  */
 } lethe_train_options;
 
 /* Fill the defaults above. */
 LETHE_API void lethe_train_options_init(lethe_train_options *opt);
 
-/* Train a certified model on data: draw b, minimise L_b by Newton's method
- * with a Cholesky factorisation (LAPACK dpotrf) and a backtracking line
- * search, factor the Hessian at the optimum, and bound ‖X‖₂ from above.
- * The model keeps a private copy of the data (M1 needs it); the caller may
- * free data afterwards.
+/* Train a certified model on data. M3: minimise the noise-free objective
+ * F_D(w) = Σ ℓ(wᵀxᵢ, yᵢ) + (λn/2)‖w‖² to θ, certify ‖θ − w*(D)‖ ≤ Δ_max from
+ * the exact residual (plus its rounding bound) over μ = λn, calibrate σ for
+ * the release sensitivity, and publish the first release (fresh lattice
+ * noise, counted by the accountant). M1: draw b, minimise L_b. Both use
+ * Newton's method with a Cholesky factorisation (LAPACK dpotrf) and a
+ * backtracking line search, factor the Hessian at the optimum, and bound
+ * ‖X‖₂ from above. The model keeps a private copy of the data; the caller
+ * may free data afterwards.
  * Cost: O(nd²) per Newton iteration (BLAS-3), O(d³) per factorisation;
  * memory O(nd + d²).
  * Returns LETHE_OK, LETHE_EINVAL (bad option, NULL pointer), LETHE_ELABEL
@@ -343,14 +378,22 @@ typedef enum lethe_removal_path {
     LETHE_PATH_EXACT     /* the Hessian recomputed on D' at the current w: O(nd² + d³)  */
 } lethe_removal_path;
 
+/* What a removal did. Every field is the OWNER's: residuals, steps and
+ * re-anchors depend on the data, and none of them goes into a certificate. */
 typedef struct lethe_removal_report {
     size_t removed;          /* records removed by this call (0 on refusal or dry run)   */
-    lethe_removal_path path; /* the path actually taken (FAST may fall back to EXACT)     */
-    double residual;         /* ‖∇L_b(w⁻; D')‖, exact, computed in one O(nd) pass          */
+    lethe_removal_path path; /* the path of the first step (FAST may fall back to EXACT)  */
+    double residual;         /* ‖∇L_b(w⁻; D')‖ (M3: b = 0), exact, in one O(nd) pass      */
     double residual_fp;      /* bound on the rounding error of residual (LTH-C-0002)       */
-    double residual_bound;   /* Guo's data-dependent bound on that residual (LTH-C-0003)   */
-    double budget;           /* ε' = σε/c(δ)                                              */
+    double residual_bound;   /* Guo's data-dependent bound on the first step's residual    */
+    double budget;           /* M1: ε' = σε/c(δ). M3: λ|D'|·Δ_max, rounded down, the
+                                residual that Δ_max allows                                */
     int certified;           /* residual + residual_fp ≤ budget                           */
+    /* M3 (0 for M1): */
+    double distance;         /* (residual + residual_fp)/(λ|D'|), rounded up: a bound on
+                                ‖θ' − w*(D')‖, ≤ delta_max when certified                 */
+    unsigned steps;          /* Newton steps taken (1 when the first one was accepted)    */
+    unsigned reanchors;      /* fresh Hessians computed after the first step failed       */
 } lethe_removal_report;
 
 /* Remove the records named by ids[0..k-1] (a batch, one Newton step).
@@ -358,9 +401,18 @@ typedef struct lethe_removal_report {
  * model's copy of the data, and the accountant records the removal. Their
  * ids are kept (so that a second removal says LETHE_EREMOVED) until the next
  * refresh, which drops them; after it such an id gives LETHE_ENOTFOUND.
- * If the residual would exceed the budget the call returns LETHE_EBUDGET and
- * changes nothing; rep (if not NULL) is filled in all cases where the step
- * could be computed. Cost: FAST O(k·d² + nd); EXACT O(nd² + d³).
+ * M1: if the residual would exceed the budget the call returns LETHE_EBUDGET
+ * and changes nothing. M3 never refuses on the residual: when the first
+ * step's (residual + residual_fp)/(λ|D'|) exceeds Δ_max it takes up to
+ * newton_extra further steps on the same factor, then re-anchors (a fresh
+ * Hessian at the iterate, refactored) and steps again, up to max_iter times
+ * (Newton's method to the exact retrain in the limit); LETHE_ENOCONV (nothing
+ * changed) only if even that does not certify Δ_max. All of it is a
+ * deterministic function of the data and the ids. M3's removal does not
+ * publish: the public weights stay the last release until
+ * lethe_model_publish(). rep (if not NULL) is filled in all cases where the
+ * step could be computed. Cost: FAST O(k·d² + nd) per step; a re-anchor
+ * O(nd² + d³); EXACT O(nd² + d³).
  * Returns LETHE_OK, LETHE_EBUDGET, LETHE_EINVAL (k = 0, NULL ids, bad path),
  * LETHE_ENOTFOUND, LETHE_EREMOVED, LETHE_EDUPLICATE, LETHE_ELAST,
  * LETHE_ENOTPD, LETHE_ENOMEM, LETHE_EBACKEND. */
@@ -376,11 +428,48 @@ LETHE_API lethe_status lethe_model_check_removal(lethe_model *model, const uint6
                                                  lethe_removal_report *rep);
 
 /* Refresh: retrain on the remaining records, warm-started from the current w,
- * with a FRESH b drawn from the model's noise source, and reset the residual
- * and the removal count. (Re-using the same b is not done: proofs/refresh.md
- * explains why it is not yet established.) Cost: as training.
+ * and reset the residual and the removal count. M1 draws a FRESH b from the
+ * model's noise source (re-using the same b is not done: proofs/refresh.md
+ * explains why it is not yet established). M3 draws nothing: it solves F_D'
+ * to the tolerance and refactors (a re-anchor to the exact minimiser), and
+ * does not publish. Cost: as training.
  * Returns the statuses of lethe_model_train(). Changes nothing on failure. */
 LETHE_API lethe_status lethe_model_refresh(lethe_model *model);
+
+/* ─── Publication (M3) ──────────────────────────────────────────────────── */
+
+typedef struct lethe_release_report {
+    size_t release;         /* this release's number: 1 is the one made at training    */
+    double sigma;           /* σ of the lattice noise, per weight                       */
+    double sensitivity;     /* Δ it is calibrated for: Δ_max + g√d (with dp_releases:
+                               2Δ_max + 2R·sup|ℓ'|/(λ·dp_min_records) + g√d)           */
+    double mu;              /* μ = sensitivity/σ of this release (μ-GDP)                */
+    double mu_total;        /* √(Σ μᵢ²) over every release so far, this one included   */
+    double epsilon_total;   /* ε at the model's δ of the whole published history       */
+} lethe_release_report;
+
+/* M3: publish a fresh release of the secret state θ: the public weights
+ * become Q_g(θ) + m·g, m a fresh vector of the integer lattice sampler (drawn
+ * before θ is read, never reused), i.e. (round(θ/g) + m)·g summed exactly.
+ * Each release is (ε, δ)-close, both ways, to the same release of the exact
+ * minimiser w*(D) of the current records (LTH-C-0012); the releases of one
+ * model compose as √(Σ μᵢ²)-GDP, which the accountant keeps (LTH-C-0013).
+ * With epsilon_cap > 0, a release that would take the history's ε at δ above
+ * the cap is refused with LETHE_EBUDGET; with dp_releases, one with fewer
+ * than dp_min_records records is refused with LETHE_ECAPACITY. A refused
+ * call draws nothing and changes nothing. rep may be NULL.
+ * Cost O(d). Returns LETHE_OK, LETHE_EINVAL (NULL model, or an M1 model:
+ * its weights are published as they are), LETHE_EBUDGET, LETHE_ECAPACITY,
+ * LETHE_ENOMEM. */
+LETHE_API lethe_status lethe_model_publish(lethe_model *model, lethe_release_report *rep);
+
+/* The mechanism of a model (LETHE_MECH_M3 or LETHE_MECH_M1; 0 for NULL). */
+LETHE_API lethe_mechanism lethe_model_mechanism(const lethe_model *model);
+
+/* M3: the ids removed since the last release (they belong in the next
+ * release's certificate), *k of them; borrowed until the next call that
+ * changes the model. NULL with *k = 0 when there are none (and for M1). */
+LETHE_API const uint64_t *lethe_model_unpublished(const lethe_model *model, size_t *k);
 
 /* ─── Accountant ─────────────────────────────────────────────────────────── */
 
@@ -411,6 +500,32 @@ typedef struct lethe_budget {
                                  doubles, within 64·g of the lattice; LTH-C-0010 §7)     */
     double delta_sampler;     /* (1 + e)·d·τ, the part of δ spent on the sampler's TV   */
     const char *sampler;      /* the noise sampler's name (static storage)              */
+    /* M3 (M1 leaves these 0; for M3 the M1 fields above that concern b are 0,
+     * budget is λ|D|·Δ_max and remaining is budget − charged residual): */
+    lethe_mechanism mechanism; /* which mechanism this report is about                 */
+    double delta_max;         /* Δ_max, the certified distance to w*(D)                 */
+    double distance;          /* (residual + residual_fp)/(λ|D|) rounded up: the current
+                                 bound on ‖θ − w*(D)‖ (owner's)                          */
+    double sensitivity;       /* Δ the release noise is calibrated for                  */
+    double mu;                /* μ = sensitivity/σ of one release                        */
+    size_t releases;          /* releases published so far (the first at training)      */
+    double mu_total;          /* √releases·μ: the published history is μ_total-GDP      */
+    double epsilon_total;     /* ε at δ of the published history (sampler charge
+                                 (1 + e^ε)·releases·d·τ included); NaN if none reaches δ */
+    double epsilon_cap;       /* the owner's cap on epsilon_total, or 0: none           */
+    double lambda, R;         /* λ and the norm bound R (both mechanisms)                */
+    lethe_loss loss;
+    size_t releases_left;     /* further releases under the cap (SIZE_MAX: no cap)      */
+    int fresh;                /* 1: the public weights are a release of the current θ;
+                                 0: records were removed since the last release         */
+    int dp_releases;          /* 1: each release is also (ε, δ)-DP (add/remove one)     */
+    size_t dp_min_records;    /* with dp_releases: the fewest records a release may have */
+    double dp_sensitivity;    /* 2R·sup|ℓ'|/(λ·dp_min_records), the ERM's sensitivity   */
+    size_t capacity_guaranteed; /* further single removals, of ANY records, certain to
+                                 be certified by the first Newton step with no re-anchor
+                                 (LTH-C-0014); often 0 at small λ                        */
+    size_t reanchors;         /* fresh Hessians since training (owner's)                */
+    size_t newton_steps;      /* Newton steps beyond one per removal (owner's)          */
 } lethe_budget;
 
 /* The accountant's state. capacity_estimate extrapolates: it assumes the
@@ -424,7 +539,10 @@ typedef struct lethe_budget {
  * LETHE_EINVAL. */
 LETHE_API lethe_status lethe_model_budget(const lethe_model *model, lethe_budget *out);
 
-/* The model as it stands now, by Guo et al.'s theorem with the current
+/* M3: ε at δ (δ at ε) of the whole published history: the releases so far
+ * are √k·μ-GDP against the same releases of the exact retrains, plus the
+ * sampler's (1 + e^ε)·k·d·τ (LTH-C-0013); exact, rounded up. NaN when no ε
+ * reaches δ. M1: the model as it stands now, by Guo et al.'s theorem with the current
  * residual r (plus its rounding bound): ε(δ) = c(δ)·r/σ, and δ(ε) the
  * smallest δ with c(δ) ≥ εσ/r, i.e. 1.5·exp(−(εσ/r)²/2); both rounded up.
  * c(δ) is proven for ε ≤ 1 only, so an ε above 1 (or asked at ε > 1) is
@@ -539,7 +657,6 @@ LETHE_API lethe_status lethe_m2_save(lethe_m2 *model, const char *path);
 LETHE_API lethe_status lethe_m2_load(lethe_ctx *ctx, const char *path, lethe_m2 **out);
 LETHE_API lethe_status lethe_m2_save_public(lethe_m2 *model, const char *path);
 
-typedef enum lethe_mechanism { LETHE_MECH_M1 = 1, LETHE_MECH_M2 = 2 } lethe_mechanism;
 /* Which mechanism's state a file holds (from its magic; nothing else is
  * read). Returns LETHE_OK, LETHE_EIO, LETHE_EFORMAT, LETHE_EINVAL. */
 LETHE_API lethe_status lethe_state_mechanism(lethe_ctx *ctx, const char *path,
@@ -621,8 +738,8 @@ LETHE_API lethe_status lethe_loss_capacity_constants(lethe_loss loss, double R, 
 
 LETHE_API size_t lethe_model_dim(const lethe_model *model);
 LETHE_API lethe_loss lethe_model_loss(const lethe_model *model);
-/* The current weights (d values), borrowed until the next call that changes
- * the model. */
+/* The PUBLIC weights (d values), borrowed until the next call that changes
+ * the model: M1's w; M3's last release (never the secret θ). */
 LETHE_API const double *lethe_model_weights(const lethe_model *model);
 /* Current record count, and whether id is a live record of the model. */
 LETHE_API size_t lethe_model_rows(const lethe_model *model);
@@ -696,6 +813,12 @@ LETHE_API lethe_status lethe_model_save_public(lethe_model *model, const char *p
  *                     the ids were given is not revealed)
  *   M1 only: residual, budget, remaining_before, remaining_after   numbers
  *   M2 only: sensitivity (number), capacity, used_before, used_after (integers)
+ *   M3 only: loss ("logistic" or "squared"), n (integer, records after),
+ *            lambda, R, delta_max (numbers), dp_releases (true or false),
+ *            dp_min_records (integer, 0 unless dp_releases), sensitivity
+ *            (number), releases (integer ≥ 2: the model's releases so far,
+ *            this one included; the release made at training is the first),
+ *            mu_total, epsilon_total (numbers)
  *   model_before, model_after   64 hex digits: BLAKE2b-256 (unkeyed) of the
  *                     public model file's bytes before and after the removal
  *   prev              64 hex digits: BLAKE2b-256 (unkeyed) of the previous
@@ -751,15 +874,16 @@ LETHE_API lethe_status lethe_cert_hash_file(lethe_ctx *ctx, const char *path,
 typedef struct lethe_certificate {
     uint64_t seq;               /* 1, 2, …: set by lethe_cert_write (ignored on input) */
     char time[LETHE_CERT_TIME_LEN]; /* UTC "YYYY-MM-DDTHH:MM:SSZ"; "" = the current time */
-    lethe_mechanism mechanism;  /* LETHE_MECH_M1 or LETHE_MECH_M2 ("M1"/"M2" in JSON)  */
+    lethe_mechanism mechanism;  /* LETHE_MECH_M1, _M2 or _M3 ("M1"/"M2"/"M3" in JSON)  */
     const char *sampler;        /* the noise sampler's name (the public model file's
                                    "sampler" line); UTF-8, 1 … 255 bytes; borrowed     */
     int seeded;                 /* 1: noise from the seeded test stream (adds the
                                    "warning" member); 0: the CSPRNG                   */
     size_t d;                   /* features of the model, ≥ 1                        */
     double epsilon, delta;      /* the certificate's (ε, δ): ε > 0, δ ∈ (0, 1)       */
-    double sigma;               /* σ of the noise (M1: of b; M2: of the output), > 0 */
-    size_t k;                   /* records removed, ≥ 1                              */
+    double sigma;               /* σ of the noise (M1: of b; M2, M3: of the release), > 0 */
+    size_t k;                   /* records removed, ≥ 1 (0: an M1 refresh record, or an
+                                   M3 release with no removal since the last one)      */
     const uint64_t *ids;        /* the k removed ids, distinct; borrowed. Only their
                                    keyed hashes reach the file                        */
     /* M1 (ignored for M2): */
@@ -768,8 +892,20 @@ typedef struct lethe_certificate {
     double budget;              /* ε' = σε/c(δ), > 0                                  */
     double remaining_before;    /* budget left before this removal                  */
     double remaining_after;     /* budget − residual                                 */
-    /* M2 (ignored for M1): */
+    /* M2 and M3: */
     double sensitivity;         /* Δ the noise is calibrated for, > 0                */
+    /* M3 (ignored otherwise): every public parameter the verifier needs to
+     * recompute the sensitivity and the history's ε itself (not trust them) */
+    lethe_loss loss;
+    size_t n;                   /* records in the model after the removal, ≥ 1      */
+    double lambda, R;           /* λ > 0; the norm bound R > 0                       */
+    double delta_max;           /* Δ_max > 0                                         */
+    int dp_releases;            /* 1: releases are also (ε, δ)-DP                    */
+    size_t dp_min_records;      /* with dp_releases, ≥ 1 and ≤ n; otherwise 0        */
+    uint64_t releases;          /* releases of the model so far, this one included  */
+    double mu_total;            /* √releases·sensitivity/σ                           */
+    double epsilon_total;       /* ε at δ of the whole published history            */
+    /* M2 (ignored otherwise): */
     size_t capacity;            /* m, removals in all                                */
     size_t used_before;         /* removals before this one                          */
     size_t used_after;          /* used_before + k, ≤ capacity                       */
@@ -865,11 +1001,23 @@ typedef struct lethe_verify_report {
  *         δ_s = (1 + e^ε)·d·τ (which needs δ > δ_s), g the lattice step of σ;
  *   M2:   used_after = used_before + k ≤ capacity, Δ > 0, and
  *         δ·(1 + 8u) ≥ lethe_gdp_delta(Δ/σ, ε) + δ_s;
- *   k = 0 (no ids) is accepted for M1 only: a refresh record;
+ *   M3:   the public parameters in range (n, λ, R, Δ_max > 0; releases ≥ 2;
+ *         dp_min_records 0 without dp, in [1, n] with it, and then a
+ *         logistic loss); the sensitivity RECOMPUTED, not trusted: Δ ≥
+ *         (base + g√d)·(1 − 8u), base = Δ_max or, with dp, 2Δ_max +
+ *         2R/(λ·dp_min_records), g the lattice step of σ; σ calibrates it
+ *         as for M2; mu_total ≥ √releases·Δ/σ·(1 − 8u); and epsilon_total
+ *         not below the smallest ε with δ_GDP(√releases·Δ/σ, ε) +
+ *         (1 + e^ε)·releases·d·τ ≤ δ (refused if none exists);
+ *   k = 0 (no ids) is accepted for M1 (a refresh record) and M3 (a release
+ *         with no removal since the last one);
  * CHAIN (in a ledger: the files are 00000001 … 0000000n without a gap, each
  * holds its own seq, prev is the BLAKE2b-256 of the previous file's bytes
  * (64 zeros for seq 1), and model_before equals the previous model_after;
- * for a single file only: seq 1 has prev 64 zeros). Last, MODEL: if
+ * for a single file only: seq 1 has prev 64 zeros; between consecutive M3
+ * certificates, releases goes up by exactly 1, ε, δ, σ, λ, R, Δ_max, d, the
+ * loss and the dp settings stay the same and n does not grow; M3 does not
+ * mix with another mechanism in one ledger). Last, MODEL: if
  * model_path is not NULL, the file must hash to the last model_after.
  * τ = 8.6e-15 is the noise sampler's total-variation distance from the
  * Gaussian per coordinate.
@@ -906,7 +1054,7 @@ typedef enum lethe_ws_file {
 } lethe_ws_file;
 
 typedef struct lethe_workspace_info {
-    int mechanism;          /* 0: no model yet; 1: M1; 2: M2                      */
+    int mechanism;          /* 0: no model yet; 1: M1 (guo); 2: M2; 3: M3         */
     uint64_t generation;    /* changes committed so far (0: none)                  */
     uint64_t certificates;  /* certificates in the ledger                          */
     int encrypted;          /* 1: the secret state is encrypted at rest            */
@@ -939,17 +1087,26 @@ LETHE_API lethe_status lethe_workspace_status(const lethe_workspace *ws,
 /* The path of one of the workspace's files (valid until the next change or
  * close); NULL for the state and public model before any model is saved. */
 LETHE_API const char *lethe_workspace_path(const lethe_workspace *ws, lethe_ws_file which);
-/* Load the current model (LETHE_EINVAL if the workspace holds none, or one
- * of the other mechanism; then as lethe_model_load / lethe_m2_load). */
+/* Load the current model: lethe_workspace_load_model for an M1 or M3
+ * workspace, lethe_workspace_load_m2 for M2 (LETHE_EINVAL if the workspace
+ * holds none, or one of the other kind; LETHE_EFORMAT if HEAD and the state
+ * disagree on the mechanism; then as lethe_model_load / lethe_m2_load). */
 LETHE_API lethe_status lethe_workspace_load_model(lethe_workspace *ws, lethe_model **out);
 LETHE_API lethe_status lethe_workspace_load_m2(lethe_workspace *ws, lethe_m2 **out);
 /* Commit the model as the workspace's next generation. The first commit is
  * the trained model (k = 0, ids and before may be NULL; no certificate).
  * Every later one needs before, the accountant's report taken just before
- * the change, and joins a signed certificate (lethe_cert_write) to the ledger
- * in the same commit: k ≥ 1 after removing the k records ids; k = 0 after an
- * M1 refresh (a record with no ids, so that the ledger's chain of model
- * hashes stays unbroken). On failure the workspace keeps its previous generation and
+ * the change. M1: it joins a signed certificate (lethe_cert_write) to the
+ * ledger in the same commit: k ≥ 1 after removing the k records ids; k = 0
+ * after a refresh (a record with no ids, so that the ledger's chain of model
+ * hashes stays unbroken). M3: when exactly one release was made since
+ * before, a signed M3 certificate with ids[0..k-1] — every id removed since
+ * the previous release, read with lethe_model_unpublished() before
+ * publishing; k may be 0 — joins the commit; when none was made (removals
+ * not yet published, or a refresh), the state is committed without a
+ * certificate and the public model file stays byte for byte the same; two
+ * releases in one commit, or a removal after the release, are refused
+ * (LETHE_EINVAL). On failure the workspace keeps its previous generation and
  * nothing of the new one remains. Cost: writing the state (O(n·d + d²)) and
  * verifying the ledger. Returns LETHE_OK, LETHE_EINVAL, LETHE_EIO,
  * LETHE_EVERIFY (a broken ledger), LETHE_ENOMEM. */

@@ -47,7 +47,7 @@ data="--data $tmp/data.csv --id-col 0"
 run 0 "--help" "$LETHE" --help
 has "--help" "$tmp/out" "exit status"
 has "--help" "$tmp/out" "4 +removal refused"
-for cmd in keygen verify train forget capacity predict; do
+for cmd in keygen verify train forget publish capacity predict; do
     run 0 "$cmd --help" "$LETHE" "$cmd" --help
     has "$cmd --help" "$tmp/out" "^usage: lethe $cmd"
     has "$cmd --help" "$tmp/out" "exit status"
@@ -59,26 +59,26 @@ run 1 "no command" "$LETHE"
 run 1 "unknown command" "$LETHE" frobnicate
 
 # ── usage errors (exit 1), checked before any file is read ──────────────────
-run 1 "epsilon 0" "$LETHE" train $data --budget 0.5 --epsilon 0 --model "$state"
+run 1 "epsilon 0" "$LETHE" train --mechanism guo $data --budget 0.5 --epsilon 0 --model "$state"
 has "epsilon 0" "$tmp/err" "^lethe: train: --epsilon"
-run 1 "epsilon -1" "$LETHE" train $data --budget 0.5 --epsilon -1 --model "$state"
-run 1 "epsilon text" "$LETHE" train $data --budget 0.5 --epsilon 1x --model "$state"
-run 1 "delta 1.5" "$LETHE" train $data --budget 0.5 --delta 1.5 --model "$state"
+run 1 "epsilon -1" "$LETHE" train --mechanism guo $data --budget 0.5 --epsilon -1 --model "$state"
+run 1 "epsilon text" "$LETHE" train --mechanism guo $data --budget 0.5 --epsilon 1x --model "$state"
+run 1 "delta 1.5" "$LETHE" train --mechanism guo $data --budget 0.5 --delta 1.5 --model "$state"
 has "delta 1.5" "$tmp/err" "^lethe: train: --delta: .*\(0, 1\)"
-run 1 "delta 0" "$LETHE" train $data --budget 0.5 --delta 0 --model "$state"
-run 1 "lambda 0" "$LETHE" train $data --budget 0.5 --lambda 0 --model "$state"
-run 1 "sigma and budget" "$LETHE" train $data --budget 0.5 --sigma 1 --model "$state"
-run 1 "no noise" "$LETHE" train $data --model "$state"
-run 1 "no model" "$LETHE" train $data --budget 0.5
+run 1 "delta 0" "$LETHE" train --mechanism guo $data --budget 0.5 --delta 0 --model "$state"
+run 1 "lambda 0" "$LETHE" train --mechanism guo $data --budget 0.5 --lambda 0 --model "$state"
+run 1 "sigma and budget" "$LETHE" train --mechanism guo $data --budget 0.5 --sigma 1 --model "$state"
+run 1 "no noise" "$LETHE" train --mechanism guo $data --model "$state"
+run 1 "no model" "$LETHE" train --mechanism guo $data --budget 0.5
 has "no model" "$tmp/err" "--model is required"
-run 1 "unknown option" "$LETHE" train $data --budget 0.5 --model "$state" --frobnicate
+run 1 "unknown option" "$LETHE" train --mechanism guo $data --budget 0.5 --model "$state" --frobnicate
 has "unknown option" "$tmp/err" "unknown option --frobnicate"
-run 1 "missing value" "$LETHE" train $data --budget 0.5 --model
-run 1 "bad seed" "$LETHE" train $data --budget 0.5 --seed abc --model "$state"
-run 1 "bad norm" "$LETHE" train $data --budget 0.5 --norm sometimes --model "$state"
-run 1 "R with measure" "$LETHE" train $data --budget 0.5 --R 2 --model "$state"
+run 1 "missing value" "$LETHE" train --mechanism guo $data --budget 0.5 --model
+run 1 "bad seed" "$LETHE" train --mechanism guo $data --budget 0.5 --seed abc --model "$state"
+run 1 "bad norm" "$LETHE" train --mechanism guo $data --budget 0.5 --norm sometimes --model "$state"
+run 1 "R with measure" "$LETHE" train --mechanism guo $data --budget 0.5 --R 2 --model "$state"
 run 1 "option of another command" "$LETHE" capacity --model "$state" --exact
-run 1 "idx without labels" "$LETHE" train --data "$tmp/t-idx3-ubyte.gz" --budget 1 --model "$state"
+run 1 "idx without labels" "$LETHE" train --mechanism guo --data "$tmp/t-idx3-ubyte.gz" --budget 1 --model "$state"
 run 1 "forget without ids" "$LETHE" forget --model "$state"
 run 1 "forget bad id" "$LETHE" forget --model "$state" 12x
 run 1 "forget negative id" "$LETHE" forget --model "$state" -- -3
@@ -86,35 +86,35 @@ test ! -e "$state" && ok || bad "usage errors wrote a state"
 
 # ── input data errors (exit 2) ──────────────────────────────────────────────
 printf 'id,x1,x2,y\n1,0.5,0.25,1\n2,0.125,-1\n' >"$tmp/ragged.csv"
-run 2 "ragged csv" "$LETHE" train --data "$tmp/ragged.csv" --id-col 0 --budget 1 --model "$state"
+run 2 "ragged csv" "$LETHE" train --mechanism guo --data "$tmp/ragged.csv" --id-col 0 --budget 1 --model "$state"
 has "ragged csv" "$tmp/err" "^lethe: train: malformed file: .*ragged.csv: line 3, column 4"
 printf '1,0.5,1\n2,nan,-1\n' >"$tmp/nan.csv"
-run 2 "nan csv" "$LETHE" train --data "$tmp/nan.csv" --budget 1 --model "$state"
+run 2 "nan csv" "$LETHE" train --mechanism guo --data "$tmp/nan.csv" --budget 1 --model "$state"
 printf 'a,b,y\n' >"$tmp/empty.csv"
-run 2 "empty csv" "$LETHE" train --data "$tmp/empty.csv" --budget 1 --model "$state"
-run 2 "missing csv" "$LETHE" train --data "$tmp/none.csv" --budget 1 --model "$state"
+run 2 "empty csv" "$LETHE" train --mechanism guo --data "$tmp/empty.csv" --budget 1 --model "$state"
+run 2 "missing csv" "$LETHE" train --mechanism guo --data "$tmp/none.csv" --budget 1 --model "$state"
 printf '1,0.5,1\n1,0.25,-1\n' >"$tmp/dup.csv"
 run 2 "duplicate ids in data" \
-    "$LETHE" train --data "$tmp/dup.csv" --id-col 0 --budget 1 --model "$state"
+    "$LETHE" train --mechanism guo --data "$tmp/dup.csv" --id-col 0 --budget 1 --model "$state"
 printf '0.5,0.25,3\n0.125,1,7\n' >"$tmp/labels.csv"
-run 2 "labels not ±1" "$LETHE" train --data "$tmp/labels.csv" --budget 1 --model "$state"
+run 2 "labels not ±1" "$LETHE" train --mechanism guo --data "$tmp/labels.csv" --budget 1 --model "$state"
 has "labels not ±1" "$tmp/err" "--classes"
 run 2 "label column out of range" \
-    "$LETHE" train --data "$tmp/labels.csv" --label-col 5 --budget 1 --model "$state"
+    "$LETHE" train --mechanism guo --data "$tmp/labels.csv" --label-col 5 --budget 1 --model "$state"
 test ! -e "$state" && ok || bad "data errors wrote a state"
 
 # ── train ───────────────────────────────────────────────────────────────────
 run 0 "train" \
-    "$LETHE" train $data --budget 0.5 --seed $SEED --model "$state" --public "$tmp/public.txt"
+    "$LETHE" train --mechanism guo $data --budget 0.5 --seed $SEED --model "$state" --public "$tmp/public.txt"
 for field in "records n +300" "features d +5" "budget ε' +0.5" "training residual" \
     "training time +[0-9.e+-]+ s" "training accuracy +[0-9.]+ %" "seeded noise .* yes"; do
     has "train report" "$tmp/out" "$field"
 done
 test -s "$state" && ok || bad "train: no state file"
 test -s "$tmp/public.txt" && ok || bad "train: no public file"
-run 0 "train json" "$LETHE" train $data --budget 0.5 --seed $SEED --model "$tmp/json.state" --json
+run 0 "train json" "$LETHE" train --mechanism guo $data --budget 0.5 --seed $SEED --model "$tmp/json.state" --json
 has "train json" "$tmp/out" \
-    '^\{"loss": "logistic", "n": 300, "d": 5, .*"train_accuracy": 0\.[0-9]+.*\}$'
+    '^\{"mechanism": "guo \(.*\)", "loss": "logistic", "n": 300, "d": 5, .*"train_accuracy": 0\.[0-9]+.*\}$'
 # the same seed gives the same model (the state differs only in its path)
 run 0 "predict seeded 1" "$LETHE" predict --model "$state" $data
 cp "$tmp/out" "$tmp/pred1"
@@ -123,7 +123,8 @@ cmp -s "$tmp/out" "$tmp/pred1" && ok || bad "same seed, different predictions"
 
 # ── capacity ────────────────────────────────────────────────────────────────
 run 0 "capacity" "$LETHE" capacity --model "$state"
-for field in "budget ε' +0.5" "residual now" "remaining budget" "removals +0 " \
+for field in "^mechanism +guo \(Guo et al\. 2020 loss perturbation: their idealised statement" \
+     "budget ε' +0.5" "residual now" "remaining budget" "removals +0 " \
     "capacity estimate +[0-9]+" "estimated as" "Guo worst case" "seeded noise .* yes"; do
     has "capacity report" "$tmp/out" "$field"
 done
@@ -142,6 +143,7 @@ run 0 "forget one" "$LETHE" forget --model "$state" 1003
 has "forget one" "$tmp/out" "records removed +1$"
 has "forget one" "$tmp/out" "certified +yes"
 has "forget one" "$tmp/out" "Guo's bound"
+has "forget one" "$tmp/out" "^mechanism +guo \(Guo et al\. 2020 .*not a proven guarantee; two consecutive models reveal the removed record\)$"
 has "forget one" "$tmp/out" "time +[0-9.e+-]+ ms"
 run 0 "forget batch" "$LETHE" forget --model "$state" 1010 1011 1012 1013
 has "forget batch" "$tmp/out" "records removed +4$"
@@ -161,17 +163,25 @@ run 0 "capacity after" "$LETHE" capacity --model "$state"
 has "capacity after" "$tmp/out" "removals +10 "
 has "capacity after" "$tmp/out" "records n +290"
 
+# dry_run LABEL STATE ID...: a dry run reports a removal that would be
+# certified, removes nothing, and leaves STATE as it was
+dry_run() {
+    label=$1 file=$2
+    shift 2
+    before=$(checksum "$file")
+    run 0 "$label" "$LETHE" forget --model "$file" --dry-run "$@"
+    has "$label" "$tmp/out" "records removed +0 \(dry run"
+    has "$label" "$tmp/out" "would be certified +yes"
+    same "$label leaves the state" "$(checksum "$file")" "$before"
+}
+
 # dry run: a report, and the state file unchanged
-before=$(checksum "$state")
-run 0 "dry run" "$LETHE" forget --model "$state" --dry-run 1050 1051
-has "dry run" "$tmp/out" "records removed +0 \(dry run"
-has "dry run" "$tmp/out" "would be certified +yes"
-same "dry run leaves the state" "$(checksum "$state")" "$before"
+dry_run "dry run" "$state" 1050 1051
 run 3 "dry run unknown id" "$LETHE" forget --model "$state" --dry-run 99999
 same "failed forget leaves the state" "$(checksum "$state")" "$before"
 
 # over budget: a model with a tiny budget refuses, says so, and keeps its state
-run 0 "train tiny budget" "$LETHE" train $data --budget 1e-6 --seed $SEED --model "$tmp/tiny.state"
+run 0 "train tiny budget" "$LETHE" train --mechanism guo $data --budget 1e-6 --seed $SEED --model "$tmp/tiny.state"
 before=$(checksum "$tmp/tiny.state")
 run 4 "dry run over budget" "$LETHE" forget --model "$tmp/tiny.state" --dry-run 1001 1002 1004
 has "dry run over budget" "$tmp/err" "refresh the model"
@@ -192,7 +202,7 @@ has "forget after refresh" "$tmp/out" "certified +yes"
 run 2 "refresh missing state" "$LETHE" refresh --model "$tmp/none.state"
 run 1 "refresh without model" "$LETHE" refresh
 run 0 "refresh --help" "$LETHE" refresh --help
-run 1 "epsilon above 1" "$LETHE" train $data --budget 0.5 --epsilon 1.5 --model "$tmp/e.state"
+run 1 "epsilon above 1" "$LETHE" train --mechanism guo $data --budget 0.5 --epsilon 1.5 --model "$tmp/e.state"
 has "epsilon above 1" "$tmp/err" "proven for ε ≤ 1"
 test "$(stat -c %a "$state")" = 600 && ok || bad "the state file is not private (mode 600)"
 
@@ -211,7 +221,7 @@ has "m2 train" "$tmp/out" "noise sampler +lattice-gaussian-int64"
 run 1 "m2 with a budget" "$LETHE" train --mechanism m2 $m2data --budget 1 --model "$tmp/x.state"
 run 1 "m2 with a measured R" "$LETHE" train --mechanism m2 $data --model "$tmp/x.state"
 run 1 "m2 squared loss" "$LETHE" train --mechanism m2 $m2data --loss squared --model "$tmp/x.state"
-run 1 "capacity without m2" "$LETHE" train $data --budget 1 --capacity 5 --model "$tmp/x.state"
+run 1 "capacity without m2" "$LETHE" train --mechanism guo $data --budget 1 --capacity 5 --model "$tmp/x.state"
 run 0 "m2 capacity" "$LETHE" capacity --model "$m2"
 has "m2 capacity" "$tmp/out" "removals left +3 "
 run 1 "m2 forget without data" "$LETHE" forget --model "$m2" 1003
@@ -244,6 +254,158 @@ has "m2 evaluate" "$tmp/out" "^accuracy +[0-9.]+ %$"
 run 1 "m2 refresh" "$LETHE" refresh --model "$m2"
 run 1 "m1 forget with data" "$LETHE" forget --model "$state" $data 1070
 
+# ── mechanism M3 (the default): a secret noise-free state, fresh releases ───
+m3="$tmp/m3.state"
+m3pub="$tmp/m3.public"
+run 0 "m3 train" "$LETHE" train $data --seed $SEED --model "$m3" --public "$m3pub"
+for field in "^mechanism +M3 \(noise-free secret state, fresh lattice release per publication\)$" \
+    "records n +300$" "features d +5$" "λ +0\.0001 per record" "ε +1 per release" \
+    "δ +1e-05 per release" "Δ_max +0\.03 \(weights, L2\)" "release sensitivity Δ +[0-9.e+-]+ " \
+    "noise σ +[0-9.e+-]+ per weight" "noise sampler +lattice-gaussian-int64" \
+    "δ spent on the sampler" "DP releases +no$" "releases +1 published so far" \
+    "ε of the history +1 at δ = 1e-05" \
+    "guaranteed capacity +[0-9]+ guaranteed: removals of any records without a re-anchor" \
+    "capacity estimate +[0-9]+ " "training time +[0-9.e+-]+ s" \
+    "accuracy \(published\) +[0-9.]+ %" "seeded noise .* yes"; do
+    has "m3 train report" "$tmp/out" "$field"
+done
+test "$(stat -c %a "$m3")" = 600 && ok || bad "the M3 state file is not private (mode 600)"
+grep -q "^sampler lattice-gaussian-int64" "$m3pub" && ok || bad "m3 public file names the sampler"
+run 0 "m3 train json" "$LETHE" train --mechanism m3 $data --seed $SEED --model "$tmp/m3j.state" --json
+has "m3 train json" "$tmp/out" '^\{"mechanism": "M3 \(noise-free.*"releases": 1, .*"train_accuracy": 0\.[0-9]+'
+json_ok "m3 train json" "$tmp/out"
+run 0 "m3 epsilon above 1" "$LETHE" train $data --epsilon 2.5 --model "$tmp/m3e.state"
+has "m3 epsilon above 1" "$tmp/out" "ε +2\.5 per release"
+run 0 "m3 capacity" "$LETHE" capacity --model "$m3"
+for field in "^mechanism +M3 " "Δ_max +0\.03 " "distance now +[0-9.e+-]+ \(weights, L2; owner's\)" \
+    "μ of the history" "ε cap +none" "releases left +no limit" "public model fresh +yes" \
+    "unpublished removals +0 " "re-anchors +0 " "extra Newton steps +0 "; do
+    has "m3 capacity" "$tmp/out" "$field"
+done
+run 0 "m3 status" "$LETHE" status --model "$m3" --json
+has "m3 status" "$tmp/out" '"mechanism": "M3 .*"releases": 1, .*"fresh": true'
+json_ok "m3 status" "$tmp/out"
+
+# forget publishes a fresh release (the public file changes)
+cp "$m3pub" "$tmp/m3.public.0"
+run 0 "m3 forget" "$LETHE" forget --model "$m3" --public "$m3pub" 1003 1004
+for field in "^mechanism +M3 " "records removed +2$" "Newton steps +[1-9][0-9]* " "re-anchors +[0-9]+ " \
+    "distance bound +[0-9.e+-]+ \(weights, L2; owner's\) <= Δ_max = 0\.03" "certified +yes" \
+    "time +[0-9.e+-]+ ms" "published +yes" "release +2 " "ids it certifies +2 " \
+    "ε of the history +[0-9.]+ at δ = 1e-05"; do
+    has "m3 forget" "$tmp/out" "$field"
+done
+cmp -s "$m3pub" "$tmp/m3.public.0" && bad "m3 forget did not publish a new model" || ok
+run 3 "m3 forget removed id" "$LETHE" forget --model "$m3" 1003
+run 3 "m3 forget unknown id" "$LETHE" forget --model "$m3" 99999
+# --no-publish: the public model keeps the record until 'lethe publish'
+cp "$m3pub" "$tmp/m3.public.1"
+run 0 "m3 forget --no-publish" "$LETHE" forget --model "$m3" --public "$m3pub" --no-publish 1010
+has "m3 forget --no-publish" "$tmp/out" "published +no$"
+has "m3 forget --no-publish" "$tmp/out" "still in the.*public model until 'lethe publish"
+cmp -s "$m3pub" "$tmp/m3.public.1" && ok || bad "forget --no-publish changed the public model"
+run 0 "m3 forget --no-publish json" "$LETHE" forget --model "$m3" --no-publish --json 1011
+has "m3 forget --no-publish json" "$tmp/out" '"published": false, "unpublished": 2\}$'
+run 0 "m3 capacity unpublished" "$LETHE" capacity --model "$m3" --json
+has "m3 capacity unpublished" "$tmp/out" '"fresh": false, "unpublished": 2,'
+run 0 "m3 publish" "$LETHE" publish --model "$m3" --public "$m3pub"
+has "m3 publish" "$tmp/out" "release +3 "
+has "m3 publish" "$tmp/out" "ids it certifies +2 "
+cmp -s "$m3pub" "$tmp/m3.public.1" && bad "publish did not change the public model" || ok
+run 0 "m3 capacity published" "$LETHE" capacity --model "$m3" --json
+has "m3 capacity published" "$tmp/out" '"releases": 3, .*"fresh": true, "unpublished": 0,'
+# dry run: the owner's numbers, and nothing changes
+dry_run "m3 dry run" "$m3" 1020 1021
+has "m3 dry run" "$tmp/out" "Newton steps +[1-9]"
+run 0 "m3 predict" "$LETHE" predict --model "$m3" $data --evaluate
+has "m3 predict" "$tmp/out" "^accuracy +[0-9.]+ %$"
+# refresh: retrain θ, then a fresh release (or none with --no-publish)
+cp "$m3pub" "$tmp/m3.public.2"
+run 0 "m3 refresh --no-publish" "$LETHE" refresh --model "$m3" --public "$m3pub" --no-publish
+has "m3 refresh --no-publish" "$tmp/out" "published +no$"
+cmp -s "$m3pub" "$tmp/m3.public.2" && ok || bad "refresh --no-publish changed the public model"
+run 0 "m3 refresh" "$LETHE" refresh --model "$m3" --public "$m3pub"
+for field in "records n +296$" "refreshes +2$" "distance now +[0-9.e+-]+ " "published +yes" \
+    "release +4 "; do
+    has "m3 refresh" "$tmp/out" "$field"
+done
+cmp -s "$m3pub" "$tmp/m3.public.2" && bad "refresh did not publish" || ok
+run 3 "m3 removed ids are gone after refresh" "$LETHE" forget --model "$m3" 1003
+
+# the ε cap: release 1 fits, release 2 does not; a refused forget changes nothing
+cap="$tmp/cap.state"
+run 0 "m3 train with a cap" "$LETHE" train $data --epsilon-cap 1.2 --model "$cap" --public "$tmp/cap.public"
+has "m3 train with a cap" "$tmp/out" "ε cap +1\.2 "
+has "m3 train with a cap" "$tmp/out" "releases left +0 under the cap"
+before=$(checksum "$cap")
+pub_before=$(checksum "$tmp/cap.public")
+run 4 "m3 forget over the cap" "$LETHE" forget --model "$cap" --public "$tmp/cap.public" 1003
+has "m3 forget over the cap" "$tmp/err" "above the cap"
+has "m3 forget over the cap" "$tmp/err" "nothing was removed: .*--no-publish"
+run 4 "m3 dry run over the cap" "$LETHE" forget --model "$cap" --dry-run 1003
+has "m3 dry run over the cap" "$tmp/err" "publication would be refused"
+run 4 "m3 refresh over the cap" "$LETHE" refresh --model "$cap" --public "$tmp/cap.public"
+same "refused m3 forget leaves the state" "$(checksum "$cap")" "$before"
+same "refused m3 forget leaves the public model" "$(checksum "$tmp/cap.public")" "$pub_before"
+run 1 "m3 cap below the first release" "$LETHE" train $data --epsilon-cap 0.5 --model "$tmp/x.state"
+has "m3 cap below the first release" "$tmp/err" "below ε of the first release"
+run 0 "m3 --no-publish under the cap" "$LETHE" forget --model "$cap" --no-publish 1003
+before=$(checksum "$cap")
+run 4 "m3 publish over the cap" "$LETHE" publish --model "$cap" --public "$tmp/cap.public"
+has "m3 publish over the cap" "$tmp/err" "nothing was published"
+same "refused publish leaves the state" "$(checksum "$cap")" "$before"
+same "refused publish leaves the public model" "$(checksum "$tmp/cap.public")" "$pub_before"
+
+# DP releases: a floor on the records a release may have
+dp="$tmp/dp.state"
+run 0 "m3 dp train" "$LETHE" train $data --norm normalize --dp-releases --dp-min-records 299 \
+    --model "$dp"
+has "m3 dp train" "$tmp/out" "DP releases +yes$"
+has "m3 dp train" "$tmp/out" "DP floor +299 "
+has "m3 dp train" "$tmp/out" "ERM sensitivity +[0-9.e+-]+ "
+run 0 "m3 dp forget" "$LETHE" forget --model "$dp" 1003
+before=$(checksum "$dp")
+run 4 "m3 dp forget below the floor" "$LETHE" forget --model "$dp" 1004
+has "m3 dp forget below the floor" "$tmp/err" "DP releases were calibrated"
+same "refused dp forget leaves the state" "$(checksum "$dp")" "$before"
+
+# options of another mechanism, and what only M3 has
+run 1 "m3 with --budget" "$LETHE" train $data --budget 1 --model "$tmp/x.state"
+has "m3 with --budget" "$tmp/err" "--budget is an option of --mechanism guo, not of m3"
+run 1 "m3 with --sigma" "$LETHE" train --mechanism m3 $data --sigma 1 --model "$tmp/x.state"
+run 1 "m3 with --capacity" "$LETHE" train $data --capacity 5 --model "$tmp/x.state"
+has "m3 with --capacity" "$tmp/err" "--capacity is an option of --mechanism m2"
+run 1 "guo with --delta-max" "$LETHE" train --mechanism guo $data --budget 1 --delta-max 0.1 \
+    --model "$tmp/x.state"
+has "guo with --delta-max" "$tmp/err" "--delta-max is an option of --mechanism m3, not of guo"
+run 1 "guo with --epsilon-cap" "$LETHE" train --mechanism guo $data --budget 1 --epsilon-cap 2 \
+    --model "$tmp/x.state"
+run 1 "m2 with --dp-releases" "$LETHE" train --mechanism m2 $m2data --dp-releases --model "$tmp/x.state"
+run 1 "m2 with --newton-extra" "$LETHE" train --mechanism m2 $m2data --newton-extra 2 \
+    --model "$tmp/x.state"
+run 1 "dp floor without dp" "$LETHE" train $data --dp-min-records 10 --model "$tmp/x.state"
+run 1 "dp with a measured R" "$LETHE" train $data --dp-releases --model "$tmp/x.state"
+run 1 "dp with the squared loss" "$LETHE" train $data --norm normalize --dp-releases \
+    --loss squared --model "$tmp/x.state"
+run 1 "delta-max 0" "$LETHE" train $data --delta-max 0 --model "$tmp/x.state"
+run 1 "newton-extra -1" "$LETHE" train $data --newton-extra -1 --model "$tmp/x.state"
+run 1 "epsilon-cap text" "$LETHE" train $data --epsilon-cap lots --model "$tmp/x.state"
+run 1 "unknown mechanism" "$LETHE" train --mechanism m4 $data --model "$tmp/x.state"
+run 1 "no-publish to train" "$LETHE" train $data --no-publish --model "$tmp/x.state"
+test ! -e "$tmp/x.state" && ok || bad "a mechanism mismatch wrote a state"
+run 0 "m1 is guo's alias" "$LETHE" train --mechanism m1 $data --budget 0.5 --model "$tmp/m1.state"
+has "m1 is guo's alias" "$tmp/out" "^mechanism +guo \(Guo et al\. 2020"
+has "m1 is guo's alias" "$tmp/out" "λ +0\.001 per record"
+# publish and --no-publish are for M3
+before=$(checksum "$state")
+run 1 "publish a guo model" "$LETHE" publish --model "$state"
+has "publish a guo model" "$tmp/err" "guo model"
+run 1 "forget --no-publish on guo" "$LETHE" forget --model "$state" --no-publish 1070
+run 1 "refresh --no-publish on guo" "$LETHE" refresh --model "$state" --no-publish
+same "publish on guo leaves the state" "$(checksum "$state")" "$before"
+run 1 "publish an m2 model" "$LETHE" publish --model "$m2"
+run 1 "publish without a model" "$LETHE" publish
+
 # ── keygen and verify: deletion certificates ────────────────────────────────
 # tests/data/ledger holds three certificates (M1, M1 seeded, M2) written by
 # lethe_cert_write; a verifier must go on accepting them.
@@ -265,7 +427,8 @@ cp -R "$fixture/ledger" "$tmp/ledger"
 lg="$tmp/ledger"
 run 0 "verify ledger" "$LETHE" verify --ledger "$lg" --key "$owner" --model "$fixture/ledger-model.txt"
 for field in "verified +yes$" "certificates passed +3$" "signer pinned +yes$" \
-    "model matches +yes$" "seeded test noise +yes$"; do
+    "model matches +yes$" "seeded test noise +yes$" \
+    "^mechanism +guo \(Guo et al\. 2020 .*\); M2 \(data-free"; do
     has "verify report" "$tmp/out" "$field"
 done
 run 0 "verify unpinned" "$LETHE" verify --ledger "$lg"
@@ -275,11 +438,6 @@ run 0 "verify one certificate" "$LETHE" verify --cert "$lg/00000002.json" --key 
 has "verify one certificate" "$tmp/out" "last seq passed +2$"
 run 0 "verify json" "$LETHE" verify --ledger "$lg" --key "$owner" --json
 has "verify json" "$tmp/out" '^\{"verified": true, "certificates": 3, "last_seq": 3, .*"pinned": true'
-# json_ok NAME FILE: FILE is one valid JSON document (when python3 is there).
-json_ok() {
-    if ! command -v python3 >/dev/null 2>&1; then ok; return; fi
-    if python3 -m json.tool "$2" >/dev/null 2>&1; then ok; else bad "$1: not valid JSON"; fi
-}
 json_ok "verify json" "$tmp/out"
 json_ok "certificate" "$lg/00000001.json"
 
@@ -329,7 +487,7 @@ run 2 "predict wrong dimension" \
 run 2 "predict malformed" "$LETHE" predict --model "$state" --data "$tmp/ragged.csv" --id-col 0
 
 # squared loss: values and RMSE
-run 0 "train squared" "$LETHE" train $data --loss squared --lambda 0.01 --sigma 0.1 \
+run 0 "train squared" "$LETHE" train --mechanism guo $data --loss squared --lambda 0.01 --sigma 0.1 \
     --seed $SEED --model "$tmp/sq.state"
 has "train squared" "$tmp/out" "training RMSE"
 run 0 "predict squared" "$LETHE" predict --model "$tmp/sq.state" $data
@@ -345,11 +503,11 @@ awk -F, 'NR > 1 {
     printf "\n"
 }' "$tmp/data.csv" >"$tmp/data.svm"
 awk -F, 'NR > 1 { print $2 "," $3 "," $4 "," $5 "," $6 "," $7 }' "$tmp/data.csv" >"$tmp/noid.csv"
-run 0 "libsvm train" "$LETHE" train --data "$tmp/data.svm" --budget 0.5 --seed $SEED \
+run 0 "libsvm train" "$LETHE" train --mechanism guo --data "$tmp/data.svm" --budget 0.5 --seed $SEED \
     --model "$tmp/svm.state"
 has "libsvm train" "$tmp/out" "records n +300$"
 has "libsvm train" "$tmp/out" "features d +5$"
-run 0 "csv train without ids" "$LETHE" train --data "$tmp/noid.csv" --budget 0.5 --seed $SEED \
+run 0 "csv train without ids" "$LETHE" train --mechanism guo --data "$tmp/noid.csv" --budget 0.5 --seed $SEED \
     --model "$tmp/noid.state"
 run 0 "libsvm predict" "$LETHE" predict --model "$tmp/svm.state" --data "$tmp/data.svm"
 cp "$tmp/out" "$tmp/pred-svm"
@@ -368,24 +526,24 @@ run 2 "libsvm index beyond the model's d" \
     "$LETHE" predict --model "$tmp/svm.state" --data "$tmp/wide.svm"
 has "libsvm index beyond the model's d" "$tmp/err" "wide.svm: line 1, field 3: index 6 beyond"
 printf '1 1:0.5\n-1 2:0.25 2:1\n' >"$tmp/twice.svm"
-run 2 "libsvm repeated index" "$LETHE" train --data "$tmp/twice.svm" --budget 1 \
+run 2 "libsvm repeated index" "$LETHE" train --mechanism guo --data "$tmp/twice.svm" --budget 1 \
     --model "$tmp/svmerr.state"
 has "libsvm repeated index" "$tmp/err" \
     "^lethe: train: malformed file: .*twice.svm: line 2, field 3: index 2 appears twice"
 printf '1 1:0.5\n-1 2:inf\n' >"$tmp/inf.svm"
-run 2 "libsvm infinite value" "$LETHE" train --data "$tmp/inf.svm" --budget 1 \
+run 2 "libsvm infinite value" "$LETHE" train --mechanism guo --data "$tmp/inf.svm" --budget 1 \
     --model "$tmp/svmerr.state"
 cp "$tmp/data.svm" "$tmp/data.txt"
-run 0 "--format libsvm --dim" "$LETHE" train --data "$tmp/data.txt" --format libsvm --dim 7 \
+run 0 "--format libsvm --dim" "$LETHE" train --mechanism guo --data "$tmp/data.txt" --format libsvm --dim 7 \
     --budget 0.5 --seed $SEED --model "$tmp/svm7.state"
 has "--format libsvm --dim" "$tmp/out" "features d +7$"
-run 1 "libsvm with --labels" "$LETHE" train --data "$tmp/data.svm" --labels "$tmp/data.svm" \
+run 1 "libsvm with --labels" "$LETHE" train --mechanism guo --data "$tmp/data.svm" --labels "$tmp/data.svm" \
     --budget 1 --model "$tmp/x.state"
-run 1 "libsvm with --id-col" "$LETHE" train --data "$tmp/data.svm" --id-col 0 --budget 1 \
+run 1 "libsvm with --id-col" "$LETHE" train --mechanism guo --data "$tmp/data.svm" --id-col 0 --budget 1 \
     --model "$tmp/x.state"
-run 1 "--dim with csv" "$LETHE" train --data "$tmp/noid.csv" --dim 5 --budget 1 \
+run 1 "--dim with csv" "$LETHE" train --mechanism guo --data "$tmp/noid.csv" --dim 5 --budget 1 \
     --model "$tmp/x.state"
-run 1 "--dim 0" "$LETHE" train --data "$tmp/data.svm" --dim 0 --budget 1 --model "$tmp/x.state"
+run 1 "--dim 0" "$LETHE" train --mechanism guo --data "$tmp/data.svm" --dim 0 --budget 1 --model "$tmp/x.state"
 run 0 "libsvm m2 train" "$LETHE" train --mechanism m2 --data "$tmp/data.svm" --norm normalize \
     --capacity 2 --seed $SEED --model "$tmp/svm-m2.state"
 run 0 "libsvm m2 forget" "$LETHE" forget --model "$tmp/svm-m2.state" --data "$tmp/data.svm" \
@@ -398,7 +556,7 @@ test ! -e "$tmp/svmerr.state" && ok || bad "libsvm data errors wrote a state"
 fm=${LETHE_FMNIST:-/usr/share/datasets/fashion-mnist}
 if [ -r "$fm/t10k-images-idx3-ubyte.gz" ] && [ -r "$fm/t10k-labels-idx1-ubyte.gz" ]; then
     idx="--data $fm/t10k-images-idx3-ubyte.gz --labels $fm/t10k-labels-idx1-ubyte.gz"
-    run 0 "idx train" "$LETHE" train $idx --classes 2,4 --norm normalize --budget 1 \
+    run 0 "idx train" "$LETHE" train --mechanism guo $idx --classes 2,4 --norm normalize --budget 1 \
         --seed $SEED --model "$tmp/fm.state"
     has "idx train" "$tmp/out" "records n +2000$"
     has "idx train" "$tmp/out" "features d +784$"
@@ -411,7 +569,7 @@ if [ -r "$fm/t10k-images-idx3-ubyte.gz" ] && [ -r "$fm/t10k-labels-idx1-ubyte.gz
     run 0 "idx forget" "$LETHE" forget --model "$tmp/fm.state" "$kept"
     has "idx forget" "$tmp/out" "certified +yes"
     run 3 "idx forget other class" "$LETHE" forget --model "$tmp/fm.state" "$other"
-    run 2 "idx labels of another file" "$LETHE" train --data "$fm/t10k-images-idx3-ubyte.gz" \
+    run 2 "idx labels of another file" "$LETHE" train --mechanism guo --data "$fm/t10k-images-idx3-ubyte.gz" \
         --labels "$fm/train-labels-idx1-ubyte.gz" --classes 2,4 --budget 1 --model "$tmp/x.state"
     has "idx labels of another file" "$tmp/err" "labels"
 fi

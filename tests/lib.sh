@@ -33,6 +33,12 @@ has() {
     fi
 }
 
+# json_ok NAME FILE: FILE is one valid JSON document (when python3 is there).
+json_ok() {
+    if ! command -v python3 >/dev/null 2>&1; then ok; return; fi
+    if python3 -m json.tool "$2" >/dev/null 2>&1; then ok; else bad "$1: not valid JSON"; fi
+}
+
 # make_csv FILE SEED N FIRST_ID NOISE C1 C2 …: N records with an id column
 # (FIRST_ID, FIRST_ID + 1, …), one feature per coefficient in [-1, 1) from a
 # linear congruential generator (exact in awk's doubles: 69069·2³² < 2⁵³),

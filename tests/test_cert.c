@@ -7,7 +7,11 @@
  * Certificates whose numbers are inconsistent cannot be made through the
  * API (lethe_cert_write refuses them), so the test edits a good file and
  * signs it again with the owner's key, read from the documented key file
- * layout. Every file lives in a temporary directory.
+ * layout. M3 certificates get the same treatment on ledgers of their own:
+ * they are made with the library's own calibration, and every number the
+ * verifier recomputes (the sensitivity, σ's calibration, μ_total, ε_total)
+ * is understated in turn, as are the chain's release count and parameters.
+ * Every file lives in a temporary directory.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -20,6 +24,7 @@
 
 #include "testutil.h"
 
+#include "dp/dp.h"
 #include "io/cert.h"
 
 /* ─── Files ──────────────────────────────────────────────────────────────── */
@@ -522,13 +527,34 @@ static void test_tamper_keys_and_model(void **state)
     assert_status(lethe_cert_verify(NULL, dir, NULL, NULL, &rep), LETHE_EINVAL);
 }
 
+typedef struct syntax_edit {
+    const char *key, *value, *why;
+} syntax_edit;
+
+/* Each edit, applied alone to a fresh copy of good at path, fails PARSE
+ * with its why in the message. */
+static void parse_failures(lethe_ctx *ctx, const char *path, const char *good, size_t len,
+                           const syntax_edit *edits, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        spit(path, good, len);
+        set_member(path, edits[i].key, edits[i].value);
+        lethe_verify_report rep;
+        assert_status(lethe_cert_verify(ctx, path, NULL, NULL, &rep), LETHE_EVERIFY);
+        if (rep.failed != LETHE_CHECK_PARSE || strstr(lethe_ctx_errmsg(ctx), edits[i].why) == NULL) {
+            print_error("edit %zu (%s): check %s, message \"%s\", expected parse and \"%s\"\n", i,
+                        edits[i].key, lethe_cert_check_name(rep.failed), lethe_ctx_errmsg(ctx),
+                        edits[i].why);
+            fail();
+        }
+    }
+}
+
 /* Text edits that the strict parser must refuse, each on file 1 alone. */
 static void test_tamper_syntax(void **state)
 {
     lethe_ctx *ctx = *state;
-    static const struct {
-        const char *key, *value, *why;
-    } edits[] = {
+    static const syntax_edit edits[] = {
         { "d", "5,\n  \"d\": 5", "duplicate member \"d\"" },
         { "d", "5,\n  \"colour\": 5", "unknown member \"colour\"" },
         { "sampler", "\"box\\x\"", "bad escape" },
@@ -549,7 +575,7 @@ static void test_tamper_syntax(void **state)
         { "seq", "-1", "integer" },
         { "seq", "99999999999999999999", "out of range" },
         { "k", "2", "\"ids\" holds 3" },
-        { "mechanism", "\"M3\"", "neither" },
+        { "mechanism", "\"M4\"", "neither" },
         { "mechanism", "\"M2\"", "does not belong" },
         { "time", "\"2026-02-30T00:00:00Z\"", "UTC time" },
         { "time", "\"2026-01-01 00:00:00Z\"", "UTC time" },
@@ -564,18 +590,7 @@ static void test_tamper_syntax(void **state)
     const char *dir = make_ledger(ctx, "syntax");
     size_t len;
     char *good = slurp(file_in(dir, 1), &len);
-    for (size_t i = 0; i < sizeof edits / sizeof edits[0]; i++) {
-        spit(file_in(dir, 1), good, len);
-        set_member(file_in(dir, 1), edits[i].key, edits[i].value);
-        lethe_verify_report rep;
-        assert_status(lethe_cert_verify(ctx, file_in(dir, 1), NULL, NULL, &rep), LETHE_EVERIFY);
-        if (rep.failed != LETHE_CHECK_PARSE || strstr(lethe_ctx_errmsg(ctx), edits[i].why) == NULL) {
-            print_error("edit %zu (%s): check %s, message \"%s\", expected parse and \"%s\"\n", i,
-                        edits[i].key, lethe_cert_check_name(rep.failed), lethe_ctx_errmsg(ctx),
-                        edits[i].why);
-            fail();
-        }
-    }
+    parse_failures(ctx, file_in(dir, 1), good, len, edits, sizeof edits / sizeof edits[0]);
     /* whole-file damage */
     spit(file_in(dir, 1), good, len / 2);
     expect_failure(ctx, file_in(dir, 1), NULL, NULL, LETHE_CHECK_PARSE, 0, "parse");
@@ -732,7 +747,7 @@ static void test_write_refusals(void **state)
     bad.epsilon = NAN;
     REFUSED(LETHE_EINVAL, "not finite");
     bad = c;
-    bad.mechanism = (lethe_mechanism)3;
+    bad.mechanism = (lethe_mechanism)4;
     REFUSED(LETHE_EINVAL, "mechanism");
     bad = c;
     bad.sampler = "box\xff";
@@ -839,6 +854,352 @@ static void test_locale(void **state)
     setlocale(LC_NUMERIC, "C");
 }
 
+/* ─── M3 ─────────────────────────────────────────────────────────────────── */
+
+#define M3_EPSILON 1.385
+#define M3_DELTA 2.385e-6
+#define M3_LAMBDA 2.385e-3
+#define M3_R 1.75
+#define M3_DELTA_MAX 0.0385
+#define M3_N 240
+#define M3_N_MIN 96
+
+/* The history's μ_total and ε_total for c->releases releases of c's
+ * sensitivity and σ, as the owner's accountant computes them (rounded up). */
+static void m3_history(lethe_certificate *c)
+{
+    c->mu_total = sqrt((double)c->releases) * c->sensitivity / c->sigma * (1.0 + 1e-15);
+    assert_status(lethe__epsilon_with_sampler(c->mu_total, (size_t)c->releases * c->d, c->delta,
+                                              &c->epsilon_total),
+                  LETHE_OK);
+}
+
+/* An M3 certificate of model file i-1 → i (seq i), the model's release
+ * i + 1, filled as the owner fills it: σ and Δ from the library's
+ * calibration for Δ_max (dp: 2Δ_max + 2R/(λ·n_min)), the history's charges
+ * from m3_history. Seq 2 is a release with no removal since the last (k = 0). */
+static lethe_certificate m3_cert_for(int i, int dp)
+{
+    lethe_certificate c;
+    memset(&c, 0, sizeof c);
+    c.mechanism = LETHE_MECH_M3;
+    c.sampler = LETHE__SAMPLER_NAME;
+    c.seeded = i == 2;
+    c.d = D;
+    c.epsilon = M3_EPSILON;
+    c.delta = M3_DELTA;
+    c.k = i == 1 ? 3 : i == 2 ? 0 : 2;
+    c.ids = i == 1 ? ids : i == 2 ? NULL : ids + 4;
+    c.loss = LETHE_LOSS_LOGISTIC;
+    c.n = M3_N - (i == 3 ? 5 : 3);
+    c.lambda = M3_LAMBDA;
+    c.R = M3_R;
+    c.delta_max = M3_DELTA_MAX;
+    c.dp_releases = dp;
+    c.dp_min_records = dp ? M3_N_MIN : 0;
+    double base = dp ? 2.0 * M3_DELTA_MAX + 2.0 * M3_R / (M3_LAMBDA * M3_N_MIN) : M3_DELTA_MAX;
+    lethe_lattice lat;
+    assert_status(lethe__calibrate_release(c.epsilon, c.delta, c.d, base * (1.0 + 1e-15),
+                                           &c.sensitivity, &c.sigma, &lat),
+                  LETHE_OK);
+    c.releases = (uint64_t)i + 1;
+    m3_history(&c);
+    memcpy(c.model_before, model_hash[i - 1], LETHE_HEX32_LEN);
+    memcpy(c.model_after, model_hash[i], LETHE_HEX32_LEN);
+    return c;
+}
+
+/* Write the three M3 certificates into dir (a name in tmpdir). */
+static const char *make_m3_ledger(lethe_ctx *ctx, const char *name, int dp)
+{
+    const char *dir = tpath(name);
+    for (int i = 1; i <= 3; i++) {
+        lethe_certificate c = m3_cert_for(i, dp);
+        assert_status(lethe_cert_write(ctx, dir, &c, secret, NULL, 0), LETHE_OK);
+    }
+    return dir;
+}
+
+/* The lattice step of σ as the sampler documents it, 2^⌈log2(2σ/2^57)⌉. */
+static double lattice_step(double sigma)
+{
+    return ldexp(1.0, (int)ceil(log2(2.0 * sigma / 0x1p57)));
+}
+
+static void test_m3_ledger_verifies(void **state)
+{
+    lethe_ctx *ctx = *state;
+    const char *dir = make_m3_ledger(ctx, "m3-good", 0);
+    lethe_verify_report rep;
+    assert_status(lethe_cert_verify(ctx, dir, public_key, model_path(3), &rep), LETHE_OK);
+    assert_int_equal(rep.checked, 3);
+    assert_int_equal(rep.model_checked, 1);
+    assert_int_equal(rep.seeded, 1);
+    assert_status(lethe_cert_verify(ctx, file_in(dir, 3), public_key, NULL, &rep), LETHE_OK);
+
+    /* what is read back is what was written, bit for bit */
+    size_t len;
+    char *b = slurp(file_in(dir, 3), &len);
+    lethe__cert_rec r;
+    char why[200];
+    assert_status(lethe__cert_parse(ctx, (const unsigned char *)b, len, &r, why, sizeof why),
+                  LETHE_OK);
+    lethe_certificate c = m3_cert_for(3, 0);
+    assert_int_equal(r.c.mechanism, LETHE_MECH_M3);
+    assert_int_equal(r.c.loss, LETHE_LOSS_LOGISTIC);
+    assert_int_equal(r.c.n, c.n);
+    assert_int_equal(r.c.k, 2);
+    assert_int_equal(r.c.releases, 4);
+    assert_int_equal(r.c.dp_releases, 0);
+    assert_int_equal(r.c.dp_min_records, 0);
+    const double got[] = { r.c.epsilon,   r.c.delta,       r.c.sigma,       r.c.lambda,
+                           r.c.R,         r.c.delta_max,   r.c.sensitivity, r.c.mu_total,
+                           r.c.epsilon_total };
+    const double want[] = { c.epsilon, c.delta,       c.sigma,       c.lambda,
+                            c.R,       c.delta_max,   c.sensitivity, c.mu_total,
+                            c.epsilon_total };
+    for (size_t j = 0; j < sizeof got / sizeof got[0]; j++)
+        assert_close(got[j], want[j], 0.0, 0.0);
+    lethe__cert_rec_free(ctx, &r);
+
+    /* the M3 members, in the format's order, between the ids and model_before */
+    static const char *const order[] = {
+        "\n  \"mechanism\": \"M3\",\n", "\n  \"ids\": [\n", "\n  ],\n  \"loss\": \"logistic\",\n",
+        "\n  \"n\": 235,\n", "\n  \"lambda\": 0.0023", "\n  \"R\": 1.75,\n", "\n  \"delta_max\": ",
+        "\n  \"dp_releases\": false,\n", "\n  \"dp_min_records\": 0,\n", "\n  \"sensitivity\": ",
+        "\n  \"releases\": 4,\n", "\n  \"mu_total\": ", "\n  \"epsilon_total\": ",
+        "\n  \"model_before\": ",
+    };
+    const char *at = b;
+    for (size_t j = 0; j < sizeof order / sizeof order[0]; j++) {
+        at = strstr(at, order[j]);
+        if (at == NULL) {
+            print_error("\"%s\" missing or out of order in\n%s", order[j], b);
+            fail();
+        }
+    }
+    assert_null(strstr(b, "residual"));
+    assert_null(strstr(b, "capacity"));
+    free(b);
+    /* a release with no removal since the last one: k = 0, no ids */
+    b = slurp(file_in(dir, 2), &len);
+    assert_non_null(strstr(b, "\n  \"k\": 0,\n  \"ids\": [\n  ],\n  \"loss\": "));
+    assert_non_null(strstr(b, "\n  \"releases\": 3,\n"));
+    free(b);
+
+    /* the history's ε is the smallest with δ_GDP(μ_total, ε) + (1 + e^ε)·k·d·τ ≤ δ */
+    const double units = (double)c.releases * D * LETHE__LATTICE_TV;
+    assert_le(lethe_gdp_delta(c.mu_total, c.epsilon_total) + (1.0 + exp(c.epsilon_total)) * units,
+              M3_DELTA);
+    const double e2 = c.epsilon_total * (1.0 - 1e-6);
+    assert_le(M3_DELTA, lethe_gdp_delta(c.mu_total, e2) + (1.0 + exp(e2)) * units);
+
+    /* with DP releases */
+    dir = make_m3_ledger(ctx, "m3-dp", 1);
+    assert_status(lethe_cert_verify(ctx, dir, public_key, NULL, &rep), LETHE_OK);
+    assert_int_equal(rep.checked, 3);
+    b = slurp(file_in(dir, 1), &len);
+    assert_non_null(strstr(b, "\n  \"dp_releases\": true,\n  \"dp_min_records\": 96,\n"));
+    free(b);
+}
+
+static void test_m3_syntax(void **state)
+{
+    lethe_ctx *ctx = *state;
+    static const syntax_edit edits[] = {
+        { "loss", "\"hinge\"", "loss is neither" },
+        { "dp_releases", "1", "dp_releases is neither" },
+        { "releases", "-2", "integer" },
+        { "n", "237.5", "integer" },
+        { "epsilon_total", "1e999", "out of range" },
+        { "mu_total", "1.50", "canonical" },
+        { "mechanism", "\"M2\"", "missing member \"capacity\"" },
+        { "mechanism", "\"M1\"", "missing member \"residual\"" },
+    };
+    const char *dir = make_m3_ledger(ctx, "m3-syntax", 0);
+    size_t len;
+    char *good = slurp(file_in(dir, 1), &len);
+    parse_failures(ctx, file_in(dir, 1), good, len, edits, sizeof edits / sizeof edits[0]);
+    /* an M1 certificate turned M3 lacks M3's members and keeps M1's */
+    char *m1 = slurp(file_in(make_ledger(ctx, "m3-syntax-m1"), 1), &len);
+    static const syntax_edit to_m3[] = { { "mechanism", "\"M3\"", "does not belong" } };
+    parse_failures(ctx, file_in(dir, 1), m1, len, to_m3, 1);
+    free(m1);
+    free(good);
+}
+
+static void test_m3_numbers(void **state)
+{
+    lethe_ctx *ctx = *state;
+    const char *dir = make_m3_ledger(ctx, "m3-numbers", 0);
+    const char *ddir = make_m3_ledger(ctx, "m3-numbers-dp", 1);
+    size_t len, dlen;
+    const char *f = file_in(dir, 3), *fd = file_in(ddir, 1);
+    char *good = slurp(f, &len), *dgood = slurp(fd, &dlen);
+    const lethe_certificate c = m3_cert_for(3, 0), cd = m3_cert_for(1, 1);
+    /* the sensitivity the verifier rebuilds: Δ_max + g√d */
+    const double floor_sens = M3_DELTA_MAX + lattice_step(c.sigma) * sqrt((double)D);
+
+    /* control: the owner's numbers, signed again, pass */
+    numbers_case(ctx, f, good, len, 3, "releases", "4", NULL, NULL, NULL);
+    numbers_case(ctx, fd, dgood, dlen, 1, "releases", "2", NULL, NULL, NULL);
+    /* the sensitivity: the rebuilt floor itself passes, just below it does not */
+    numbers_case(ctx, f, good, len, 3, "sensitivity", num(floor_sens), NULL, NULL, NULL);
+    numbers_case(ctx, f, good, len, 3, "sensitivity", num(floor_sens * (1.0 - 1e-6)), NULL,
+                 NULL, "sensitivity");
+    /* with DP releases the floor holds the ERM's 2R/(λ·n_min): Δ_max + g√d is
+     * understated, and so is any Δ once λ is smaller than the one calibrated for */
+    numbers_case(ctx, fd, dgood, dlen, 1, "sensitivity", num(floor_sens), NULL, NULL,
+                 "sensitivity");
+    numbers_case(ctx, fd, dgood, dlen, 1, "lambda", num(M3_LAMBDA * 0.97), NULL, NULL,
+                 "sensitivity");
+    /* σ too small for (ε, δ); a larger σ over-delivers and passes */
+    numbers_case(ctx, f, good, len, 3, "sigma", num(c.sigma * 0.98), NULL, NULL, "μ-GDP");
+    numbers_case(ctx, f, good, len, 3, "sigma", num(c.sigma * 1.02), NULL, NULL, NULL);
+    numbers_case(ctx, f, good, len, 3, "delta", num(M3_DELTA * 0.9), NULL, NULL, "μ-GDP");
+    /* the history: μ_total and ε_total understated; overstated passes */
+    numbers_case(ctx, f, good, len, 3, "mu_total", num(c.mu_total * 0.999), NULL, NULL,
+                 "mu_total");
+    numbers_case(ctx, f, good, len, 3, "epsilon_total", num(c.epsilon_total * (1.0 - 1e-6)),
+                 NULL, NULL, "epsilon_total");
+    numbers_case(ctx, f, good, len, 3, "epsilon_total", num(c.epsilon_total * (1.0 + 1e-6)),
+                 NULL, NULL, NULL);
+    /* more releases claimed than the charges cover */
+    numbers_case(ctx, f, good, len, 3, "releases", "5", NULL, NULL, "mu_total");
+    numbers_case(ctx, f, good, len, 3, "releases", "9", "mu_total", num(c.mu_total * 1.5),
+                 "epsilon_total");
+    /* parameters out of range */
+    numbers_case(ctx, f, good, len, 3, "releases", "1", NULL, NULL, "releases = 1");
+    numbers_case(ctx, f, good, len, 3, "n", "0", NULL, NULL, "out of range");
+    numbers_case(ctx, f, good, len, 3, "R", "0", NULL, NULL, "out of range");
+    numbers_case(ctx, f, good, len, 3, "delta_max", num(-M3_DELTA_MAX), NULL, NULL,
+                 "out of range");
+    /* the DP settings */
+    numbers_case(ctx, fd, dgood, dlen, 1, "dp_min_records", "238", NULL, NULL,
+                 "below dp_min_records");
+    numbers_case(ctx, fd, dgood, dlen, 1, "n", "95", NULL, NULL, "below dp_min_records");
+    numbers_case(ctx, fd, dgood, dlen, 1, "loss", "\"squared\"", NULL, NULL, "logistic");
+    numbers_case(ctx, fd, dgood, dlen, 1, "dp_releases", "false", NULL, NULL,
+                 "dp_min_records");
+    numbers_case(ctx, fd, dgood, dlen, 1, "dp_min_records", "0", NULL, NULL, "dp_min_records");
+    numbers_case(ctx, f, good, len, 3, "dp_releases", "true", NULL, NULL, "dp_min_records");
+    /* the DP file's numbers are those of a DP calibration (a control for the above) */
+    assert_le(c.sensitivity * 100.0, cd.sensitivity);
+    free(good);
+    free(dgood);
+}
+
+/* Put members (key, value pairs, NULL-terminated) into file seq of dir and
+ * sign it again. */
+static void edit_resign(const char *dir, int seq, const char *const *kv)
+{
+    for (; kv[0] != NULL; kv += 2)
+        set_member(file_in(dir, seq), kv[0], kv[1]);
+    resign(file_in(dir, seq), sk);
+}
+
+static void test_m3_chain(void **state)
+{
+    lethe_ctx *ctx = *state;
+    lethe_verify_report rep;
+    /* release 5 after release 3, with the charges of 5: every file passes on
+     * its own, the ledger does not */
+    const char *dir = make_m3_ledger(ctx, "m3-skip", 0);
+    lethe_certificate c = m3_cert_for(3, 0);
+    c.releases = 5;
+    m3_history(&c);
+    char mu[40], eps[40];
+    snprintf(mu, sizeof mu, "%.17g", c.mu_total);
+    snprintf(eps, sizeof eps, "%.17g", c.epsilon_total);
+    const char *const skip[] = { "releases", "5", "mu_total", mu, "epsilon_total", eps, NULL };
+    edit_resign(dir, 3, skip);
+    assert_status(lethe_cert_verify(ctx, file_in(dir, 3), public_key, NULL, &rep), LETHE_OK);
+    expect_failure(ctx, dir, public_key, NULL, LETHE_CHECK_CHAIN, 3, "release 5 follows release 3");
+
+    /* the control: signed again unchanged, the last file still continues the chain */
+    dir = make_m3_ledger(ctx, "m3-same", 0);
+    const char *const none[] = { NULL };
+    edit_resign(dir, 3, none);
+    assert_status(lethe_cert_verify(ctx, dir, public_key, model_path(3), &rep), LETHE_OK);
+
+    /* public parameters that change, and records that come back */
+    static const struct {
+        const char *key, *value, *why;
+    } edits[] = {
+        { "lambda", "0.0035850000000000001", "lambda" },
+        { "delta_max", "0.022499999999999999", "delta_max" },
+        { "n", "238", "n = 238 exceeds" },
+    };
+    for (size_t i = 0; i < sizeof edits / sizeof edits[0]; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "m3-param-%zu", i);
+        dir = make_m3_ledger(ctx, name, 0);
+        const char *const kv[] = { edits[i].key, edits[i].value, NULL };
+        edit_resign(dir, 3, kv);
+        assert_status(lethe_cert_verify(ctx, file_in(dir, 3), public_key, NULL, &rep), LETHE_OK);
+        expect_failure(ctx, dir, public_key, NULL, LETHE_CHECK_CHAIN, 3, edits[i].why);
+    }
+
+    /* an M3 certificate appended by hand to the M1/M2 ledger */
+    dir = make_ledger(ctx, "m3-mixed");
+    const char *m3dir = make_m3_ledger(ctx, "m3-mixed-src", 0);
+    char prev[LETHE_HEX32_LEN + 2], before[LETHE_HEX32_LEN + 2], hex[LETHE_HEX32_LEN];
+    assert_status(lethe_cert_hash_file(ctx, file_in(dir, 3), hex), LETHE_OK);
+    snprintf(prev, sizeof prev, "\"%s\"", hex);
+    snprintf(before, sizeof before, "\"%s\"", model_hash[3]);
+    size_t len;
+    char *b = slurp(file_in(m3dir, 2), &len);
+    spit(file_in(dir, 4), b, len);
+    free(b);
+    const char *const mixed[] = { "seq", "4", "prev", prev, "model_before", before, NULL };
+    edit_resign(dir, 4, mixed);
+    expect_failure(ctx, dir, public_key, NULL, LETHE_CHECK_CHAIN, 4, "mechanism M3 follows M2");
+}
+
+static void test_m3_write_refusals(void **state)
+{
+    lethe_ctx *ctx = *state;
+    const char *dir = make_m3_ledger(ctx, "m3-refuse", 0);
+    lethe_certificate c = m3_cert_for(3, 0);
+    c.releases = 5;
+    c.k = 1;
+    c.ids = ids + 3;
+    c.n = M3_N - 6;
+    m3_history(&c);
+    memcpy(c.model_before, model_hash[3], LETHE_HEX32_LEN);
+    memcpy(c.model_after, model_hash[0], LETHE_HEX32_LEN);
+    lethe_certificate bad = c;
+    char out[512] = "";
+    bad.releases = 6;
+    m3_history(&bad);
+    REFUSED(LETHE_EINVAL, "release 6 follows release 4");
+    bad = c;
+    bad.sensitivity = c.sensitivity * 0.5;
+    REFUSED(LETHE_EINVAL, "would not verify");
+    bad = c;
+    bad.epsilon_total = NAN;
+    REFUSED(LETHE_EINVAL, "not finite");
+    bad = c;
+    bad.n = M3_N;
+    REFUSED(LETHE_EINVAL, "exceeds the previous");
+    bad = cert_for(1);
+    memcpy(bad.model_before, model_hash[3], LETHE_HEX32_LEN);
+    REFUSED(LETHE_EINVAL, "mechanism M1 follows M3");
+    /* and an M3 certificate on the M1/M2 ledger */
+    const char *m1dir = make_ledger(ctx, "m3-refuse-m1");
+    assert_status(lethe_cert_write(ctx, m1dir, &c, secret, NULL, 0), LETHE_EINVAL);
+    assert_msg_has(ctx, "mechanism M3 follows M2");
+    assert_int_equal(count_files(m1dir), 3);
+    /* the control: the next release goes through and the ledger verifies */
+    assert_status(lethe_cert_write(ctx, dir, &c, secret, out, sizeof out), LETHE_OK);
+    lethe_verify_report rep;
+    assert_status(lethe_cert_verify(ctx, dir, public_key, model_path(0), &rep), LETHE_OK);
+    assert_int_equal(rep.checked, 4);
+    uint64_t seq = 0;
+    assert_status(lethe_cert_find_id(ctx, dir, secret, ids[3], &seq), LETHE_OK);
+    assert_int_equal(seq, 4);
+}
+
 /* ─── Allocation failure ─────────────────────────────────────────────────── */
 
 static void test_alloc_failure(void **state)
@@ -920,6 +1281,11 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_numbers, tu_ctx_setup, tu_ctx_teardown),
         cmocka_unit_test_setup_teardown(test_write_refusals, tu_ctx_setup, tu_ctx_teardown),
         cmocka_unit_test_setup_teardown(test_locale, tu_ctx_setup, tu_ctx_teardown),
+        cmocka_unit_test_setup_teardown(test_m3_ledger_verifies, tu_ctx_setup, tu_ctx_teardown),
+        cmocka_unit_test_setup_teardown(test_m3_syntax, tu_ctx_setup, tu_ctx_teardown),
+        cmocka_unit_test_setup_teardown(test_m3_numbers, tu_ctx_setup, tu_ctx_teardown),
+        cmocka_unit_test_setup_teardown(test_m3_chain, tu_ctx_setup, tu_ctx_teardown),
+        cmocka_unit_test_setup_teardown(test_m3_write_refusals, tu_ctx_setup, tu_ctx_teardown),
         cmocka_unit_test(test_alloc_failure),
         cmocka_unit_test_setup_teardown(test_parser_direct, tu_ctx_setup, tu_ctx_teardown),
     };

@@ -13,7 +13,7 @@
 #include <cblas.h>
 #include <lapacke.h>
 
-#include "certify/certify.h"
+#include "modelutil.h"
 
 static const unsigned char SEED[32] = { 0x5e, 0xed, 1, 2, 3 };
 
@@ -35,6 +35,8 @@ static lethe_model *random_model_R(lethe_ctx *ctx, uint64_t seed, size_t n, size
                   LETHE_OK);
     lethe_train_options o;
     lethe_train_options_init(&o);
+    o.mechanism = LETHE_MECH_M1; /* these are M1 ("guo") tests */
+    o.lambda = 1e-3;
     o.loss = loss;
     o.lambda = lambda;
     o.budget = budget;
@@ -86,28 +88,6 @@ static double naive_residual(const lethe_model *m, const double *w)
     return (double)naive_residual_ld(m, w);
 }
 
-/* Retrain from scratch on the model's live rows with the same b. */
-static void retrain_same_b(lethe_model *m, double *w, double *gnorm)
-{
-    lethe_objective obj = lethe__model_objective(m, m->b);
-    lethe_optim_ws ws;
-    double *U = malloc(m->d * m->d * sizeof *U);
-    unsigned iters;
-    assert_status(lethe__optim_ws_init(m->ctx, &ws, m->n_rows, m->d), LETHE_OK);
-    memset(w, 0, m->d * sizeof *w);
-    assert_status(lethe__newton(m->ctx, &obj, w, 1e-11, 100, U, NULL, &ws, gnorm, &iters),
-                  LETHE_OK);
-    lethe__optim_ws_free(m->ctx, &ws);
-    free(U);
-}
-
-static double dist(const double *a, const double *b, size_t d)
-{
-    double s = 0.0;
-    for (size_t j = 0; j < d; j++)
-        s += (a[j] - b[j]) * (a[j] - b[j]);
-    return sqrt(s);
-}
 
 /* EVIDENCE: LTH-C-0001 */
 static void test_guo_c_values(void **state)
@@ -150,11 +130,11 @@ static void test_guo_c_values(void **state)
 static void check_against_retrain(lethe_model *m, double reported)
 {
     double *wr = malloc(m->d * sizeof *wr), gr;
-    retrain_same_b(m, wr, &gr);
+    tu_retrain_same_b(m, wr, &gr);
     double true_res = naive_residual(m, m->w);
     assert_close(reported, true_res, 1e-6, 1e-12);
     double tol = (true_res + gr) / (m->lambda * (double)m->n_live) * (1.0 + 1e-9) + 1e-13;
-    assert_le(dist(m->w, wr, m->d), tol);
+    assert_le(tu_dist(m->w, wr, m->d), tol);
     free(wr);
 }
 
@@ -217,6 +197,8 @@ static void test_remove_matches_retrain_real(void **state)
     assert_status(lethe_dataset_read_idx(ctx, img, lab, &ro, &ds), LETHE_OK);
     lethe_train_options o;
     lethe_train_options_init(&o);
+    o.mechanism = LETHE_MECH_M1; /* these are M1 ("guo") tests */
+    o.lambda = 1e-3;
     o.seed = SEED;
     lethe_model *m = NULL;
     assert_status(lethe_model_train(ctx, ds, &o, &m), LETHE_OK);
@@ -536,8 +518,8 @@ static void test_refresh(void **state)
     assert_int_equal(after.n, 475);
     assert_int_equal(m->n_rows, 475); /* the removed rows are gone from memory */
     double *wr = malloc(10 * sizeof *wr), gr;
-    retrain_same_b(m, wr, &gr);
-    assert_le(dist(m->w, wr, 10), (after.residual + gr) / (1e-3 * 475.0) * (1.0 + 1e-9));
+    tu_retrain_same_b(m, wr, &gr);
+    assert_le(tu_dist(m->w, wr, 10), (after.residual + gr) / (1e-3 * 475.0) * (1.0 + 1e-9));
     free(wr);
     /* removal goes on after a refresh; removed ids are unknown now */
     uint64_t id = 3;
@@ -732,11 +714,15 @@ static void test_train_errors(void **state)
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         lethe_train_options_init(&o);
+        o.mechanism = LETHE_MECH_M1; /* these are M1 ("guo") tests */
+        o.lambda = 1e-3;
         *cases[i].field = cases[i].bad;
         assert_status(lethe_model_train(ctx, ds, &o, &m), LETHE_EINVAL);
         assert_true(lethe_ctx_errmsg(ctx)[0] != '\0');
     }
     lethe_train_options_init(&o);
+    o.mechanism = LETHE_MECH_M1; /* these are M1 ("guo") tests */
+    o.lambda = 1e-3;
     o.max_iter = 0;
     assert_status(lethe_model_train(ctx, ds, &o, &m), LETHE_EINVAL);
     o.max_iter = 100;
@@ -750,6 +736,8 @@ static void test_train_errors(void **state)
     assert_status(lethe_model_train(ctx, ds, &o, &m), LETHE_ENOCONV);
     /* a tolerance that could leave a training residual over the budget is refused */
     lethe_train_options_init(&o);
+    o.mechanism = LETHE_MECH_M1; /* these are M1 ("guo") tests */
+    o.lambda = 1e-3;
     o.tol = 1e-3;
     o.budget = 1e-3;
     assert_status(lethe_model_train(ctx, ds, &o, &m), LETHE_EINVAL);
@@ -760,6 +748,8 @@ static void test_train_errors(void **state)
     assert_status(lethe_dataset_create(ctx, 40, 3, x, 3, y, NULL, LETHE_NORM_NORMALIZE, 1, &ds),
                   LETHE_OK);
     lethe_train_options_init(&o);
+    o.mechanism = LETHE_MECH_M1; /* these are M1 ("guo") tests */
+    o.lambda = 1e-3;
     assert_status(lethe_model_train(ctx, ds, &o, &m), LETHE_ELABEL);
     o.loss = LETHE_LOSS_SQUARED; /* any finite label is a ridge target */
     assert_status(lethe_model_train(ctx, ds, &o, &m), LETHE_OK);
@@ -802,6 +792,8 @@ static void test_predict_evaluate(void **state)
                   LETHE_OK);
     lethe_train_options o;
     lethe_train_options_init(&o);
+    o.mechanism = LETHE_MECH_M1; /* these are M1 ("guo") tests */
+    o.lambda = 1e-3;
     o.seed = SEED;
     o.sigma = 0.5; /* little noise: the planted model (10 % label noise) shows through */
     lethe_model *m = NULL;
@@ -874,6 +866,8 @@ static void test_seeded_and_csprng(void **state)
                   LETHE_OK);
     lethe_train_options o;
     lethe_train_options_init(&o);
+    o.mechanism = LETHE_MECH_M1; /* these are M1 ("guo") tests */
+    o.lambda = 1e-3;
     lethe_model *c = NULL;
     assert_status(lethe_model_train(ctx, ds, &o, &c), LETHE_OK);
     assert_status(lethe_model_budget(c, &bg), LETHE_OK);
@@ -1069,6 +1063,8 @@ static void test_alloc_failure(void **state)
                                                1, &ds), LETHE_OK);
             lethe_train_options o;
             lethe_train_options_init(&o);
+            o.mechanism = LETHE_MECH_M1; /* these are M1 ("guo") tests */
+            o.lambda = 1e-3;
             o.seed = SEED;
             lethe_model *m = NULL, *l = NULL;
             if (op > 0)

@@ -1,15 +1,19 @@
 /*
  * Suite "store": the owner's files at rest (src/io/sfile.c, keyfile.c,
- * state.c): encryption with a key file, the refusal of every wrong key or
- * altered byte, and that a saved state holds no byte of a removed record.
+ * state.c, workspace.c): encryption with a key file, the refusal of every
+ * wrong key or altered byte, that a saved state holds no byte of a removed
+ * record, and the workspace of an M1 and of an M3 model with its ledger.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
 #include "testutil.h"
 
+#include <dirent.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include <sodium.h>
 
 #include "certify/m2.h"
 
@@ -79,17 +83,25 @@ static int contains(const unsigned char *hay, size_t n, const void *needle, size
     return 0;
 }
 
-static lethe_model *small_model(lethe_ctx *ctx, size_t n, lethe_dataset **out_ds)
+/* n random records of d features (tu_problem, logistic), rows of norm 1. */
+static lethe_dataset *random_dataset(lethe_ctx *ctx, uint64_t seed, size_t n, size_t d)
 {
     double *x, *y;
-    tu_problem(4242, n, 9, LETHE_LOSS_LOGISTIC, &x, &y);
+    tu_problem(seed, n, d, LETHE_LOSS_LOGISTIC, &x, &y);
     lethe_dataset *ds = NULL;
-    assert_status(lethe_dataset_create(ctx, n, 9, x, 9, y, NULL, LETHE_NORM_NORMALIZE, 1.0, &ds),
+    assert_status(lethe_dataset_create(ctx, n, d, x, d, y, NULL, LETHE_NORM_NORMALIZE, 1.0, &ds),
                   LETHE_OK);
     free(x);
     free(y);
+    return ds;
+}
+
+static lethe_model *small_model(lethe_ctx *ctx, size_t n, lethe_dataset **out_ds)
+{
+    lethe_dataset *ds = random_dataset(ctx, 4242, n, 9);
     lethe_train_options o;
     lethe_train_options_init(&o);
+    o.mechanism = LETHE_MECH_M1; /* these are M1 ("guo") tests */
     o.budget = 2.385;
     o.lambda = 1e-2;
     lethe_model *m = NULL;
@@ -331,6 +343,339 @@ static void test_workspace_api(void **state)
     lethe_ctx_free(ctx);
 }
 
+/* A new workspace named name in the test directory (its path into wdir), open. */
+static lethe_workspace *new_workspace(lethe_ctx *ctx, const char *name, char wdir[128])
+{
+    snprintf(wdir, 128, "%s", path_of(name));
+    assert_status(lethe_workspace_init(ctx, wdir, NULL), LETHE_OK);
+    lethe_workspace *ws = NULL;
+    assert_status(lethe_workspace_open(ctx, wdir, NULL, &ws), LETHE_OK);
+    return ws;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Every file of the workspace (top directory and ledger) with its hash, one
+ * a line, sorted: equal snapshots mean nothing changed. */
+static char *ws_snapshot(lethe_ctx *ctx, const char *wdir)
+{
+    size_t cap = 1 << 14, used = 0;
+    char *out = calloc(1, cap);
+    char *names[256];
+    size_t count = 0;
+    for (int pass = 0; pass < 2; pass++) {
+        char d[256];
+        snprintf(d, sizeof d, pass == 0 ? "%s" : "%s/ledger", wdir);
+        DIR *dh = opendir(d);
+        assert_non_null(dh);
+        struct dirent *e;
+        while ((e = readdir(dh)) != NULL) {
+            char path[512];
+            snprintf(path, sizeof path, "%s/%s", d, e->d_name);
+            struct stat sb;
+            if (stat(path, &sb) != 0 || !S_ISREG(sb.st_mode) || strcmp(e->d_name, "LOCK") == 0)
+                continue;
+            char hex[LETHE_HEX32_LEN];
+            assert_status(lethe_cert_hash_file(ctx, path, hex), LETHE_OK);
+            assert_true(count < 256);
+            names[count] = malloc(600);
+            snprintf(names[count++], 600, "%s %s\n", path, hex);
+        }
+        closedir(dh);
+    }
+    qsort(names, count, sizeof names[0], cmp_str);
+    for (size_t i = 0; i < count; i++) {
+        size_t l = strlen(names[i]);
+        assert_true(used + l < cap);
+        memcpy(out + used, names[i], l + 1);
+        used += l;
+        free(names[i]);
+    }
+    return out;
+}
+
+/* A save that must be refused: status want, message needle, and the
+ * workspace exactly as it was. */
+static void refused_save(lethe_ctx *ctx, lethe_workspace *ws, const char *wdir, lethe_model *m,
+                         const uint64_t *ids, size_t k, const lethe_budget *before,
+                         lethe_status want, const char *needle)
+{
+    char *snap = ws_snapshot(ctx, wdir);
+    lethe_workspace_info a, b;
+    assert_status(lethe_workspace_status(ws, &a), LETHE_OK);
+    assert_status(lethe_workspace_save_model(ws, m, ids, k, before), want);
+    assert_msg_has(ctx, needle);
+    assert_status(lethe_workspace_status(ws, &b), LETHE_OK);
+    assert_int_equal(a.generation, b.generation);
+    assert_int_equal(a.certificates, b.certificates);
+    char *now = ws_snapshot(ctx, wdir);
+    assert_string_equal(now, snap);
+    free(now);
+    free(snap);
+}
+
+/* The public model file of the workspace's current generation, hashed. */
+static void public_hash(lethe_ctx *ctx, lethe_workspace *ws, char hex[LETHE_HEX32_LEN])
+{
+    assert_status(lethe_cert_hash_file(ctx, lethe_workspace_path(ws, LETHE_WS_PUBLIC), hex),
+                  LETHE_OK);
+}
+
+/* The ledger verifies against the owner's key and the current public model. */
+static void ledger_verifies(lethe_ctx *ctx, lethe_workspace *ws, size_t certificates)
+{
+    lethe_verify_report vr;
+    assert_status(lethe_cert_verify(ctx, lethe_workspace_path(ws, LETHE_WS_LEDGER),
+                                    lethe_workspace_path(ws, LETHE_WS_PUBLIC_KEY),
+                                    lethe_workspace_path(ws, LETHE_WS_PUBLIC), &vr),
+                  LETHE_OK);
+    assert_int_equal(vr.checked, certificates);
+    assert_int_equal(vr.model_checked, 1);
+}
+
+static uint64_t cert_of(lethe_ctx *ctx, lethe_workspace *ws, uint64_t id)
+{
+    uint64_t seq = 99;
+    assert_status(lethe_cert_find_id(ctx, lethe_workspace_path(ws, LETHE_WS_LEDGER),
+                                     lethe_workspace_path(ws, LETHE_WS_SIGNING_KEY), id, &seq),
+                  LETHE_OK);
+    return seq;
+}
+
+/* The text of the ledger's certificate seq. */
+static char *cert_text(lethe_workspace *ws, int seq)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/%08d.json", lethe_workspace_path(ws, LETHE_WS_LEDGER), seq);
+    size_t n;
+    unsigned char *b = slurp(path, &n);
+    char *t = realloc(b, n + 1);
+    t[n] = '\0';
+    return t;
+}
+
+/* An M3 model in a workspace: a release commits with its certificate,
+ * removals not yet published commit without one (the public model stays
+ * the last release, byte for byte), the next release's certificate names
+ * every id removed since the one before, and inconsistent saves change
+ * nothing. */
+static void test_workspace_m3(void **state)
+{
+    (void)state;
+    static const unsigned char seed[32] = { 0x4d, 0x33, 2, 3, 8, 5 };
+    lethe_ctx *ctx = NULL;
+    assert_status(lethe_ctx_create(NULL, &ctx), LETHE_OK);
+    lethe_dataset *ds = random_dataset(ctx, 2385, 320, 7);
+    lethe_train_options o;
+    lethe_train_options_init(&o); /* M3 by default */
+    o.seed = seed;
+    o.lambda = 2.385e-3;
+    lethe_model *m = NULL;
+    assert_status(lethe_model_train(ctx, ds, &o, &m), LETHE_OK);
+    assert_int_equal(lethe_model_mechanism(m), LETHE_MECH_M3);
+
+    char wdir[128];
+    lethe_workspace *ws = new_workspace(ctx, "ws3", wdir);
+    assert_status(lethe_workspace_save_model(ws, m, NULL, 0, NULL), LETHE_OK);
+    lethe_workspace_info info;
+    assert_status(lethe_workspace_status(ws, &info), LETHE_OK);
+    assert_int_equal(info.mechanism, 3);
+    assert_int_equal(info.generation, 1);
+    assert_int_equal(info.certificates, 0);
+    char gen1[LETHE_HEX32_LEN], hex[LETHE_HEX32_LEN];
+    public_hash(ctx, ws, gen1);
+    lethe_model *l = NULL; /* the trained model loads back, with nothing unpublished */
+    assert_status(lethe_workspace_load_model(ws, &l), LETHE_OK);
+    assert_int_equal(lethe_model_mechanism(l), LETHE_MECH_M3);
+    size_t k = 99;
+    assert_null(lethe_model_unpublished(l, &k));
+    assert_int_equal(k, 0);
+    assert_memory_equal(lethe_model_weights(l), lethe_model_weights(m), 7 * sizeof(double));
+    lethe_model_free(l);
+
+    /* remove and publish: release 2, certificate 1, from generation 1's public model */
+    const uint64_t first[] = { 12, 77 };
+    lethe_budget before;
+    lethe_model_budget(m, &before);
+    assert_int_equal(before.releases, 1);
+    lethe_removal_report rep;
+    assert_status(lethe_model_remove(m, first, 2, LETHE_PATH_FAST, &rep), LETHE_OK);
+    assert_status(lethe_model_publish(m, NULL), LETHE_OK);
+    assert_status(lethe_workspace_save_model(ws, m, first, 2, &before), LETHE_OK);
+    assert_status(lethe_workspace_status(ws, &info), LETHE_OK);
+    assert_int_equal(info.generation, 2);
+    assert_int_equal(info.certificates, 1);
+    ledger_verifies(ctx, ws, 1);
+    char *t = cert_text(ws, 1);
+    char want[128];
+    snprintf(want, sizeof want, "\"model_before\": \"%s\"", gen1);
+    assert_non_null(strstr(t, want));
+    public_hash(ctx, ws, hex);
+    snprintf(want, sizeof want, "\"model_after\": \"%s\"", hex);
+    assert_non_null(strstr(t, want));
+    assert_non_null(strstr(t, "\n  \"mechanism\": \"M3\",\n"));
+    assert_non_null(strstr(t, "\n  \"n\": 318,\n"));
+    assert_non_null(strstr(t, "\n  \"releases\": 2,\n"));
+    free(t);
+    assert_int_equal(cert_of(ctx, ws, 12), 1);
+    assert_int_equal(cert_of(ctx, ws, 77), 1);
+    char released[LETHE_HEX32_LEN];
+    memcpy(released, hex, sizeof hex);
+
+    /* removals without publication: committed with no certificate, the
+     * public model unchanged, the ids kept as unpublished in the state */
+    const uint64_t later[] = { 5, 240 };
+    for (int i = 0; i < 2; i++) {
+        lethe_model_budget(m, &before);
+        assert_status(lethe_model_remove(m, later + i, 1, LETHE_PATH_FAST, &rep), LETHE_OK);
+        assert_status(lethe_workspace_save_model(ws, m, later + i, 1, &before), LETHE_OK);
+        assert_status(lethe_workspace_status(ws, &info), LETHE_OK);
+        assert_int_equal(info.generation, 3 + (uint64_t)i);
+        assert_int_equal(info.certificates, 1);
+        public_hash(ctx, ws, hex);
+        assert_string_equal(hex, released);
+        ledger_verifies(ctx, ws, 1);
+        assert_int_equal(cert_of(ctx, ws, later[i]), 0);
+    }
+    lethe_model_free(m);
+    lethe_workspace_close(ws);
+
+    /* opened again: the loaded model knows what it has not published */
+    assert_status(lethe_workspace_open(ctx, wdir, NULL, &ws), LETHE_OK);
+    m = NULL;
+    assert_status(lethe_workspace_load_model(ws, &m), LETHE_OK);
+    assert_int_equal(lethe_model_mechanism(m), LETHE_MECH_M3);
+    assert_int_equal(lethe_model_rows(m), 316);
+    const uint64_t *un = lethe_model_unpublished(m, &k);
+    assert_int_equal(k, 2);
+    uint64_t pending[2];
+    memcpy(pending, un, sizeof pending);
+    assert_true((pending[0] == 5 && pending[1] == 240) || (pending[0] == 240 && pending[1] == 5));
+    assert_false(lethe_model_has_id(m, 240));
+
+    /* refused, and nothing changes: ids with no removal since the last
+     * release; a release and then a removal with no save between; two
+     * releases in one save; a release without its certificate; an M1 model
+     * in an M3 workspace */
+    lethe_model_budget(m, &before);
+    assert_status(lethe_model_publish(m, NULL), LETHE_OK);
+    lethe_budget after;
+    lethe_model_budget(m, &after);
+    refused_save(ctx, ws, wdir, m, pending, 2, &after, LETHE_EINVAL, "no removal since");
+    lethe_model *m2 = NULL;
+    assert_status(lethe_workspace_load_model(ws, &m2), LETHE_OK);
+    lethe_budget b2;
+    lethe_model_budget(m2, &b2);
+    assert_status(lethe_model_publish(m2, NULL), LETHE_OK);
+    const uint64_t one = 33;
+    assert_status(lethe_model_remove(m2, &one, 1, LETHE_PATH_FAST, &rep), LETHE_OK);
+    refused_save(ctx, ws, wdir, m2, &one, 1, &b2, LETHE_EINVAL, "removed after the release");
+    assert_status(lethe_model_publish(m2, NULL), LETHE_OK);
+    refused_save(ctx, ws, wdir, m2, &one, 1, &b2, LETHE_EINVAL, "2 releases were made");
+    /* the report taken after the release, not before it: the public model
+     * changed, and a commit without a certificate may not change it */
+    lethe_model_budget(m2, &b2);
+    refused_save(ctx, ws, wdir, m2, NULL, 0, &b2, LETHE_EINVAL, "has no certificate");
+    lethe_model_free(m2);
+    lethe_dataset *ds1 = NULL;
+    lethe_model *m1 = small_model(ctx, 300, &ds1);
+    refused_save(ctx, ws, wdir, m1, NULL, 0, &before, LETHE_EINVAL, "holds an M3 model, not M1");
+    lethe_model_free(m1);
+    lethe_dataset_free(ds1);
+
+    /* the release: certificate 2 names every id removed since release 2 */
+    assert_status(lethe_workspace_save_model(ws, m, pending, 2, &before), LETHE_OK);
+    assert_status(lethe_workspace_status(ws, &info), LETHE_OK);
+    assert_int_equal(info.certificates, 2);
+    ledger_verifies(ctx, ws, 2);
+    assert_int_equal(cert_of(ctx, ws, 5), 2);
+    assert_int_equal(cert_of(ctx, ws, 240), 2);
+    assert_int_equal(cert_of(ctx, ws, 77), 1);
+    t = cert_text(ws, 2);
+    assert_non_null(strstr(t, "\n  \"releases\": 3,\n"));
+    assert_non_null(strstr(t, "\n  \"n\": 316,\n"));
+    snprintf(want, sizeof want, "\"model_before\": \"%s\"", released);
+    assert_non_null(strstr(t, want));
+    free(t);
+    public_hash(ctx, ws, hex);
+    assert_string_not_equal(hex, released);
+
+    /* a release with no removal since the last: k = 0 */
+    lethe_model_budget(m, &before);
+    assert_status(lethe_model_publish(m, NULL), LETHE_OK);
+    assert_status(lethe_workspace_save_model(ws, m, NULL, 0, &before), LETHE_OK);
+    ledger_verifies(ctx, ws, 3);
+    t = cert_text(ws, 3);
+    assert_non_null(strstr(t, "\n  \"k\": 0,\n"));
+    assert_non_null(strstr(t, "\n  \"releases\": 4,\n"));
+    free(t);
+
+    /* a refresh moves θ but publishes nothing: no certificate, the same
+     * public model; the release after it is certified with k = 0 */
+    public_hash(ctx, ws, released);
+    lethe_model_budget(m, &before);
+    assert_status(lethe_model_refresh(m), LETHE_OK);
+    assert_status(lethe_workspace_save_model(ws, m, NULL, 0, &before), LETHE_OK);
+    assert_status(lethe_workspace_status(ws, &info), LETHE_OK);
+    assert_int_equal(info.certificates, 3);
+    public_hash(ctx, ws, hex);
+    assert_string_equal(hex, released);
+    lethe_model_budget(m, &before);
+    assert_int_equal(before.fresh, 0);
+    assert_status(lethe_model_publish(m, NULL), LETHE_OK);
+    assert_status(lethe_workspace_save_model(ws, m, NULL, 0, &before), LETHE_OK);
+    ledger_verifies(ctx, ws, 4);
+    lethe_model_free(m);
+    lethe_workspace_close(ws);
+    lethe_dataset_free(ds);
+    lethe_ctx_free(ctx);
+}
+
+/* HEAD and the state must agree on the mechanism: a HEAD that says M3 over
+ * an M1 state loads nothing (EFORMAT). */
+static void test_workspace_head_mismatch(void **state)
+{
+    (void)state;
+    lethe_ctx *ctx = NULL;
+    assert_status(lethe_ctx_create(NULL, &ctx), LETHE_OK);
+    char wdir[128];
+    lethe_workspace *ws = new_workspace(ctx, "ws-head", wdir);
+    lethe_dataset *ds = NULL;
+    lethe_model *m = small_model(ctx, 300, &ds);
+    assert_status(lethe_workspace_save_model(ws, m, NULL, 0, NULL), LETHE_OK);
+    lethe_model *l = NULL;
+    assert_status(lethe_workspace_load_model(ws, &l), LETHE_OK); /* the control */
+    lethe_model_free(l);
+    lethe_workspace_close(ws);
+    /* HEAD: magic | version, generation, mechanism, … | key id | BLAKE2b-256 */
+    char head[160];
+    snprintf(head, sizeof head, "%s/HEAD", wdir);
+    size_t n;
+    unsigned char *b = slurp(head, &n);
+    assert_int_equal(b[24], 1);
+    b[24] = 3;
+    crypto_generichash(b + n - 32, 32, b, n - 32, NULL, 0);
+    spit(head, b, n);
+    free(b);
+    assert_status(lethe_workspace_open(ctx, wdir, NULL, &ws), LETHE_OK);
+    lethe_workspace_info info;
+    assert_status(lethe_workspace_status(ws, &info), LETHE_OK);
+    assert_int_equal(info.mechanism, 3);
+    l = NULL;
+    assert_status(lethe_workspace_load_model(ws, &l), LETHE_EFORMAT);
+    assert_null(l);
+    assert_msg_has(ctx, "HEAD says M3");
+    lethe_m2 *m2 = NULL;
+    assert_status(lethe_workspace_load_m2(ws, &m2), LETHE_EINVAL);
+    lethe_workspace_close(ws);
+    lethe_model_free(m);
+    lethe_dataset_free(ds);
+    lethe_ctx_free(ctx);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -338,6 +683,8 @@ int main(void)
         cmocka_unit_test(test_key_files),
         cmocka_unit_test(test_state_encrypted),
         cmocka_unit_test(test_workspace_api),
+        cmocka_unit_test(test_workspace_m3),
+        cmocka_unit_test(test_workspace_head_mismatch),
     };
     return cmocka_run_group_tests_name("store", tests, setup, teardown);
 }

@@ -98,6 +98,10 @@ lethe_status lethe_model_epsilon(const lethe_model *m, double delta, double *eps
 {
     if (m == NULL || epsilon == NULL || !(delta > 0.0 && delta < 1.0))
         return LETHE_EINVAL;
+    if (m->mech == LETHE_MECH_M3) {
+        *epsilon = lethe__m3_epsilon(m, m->releases, delta);
+        return LETHE_OK;
+    }
     double e = lethe__m1_c(delta, m->d) * charged_residual(m) / m->sigma * (1.0 + SAFETY);
     *epsilon = e <= 1.0 ? e : NAN; /* c(δ) is proven for ε ≤ 1 only */
     return LETHE_OK;
@@ -108,6 +112,16 @@ lethe_status lethe_model_delta(const lethe_model *m, double epsilon, double *del
 {
     if (m == NULL || delta == NULL || !(epsilon > 0.0) || !isfinite(epsilon))
         return LETHE_EINVAL;
+    if (m->mech == LETHE_MECH_M3) {
+        /* the history of k releases: √k·μ-GDP plus the sampler's (1 + e^ε)·k·d·τ */
+        size_t units;
+        if (!lethe__mul_size(m->releases, m->d, &units))
+            return LETHE_EINVAL;
+        double mu = m->sens / m->sigma * sqrt((double)m->releases) * (1.0 + SAFETY);
+        double d = lethe_gdp_delta(mu, epsilon) + lethe__lattice_delta(units, epsilon);
+        *delta = d < 1.0 ? d : 1.0;
+        return LETHE_OK;
+    }
     if (epsilon > 1.0) {
         *delta = NAN;
         return LETHE_OK;
@@ -174,6 +188,14 @@ lethe_status lethe_model_budget(const lethe_model *m, lethe_budget *out)
     out->delta_sampler = lethe__lattice_delta(m->d, 1.0);
     out->sampler = LETHE__SAMPLER_NAME;
     out->capacity_estimate = capacity_estimate(m);
+    out->lambda = m->lambda;
+    out->R = m->R;
+    out->loss = m->loss;
+    if (m->mech == LETHE_MECH_M3) {
+        lethe__m3_budget_report(m, out);
+        return LETHE_OK;
+    }
+    out->mechanism = LETHE_MECH_M1;
     out->worst_case_count = worst_case_count(m);
     return LETHE_OK;
 }

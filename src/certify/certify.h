@@ -22,6 +22,7 @@ enum { ROW_DEAD = 0, ROW_LIVE = 1, ROW_PENDING = 2 };
 struct lethe_model {
     lethe_ctx *ctx;
     /* parameters */
+    lethe_mechanism mech; /* LETHE_MECH_M1 (b secret) or LETHE_MECH_M3 (b = 0) */
     lethe_loss loss;
     double lambda, epsilon, delta, sigma, c, budget, tol;
     unsigned max_iter;
@@ -47,6 +48,20 @@ struct lethe_model {
     double rho;     /* largest increase of the residual in one single removal */
     double res_max; /* largest residual since training or the last refresh    */
     size_t removals, removals_total, refreshes;
+    /* M3 (m3.c): σ above is the release's; budget is λ·n_live·Δ_max */
+    double delta_max, sens, dp_sens, eps_cap;
+    int dp;
+    size_t dp_min;
+    unsigned newton_extra;
+    lethe_lattice lat;   /* the release lattice of σ                          */
+    double *pub;         /* d: the last release (the public weights)          */
+    int64_t *noise;      /* d: the integers of the release being made         */
+    size_t releases;     /* releases so far (the first at training)           */
+    int fresh;           /* pub is a release of the current θ                 */
+    double drift;        /* Σ‖p‖ since the last anchor: ≥ ‖θ − θ_f‖           */
+    size_t reanchors, extra_steps;
+    uint64_t *unpub;     /* unpub_cap: ids removed since the last release     */
+    size_t n_unpub, unpub_cap;
     /* scratch, allocated once */
     double *U2, *s2, *w2, *g2, *p, *hp, *v, *W2, *Z, *V, *acc;
     lethe_optim_ws ws;
@@ -117,6 +132,37 @@ double lethe__m1_c(double delta, size_t d);
  * 2γR³m²(C + ‖b‖/(2n))²/(λ²(n − m)); +Inf when C is unbounded or m ≥ n. */
 double lethe__guo_worst_case(double gamma, double R, double C, double bnorm, double lambda,
                              size_t n, size_t m);
+
+/* ─── M3 (m3.c) ─── */
+
+/* Validate the M3 options for data (n records of d features, norm bound R,
+ * measured or fixed) and set the model's M3 parameters, σ, the lattice and
+ * the budget. LETHE_OK or LETHE_EINVAL with the reason on ctx. */
+lethe_status lethe__m3_setup(lethe_model *m, const lethe_train_options *o, size_t n,
+                             int r_measured);
+/* Derive the release sensitivity, σ and the lattice from the stored
+ * parameters (training and load). LETHE_OK or LETHE_EINVAL. */
+lethe_status lethe__m3_calibrate(lethe_model *m);
+/* The budget for n records: λ·n·Δ_max rounded down, so that
+ * residual + fp ≤ budget implies (residual + fp)/(λn) ≤ Δ_max. */
+double lethe__m3_budget(const lethe_model *m, size_t n);
+/* (residual + fp)/(λn), rounded up: the certified bound on ‖θ − w*‖. */
+double lethe__m3_distance(const lethe_model *m, double residual, double fp, size_t n);
+/* The M3 removal: the first step, then further steps and re-anchors until
+ * certified (see lethe_model_remove); rows are ROW_PENDING and n_live is
+ * already that of D'. On LETHE_OK the iterate is in w2, its gradient in g2,
+ * its factor in U2 (s2 and the anchor when rep->reanchors or EXACT), the
+ * drift since the anchor in *drift. Changes nothing that is committed. */
+lethe_status lethe__m3_step(lethe_model *m, const size_t *rows, size_t k,
+                            lethe_removal_path path, lethe_removal_report *rep, double *drift);
+/* Publish a fresh release of θ into pub (see lethe_model_publish). */
+lethe_status lethe__m3_publish(lethe_model *m, lethe_release_report *rep);
+/* ε at δ of a history of k releases (LTH-C-0013); NaN if none reaches δ. */
+double lethe__m3_epsilon(const lethe_model *m, size_t k, double delta);
+/* The guaranteed count of further single removals (LTH-C-0014). */
+size_t lethe__m3_guaranteed(const lethe_model *m);
+/* The M3 part of the accountant's report. */
+void lethe__m3_budget_report(const lethe_model *m, lethe_budget *out);
 
 /* The removal step (LTH-C-0002): rows marked ROW_PENDING leave D; computes
  * w2 = w − Ĥ⁻¹g', g2, U2/s2 (if refactored) and the report. Changes nothing

@@ -1,7 +1,9 @@
 /*
- * Certified training for mechanism M1 (Guo et al., ICML 2020, Alg. 1):
+ * Certified training for mechanisms M3 and M1, which share the model:
  *
- *   b ~ N(0, σ²I_d),   w* = argmin_w Σᵢ ℓ(wᵀxᵢ, yᵢ) + (λn/2)‖w‖² + bᵀw
+ *   M3 (m3.c):  θ = argmin_w Σᵢ ℓ(wᵀxᵢ, yᵢ) + (λn/2)‖w‖²        (b = 0), then a release
+ *   M1 (Guo et al., ICML 2020, Alg. 1):
+ *               b ~ N(0, σ²I_d),   w* = argmin_w Σᵢ ℓ(wᵀxᵢ, yᵢ) + (λn/2)‖w‖² + bᵀw
  *
  * with σ given, or σ = c(δ)·ε'/ε for a residual budget ε' (LTH-C-0001).
  * The model keeps its own copy of the data, the exact gradient at w, the
@@ -23,8 +25,9 @@ void lethe_train_options_init(lethe_train_options *opt)
     if (opt == NULL)
         return;
     memset(opt, 0, sizeof *opt);
+    opt->mechanism = LETHE_MECH_M3;
     opt->loss = LETHE_LOSS_LOGISTIC;
-    opt->lambda = 1e-3;
+    opt->lambda = 1e-4;
     opt->epsilon = 1.0;
     opt->delta = 1e-5;
     opt->sigma = 0.0;
@@ -32,19 +35,29 @@ void lethe_train_options_init(lethe_train_options *opt)
     opt->tol = 1e-10;
     opt->max_iter = 100;
     opt->seed = NULL;
+    opt->delta_max = 0.03;
+    opt->dp_releases = 0;
+    opt->dp_min_records = 0;
+    opt->epsilon_cap = 0.0;
+    opt->newton_extra = 3;
 }
 
 static void model_free_buffers(lethe_model *m)
 {
     lethe_ctx *ctx = m->ctx;
     double **bufs[] = { &m->x, &m->y, &m->w, &m->g, &m->U, &m->s_f, &m->U2, &m->s2,
-                        &m->w2, &m->g2, &m->p, &m->hp, &m->v, &m->W2, &m->Z, &m->V, &m->acc };
+                        &m->w2, &m->g2, &m->p, &m->hp, &m->v, &m->W2, &m->Z, &m->V, &m->acc,
+                        &m->pub };
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) {
         lethe__free(ctx, *bufs[i]);
         *bufs[i] = NULL;
     }
     lethe__free(ctx, m->ids);
     lethe__free(ctx, m->alive);
+    lethe__free(ctx, m->unpub);
+    lethe__free(ctx, m->noise);
+    m->unpub = NULL;
+    m->noise = NULL;
     lethe__idindex_free(ctx, &m->index);
     lethe__optim_ws_free(ctx, &m->ws);
     if (m->b != NULL)
@@ -94,8 +107,14 @@ lethe_status lethe__model_alloc(lethe_ctx *ctx, size_t n, size_t d, lethe_model 
     m->Z = lethe__calloc(ctx, LETHE__PASS_THREADS * 2 * blk, sizeof(double));
     m->V = lethe__calloc(ctx, LETHE__PASS_THREADS * 2 * blk, sizeof(double));
     m->acc = lethe__calloc(ctx, LETHE__PASS_THREADS * 2 * d, sizeof(double));
+    m->pub = lethe__calloc(ctx, d, sizeof(double));
+    m->noise = lethe__calloc(ctx, d, sizeof(int64_t));
+    m->unpub = lethe__calloc(ctx, n, sizeof(uint64_t));
+    m->unpub_cap = n;
     m->b = sodium_malloc(d * sizeof(double));
-    if (m->x == NULL || m->y == NULL || m->ids == NULL || m->alive == NULL ||
+    if (m->b != NULL)
+        memset(m->b, 0, d * sizeof(double)); /* M3's b stays 0 */
+    if (m->pub == NULL || m->noise == NULL || m->unpub == NULL || m->x == NULL || m->y == NULL || m->ids == NULL || m->alive == NULL ||
         lethe__idindex_alloc(ctx, &m->index, n) != LETHE_OK || m->w == NULL || m->g == NULL || m->U == NULL ||
         m->s_f == NULL || m->U2 == NULL || m->s2 == NULL || m->w2 == NULL || m->g2 == NULL ||
         m->p == NULL || m->hp == NULL || m->v == NULL || m->W2 == NULL || m->Z == NULL ||
@@ -281,6 +300,7 @@ lethe_status lethe__model_solve(lethe_model *m, const double *w0)
     m->residual_fp = pass.fp_error;
     m->residual_bound = r + pass.fp_error;
     m->removals = 0;
+    m->drift = 0.0; /* the factor is the Hessian at w */
     estimate_rho(m);
     return LETHE_OK;
 }
@@ -293,10 +313,24 @@ lethe_status lethe_model_train(lethe_ctx *ctx, const lethe_dataset *data,
     lethe__clear(ctx);
     if (data == NULL || opt == NULL || out == NULL)
         return lethe__fail(ctx, LETHE_EINVAL, "train: data, opt and out must not be NULL");
+    if (opt->mechanism != LETHE_MECH_M3 && opt->mechanism != LETHE_MECH_M1)
+        return lethe__fail(ctx, LETHE_EINVAL,
+                           "train: mechanism %d is not M3 (3) or M1 (1); M2 has lethe_m2_train",
+                           (int)opt->mechanism);
+    const int m3 = opt->mechanism == LETHE_MECH_M3;
+    if (m3 && ((unsigned)opt->loss > LETHE_LOSS_SQUARED || !(opt->lambda > 0.0) ||
+               !isfinite(opt->lambda)))
+        return lethe__fail(ctx, LETHE_EINVAL, "train: unknown loss %d or λ = %g not finite and > 0",
+                           (int)opt->loss, opt->lambda);
     double sigma = 0.0, budget = 0.0;
-    lethe_status st = lethe__model_params(ctx, opt, data->n, data->d, &sigma, &budget);
+    lethe_status st = m3 ? LETHE_OK
+                         : lethe__model_params(ctx, opt, data->n, data->d, &sigma, &budget);
     if (st != LETHE_OK)
         return st;
+    if (data->n < 2)
+        return lethe__fail(ctx, LETHE_EEMPTY,
+                           "train: one record is not enough to certify a removal (a removal "
+                           "must leave at least one)");
     for (size_t i = 0; i < data->n; i++)
         if (!lethe__loss_label_ok(opt->loss, data->y[i]))
             return lethe__fail(ctx, LETHE_ELABEL, "train: label %g of row %zu is not ±1",
@@ -305,6 +339,7 @@ lethe_status lethe_model_train(lethe_ctx *ctx, const lethe_dataset *data,
     st = lethe__model_alloc(ctx, data->n, data->d, &m);
     if (st != LETHE_OK)
         return st;
+    m->mech = opt->mechanism;
     m->loss = opt->loss;
     m->lambda = opt->lambda;
     m->epsilon = opt->epsilon;
@@ -320,9 +355,18 @@ lethe_status lethe_model_train(lethe_ctx *ctx, const lethe_dataset *data,
         return lethe__fail(ctx, LETHE_ENONFINITE, "train: the norm bound R = %g is not finite",
                            data->R);
     }
-    /* the noise first, before any pass over the data (LTH-C-0010, timing) */
+    m->n_live = data->n;
+    if (m3) {
+        st = lethe__m3_setup(m, opt, data->n, data->r_measured);
+        if (st != LETHE_OK) {
+            lethe_model_free(m);
+            return st;
+        }
+    }
+    /* M1: the noise first, before any pass over the data (LTH-C-0010,
+     * timing). M3 draws its noise only for a release, after θ is fixed. */
     st = lethe__rng_create(opt->seed, &m->rng);
-    if (st == LETHE_OK)
+    if (st == LETHE_OK && !m3)
         st = draw_b(m, m->b);
     if (st != LETHE_OK) {
         lethe_model_free(m);
@@ -332,7 +376,6 @@ lethe_status lethe_model_train(lethe_ctx *ctx, const lethe_dataset *data,
     memcpy(m->y, data->y, data->n * sizeof *m->y);
     memcpy(m->ids, data->ids, data->n * sizeof *m->ids);
     memset(m->alive, ROW_LIVE, data->n);
-    m->n_live = data->n;
     lethe__model_index(m);
     lethe__progress(ctx, "spectral bound", 0.0, 2.0);
     st = lethe__spectral_bound(m, &m->xnorm);
@@ -341,6 +384,8 @@ lethe_status lethe_model_train(lethe_ctx *ctx, const lethe_dataset *data,
         memset(m->w2, 0, m->d * sizeof *m->w2);
         st = lethe__model_solve(m, m->w2);
     }
+    if (st == LETHE_OK && m3)
+        st = lethe__m3_publish(m, NULL); /* the first release */
     if (st != LETHE_OK) {
         lethe_model_free(m);
         return st;
@@ -388,7 +433,11 @@ lethe_status lethe_model_refresh(lethe_model *m)
     if (bnew == NULL)
         return lethe__fail(m->ctx, LETHE_ENOMEM, "refresh: no memory for b");
     uint64_t pos = lethe__rng_position(m->rng);
-    lethe_status st = draw_b(m, bnew);
+    lethe_status st = LETHE_OK;
+    if (m->mech == LETHE_MECH_M3)
+        memset(bnew, 0, m->d * sizeof *bnew); /* M3: no noise in the objective */
+    else
+        st = draw_b(m, bnew);
     if (st != LETHE_OK) {
         sodium_free(bnew);
         lethe__rng_seek(m->rng, pos);
@@ -424,13 +473,27 @@ lethe_status lethe_model_refresh(lethe_model *m)
     m->residual_bound = r + pass.fp_error;
     m->removals = 0;
     m->refreshes++;
+    m->drift = 0.0;
+    if (m->mech == LETHE_MECH_M3) {
+        m->fresh = 0; /* θ moved: the last release is of an older θ */
+        m->budget = lethe__m3_budget(m, m->n_live);
+    }
     estimate_rho(m);
     return LETHE_OK;
 }
 
 size_t lethe_model_dim(const lethe_model *m) { return m == NULL ? 0 : m->d; }
 lethe_loss lethe_model_loss(const lethe_model *m) { return m == NULL ? LETHE_LOSS_LOGISTIC : m->loss; }
-const double *lethe_model_weights(const lethe_model *m) { return m == NULL ? NULL : m->w; }
+/* The public weights: M3's last release, never θ. */
+static const double *public_weights(const lethe_model *m)
+{
+    return m->mech == LETHE_MECH_M3 ? m->pub : m->w;
+}
+
+const double *lethe_model_weights(const lethe_model *m)
+{
+    return m == NULL ? NULL : public_weights(m);
+}
 size_t lethe_model_rows(const lethe_model *m) { return m == NULL ? 0 : m->n_live; }
 
 int lethe_model_has_id(const lethe_model *m, uint64_t id)
@@ -477,7 +540,7 @@ lethe_status lethe_model_predict(lethe_model *m, size_t n, const double *x, size
     if (m == NULL)
         return LETHE_EINVAL;
     lethe__clear(m->ctx);
-    return lethe__predict(m->ctx, m->loss, m->w, m->d, n, x, ldx, label, prob);
+    return lethe__predict(m->ctx, m->loss, public_weights(m), m->d, n, x, ldx, label, prob);
 }
 
 lethe_status lethe__evaluate(lethe_ctx *ctx, lethe_loss loss, const double *w, size_t d,
@@ -511,5 +574,5 @@ lethe_status lethe_model_evaluate(lethe_model *m, const lethe_dataset *data, dou
     if (m == NULL)
         return LETHE_EINVAL;
     lethe__clear(m->ctx);
-    return lethe__evaluate(m->ctx, m->loss, m->w, m->d, data, score);
+    return lethe__evaluate(m->ctx, m->loss, public_weights(m), m->d, data, score);
 }

@@ -1,7 +1,8 @@
 /*
- * Removal for mechanism M1: one Newton step on the remaining data D' and a
- * certificate checked on the exact residual (Guo et al. 2020, Alg. 2 and
- * Thm 3; proofs/exact-residual.md, LTH-C-0002).
+ * Removal: one Newton step on the remaining data D' checked on the exact
+ * residual (Guo et al. 2020, Alg. 2 and Thm 3; proofs/exact-residual.md,
+ * LTH-C-0002). M1 certifies against its residual budget; M3 (m3.c) against
+ * λ|D'|·Δ_max, with further steps and re-anchors when the first misses.
  *
  *   g' = ∇L_b(w; D') = ∇L_b(w; D) − Σ_{u∈U} (ℓ'(wᵀx_u)x_u + λw)
  *   w⁻ = w − Ĥ⁻¹g'
@@ -81,6 +82,9 @@ lethe_status lethe__removal_step(lethe_model *m, const size_t *rows, size_t k,
     rep->budget = m->budget;
     /* the true residual is at most residual + fp_error (G3 closed) */
     rep->certified = pass.residual + pass.fp_error <= m->budget;
+    rep->distance = 0.0;
+    rep->steps = 1;
+    rep->reanchors = 0;
     return LETHE_OK;
 }
 
@@ -141,8 +145,14 @@ static lethe_status remove_or_check(lethe_model *m, const uint64_t *ids, size_t 
         return st;
     }
     lethe_removal_report r;
+    double drift = 0.0;
     m->n_live -= k;
-    st = lethe__removal_step(m, rows, k, path, &r);
+    if (m->mech == LETHE_MECH_M3 && commit && m->n_unpub + k > m->unpub_cap)
+        st = lethe__fail(m->ctx, LETHE_ENOMEM, "remove: the unpublished ids exceed their room");
+    else if (m->mech == LETHE_MECH_M3)
+        st = lethe__m3_step(m, rows, k, path, &r, &drift);
+    else
+        st = lethe__removal_step(m, rows, k, path, &r);
     if (st == LETHE_OK && commit && !r.certified)
         st = lethe__fail(m->ctx, LETHE_EBUDGET,
                          "remove: residual %.6g would exceed the budget %.6g; refresh the model",
@@ -161,7 +171,7 @@ static lethe_status remove_or_check(lethe_model *m, const uint64_t *ids, size_t 
     double *t = m->U;
     m->U = m->U2;
     m->U2 = t;
-    if (r.path == LETHE_PATH_EXACT) {
+    if (r.path == LETHE_PATH_EXACT || r.reanchors > 0) {
         t = m->s_f;
         m->s_f = m->s2;
         m->s2 = t;
@@ -169,6 +179,15 @@ static lethe_status remove_or_check(lethe_model *m, const uint64_t *ids, size_t 
     }
     memcpy(m->w, m->w2, d * sizeof *m->w);
     memcpy(m->g, m->g2, d * sizeof *m->g);
+    if (m->mech == LETHE_MECH_M3) {
+        memcpy(m->unpub + m->n_unpub, ids, k * sizeof *ids);
+        m->n_unpub += k;
+        m->fresh = 0;
+        m->drift = drift;
+        m->reanchors += r.reanchors;
+        m->extra_steps += r.steps - 1;
+        m->budget = lethe__m3_budget(m, m->n_live);
+    }
     for (size_t u = 0; u < k; u++) {
         size_t i = rows[u];
         memset(m->x + i * d, 0, d * sizeof *m->x); /* the record's bytes leave the model */

@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -58,6 +59,12 @@ static const struct option long_options[] = {
     { "key-file", required_argument, NULL, LONG_BASE + 32 },
     { "out", required_argument, NULL, LONG_BASE + 33 },
     { "dim", required_argument, NULL, LONG_BASE + 34 },
+    { "delta-max", required_argument, NULL, LONG_BASE + 35 },
+    { "dp-releases", no_argument, NULL, LONG_BASE + 36 },
+    { "dp-min-records", required_argument, NULL, LONG_BASE + 37 },
+    { "epsilon-cap", required_argument, NULL, LONG_BASE + 38 },
+    { "newton-extra", required_argument, NULL, LONG_BASE + 39 },
+    { "no-publish", no_argument, NULL, LONG_BASE + 40 },
     { "help", no_argument, NULL, 'h' },
     { NULL, 0, NULL, 0 },
 };
@@ -235,11 +242,36 @@ static int option_value(lethe__cli_args *a, uint64_t bit, const char *arg)
     case LETHE__OPT_EXACT: a->exact = 1; return 0;
     case LETHE__OPT_DRY_RUN: a->dry_run = 1; return 0;
     case LETHE__OPT_EVALUATE: a->evaluate = 1; return 0;
+    case LETHE__OPT_NO_PUBLISH: a->no_publish = 1; return 0;
+    case LETHE__OPT_DP_RELEASES: t->dp_releases = 1; return 0;
     case LETHE__OPT_MECHANISM: {
-        static const char *const mechs[] = { "m1", "m2" };
-        rc = option_word(a, "mechanism", arg, mechs, 2, &k);
-        a->mechanism = k + 1;
+        /* "m1" is guo's old name, kept as an alias */
+        static const char *const mechs[] = { "m3", "guo", "m2", "m1" };
+        static const int codes[] = { LETHE_MECH_M3, LETHE_MECH_M1, LETHE_MECH_M2, LETHE_MECH_M1 };
+        rc = option_word(a, "mechanism", arg, mechs, 4, &k);
+        a->mechanism = codes[k];
         return rc;
+    }
+    case LETHE__OPT_DELTA_MAX:
+        return option_real(a, "delta-max", "Δ_max", arg, 0.0, INFINITY, &t->delta_max);
+    case LETHE__OPT_EPSILON_CAP:
+        return option_real(a, "epsilon-cap", "the cap on the history's ε", arg, 0.0, INFINITY,
+                           &t->epsilon_cap);
+    case LETHE__OPT_DP_MIN: {
+        uint64_t v = 0;
+        if (!lethe__cli_parse_u64(arg, &v) || v == 0 || v > SIZE_MAX)
+            return lethe__cli_usage(a, "--dp-min-records takes a number of records >= 1, not "
+                                       "'%s'", arg);
+        t->dp_min_records = (size_t)v;
+        return 0;
+    }
+    case LETHE__OPT_NEWTON_EXTRA: {
+        uint64_t v = 0;
+        if (!lethe__cli_parse_u64(arg, &v) || v > UINT_MAX)
+            return lethe__cli_usage(a, "--newton-extra takes a number of Newton steps >= 0, "
+                                       "not '%s'", arg);
+        t->newton_extra = (unsigned)v;
+        return 0;
     }
     case LETHE__OPT_ALPHA:
         return option_real(a, "alpha", "the target excess risk α", arg, 0.0, INFINITY,
@@ -307,8 +339,7 @@ static int option_value(lethe__cli_args *a, uint64_t bit, const char *arg)
     }
 }
 
-/* The name of option bit, for messages. */
-static const char *option_name(uint64_t bit)
+const char *lethe__cli_option_name(uint64_t bit)
 {
     for (const struct option *o = long_options; o->name != NULL; o++)
         if (o->val >= LONG_BASE && UINT64_C(1) << (o->val - LONG_BASE) == bit)
@@ -372,7 +403,7 @@ int lethe__cli_parse(const lethe__cli_command *cmd, int argc, char **argv, lethe
     a->cmd = cmd->name;
     lethe_read_options_init(&a->read);
     lethe_train_options_init(&a->train);
-    a->mechanism = 1;
+    a->mechanism = LETHE_MECH_M3;
     a->capacity = 100;
     opterr = 0; /* messages are ours */
     int c;
@@ -393,10 +424,11 @@ int lethe__cli_parse(const lethe__cli_command *cmd, int argc, char **argv, lethe
         }
         uint64_t bit = UINT64_C(1) << (c - LONG_BASE);
         if (!(cmd->options & bit))
-            return lethe__cli_usage(a, "option --%s does not apply to %s", option_name(bit),
-                                    cmd->name);
+            return lethe__cli_usage(a, "option --%s does not apply to %s",
+                                    lethe__cli_option_name(bit), cmd->name);
         if (a->given & bit)
-            return lethe__cli_usage(a, "option --%s given twice", option_name(bit));
+            return lethe__cli_usage(a, "option --%s given twice",
+                                    lethe__cli_option_name(bit));
         a->given |= bit;
         int rc = option_value(a, bit, optarg);
         if (rc != 0)
@@ -412,7 +444,8 @@ int lethe__cli_parse(const lethe__cli_command *cmd, int argc, char **argv, lethe
     if ((missing & LETHE__OPT_MODEL) && (a->given & LETHE__OPT_WORKSPACE))
         missing &= ~LETHE__OPT_MODEL; /* a workspace stands for the state */
     if (missing != 0)
-        return lethe__cli_usage(a, "option --%s is required", option_name(missing & -missing));
+        return lethe__cli_usage(a, "option --%s is required",
+                                lethe__cli_option_name(missing & -missing));
     a->operands = argv + optind;
     a->n_operands = (size_t)(argc - optind);
     if (a->n_operands > 0 && !cmd->operands)
@@ -590,7 +623,7 @@ int lethe__cli_state_kind(const lethe__cli_args *a, lethe_ctx *ctx, int *rc)
         return 0;
     }
     *rc = 0;
-    return mech == LETHE_MECH_M2 ? 2 : 1;
+    return (int)mech;
 }
 
 int lethe__cli_load_m2(const lethe__cli_args *a, lethe_ctx *ctx, lethe_m2 **out)

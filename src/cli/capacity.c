@@ -1,6 +1,6 @@
 /*
- * lethe capacity: the accountant of a state (lethe_model_budget), every
- * field with a short label.
+ * lethe capacity: the accountant of a state (lethe_model_budget, or
+ * lethe_m2_status), every field with a short label and its unit.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -37,13 +37,29 @@ static int capacity_m2(lethe__cli_args *a, lethe_ctx *ctx)
     return 0;
 }
 
+/* M3: the accountant of the releases and of the owner's distance bound. */
+static void capacity_m3(lethe__cli_out *o, const lethe_model *m, const lethe_budget *b)
+{
+    lethe__cli_out_num(o, "epsilon", "ε", b->epsilon, "per release");
+    lethe__cli_out_num(o, "delta", "δ", b->delta, "per release");
+    lethe__cli_out_num(o, "lambda", "λ", b->lambda, "per record");
+    lethe__cli_out_num(o, "R", "row norm bound R", b->R, NULL);
+    lethe__cli_out_size(o, "n", "records n", b->n, NULL);
+    lethe__cli_out_size(o, "removals_total", "removals in total", b->removals_total,
+                        "records");
+    lethe__cli_out_size(o, "refreshes", "refreshes", b->refreshes, NULL);
+    lethe__cli_out_m3(o, m, b);
+    lethe__cli_out_bool(o, "seeded", "seeded noise (tests)", b->seeded);
+    lethe__cli_out_end(o);
+}
+
 static int run(lethe__cli_args *a)
 {
     lethe_ctx *ctx = NULL;
     lethe_model *m = NULL;
     lethe_budget b;
     int rc = lethe__cli_context(a, &ctx);
-    if (rc == 0 && lethe__cli_state_kind(a, ctx, &rc) == 2) {
+    if (rc == 0 && lethe__cli_state_kind(a, ctx, &rc) == LETHE_MECH_M2) {
         rc = capacity_m2(a, ctx);
         goto done;
     }
@@ -58,6 +74,11 @@ static int run(lethe__cli_args *a)
     }
     lethe__cli_out o;
     lethe__cli_out_begin(&o, stdout, a->json);
+    lethe__cli_out_mech(&o, m);
+    if (b.mechanism == LETHE_MECH_M3) {
+        capacity_m3(&o, m, &b);
+        goto done;
+    }
     lethe__cli_out_num(&o, "epsilon", "ε", b.epsilon, NULL);
     lethe__cli_out_num(&o, "delta", "δ", b.delta, NULL);
     lethe__cli_out_num(&o, "sigma", "noise σ", b.sigma, NULL);
@@ -111,11 +132,21 @@ const lethe__cli_command lethe__cli_capacity = {
     .usage =
         "usage: lethe capacity (--workspace DIR | --model STATE) [--json]\n"
         "\n"
-        "Print the accountant of the model in STATE: the certificate (ε, δ), σ,\n"
-        "c(δ), the residual budget ε', the residual now and at training, Guo's\n"
-        "bound on it, the budget remaining, the removals made, the estimated number\n"
-        "of further single removals and how it is estimated, Guo's worst-case bound\n"
-        "for one more removal, and whether the noise came from a seeded stream.\n"
+        "Print the accountant of the model in STATE.\n"
+        "\n"
+        "M3: (ε, δ) of each release, Δ_max and the owner's distance bound (weights,\n"
+        "L2), the release sensitivity, σ and μ, the sampler, the DP mode and floor,\n"
+        "the releases so far, μ and ε of the whole published history at δ, the ε\n"
+        "cap and the releases left under it, whether the public model is fresh\n"
+        "(removals not yet published), the guaranteed capacity (removals of any\n"
+        "records without a re-anchor) and the estimate, and the owner's re-anchors\n"
+        "and extra Newton steps.\n"
+        "\n"
+        "guo: the certificate (ε, δ), σ, c(δ), the residual budget ε', the residual\n"
+        "now and at training, Guo's bound on it, the budget remaining, the removals\n"
+        "made, the estimated number of further single removals and how it is\n"
+        "estimated, Guo's worst-case bound for one more removal, and whether the\n"
+        "noise came from a seeded stream. M2: the capacity and what is left of it.\n"
         "\n"
         "options:\n"
         "  --workspace DIR       the workspace (lethe init; read only)\n"

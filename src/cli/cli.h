@@ -1,6 +1,6 @@
 /*
- * The lethe tool: what the subcommands (train.c, forget.c, capacity.c,
- * predict.c, refresh.c, ledger.c) share with the option parser and the output helpers (args.c,
+ * The lethe tool: what the subcommands (train.c, forget.c, publish.c,
+ * capacity.c, predict.c, refresh.c, ledger.c, workspace.c) share with the option parser and the output helpers (args.c,
  * out.c). The tool uses only the public API in lethe.h.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
@@ -20,7 +20,7 @@ enum {
     LETHE__EXIT_USAGE = 1,   /* unknown option, missing or bad argument             */
     LETHE__EXIT_DATA = 2,    /* unreadable or malformed input, NaN, empty, wrong d  */
     LETHE__EXIT_ID = 3,      /* unknown, already removed or duplicate id            */
-    LETHE__EXIT_BUDGET = 4,  /* removal refused: over the certified budget          */
+    LETHE__EXIT_BUDGET = 4,  /* removal or M3 publication refused: budget, capacity */
     LETHE__EXIT_FAILURE = 5, /* any other failure of the library or of the system   */
     LETHE__EXIT_VERIFY = 6   /* a certificate or ledger failed verification         */
 };
@@ -62,13 +62,24 @@ enum {
 #define LETHE__OPT_KEY_FILE      (UINT64_C(1) << 32)
 #define LETHE__OPT_OUT           (UINT64_C(1) << 33)
 #define LETHE__OPT_DIM           (UINT64_C(1) << 34)
-
+#define LETHE__OPT_DELTA_MAX     (UINT64_C(1) << 35)
+#define LETHE__OPT_DP_RELEASES   (UINT64_C(1) << 36)
+#define LETHE__OPT_DP_MIN        (UINT64_C(1) << 37)
+#define LETHE__OPT_EPSILON_CAP   (UINT64_C(1) << 38)
+#define LETHE__OPT_NEWTON_EXTRA  (UINT64_C(1) << 39)
+#define LETHE__OPT_NO_PUBLISH    (UINT64_C(1) << 40)
 
 /* The options that describe a data set (lethe__cli_read_data). */
 #define LETHE__OPTS_DATA                                                                    \
     (LETHE__OPT_DATA | LETHE__OPT_LABELS | LETHE__OPT_FORMAT | LETHE__OPT_CLASSES |          \
      LETHE__OPT_HEADER | LETHE__OPT_LABEL_COL | LETHE__OPT_ID_COL | LETHE__OPT_NORM |        \
      LETHE__OPT_R | LETHE__OPT_DIM)
+/* Options of one mechanism only (train --mechanism). */
+#define LETHE__OPTS_GUO (LETHE__OPT_SIGMA | LETHE__OPT_BUDGET)
+#define LETHE__OPTS_M2 (LETHE__OPT_CAPACITY | LETHE__OPT_ALPHA)
+#define LETHE__OPTS_M3                                                                      \
+    (LETHE__OPT_DELTA_MAX | LETHE__OPT_DP_RELEASES | LETHE__OPT_DP_MIN |                     \
+     LETHE__OPT_EPSILON_CAP | LETHE__OPT_NEWTON_EXTRA)
 /* Options that only CSV input takes. */
 #define LETHE__OPTS_CSV (LETHE__OPT_HEADER | LETHE__OPT_LABEL_COL | LETHE__OPT_ID_COL)
 
@@ -88,8 +99,8 @@ typedef struct lethe__cli_args {
     lethe_read_options read;
     lethe_train_options train; /* seed points into seed[] when --seed was given */
     unsigned char seed[LETHE__SEED_LEN];
-    int json, exact, dry_run, evaluate;
-    int mechanism;     /* 1 (M1, default) or 2 (M2)          */
+    int json, exact, dry_run, evaluate, no_publish;
+    int mechanism;     /* train: 3 (M3, default), 1 (guo) or 2 (M2) */
     size_t capacity;   /* M2: removals in all (default 100)   */
     double alpha;      /* M2: target excess risk, or 0        */
     char **operands;
@@ -117,6 +128,7 @@ extern const lethe__cli_command lethe__cli_export;
 extern const lethe__cli_command lethe__cli_evaluate;
 extern const lethe__cli_command lethe__cli_keygen;
 extern const lethe__cli_command lethe__cli_verify;
+extern const lethe__cli_command lethe__cli_publish;
 
 /* Help text of the data options, shared by train and predict. */
 extern const char lethe__cli_data_help[];
@@ -130,6 +142,9 @@ int lethe__cli_parse(const lethe__cli_command *cmd, int argc, char **argv, lethe
 
 /* Strict parsers: the whole string, nothing else. 1 on success. */
 int lethe__cli_parse_u64(const char *s, uint64_t *out);
+
+/* The long name of option bit (without "--"), for messages. */
+const char *lethe__cli_option_name(uint64_t bit);
 
 /* Report a usage error ("lethe: CMD: message" and a pointer to --help) on
  * stderr; returns LETHE__EXIT_USAGE. */
@@ -176,10 +191,11 @@ const char *lethe__cli_where(const lethe__cli_args *a);
  * LIBSVM data is read with that d unless --dim gives one. */
 int lethe__cli_read_data(const lethe__cli_args *a, lethe_ctx *ctx, size_t dim,
                          lethe_dataset **out);
-/* Load the state named by --model; 0 or an exit status (reported). */
-/* Which mechanism the state at a->model holds (1 or 2); 0 on error (reported). */
+/* Which mechanism the workspace or the state at a->model holds (1: guo,
+ * 2: M2, 3: M3); 0 on error (reported, exit status in *rc). */
 int lethe__cli_state_kind(const lethe__cli_args *a, lethe_ctx *ctx, int *rc);
-/* Load an M2 state. */
+/* Load the M2 state, or the guo or M3 model, of the workspace or --model;
+ * 0 or an exit status (reported). */
 int lethe__cli_load_m2(const lethe__cli_args *a, lethe_ctx *ctx, lethe_m2 **out);
 int lethe__cli_load_model(const lethe__cli_args *a, lethe_ctx *ctx, lethe_model **out);
 
@@ -206,9 +222,53 @@ void lethe__cli_out_size(lethe__cli_out *o, const char *key, const char *label, 
                          const char *unit);
 void lethe__cli_out_str(lethe__cli_out *o, const char *key, const char *label, const char *v);
 void lethe__cli_out_bool(lethe__cli_out *o, const char *key, const char *label, int v);
+/* No value: JSON null, text for people. */
+void lethe__cli_out_none(lethe__cli_out *o, const char *key, const char *label,
+                         const char *text);
 void lethe__cli_out_end(lethe__cli_out *o);
+
+/* The mechanism as the tool names it (1: guo, 2: M2, 3: M3): guo's name
+ * says, wherever it is printed, what its certificate is and is not. */
+const char *lethe__cli_mech_label(int mech);
+/* The "mechanism" field of a report on a guo or M3 model. */
+void lethe__cli_out_mech(lethe__cli_out *o, const lethe_model *m);
+/* The M3 accountant (lethe_budget's M3 fields, with units), shared by
+ * train, status and capacity; m gives what lethe_budget does not hold. */
+void lethe__cli_out_m3(lethe__cli_out *o, const lethe_model *m, const lethe_budget *b);
 
 /* Write s as a JSON string (quoted and escaped). */
 void lethe__cli_json_string(FILE *f, const char *s);
+
+/* ─── M3 publication (publish.c) ─────────────────────────────────────────── */
+
+/* A change to an M3 model, made on the loaded model, to be committed. */
+typedef struct lethe__cli_m3_change {
+    const char *what;    /* the change, for messages: "removal", "refresh", …       */
+    const char *done;    /* its past participle: "removed", "refreshed", …         */
+    const char *refused; /* what to do when the publication is refused             */
+    int publish;         /* 1: publish a fresh release first                       */
+    const uint64_t *ids; /* without publish: the ids removed by the change, k of them */
+    size_t k;
+    const lethe_budget *before; /* the accountant before the change                */
+} lethe__cli_m3_change;
+
+/* Commit an M3 change: publish one fresh release (lethe_model_publish) if
+ * c->publish, then save, with a certificate naming every id removed since
+ * the last release (read before the publication clears them; *k_rel of
+ * them, and rel, describe the release). A refused publication (the ε cap,
+ * the DP floor: exit 4) saves nothing, so that the workspace or state stays
+ * as it was. 0 or an exit status (reported). */
+int lethe__cli_m3_commit(const lethe__cli_args *a, lethe_ctx *ctx, lethe_model *m,
+                         const lethe__cli_m3_change *c, lethe_release_report *rel,
+                         size_t *k_rel);
+/* The report of a release: its number, the ids it certifies, μ and the ε
+ * of the whole published history. */
+void lethe__cli_out_release(lethe__cli_out *o, const lethe_release_report *rel, size_t k,
+                            double delta);
+/* The "public" field: where the public model now is (the workspace's, or
+ * --public), or that none was written. */
+void lethe__cli_out_public(lethe__cli_out *o, const lethe__cli_args *a);
+/* Say, after a text report, that removals are not yet in the public model. */
+void lethe__cli_unpublished_note(const lethe__cli_args *a, const lethe_model *m);
 
 #endif /* LETHE_CLI_H */

@@ -1,7 +1,7 @@
 /*
  * lethe — the command-line tool: train a certified model, forget records,
- * show the removal budget, predict, make signing keys, verify deletion
- * certificates. Uses only the public API (lethe.h).
+ * publish M3 releases, show the removal budget, predict, make signing keys,
+ * verify deletion certificates. Uses only the public API (lethe.h).
  *
  * Exit status (also printed by `lethe --help`):
  *   0  success
@@ -10,8 +10,9 @@
  *   2  input data error: unreadable or malformed file, NaN, empty data,
  *      wrong dimensions, labels the loss cannot take
  *   3  an id is unknown, already removed, or repeated in one batch
- *   4  removal refused: it would exceed the certified budget (refresh the
- *      model); for forget --dry-run: the removal would be refused
+ *   4  removal refused: it would exceed the certified budget (guo: refresh
+ *      the model; M2: the capacity), or an M3 publication refused by the ε
+ *      cap or the DP floor; for forget --dry-run: it would be refused
  *   5  any other failure (solver, memory, linear algebra, writing a file)
  *   6  verify: a certificate or the ledger failed a check (the message names
  *      the file and the check)
@@ -27,6 +28,7 @@ static const lethe__cli_command *const commands[] = {
     &lethe__cli_init,
     &lethe__cli_train,
     &lethe__cli_forget,
+    &lethe__cli_publish,
     &lethe__cli_capacity,
     &lethe__cli_status_cmd,
     &lethe__cli_predict,
@@ -45,8 +47,9 @@ const char lethe__cli_exit_help[] =
     "  2  input data error (unreadable or malformed file, NaN, empty data,\n"
     "     wrong dimensions)\n"
     "  3  unknown, already removed or duplicate id\n"
-    "  4  removal refused: over the certified budget (refresh the model);\n"
-    "     with forget --dry-run: the removal would be refused\n"
+    "  4  removal refused: over the certified budget (guo: refresh the model;\n"
+    "     M2: the capacity), or an M3 publication refused by the ε cap or the\n"
+    "     DP floor (nothing changes); with forget --dry-run: it would be refused\n"
     "  5  other failure (solver, memory, linear algebra, writing a file)\n"
     "  6  verify: a certificate or the ledger failed a check\n";
 

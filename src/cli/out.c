@@ -118,6 +118,14 @@ void lethe__cli_out_bool(lethe__cli_out *o, const char *key, const char *label, 
     unit_end(o, NULL);
 }
 
+void lethe__cli_out_none(lethe__cli_out *o, const char *key, const char *label,
+                         const char *text)
+{
+    field(o, key, label);
+    fputs(o->json ? "null" : text, o->f);
+    unit_end(o, NULL);
+}
+
 void lethe__cli_out_end(lethe__cli_out *o)
 {
     if (o->json)
@@ -130,7 +138,82 @@ void lethe__cli_out_sampler(lethe__cli_out *o, const char *sampler, double g, do
     lethe__cli_out_str(o, "sampler", "noise sampler", sampler);
     lethe__cli_out_num(o, "lattice", "noise lattice g", g, "(a power of two)");
     lethe__cli_out_num(o, "lattice_rounding", "lattice rounding", rounding,
-                       "(charged: g√d in M2's sensitivity, 65·g√d in M1's residual)");
+                       "(charged: g√d in M2's and M3's sensitivity, 65·g√d in guo's "
+                       "residual)");
     lethe__cli_out_num(o, "delta_sampler", "δ spent on the sampler", delta_sampler,
                        "= (1 + e^ε)·d·τ, τ its total-variation distance; inside δ");
+}
+
+const char *lethe__cli_mech_label(int mech)
+{
+    switch (mech) {
+    case LETHE_MECH_M1:
+        return "guo (Guo et al. 2020 loss perturbation: their idealised statement, not a "
+               "proven guarantee; two consecutive models reveal the removed record)";
+    case LETHE_MECH_M2:
+        return "M2 (data-free, Sekhari et al. 2021)";
+    case LETHE_MECH_M3:
+        return "M3 (noise-free secret state, fresh lattice release per publication)";
+    default:
+        return "none (no model yet)";
+    }
+}
+
+void lethe__cli_out_mech(lethe__cli_out *o, const lethe_model *m)
+{
+    lethe__cli_out_str(o, "mechanism", "mechanism",
+                       lethe__cli_mech_label((int)lethe_model_mechanism(m)));
+}
+
+void lethe__cli_out_m3(lethe__cli_out *o, const lethe_model *m, const lethe_budget *b)
+{
+    char unit[128];
+    lethe__cli_out_num(o, "delta_max", "Δ_max", b->delta_max,
+                       "(weights, L2): each removal certifies |θ − w*(D')| <= Δ_max");
+    lethe__cli_out_num(o, "distance", "distance now", b->distance,
+                       "(weights, L2; owner's): a bound on |θ − w*(D)|");
+    lethe__cli_out_num(o, "sensitivity", "release sensitivity Δ", b->sensitivity,
+                       b->dp_releases ? "(weights, L2) = 2Δ_max + ERM sensitivity + g√d"
+                                      : "(weights, L2) = Δ_max + g√d");
+    lethe__cli_out_num(o, "sigma", "noise σ", b->sigma, "per weight, fresh each release");
+    lethe__cli_out_num(o, "mu", "μ per release", b->mu, "= Δ/σ (Gaussian DP)");
+    lethe__cli_out_sampler(o, b->sampler, b->lattice, b->lattice_rounding, b->delta_sampler);
+    lethe__cli_out_bool(o, "dp_releases", "DP releases", b->dp_releases);
+    if (b->dp_releases) {
+        lethe__cli_out_size(o, "dp_min_records", "DP floor", b->dp_min_records,
+                            "records at least: a publication with fewer is refused");
+        lethe__cli_out_num(o, "dp_sensitivity", "ERM sensitivity", b->dp_sensitivity,
+                           "(weights, L2) = 2R·sup|ℓ'|/(λ·floor)");
+    }
+    lethe__cli_out_size(o, "releases", "releases", b->releases,
+                        "published so far (the first at training)");
+    lethe__cli_out_num(o, "mu_total", "μ of the history", b->mu_total,
+                       "= √releases·μ (Gaussian DP)");
+    snprintf(unit, sizeof unit, "at δ = %g, every release so far composed", b->delta);
+    lethe__cli_out_num(o, "epsilon_total", "ε of the history", b->epsilon_total, unit);
+    if (b->epsilon_cap > 0.0) {
+        lethe__cli_out_num(o, "epsilon_cap", "ε cap", b->epsilon_cap,
+                           "on the history's ε: a publication above it is refused");
+        lethe__cli_out_size(o, "releases_left", "releases left", b->releases_left,
+                            "under the cap");
+    } else {
+        lethe__cli_out_none(o, "epsilon_cap", "ε cap", "none (no --epsilon-cap)");
+        lethe__cli_out_none(o, "releases_left", "releases left", "no limit");
+    }
+    size_t k = 0;
+    lethe_model_unpublished(m, &k);
+    lethe__cli_out_bool(o, "fresh", "public model fresh", b->fresh);
+    lethe__cli_out_size(o, "unpublished", "unpublished removals", k,
+                        k > 0 ? "records: still in the public model until 'lethe publish'"
+                              : "records");
+    lethe__cli_out_size(o, "capacity_guaranteed", "guaranteed capacity",
+                        b->capacity_guaranteed,
+                        "guaranteed: removals of any records without a re-anchor");
+    lethe__cli_out_size(o, "capacity_estimate", "capacity estimate", b->capacity_estimate,
+                        "further single removals by one Newton step (estimate; a removal is "
+                        "never refused: it takes more steps or re-anchors)");
+    lethe__cli_out_size(o, "reanchors", "re-anchors", b->reanchors,
+                        "fresh Hessians since training (owner's)");
+    lethe__cli_out_size(o, "newton_steps", "extra Newton steps", b->newton_steps,
+                        "beyond one per removal (owner's)");
 }

@@ -1,6 +1,7 @@
 /*
- * lethe train: read a data set, train a certified model (lethe_model_train),
- * write the owner's state and, if asked, the publishable model.
+ * lethe train: read a data set, train a model of the chosen mechanism (M3 by
+ * default, guo, or M2), write the owner's state and, if asked, the
+ * publishable model.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -45,13 +46,38 @@ static int empty_workspace(const lethe__cli_args *a)
                             "workspace with 'lethe init'", a->workspace);
 }
 
+/* Options given to another mechanism than the one chosen: a usage error
+ * naming the first of them. 0 if there is none. */
+static int foreign_options(const lethe__cli_args *a)
+{
+    static const struct {
+        int mech;
+        uint64_t opts;
+        const char *name;
+    } own[] = {
+        { LETHE_MECH_M1, LETHE__OPTS_GUO, "guo" },
+        { LETHE_MECH_M2, LETHE__OPTS_M2, "m2" },
+        { LETHE_MECH_M3, LETHE__OPTS_M3, "m3" },
+    };
+    const char *chosen = "m3";
+    for (size_t i = 0; i < sizeof own / sizeof own[0]; i++)
+        if (own[i].mech == a->mechanism)
+            chosen = own[i].name;
+    for (size_t i = 0; i < sizeof own / sizeof own[0]; i++) {
+        uint64_t wrong = own[i].mech == a->mechanism ? 0 : a->given & own[i].opts;
+        if (wrong != 0)
+            return lethe__cli_usage(a, "--%s is an option of --mechanism %s, not of %s%s",
+                                    lethe__cli_option_name(wrong & -wrong), own[i].name,
+                                    chosen,
+                                    a->given & LETHE__OPT_MECHANISM ? "" : " (the default)");
+    }
+    return 0;
+}
+
 /* Mechanism M2: exact training, data-free removal, output noise calibrated
  * for a capacity of --capacity removals. */
 static int run_m2(lethe__cli_args *a)
 {
-    if (a->given & (LETHE__OPT_SIGMA | LETHE__OPT_BUDGET))
-        return lethe__cli_usage(a, "--sigma and --budget are for M1; M2 derives σ from "
-                                   "--capacity, ε and δ");
     if (a->train.loss != LETHE_LOSS_LOGISTIC)
         return lethe__cli_usage(a, "M2 supports the logistic loss only");
     if (a->read.policy == LETHE_NORM_MEASURE)
@@ -101,7 +127,7 @@ static int run_m2(lethe__cli_args *a)
         goto done;
     lethe__cli_out out;
     lethe__cli_out_begin(&out, stdout, a->json);
-    lethe__cli_out_str(&out, "mechanism", "mechanism", "M2 (data-free, Sekhari et al. 2021)");
+    lethe__cli_out_str(&out, "mechanism", "mechanism", lethe__cli_mech_label(LETHE_MECH_M2));
     lethe__cli_out_size(&out, "n", "records n", lethe_dataset_rows(ds), NULL);
     lethe__cli_out_size(&out, "d", "features d", lethe_dataset_cols(ds), NULL);
     lethe__cli_out_num(&out, "R", "row norm bound R", lethe_dataset_norm_bound(ds), NULL);
@@ -127,21 +153,60 @@ done:
     return rc;
 }
 
+/* The checks and defaults of guo and M3 before any file is read. 0 or an
+ * exit status (reported). */
+static int model_options(lethe__cli_args *a)
+{
+    lethe_train_options *t = &a->train;
+    if (a->mechanism == LETHE_MECH_M1) {
+        t->mechanism = LETHE_MECH_M1;
+        if (!(a->given & LETHE__OPT_LAMBDA))
+            t->lambda = 1e-3; /* guo's default: M3's 1e-4 is too small for its budget */
+        if (t->epsilon > 1.0)
+            return lethe__cli_usage(a, "--epsilon: ε must be ≤ 1 for guo: the calibration "
+                                       "c(δ) is proven for ε ≤ 1 only");
+        if (!(a->given & LETHE__OPTS_GUO))
+            return lethe__cli_usage(a, "give guo's noise: --sigma V, or the residual budget: "
+                                       "--budget V");
+        return 0;
+    }
+    t->mechanism = LETHE_MECH_M3;
+    if ((a->given & LETHE__OPT_DP_MIN) && !t->dp_releases)
+        return lethe__cli_usage(a, "--dp-min-records is the floor of --dp-releases: give both");
+    if (t->dp_releases && t->loss != LETHE_LOSS_LOGISTIC)
+        return lethe__cli_usage(a, "--dp-releases needs a loss with bounded ℓ' (logistic); "
+                                   "the squared loss has none");
+    if (t->dp_releases && a->read.policy == LETHE_NORM_MEASURE)
+        return lethe__cli_usage(a, "--dp-releases needs a norm bound fixed in advance: --norm "
+                                   "require, clip or normalize (with --R)");
+    return 0;
+}
+
+/* The report of a trained guo model. */
+static void report_guo(lethe__cli_out *o, const lethe_budget *b)
+{
+    lethe__cli_out_num(o, "epsilon", "ε", b->epsilon, NULL);
+    lethe__cli_out_num(o, "delta", "δ", b->delta, NULL);
+    lethe__cli_out_num(o, "sigma", "noise σ", b->sigma, NULL);
+    lethe__cli_out_num(o, "budget", "budget ε'", b->budget, "(gradient norm)");
+    lethe__cli_out_num(o, "train_residual", "training residual", b->train_residual,
+                       "(gradient norm)");
+}
+
 static int run(lethe__cli_args *a)
 {
-    if (a->mechanism == 2)
+    int rc = foreign_options(a);
+    if (rc != 0)
+        return rc;
+    if (a->mechanism == LETHE_MECH_M2)
         return run_m2(a);
-    if (a->given & (LETHE__OPT_CAPACITY | LETHE__OPT_ALPHA))
-        return lethe__cli_usage(a, "--capacity and --alpha are for --mechanism m2");
-    if (a->train.epsilon > 1.0)
-        return lethe__cli_usage(a, "--epsilon: ε must be ≤ 1 for M1: the calibration c(δ) is "
-                                   "proven for ε ≤ 1 only");
-    if (!(a->given & (LETHE__OPT_SIGMA | LETHE__OPT_BUDGET)))
-        return lethe__cli_usage(a, "give the noise: --sigma V, or the residual budget: --budget V");
+    rc = model_options(a);
+    if (rc != 0)
+        return rc;
     lethe_ctx *ctx = NULL;
     lethe_dataset *ds = NULL;
     lethe_model *m = NULL;
-    int rc = lethe__cli_context(a, &ctx);
+    rc = lethe__cli_context(a, &ctx);
     if (rc != 0)
         return rc;
     rc = empty_workspace(a);
@@ -153,6 +218,11 @@ static int run(lethe__cli_args *a)
     double t0 = lethe__cli_now();
     lethe_status st = lethe_model_train(ctx, ds, &a->train, &m);
     double seconds = lethe__cli_now() - t0;
+    if (st == LETHE_EBUDGET) { /* M3: the cap refuses even the first release */
+        rc = lethe__cli_usage(a, "--epsilon-cap %g is below ε of the first release, made at "
+                                 "training (%s)", a->train.epsilon_cap, lethe_ctx_errmsg(ctx));
+        goto done;
+    }
     if (st != LETHE_OK) {
         rc = lethe__cli_status(a, ctx, st, LETHE__PHASE_MODEL);
         if (st == LETHE_ELABEL && a->train.loss == LETHE_LOSS_LOGISTIC)
@@ -162,7 +232,7 @@ static int run(lethe__cli_args *a)
     }
     double score = NAN;
     lethe_budget b;
-    st = lethe_model_evaluate(m, ds, &score);
+    st = lethe_model_evaluate(m, ds, &score); /* M3: the published release */
     if (st == LETHE_OK)
         st = lethe_model_budget(m, &b);
     if (st != LETHE_OK) {
@@ -175,27 +245,33 @@ static int run(lethe__cli_args *a)
 
     static const char *const norms[] = { "measure", "require", "clip", "normalize" };
     const int logistic = a->train.loss == LETHE_LOSS_LOGISTIC;
+    const int m3 = a->mechanism == LETHE_MECH_M3;
     lethe__cli_out o;
     lethe__cli_out_begin(&o, stdout, a->json);
+    lethe__cli_out_mech(&o, m);
     lethe__cli_out_str(&o, "loss", "loss", logistic ? "logistic" : "squared");
     lethe__cli_out_size(&o, "n", "records n", lethe_dataset_rows(ds), NULL);
     lethe__cli_out_size(&o, "d", "features d", lethe_dataset_cols(ds), NULL);
     lethe__cli_out_num(&o, "R", "row norm bound R", lethe_dataset_norm_bound(ds), NULL);
     lethe__cli_out_str(&o, "norm", "norm policy", norms[a->read.policy]);
     lethe__cli_out_num(&o, "lambda", "λ", a->train.lambda, "per record");
-    lethe__cli_out_num(&o, "epsilon", "ε", b.epsilon, NULL);
-    lethe__cli_out_num(&o, "delta", "δ", b.delta, NULL);
-    lethe__cli_out_num(&o, "sigma", "noise σ", b.sigma, NULL);
-    lethe__cli_out_num(&o, "budget", "budget ε'", b.budget, "(gradient norm)");
-    lethe__cli_out_num(&o, "train_residual", "training residual", b.train_residual,
-                       "(gradient norm)");
+    if (m3) {
+        lethe__cli_out_num(&o, "epsilon", "ε", b.epsilon, "per release");
+        lethe__cli_out_num(&o, "delta", "δ", b.delta, "per release");
+        lethe__cli_out_m3(&o, m, &b);
+    } else {
+        report_guo(&o, &b);
+    }
     lethe__cli_out_num(&o, "train_seconds", "training time", seconds, "s");
+    const char *what = m3 ? "accuracy (published)" : "training accuracy";
     if (logistic)
-        lethe__cli_out_pct(&o, "train_accuracy", "training accuracy", score);
+        lethe__cli_out_pct(&o, "train_accuracy", what, score);
     else
-        lethe__cli_out_num(&o, "train_rmse", "training RMSE", score, "(label units)");
+        lethe__cli_out_num(&o, "train_rmse", m3 ? "RMSE (published)" : "training RMSE", score,
+                           "(label units)");
     lethe__cli_out_bool(&o, "seeded", "seeded noise (tests)", b.seeded);
-    lethe__cli_out_sampler(&o, b.sampler, b.lattice, b.lattice_rounding, b.delta_sampler);
+    if (!m3)
+        lethe__cli_out_sampler(&o, b.sampler, b.lattice, b.lattice_rounding, b.delta_sampler);
     lethe__cli_out_str(&o, "state", a->ws != NULL ? "workspace" : "state (secret)",
                        lethe__cli_where(a));
     if (a->public_path != NULL)
@@ -213,19 +289,37 @@ const lethe__cli_command lethe__cli_train = {
     .name = "train",
     .summary = "train a certified model and write the owner's state",
     .usage =
-        "usage: lethe train --data FILE [data options] (--sigma V | --budget V)\n"
+        "usage: lethe train --data FILE [data options] [--mechanism m3]\n"
+        "                   [--delta-max D] [--dp-releases [--dp-min-records N]]\n"
+        "                   [--epsilon-cap E] [--newton-extra N]\n"
         "                   [--loss logistic|squared] [--lambda V] [--epsilon V]\n"
         "                   [--delta V] [--tol V] [--seed HEX64]\n"
         "                   (--workspace DIR | --model STATE [--public FILE]) [--json]\n"
+        "       lethe train --mechanism guo --data FILE [data options]\n"
+        "                   (--sigma V | --budget V) [--loss L] [--lambda V]\n"
+        "                   [--epsilon V] [--delta V] [--tol V] [--seed HEX64]\n"
+        "                   (--workspace DIR | --model STATE [--public FILE]) [--json]\n"
         "       lethe train --mechanism m2 --data FILE [data options] --norm POLICY\n"
-        "                   [--capacity M] [--lambda V] [--epsilon V] [--delta V]\n"
-        "                   [--seed HEX64] (--workspace DIR | --model STATE) [--json]\n"
+        "                   [--capacity M | --alpha A] [--lambda V] [--epsilon V]\n"
+        "                   [--delta V] [--seed HEX64] (--workspace DIR | --model STATE)\n"
+        "                   [--json]\n"
         "\n"
-        "M1 (default, Guo et al. 2020): train on the perturbed objective\n"
-        "  sum_i loss(w'x_i, y_i) + (λn/2)|w|^2 + b'w,   b ~ N(0, σ^2 I) secret,\n"
-        "so that records can later be removed with an (ε, δ) certificate as long\n"
-        "as the gradient residual stays within the budget ε' = σε/c(δ). The state\n"
-        "keeps the training data.\n"
+        "M3 (default): train the noise-free objective\n"
+        "  F_D(w) = sum_i loss(w'x_i, y_i) + (λn/2)|w|^2\n"
+        "to a secret state θ and publish a release Q_g(θ) + fresh lattice noise,\n"
+        "σ calibrated for Δ_max. Each removal moves θ to within Δ_max of the exact\n"
+        "retrain (more Newton steps or a fresh Hessian if needed: never refused),\n"
+        "and each publication is a fresh release, (ε, δ)-close to the same release\n"
+        "of the retrained model; the releases of one model compose, and the\n"
+        "accountant reports ε of the whole published history (proofs/m3-*.md).\n"
+        "The state keeps the training data.\n"
+        "\n"
+        "guo (--mechanism guo, alias m1; Guo et al. 2020), kept for comparison:\n"
+        "train on the perturbed objective F_D(w) + b'w, b ~ N(0, σ^2 I) secret;\n"
+        "a removal is refused when the gradient residual exceeds ε' = σε/c(δ).\n"
+        "Its certificate is Guo et al.'s idealised statement, NOT a proven\n"
+        "guarantee (proofs/: gaps G1, G2, G4), and two consecutive guo models\n"
+        "reveal the removed record.\n"
         "\n"
         "M2 (--mechanism m2, Sekhari et al. 2021): train exactly and keep no data;\n"
         "every published model carries fresh Gaussian noise calibrated for up to\n"
@@ -234,36 +328,57 @@ const lethe__cli_command lethe__cli_train = {
         "defaults to 0.1 (M2's worst-case noise needs strong regularisation).\n"
         "\n"
         "options:\n"
-        "  --mechanism m1|m2     the removal mechanism (default m1)\n"
-        "  --capacity M          M2: removals in all (default 100)\n"
-        "  --alpha A             M2: instead of --capacity, the largest capacity whose\n"
-        "                        excess-risk bound stays within A (lethe_deletion_capacity)\n"
+        "  --mechanism M         m3 (default), guo (alias m1) or m2\n"
         "  --workspace DIR       train into the workspace DIR (made by 'lethe init'; it\n"
         "                        must not hold a model yet)\n"
         "  --key-file FILE       the at-rest key of an encrypted workspace or state\n"
         "  --model STATE         instead of a workspace: write the owner's state here\n"
-        "                        (SECRET: it holds the noise b and the training data)\n"
+        "                        (SECRET: it holds the training data, and guo's b)\n"
         "  --public FILE         with --model: also write the publishable model\n"
         "  --loss L              logistic (default; labels -1/+1) or squared (ridge)\n"
-        "  --lambda V            λ > 0, regulariser weight per record (default 0.001)\n"
-        "  --epsilon V           ε of the certificate (default 1; M1: at most 1)\n"
+        "  --lambda V            λ > 0, regulariser weight per record (default: m3\n"
+        "                        0.0001, guo 0.001, m2 0.1)\n"
+        "  --epsilon V           ε of the certificate (default 1; m3 and m2: of each\n"
+        "                        release; guo: at most 1)\n"
         "  --delta V             δ in (0, 1) of the certificate (default 1e-05)\n"
-        "  --sigma V             σ > 0, the standard deviation of b; or\n"
-        "  --budget V            ε' > 0, the residual budget; then σ = c(δ)ε'/ε\n"
         "  --tol V               stop Newton when |gradient| <= V·max(1, λn, |b|)\n"
         "                        (default 1e-10)\n"
-        "  --seed HEX64          64 hexadecimal digits: draw b from a seeded stream,\n"
-        "                        for tests and reproducible runs only (recorded)\n"
+        "  --seed HEX64          64 hexadecimal digits: draw the noise from a seeded\n"
+        "                        stream, for tests and reproducible runs only (recorded)\n"
         "  --json                print the report as one JSON object\n"
         "  -h, --help            this help\n"
+        "m3 only:\n"
+        "  --delta-max D         Δ_max > 0, the bound on |θ - w*(D)| every removal\n"
+        "                        certifies, in weight units (L2); default 0.03\n"
+        "  --dp-releases         every release is also (ε, δ)-DP (against adding or\n"
+        "                        removing one record), which protects a removed person\n"
+        "                        even from someone who kept an older model; needs the\n"
+        "                        logistic loss and --norm require|clip|normalize\n"
+        "  --dp-min-records N    with --dp-releases: a release needs at least N records\n"
+        "                        (default: half the training records, rounded up)\n"
+        "  --epsilon-cap E       refuse a publication that would take ε of the whole\n"
+        "                        published history above E (default: no cap)\n"
+        "  --newton-extra N      further Newton steps on the same factor before a\n"
+        "                        re-anchor (a fresh Hessian); default 3\n"
+        "guo only:\n"
+        "  --sigma V             σ > 0, the standard deviation of b; or\n"
+        "  --budget V            ε' > 0, the residual budget; then σ = c(δ)ε'/ε\n"
+        "m2 only:\n"
+        "  --capacity M          removals in all (default 100)\n"
+        "  --alpha A             instead of --capacity, the largest capacity whose\n"
+        "                        excess-risk bound stays within A (lethe_deletion_capacity)\n"
         "\n"
-        "The report gives n, d, R, λ, (ε, δ), σ, ε', the training residual, the\n"
-        "training time (s) and the training accuracy (RMSE for squared).\n",
+        "An option of another mechanism than the one chosen is a usage error.\n"
+        "The report gives n, d, R, λ, (ε, δ) and σ; for m3 Δ_max, the release\n"
+        "sensitivity, the releases so far and ε of the published history, the\n"
+        "guaranteed and estimated capacity, and the accuracy of the PUBLISHED\n"
+        "model; for guo ε', the training residual and the training accuracy (RMSE\n"
+        "for squared); and the training time (s).\n",
     .options = LETHE__OPTS_DATA | LETHE__OPT_LOSS | LETHE__OPT_LAMBDA | LETHE__OPT_EPSILON |
                LETHE__OPT_DELTA | LETHE__OPT_SIGMA | LETHE__OPT_BUDGET | LETHE__OPT_TOL |
                LETHE__OPT_SEED | LETHE__OPT_MODEL | LETHE__OPT_PUBLIC | LETHE__OPT_JSON |
                LETHE__OPT_MECHANISM | LETHE__OPT_CAPACITY | LETHE__OPT_ALPHA |
-               LETHE__OPT_WORKSPACE | LETHE__OPT_KEY_FILE,
+               LETHE__OPT_WORKSPACE | LETHE__OPT_KEY_FILE | LETHE__OPTS_M3,
     .required = LETHE__OPT_DATA | LETHE__OPT_MODEL,
     .operands = 0,
     .run = run,

@@ -92,9 +92,9 @@ static int run_status(lethe__cli_args *a)
     } else {
         kind = lethe__cli_state_kind(a, ctx, &rc);
     }
-    if (rc == 0 && kind == 1)
+    if (rc == 0 && (kind == LETHE_MECH_M1 || kind == LETHE_MECH_M3))
         rc = lethe__cli_load_model(a, ctx, &m);
-    else if (rc == 0 && kind == 2)
+    else if (rc == 0 && kind == LETHE_MECH_M2)
         rc = lethe__cli_load_m2(a, ctx, &m2);
     if (rc != 0)
         goto done;
@@ -110,20 +110,27 @@ static int run_status(lethe__cli_args *a)
     } else {
         lethe__cli_out_str(&o, "state", "state", a->model);
     }
+    /* M2 keeps its short name here, as before */
     lethe__cli_out_str(&o, "mechanism", "mechanism",
-                       kind == 1 ? "M1" : kind == 2 ? "M2" : "none (no model yet)");
-    if (m != NULL) {
-        lethe_budget b;
-        lethe_model_budget(m, &b);
+                       kind == LETHE_MECH_M2 ? "M2"
+                       : m != NULL ? lethe__cli_mech_label((int)lethe_model_mechanism(m))
+                                   : lethe__cli_mech_label(kind));
+    lethe_budget b;
+    if (m != NULL && lethe_model_budget(m, &b) == LETHE_OK) {
+        const int m3 = b.mechanism == LETHE_MECH_M3;
         lethe__cli_out_size(&o, "n", "records n", b.n, NULL);
         lethe__cli_out_size(&o, "d", "features d", lethe_model_dim(m), NULL);
-        lethe__cli_out_num(&o, "epsilon", "ε", b.epsilon, NULL);
-        lethe__cli_out_num(&o, "delta", "δ", b.delta, NULL);
+        lethe__cli_out_num(&o, "epsilon", "ε", b.epsilon, m3 ? "per release" : NULL);
+        lethe__cli_out_num(&o, "delta", "δ", b.delta, m3 ? "per release" : NULL);
         lethe__cli_out_size(&o, "removals_total", "removals", b.removals_total, "records");
-        lethe__cli_out_pct(&o, "budget_used", "budget used",
-                           b.budget > 0.0 ? (b.budget - b.remaining) / b.budget : 1.0);
-        lethe__cli_out_size(&o, "capacity_estimate", "capacity estimate", b.capacity_estimate,
-                            "further single removals (estimate)");
+        if (m3) {
+            lethe__cli_out_m3(&o, m, &b);
+        } else {
+            lethe__cli_out_pct(&o, "budget_used", "budget used",
+                               b.budget > 0.0 ? (b.budget - b.remaining) / b.budget : 1.0);
+            lethe__cli_out_size(&o, "capacity_estimate", "capacity estimate",
+                                b.capacity_estimate, "further single removals (estimate)");
+        }
         lethe__cli_out_bool(&o, "seeded", "seeded noise (tests)", b.seeded);
     } else if (m2 != NULL) {
         lethe_m2_report r;
@@ -155,11 +162,14 @@ const lethe__cli_command lethe__cli_status_cmd = {
     .usage =
         "usage: lethe status (--workspace DIR | --model STATE) [--key-file KEY] [--json]\n"
         "\n"
-        "A short summary: the mechanism, the records and features, (ε, δ), the\n"
-        "removals so far, how much of the budget (M1) or capacity (M2) is used,\n"
-        "and, for a workspace, the changes committed, the certificates in the\n"
-        "ledger and where the public model is. 'lethe capacity' gives the full\n"
-        "accountant.\n"
+        "A summary: the mechanism, the records and features, (ε, δ), the\n"
+        "removals so far and, for a workspace, the changes committed, the\n"
+        "certificates in the ledger and where the public model is. For M3 the\n"
+        "accountant of the releases (as 'lethe capacity' prints it: Δ_max, the\n"
+        "releases and ε of the published history, the cap, whether the public\n"
+        "model is fresh, the DP mode, the capacity); for guo how much of the\n"
+        "budget is used; for M2 how much of the capacity. 'lethe capacity' gives\n"
+        "the full accountant.\n"
         "\n"
         "options:\n"
         "  --workspace DIR       the workspace (read only, apart from tidying what an\n"

@@ -9,7 +9,18 @@
  *      the charged residual r ≤ ε', and ε ≥ c(δ − δ_s)·(r + 65·g√d)/σ with
  *      c(δ) = √(2 ln(1.5/δ)) (proofs/certificate.md, LTH-C-0001);
  *   M2 (Sekhari et al. 2021; proofs/m2-removal.md): the release is μ-GDP
- *      with μ = Δ/σ, so δ ≥ δ_μ(ε) + δ_s (proofs/calibration.md, LTH-C-0007).
+ *      with μ = Δ/σ, so δ ≥ δ_μ(ε) + δ_s (proofs/calibration.md, LTH-C-0007);
+ *   M3 (proofs/m3-release.md, m3-accounting.md): nothing the owner computed
+ *      is taken on trust. From the public parameters the verifier rebuilds
+ *      the release sensitivity Δ ≥ base + g√d, base = Δ_max (with
+ *      dp_releases 2Δ_max + 2R·sup|ℓ'|/(λ·n_min), sup|ℓ'| = 1 for the
+ *      logistic loss), g the lattice step of σ; checks that σ calibrates Δ,
+ *      δ ≥ δ_μ(ε) + δ_s with μ = Δ/σ (LTH-C-0012); and that the history of k
+ *      releases, √k·μ-GDP, is not understated: μ_total ≥ √k·Δ/σ and
+ *      ε_total ≥ the smallest ε with δ_{√k·μ}(ε) + (1 + e^ε)·k·d·τ ≤ δ
+ *      (LTH-C-0013). Within a ledger consecutive M3 certificates count the
+ *      releases one by one with the same public parameters, so that no
+ *      release (and no privacy it spent) can go missing.
  * δ_s = (1 + e^ε)·d·τ is the noise sampler's share of δ, τ its per-coordinate
  * total-variation charge, and 65·g√d the lattice's distance from a
  * continuous Gaussian b (proofs/lattice-noise.md, LTH-C-0010).
@@ -237,6 +248,18 @@ static void member_hex(sbuf *b, const char *key, const unsigned char *v, size_t 
     sb_put(b, "\"", 1);
 }
 
+/* The mechanism as the format spells it ("M1", "M2", "M3"). */
+static const char *mech_name(lethe_mechanism m)
+{
+    return m == LETHE_MECH_M1 ? "M1" : m == LETHE_MECH_M2 ? "M2" : "M3";
+}
+
+static void member_bool(sbuf *b, const char *key, int v)
+{
+    member(b, key);
+    sb_puts(b, v ? "true" : "false");
+}
+
 /* The canonical bytes of r, with or without the signature member. */
 static void serialize(sbuf *b, const lethe__cert_rec *r, int with_sig)
 {
@@ -244,10 +267,9 @@ static void serialize(sbuf *b, const lethe__cert_rec *r, int with_sig)
     member_str(b, "format", FORMAT);
     member_u64(b, "seq", c->seq);
     member_str(b, "time", c->time);
-    member_str(b, "mechanism", c->mechanism == LETHE_MECH_M1 ? "M1" : "M2");
+    member_str(b, "mechanism", mech_name(c->mechanism));
     member_str(b, "sampler", c->sampler);
-    member(b, "seeded");
-    sb_puts(b, c->seeded ? "true" : "false");
+    member_bool(b, "seeded", c->seeded);
     if (c->seeded)
         member_str(b, "warning", WARNING);
     member_u64(b, "d", c->d);
@@ -270,11 +292,23 @@ static void serialize(sbuf *b, const lethe__cert_rec *r, int with_sig)
         member_num(b, "budget", c->budget);
         member_num(b, "remaining_before", c->remaining_before);
         member_num(b, "remaining_after", c->remaining_after);
-    } else {
+    } else if (c->mechanism == LETHE_MECH_M2) {
         member_num(b, "sensitivity", c->sensitivity);
         member_u64(b, "capacity", c->capacity);
         member_u64(b, "used_before", c->used_before);
         member_u64(b, "used_after", c->used_after);
+    } else {
+        member_str(b, "loss", c->loss == LETHE_LOSS_LOGISTIC ? "logistic" : "squared");
+        member_u64(b, "n", c->n);
+        member_num(b, "lambda", c->lambda);
+        member_num(b, "R", c->R);
+        member_num(b, "delta_max", c->delta_max);
+        member_bool(b, "dp_releases", c->dp_releases);
+        member_u64(b, "dp_min_records", c->dp_min_records);
+        member_num(b, "sensitivity", c->sensitivity);
+        member_u64(b, "releases", c->releases);
+        member_num(b, "mu_total", c->mu_total);
+        member_num(b, "epsilon_total", c->epsilon_total);
     }
     member_hex(b, "model_before", r->model_before, 32);
     member_hex(b, "model_after", r->model_after, 32);
@@ -290,20 +324,25 @@ static void serialize(sbuf *b, const lethe__cert_rec *r, int with_sig)
 enum {
     K_FORMAT, K_SEQ, K_TIME, K_MECHANISM, K_SAMPLER, K_SEEDED, K_WARNING, K_D, K_EPSILON,
     K_DELTA, K_SIGMA, K_K, K_IDS, K_RESIDUAL, K_BUDGET, K_REMAINING_BEFORE, K_REMAINING_AFTER,
-    K_SENSITIVITY, K_CAPACITY, K_USED_BEFORE, K_USED_AFTER, K_MODEL_BEFORE, K_MODEL_AFTER,
-    K_PREV, K_PUBLIC_KEY, K_SIGNATURE, K_COUNT
+    K_SENSITIVITY, K_CAPACITY, K_USED_BEFORE, K_USED_AFTER, K_LOSS, K_N, K_LAMBDA, K_R,
+    K_DELTA_MAX, K_DP_RELEASES, K_DP_MIN_RECORDS, K_RELEASES, K_MU_TOTAL, K_EPSILON_TOTAL,
+    K_MODEL_BEFORE, K_MODEL_AFTER, K_PREV, K_PUBLIC_KEY, K_SIGNATURE, K_COUNT
 };
 
 static const char *const key_names[K_COUNT] = {
     "format", "seq", "time", "mechanism", "sampler", "seeded", "warning", "d", "epsilon",
     "delta", "sigma", "k", "ids", "residual", "budget", "remaining_before", "remaining_after",
-    "sensitivity", "capacity", "used_before", "used_after", "model_before", "model_after",
-    "prev", "public_key", "signature",
+    "sensitivity", "capacity", "used_before", "used_after", "loss", "n", "lambda", "R",
+    "delta_max", "dp_releases", "dp_min_records", "releases", "mu_total", "epsilon_total",
+    "model_before", "model_after", "prev", "public_key", "signature",
 };
 
-#define BIT(k) (1ul << (k))
+#define BIT(k) ((uint64_t)1 << (k))
 #define KEYS_M1 (BIT(K_RESIDUAL) | BIT(K_BUDGET) | BIT(K_REMAINING_BEFORE) | BIT(K_REMAINING_AFTER))
 #define KEYS_M2 (BIT(K_SENSITIVITY) | BIT(K_CAPACITY) | BIT(K_USED_BEFORE) | BIT(K_USED_AFTER))
+#define KEYS_M3 (BIT(K_LOSS) | BIT(K_N) | BIT(K_LAMBDA) | BIT(K_R) | BIT(K_DELTA_MAX) |         \
+                 BIT(K_DP_RELEASES) | BIT(K_DP_MIN_RECORDS) | BIT(K_SENSITIVITY) |              \
+                 BIT(K_RELEASES) | BIT(K_MU_TOTAL) | BIT(K_EPSILON_TOTAL))
 #define KEYS_ALL (BIT(K_COUNT) - 1)
 
 typedef struct parser {
@@ -599,6 +638,22 @@ static int parse_ids(parser *p, lethe__cert_rec *r, size_t *count)
     return 1;
 }
 
+/* true or false, into *out (1 or 0). */
+static int parse_bool(parser *p, const char *key, int *out)
+{
+    skip_ws(p);
+    if (p->n - p->i >= 4 && memcmp(p->s + p->i, "true", 4) == 0) {
+        p->i += 4;
+        *out = 1;
+    } else if (p->n - p->i >= 5 && memcmp(p->s + p->i, "false", 5) == 0) {
+        p->i += 5;
+        *out = 0;
+    } else {
+        return perr(p, "%s is neither true nor false", key);
+    }
+    return 1;
+}
+
 static int parse_value(parser *p, int k, lethe__cert_rec *r, size_t *n_ids)
 {
     lethe_certificate *c = &r->c;
@@ -619,9 +674,16 @@ static int parse_value(parser *p, int k, lethe__cert_rec *r, size_t *n_ids)
     case K_MECHANISM:
         if (!parse_string(p, t, sizeof t, &len))
             return 0;
-        if (strcmp(t, "M1") != 0 && strcmp(t, "M2") != 0)
-            return perr(p, "mechanism is neither \"M1\" nor \"M2\"");
-        c->mechanism = t[1] == '1' ? LETHE_MECH_M1 : LETHE_MECH_M2;
+        if (strcmp(t, "M1") != 0 && strcmp(t, "M2") != 0 && strcmp(t, "M3") != 0)
+            return perr(p, "mechanism is neither \"M1\", \"M2\" nor \"M3\"");
+        c->mechanism = t[1] == '1' ? LETHE_MECH_M1 : t[1] == '2' ? LETHE_MECH_M2 : LETHE_MECH_M3;
+        return 1;
+    case K_LOSS:
+        if (!parse_string(p, t, sizeof t, &len))
+            return 0;
+        if (strcmp(t, "logistic") != 0 && strcmp(t, "squared") != 0)
+            return perr(p, "loss is neither \"logistic\" nor \"squared\"");
+        c->loss = t[0] == 'l' ? LETHE_LOSS_LOGISTIC : LETHE_LOSS_SQUARED;
         return 1;
     case K_SAMPLER:
         if (!parse_string(p, r->sampler_buf, sizeof r->sampler_buf, &len))
@@ -631,19 +693,12 @@ static int parse_value(parser *p, int k, lethe__cert_rec *r, size_t *n_ids)
         if (!parse_string(p, t, sizeof t, &len))
             return 0;
         return strcmp(t, WARNING) == 0 ? 1 : perr(p, "warning is not \"" WARNING "\"");
-    case K_SEEDED:
-        skip_ws(p);
-        if (p->n - p->i >= 4 && memcmp(p->s + p->i, "true", 4) == 0) {
-            p->i += 4;
-            c->seeded = 1;
-        } else if (p->n - p->i >= 5 && memcmp(p->s + p->i, "false", 5) == 0) {
-            p->i += 5;
-            c->seeded = 0;
-        } else {
-            return perr(p, "seeded is neither true nor false");
-        }
-        return 1;
+    case K_SEEDED: return parse_bool(p, key_names[k], &c->seeded);
+    case K_DP_RELEASES: return parse_bool(p, key_names[k], &c->dp_releases);
     case K_SEQ: return parse_u64(p, &c->seq);
+    case K_RELEASES: return parse_u64(p, &c->releases);
+    case K_N: return parse_size(p, &c->n);
+    case K_DP_MIN_RECORDS: return parse_size(p, &c->dp_min_records);
     case K_D: return parse_size(p, &c->d);
     case K_K: return parse_size(p, &c->k);
     case K_CAPACITY: return parse_size(p, &c->capacity);
@@ -657,6 +712,11 @@ static int parse_value(parser *p, int k, lethe__cert_rec *r, size_t *n_ids)
     case K_REMAINING_BEFORE: return parse_double(p, &c->remaining_before);
     case K_REMAINING_AFTER: return parse_double(p, &c->remaining_after);
     case K_SENSITIVITY: return parse_double(p, &c->sensitivity);
+    case K_LAMBDA: return parse_double(p, &c->lambda);
+    case K_R: return parse_double(p, &c->R);
+    case K_DELTA_MAX: return parse_double(p, &c->delta_max);
+    case K_MU_TOTAL: return parse_double(p, &c->mu_total);
+    case K_EPSILON_TOTAL: return parse_double(p, &c->epsilon_total);
     case K_IDS: return parse_ids(p, r, n_ids);
     case K_MODEL_BEFORE: return parse_hex(p, key_names[k], r->model_before, 32);
     case K_MODEL_AFTER: return parse_hex(p, key_names[k], r->model_after, 32);
@@ -667,7 +727,7 @@ static int parse_value(parser *p, int k, lethe__cert_rec *r, size_t *n_ids)
 }
 
 /* The members, in any order, each once; 1 with *seen set, or 0. */
-static int parse_object(parser *p, lethe__cert_rec *r, unsigned long *seen, size_t *n_ids)
+static int parse_object(parser *p, lethe__cert_rec *r, uint64_t *seen, size_t *n_ids)
 {
     char key[64], pk[64];
     size_t len;
@@ -711,7 +771,7 @@ lethe_status lethe__cert_parse(lethe_ctx *ctx, const unsigned char *buf, size_t 
     memset(r, 0, sizeof *r);
     r->c.sampler = r->sampler_buf;
     parser p = { ctx, buf, len, 0, why, why_len, 0 };
-    unsigned long seen = 0;
+    uint64_t seen = 0;
     size_t n_ids = 0;
     int ok = parse_object(&p, r, &seen, &n_ids);
     if (p.nomem) {
@@ -719,8 +779,10 @@ lethe_status lethe__cert_parse(lethe_ctx *ctx, const unsigned char *buf, size_t 
         return lethe__fail(ctx, LETHE_ENOMEM, "no memory for the ids of a certificate");
     }
     if (ok) {
-        unsigned long want = KEYS_ALL & ~(KEYS_M1 | KEYS_M2 | BIT(K_WARNING));
-        want |= r->c.mechanism == LETHE_MECH_M1 ? KEYS_M1 : KEYS_M2;
+        uint64_t want = KEYS_ALL & ~(KEYS_M1 | KEYS_M2 | KEYS_M3 | BIT(K_WARNING));
+        want |= r->c.mechanism == LETHE_MECH_M1   ? KEYS_M1
+                : r->c.mechanism == LETHE_MECH_M2 ? KEYS_M2
+                                                  : KEYS_M3;
         want |= r->c.seeded ? BIT(K_WARNING) : 0;
         for (int k = 0; k < K_COUNT && ok; k++) {
             if ((want & BIT(k)) && !(seen & BIT(k)))
@@ -759,63 +821,70 @@ lethe_status lethe__cert_parse(lethe_ctx *ctx, const unsigned char *buf, size_t 
 
 /* ─── The numbers ────────────────────────────────────────────────────────── */
 
-/* 1 if the numbers are consistent (see lethe_cert_verify); else 0 and why. */
-static int numbers_ok(const lethe_certificate *c, char *why, size_t len)
+/* Slack of ε_total against the verifier's own ε(δ) of the history: the
+ * bisections of lethe__epsilon_with_sampler stop at about 1e-12 (relative)
+ * and another libm may round δ_GDP differently in its last bits; 1e-9 is
+ * far above both and far below an understatement that would matter. */
+#define EPS_TOTAL_SLACK 1e-9
+
+/* The release is μ-GDP with μ = Δ/σ (LTH-C-0007): δ ≥ δ_μ(ε) + tv, tv the
+ * sampler's share. 1 if so; else 0 and why. */
+static int gdp_ok(const lethe_certificate *c, double tv, char *why, size_t len)
 {
-    if (!(c->epsilon > 0.0) || !(c->delta > 0.0 && c->delta < 1.0) || !(c->sigma > 0.0) ||
-        c->d == 0 || (c->k == 0 && c->mechanism != LETHE_MECH_M1)) {
-        snprintf(why, len, "a parameter is out of range (ε > 0, 0 < δ < 1, σ > 0, d ≥ 1, "
-                           "k ≥ 1; k = 0 only for an M1 refresh)");
+    double need = lethe_gdp_delta(c->sensitivity / c->sigma, c->epsilon) + tv;
+    if (!(c->sensitivity > 0.0) || !(c->delta * (1.0 + ROUNDING) >= need)) {
+        snprintf(why, len, "δ = %.17g is below δ(ε) of μ-GDP with μ = Δ/σ, plus the "
+                           "sampler's charge: %.17g", c->delta, need);
         return 0;
     }
-    /* the sampler's share of δ, (1 + e^ε)·d·τ (LTH-C-0010 §6.3); M1 charges it
-     * at ε = 1 ≥ its ε, so this is never more than what M1 set aside */
-    const double tv = lethe__lattice_delta(c->d, c->epsilon);
-    if (!isfinite(tv)) {
-        snprintf(why, len, "ε = %.17g gives no sampler charge", c->epsilon);
+    return 1;
+}
+
+static int m1_ok(const lethe_certificate *c, double tv, char *why, size_t len)
+{
+    const double r = c->residual, eb = c->budget;
+    if (!(r >= 0.0) || !(eb > 0.0)) {
+        snprintf(why, len, "residual %.17g or budget %.17g out of range", r, eb);
         return 0;
     }
-    if (c->mechanism == LETHE_MECH_M1) {
-        const double r = c->residual, eb = c->budget;
-        if (!(r >= 0.0) || !(eb > 0.0)) {
-            snprintf(why, len, "residual %.17g or budget %.17g out of range", r, eb);
-            return 0;
-        }
-        if (!(r <= eb)) {
-            snprintf(why, len, "residual %.17g exceeds the budget %.17g", r, eb);
-            return 0;
-        }
-        if (!(fabs(c->remaining_after - (eb - r)) <= ROUNDING * (eb + r))) {
-            snprintf(why, len, "remaining_after %.17g is not budget − residual = %.17g",
-                     c->remaining_after, eb - r);
-            return 0;
-        }
-        if (!(c->delta > tv)) {
-            snprintf(why, len, "δ = %.17g does not exceed the sampler's charge %.17g",
-                     c->delta, tv);
-            return 0;
-        }
-        if (!(c->epsilon <= 1.0)) {
-            snprintf(why, len, "ε = %.17g: M1's calibration c(δ) is proven for ε ≤ 1 only",
-                     c->epsilon);
-            return 0;
-        }
-        /* Guo et al. Thm 3: ε ≥ c(δ')·(r + 65·g√d)/σ, δ' = δ − (1 + e^ε)·d·τ,
-         * with the lattice's coupling distance 65·g√d (LTH-C-0010 §7.1) */
-        lethe_lattice lat;
-        double rl = r;
-        if (lethe__lattice_params(c->sigma, &lat) == LETHE_OK)
-            rl += 65.0 * lethe__lattice_rounding(&lat, c->d);
-        else
-            rl = INFINITY;
-        double need = lethe_guo_c(c->delta - tv) * rl / c->sigma;
-        if (!(c->epsilon * (1.0 + ROUNDING) >= need)) {
-            snprintf(why, len, "ε = %.17g is below c(δ − δ_s)·residual/σ = %.17g", c->epsilon,
-                     need);
-            return 0;
-        }
-        return 1;
+    if (!(r <= eb)) {
+        snprintf(why, len, "residual %.17g exceeds the budget %.17g", r, eb);
+        return 0;
     }
+    if (!(fabs(c->remaining_after - (eb - r)) <= ROUNDING * (eb + r))) {
+        snprintf(why, len, "remaining_after %.17g is not budget − residual = %.17g",
+                 c->remaining_after, eb - r);
+        return 0;
+    }
+    if (!(c->delta > tv)) {
+        snprintf(why, len, "δ = %.17g does not exceed the sampler's charge %.17g", c->delta,
+                 tv);
+        return 0;
+    }
+    if (!(c->epsilon <= 1.0)) {
+        snprintf(why, len, "ε = %.17g: M1's calibration c(δ) is proven for ε ≤ 1 only",
+                 c->epsilon);
+        return 0;
+    }
+    /* Guo et al. Thm 3: ε ≥ c(δ')·(r + 65·g√d)/σ, δ' = δ − (1 + e^ε)·d·τ,
+     * with the lattice's coupling distance 65·g√d (LTH-C-0010 §7.1) */
+    lethe_lattice lat;
+    double rl = r;
+    if (lethe__lattice_params(c->sigma, &lat) == LETHE_OK)
+        rl += 65.0 * lethe__lattice_rounding(&lat, c->d);
+    else
+        rl = INFINITY;
+    double need = lethe_guo_c(c->delta - tv) * rl / c->sigma;
+    if (!(c->epsilon * (1.0 + ROUNDING) >= need)) {
+        snprintf(why, len, "ε = %.17g is below c(δ − δ_s)·residual/σ = %.17g", c->epsilon,
+                 need);
+        return 0;
+    }
+    return 1;
+}
+
+static int m2_ok(const lethe_certificate *c, double tv, char *why, size_t len)
+{
     if (c->used_after < c->used_before || c->used_after - c->used_before != c->k) {
         snprintf(why, len, "used_after %zu is not used_before %zu + k %zu", c->used_after,
                  c->used_before, c->k);
@@ -826,11 +895,155 @@ static int numbers_ok(const lethe_certificate *c, char *why, size_t len)
                  c->capacity);
         return 0;
     }
-    /* the release is μ-GDP, μ = Δ/σ (LTH-C-0007), plus the sampler's charge */
-    double need = lethe_gdp_delta(c->sensitivity / c->sigma, c->epsilon) + tv;
-    if (!(c->sensitivity > 0.0) || !(c->delta * (1.0 + ROUNDING) >= need)) {
-        snprintf(why, len, "δ = %.17g is below δ(ε) of μ-GDP with μ = Δ/σ, plus the "
-                           "sampler's charge: %.17g", c->delta, need);
+    return gdp_ok(c, tv, why, len);
+}
+
+/* M3: the sensitivity, σ and the history's charges, recomputed from the
+ * public parameters (LTH-C-0012, LTH-C-0013). */
+static int m3_ok(const lethe_certificate *c, double tv, char *why, size_t len)
+{
+    if (c->n == 0 || !(c->lambda > 0.0) || !isfinite(c->lambda) || !(c->R > 0.0) ||
+        !isfinite(c->R) || !(c->delta_max > 0.0) || !isfinite(c->delta_max) ||
+        (unsigned)c->loss > LETHE_LOSS_SQUARED) {
+        snprintf(why, len, "an M3 parameter is out of range (n ≥ 1; λ, R and Δ_max finite "
+                           "and > 0; a known loss)");
+        return 0;
+    }
+    if (c->releases < 2) {
+        snprintf(why, len, "releases = %llu: the first certified release is the model's "
+                           "second (the one made at training has no certificate)",
+                 (unsigned long long)c->releases);
+        return 0;
+    }
+    if ((c->dp_releases != 0 && c->dp_releases != 1) ||
+        (c->dp_min_records == 0) != (c->dp_releases == 0)) {
+        snprintf(why, len, "dp_min_records = %zu: it is ≥ 1 with dp_releases and 0 without",
+                 c->dp_min_records);
+        return 0;
+    }
+    if (c->dp_releases && c->n < c->dp_min_records) {
+        snprintf(why, len, "n = %zu is below dp_min_records = %zu: DP releases were not "
+                           "calibrated for so few records", c->n, c->dp_min_records);
+        return 0;
+    }
+    if (c->dp_releases && c->loss != LETHE_LOSS_LOGISTIC) {
+        snprintf(why, len, "dp_releases needs the logistic loss (bounded ℓ'); the squared "
+                           "loss has no ERM sensitivity");
+        return 0;
+    }
+    /* base = Δ_max, or with DP releases 2Δ_max + 2R·sup|ℓ'|/(λ·n_min), sup|ℓ'| = 1
+     * for the logistic loss (LTH-C-0004); then the lattice adds g√d (LTH-C-0010 §6.2) */
+    double base = c->delta_max;
+    if (c->dp_releases)
+        base = 2.0 * c->delta_max + 2.0 * c->R / (c->lambda * (double)c->dp_min_records);
+    lethe_lattice lat;
+    if (lethe__lattice_params(c->sigma, &lat) != LETHE_OK) {
+        snprintf(why, len, "σ = %.17g is outside the noise sampler's range", c->sigma);
+        return 0;
+    }
+    const double sens = (base + lethe__lattice_rounding(&lat, c->d)) * (1.0 - ROUNDING);
+    if (!(c->sensitivity >= sens) || !isfinite(c->sensitivity)) {
+        snprintf(why, len, "sensitivity %.17g is below the %.17g that Δ_max%s and the "
+                           "lattice step g = %.17g give", c->sensitivity, sens,
+                 c->dp_releases ? ", the ERM's sensitivity" : "", lat.g);
+        return 0;
+    }
+    if (!gdp_ok(c, tv, why, len))
+        return 0;
+    /* the published history: √k·μ-GDP and (1 + e^ε)·k·d·τ more in δ */
+    const double mu = sqrt((double)c->releases) * c->sensitivity / c->sigma;
+    if (!(c->mu_total >= mu * (1.0 - ROUNDING))) {
+        snprintf(why, len, "mu_total %.17g is below √releases·Δ/σ = %.17g", c->mu_total, mu);
+        return 0;
+    }
+    size_t units = 0;
+    double e = NAN;
+    if (c->releases > SIZE_MAX || !lethe__mul_size((size_t)c->releases, c->d, &units) ||
+        lethe__epsilon_with_sampler(mu, units, c->delta, &e) != LETHE_OK) {
+        snprintf(why, len, "no ε reaches δ = %.17g for a history of %llu releases",
+                 c->delta, (unsigned long long)c->releases);
+        return 0;
+    }
+    if (!(c->epsilon_total >= e * (1.0 - EPS_TOTAL_SLACK)) || !isfinite(c->epsilon_total)) {
+        snprintf(why, len, "epsilon_total %.17g is below the ε = %.17g at δ of %llu releases "
+                           "(√k·μ-GDP with the sampler's charge)", c->epsilon_total, e,
+                 (unsigned long long)c->releases);
+        return 0;
+    }
+    return 1;
+}
+
+/* 1 if the numbers are consistent (see lethe_cert_verify); else 0 and why. */
+static int numbers_ok(const lethe_certificate *c, char *why, size_t len)
+{
+    if (!(c->epsilon > 0.0) || !(c->delta > 0.0 && c->delta < 1.0) || !(c->sigma > 0.0) ||
+        c->d == 0 || (c->k == 0 && c->mechanism == LETHE_MECH_M2)) {
+        snprintf(why, len, "a parameter is out of range (ε > 0, 0 < δ < 1, σ > 0, d ≥ 1, "
+                           "k ≥ 1; k = 0 only for an M1 refresh or an M3 release)");
+        return 0;
+    }
+    /* the sampler's share of δ, (1 + e^ε)·d·τ (LTH-C-0010 §6.3); M1 charges it
+     * at ε = 1 ≥ its ε, so this is never more than what M1 set aside */
+    const double tv = lethe__lattice_delta(c->d, c->epsilon);
+    if (!isfinite(tv)) {
+        snprintf(why, len, "ε = %.17g gives no sampler charge", c->epsilon);
+        return 0;
+    }
+    return c->mechanism == LETHE_MECH_M1   ? m1_ok(c, tv, why, len)
+           : c->mechanism == LETHE_MECH_M2 ? m2_ok(c, tv, why, len)
+                                           : m3_ok(c, tv, why, len);
+}
+
+/* Bitwise equality: a parameter carried unchanged from one certificate to
+ * the next. */
+static int same(double a, double b)
+{
+    return memcmp(&a, &b, sizeof a) == 0;
+}
+
+/* Can c follow prev in a ledger (besides seq, prev and the model hashes)?
+ * An M3 ledger holds M3 certificates only, and counts the releases one by
+ * one with the same public parameters: a missing release would hide the
+ * privacy it spent. 1 if so; else 0 and why. */
+static int follows(const lethe_certificate *prev, const lethe_certificate *c, char *why,
+                   size_t len)
+{
+    if ((prev->mechanism == LETHE_MECH_M3) != (c->mechanism == LETHE_MECH_M3)) {
+        snprintf(why, len, "mechanism %s follows %s: a ledger records one model's mechanism",
+                 mech_name(c->mechanism), mech_name(prev->mechanism));
+        return 0;
+    }
+    if (c->mechanism != LETHE_MECH_M3)
+        return 1;
+    if (c->releases != prev->releases + 1) {
+        snprintf(why, len, "release %llu follows release %llu: a release is missing or "
+                           "counted twice", (unsigned long long)c->releases,
+                 (unsigned long long)prev->releases);
+        return 0;
+    }
+    const struct {
+        const char *name;
+        double was, is;
+    } par[] = {
+        { "epsilon", prev->epsilon, c->epsilon }, { "delta", prev->delta, c->delta },
+        { "sigma", prev->sigma, c->sigma },       { "lambda", prev->lambda, c->lambda },
+        { "R", prev->R, c->R },                   { "delta_max", prev->delta_max, c->delta_max },
+    };
+    for (size_t i = 0; i < sizeof par / sizeof par[0]; i++)
+        if (!same(par[i].was, par[i].is)) {
+            snprintf(why, len, "%s = %.17g differs from the previous certificate's %.17g",
+                     par[i].name, par[i].is, par[i].was);
+            return 0;
+        }
+    if (c->d != prev->d || c->loss != prev->loss || c->dp_releases != prev->dp_releases ||
+        c->dp_min_records != prev->dp_min_records) {
+        snprintf(why, len, "d, the loss or the DP settings differ from the previous "
+                           "certificate's");
+        return 0;
+    }
+    if (c->n > prev->n) {
+        snprintf(why, len, "n = %zu exceeds the previous certificate's %zu: records "
+                           "reappeared", c->n, prev->n);
         return 0;
     }
     return 1;
@@ -1010,6 +1223,7 @@ static lethe_status failed(lethe_ctx *ctx, lethe_verify_report *rep, lethe_cert_
 /* What verification carries from one file of a ledger to the next. */
 typedef struct chain {
     uint64_t count;          /* certificates passed */
+    lethe_certificate last;  /* the last one's fields (sampler and ids NULL) */
     unsigned char hash[32];  /* BLAKE2b-256 of the last file (zeros before the first) */
     unsigned char model[32]; /* its model_after */
     unsigned char signer[32];
@@ -1107,6 +1321,9 @@ static void advance(chain *ch, const lethe__cert_rec *r, const unsigned char has
                     lethe_verify_report *rep)
 {
     ch->count++;
+    ch->last = r->c;
+    ch->last.sampler = NULL;
+    ch->last.ids = NULL;
     memcpy(ch->hash, hash, 32);
     memcpy(ch->model, r->model_after, 32);
     memcpy(ch->signer, r->pk, 32);
@@ -1206,6 +1423,8 @@ static lethe_status verify_ledger(lethe_ctx *ctx, const char *dir, const unsigne
         } else if (want > 1 && memcmp(r.model_before, ch->model, 32) != 0) {
             st = failed(ctx, rep, LETHE_CHECK_CHAIN, want, path,
                         "model_before is not the previous certificate's model_after");
+        } else if (want > 1 && !follows(&ch->last, &r.c, why, sizeof why)) {
+            st = failed(ctx, rep, LETHE_CHECK_CHAIN, want, path, why);
         } else {
             advance(ch, &r, hash, rep);
         }
@@ -1311,14 +1530,16 @@ static int cmp_hash(const void *a, const void *b)
 static lethe_status check_input(lethe_ctx *ctx, const lethe_certificate *c)
 {
     const char *bad = NULL;
-    const double v[] = { c->epsilon,          c->delta,           c->sigma,
-                         c->residual,         c->budget,          c->remaining_before,
-                         c->remaining_after,  c->sensitivity };
+    const double v[] = { c->epsilon,         c->delta,     c->sigma,     c->residual,
+                         c->budget,          c->remaining_before,        c->remaining_after,
+                         c->sensitivity,     c->lambda,    c->R,         c->delta_max,
+                         c->mu_total,        c->epsilon_total };
     for (size_t i = 0; i < sizeof v / sizeof v[0]; i++)
         if (!isfinite(v[i]))
             bad = "a number is not finite";
-    if (c->mechanism != LETHE_MECH_M1 && c->mechanism != LETHE_MECH_M2)
-        bad = "mechanism is neither M1 nor M2";
+    if (c->mechanism != LETHE_MECH_M1 && c->mechanism != LETHE_MECH_M2 &&
+        c->mechanism != LETHE_MECH_M3)
+        bad = "mechanism is neither M1, M2 nor M3";
     else if (c->sampler == NULL || c->sampler[0] == '\0' ||
              strlen(c->sampler) > LETHE__CERT_SAMPLER_MAX || !utf8_valid(c->sampler))
         bad = "the sampler name must be 1 to 255 bytes of UTF-8";
@@ -1364,6 +1585,10 @@ static lethe_status build(lethe_ctx *ctx, const lethe_certificate *c, const keys
     char why[WHY_LEN];
     if (!numbers_ok(&r->c, why, sizeof why))
         return lethe__fail(ctx, LETHE_EINVAL, "cert_write: would not verify: %s", why);
+    if (ch->count > 0 && !follows(&ch->last, &r->c, why, sizeof why))
+        return lethe__fail(ctx, LETHE_EINVAL, "cert_write: the chain would break after "
+                                              "%08llu.json: %s",
+                           (unsigned long long)ch->count, why);
     r->idh = c->k == 0 ? NULL : lethe__calloc(ctx, c->k, 32);
     if (c->k > 0 && r->idh == NULL)
         return lethe__fail(ctx, LETHE_ENOMEM, "cert_write: no memory for %zu id hashes", c->k);

@@ -9,6 +9,12 @@
  *   train_residual residual_bound ρ res_max | u64 removals removals_total refreshes
  *   rng_position | seed[32] | w[d] g[d] b[d] U[d·d] s_f[n] y[n] ids[n]
  *   alive[n] x[n·d] | BLAKE2b-256 of all preceding bytes.
+ * Mechanism M3's state has the magic "LETHEM31" and the same layout, with
+ *   u64 dp dp_min newton_extra releases fresh reanchors extra_steps n_unpub
+ *   | f64 Δ_max ε_cap drift
+ * right after the first eight u64, and pub[d] unpub[n_unpub] after x (b is
+ * 0). σ, the sensitivity, the lattice and the budget are recomputed on
+ * load, never trusted.
  * Integers and doubles are little-endian (doubles as their IEEE-754 bits).
  * Writes are atomic: a unique temporary file beside the target (mkstemp),
  * fsync, rename, fsync of the directory.
@@ -29,6 +35,7 @@
 #include "io/sfile.h"
 
 #define MAGIC "LETHEST1"
+#define MAGIC_M3 "LETHEM31"
 #define VERSION 1u
 
 static lethe_pass gradient_pass(lethe_model *m);
@@ -41,8 +48,9 @@ lethe_status lethe_model_save(lethe_model *m, const char *path)
     if (path == NULL)
         return lethe__fail(m->ctx, LETHE_EINVAL, "save: path is NULL");
     lethe_sfile s;
-    /* the state holds b, the seed and the data: owner only */
-    lethe_status st = lethe__sfile_create(m->ctx, path, 0600, MAGIC, &s);
+    const int m3 = m->mech == LETHE_MECH_M3;
+    /* the state holds b (or θ), the seed and the data: owner only */
+    lethe_status st = lethe__sfile_create(m->ctx, path, 0600, m3 ? MAGIC_M3 : MAGIC, &s);
     if (st != LETHE_OK)
         return st;
     /* Only the live rows are written: a removed record's bytes never reach
@@ -64,6 +72,14 @@ lethe_status lethe_model_save(lethe_model *m, const char *path)
                               (uint64_t)seeded };
     for (size_t i = 0; i < sizeof head / sizeof head[0]; i++)
         lethe__sf_put_u64(&s, head[i]);
+    if (m3) {
+        const uint64_t h3[] = { (uint64_t)m->dp, m->dp_min, m->newton_extra, m->releases,
+                                (uint64_t)m->fresh, m->reanchors, m->extra_steps, m->n_unpub };
+        for (size_t i = 0; i < sizeof h3 / sizeof h3[0]; i++)
+            lethe__sf_put_u64(&s, h3[i]);
+        const double p3[] = { m->delta_max, m->eps_cap, m->drift };
+        lethe__sf_put_f64s(&s, p3, 3);
+    }
     const double par[] = { m->lambda, m->epsilon, m->delta, m->sigma, m->c, m->budget, m->tol,
                            m->R, m->xnorm, m->residual, m->train_residual, m->residual_bound,
                            m->rho, m->res_max };
@@ -84,6 +100,11 @@ lethe_status lethe_model_save(lethe_model *m, const char *path)
         lethe__sf_put_u64(&s, m->ids[i]);
     lethe__sf_put_bytes(&s, m->alive, n);
     lethe__sf_put_f64s(&s, m->x, n * d);
+    if (m3) {
+        lethe__sf_put_f64s(&s, m->pub, d);
+        for (size_t i = 0; i < m->n_unpub; i++)
+            lethe__sf_put_u64(&s, m->unpub[i]);
+    }
     return lethe__sfile_commit(&s);
 }
 
@@ -149,13 +170,52 @@ static const char *validate(const lethe_model *m)
         return "bad accountant";
     if (m->removals > m->removals_total)
         return "bad removal counts";
+    if (m->mech == LETHE_MECH_M3) {
+        if (!(m->delta_max > 0.0) || !isfinite(m->delta_max) || !(m->eps_cap >= 0.0) ||
+            !isfinite(m->eps_cap) || !(m->drift >= 0.0) || !isfinite(m->drift))
+            return "M3 parameters out of range";
+        if (m->releases == 0 || (m->dp && m->dp_min == 0) || (!m->dp && m->dp_min != 0))
+            return "M3 counters out of range";
+        for (size_t j = 0; j < m->d; j++)
+            if (!isfinite(m->pub[j]) || !lethe__is_zero(m->b[j]))
+                return "bad release or a noise term in an M3 state";
+    }
     return NULL;
+}
+
+/* M3: the unpublished ids were removed (none is a live id) and are distinct. */
+static lethe_status check_unpublished(lethe_ctx *ctx, const char *path, const lethe_model *m)
+{
+    for (size_t i = 0; i < m->n_unpub; i++)
+        if (lethe__model_find(m, m->unpub[i]) != SIZE_MAX)
+            return bad(ctx, path, "an unpublished removal names a live record");
+    if (m->n_unpub < 2)
+        return LETHE_OK;
+    uint64_t dup = 0;
+    lethe_status st = lethe__ids_distinct(ctx, m->unpub, m->n_unpub, &dup);
+    return st == LETHE_EDUPLICATE ? bad(ctx, path, "duplicate unpublished ids") : st;
 }
 
 /* The parameters pass the checks training applies (ε ≤ 1, the tolerance
  * inside the budget, …); c and the budget are recomputed, never trusted. */
 static lethe_status check_params(lethe_ctx *ctx, const char *path, lethe_model *m)
 {
+    if (m->mech == LETHE_MECH_M3) {
+        /* as training checks them; σ, the lattice and the budget recomputed */
+        double stop = m->tol * fmax(1.0, m->lambda * (double)m->n_live);
+        if (!(m->lambda > 0.0) || !isfinite(m->lambda) || !(m->epsilon > 0.0) ||
+            !isfinite(m->epsilon) || !(m->delta > 0.0 && m->delta < 1.0) || !(m->tol > 0.0) ||
+            m->max_iter == 0 || !(stop <= m->lambda * (double)m->n_live * m->delta_max / 10.0) ||
+            (m->dp && !isfinite(m->k.grad_bound)))
+            return bad(ctx, path, "M3 parameters out of range");
+        if (lethe__m3_calibrate(m) != LETHE_OK) {
+            char why[LETHE__ERRMSG_CAP];
+            snprintf(why, sizeof why, "parameters out of range: %s", lethe_ctx_errmsg(ctx));
+            return bad(ctx, path, why);
+        }
+        m->c = NAN;
+        return LETHE_OK;
+    }
     lethe_train_options o;
     lethe_train_options_init(&o);
     o.loss = m->loss;
@@ -218,7 +278,15 @@ lethe_status lethe_model_load(lethe_ctx *ctx, const char *path, lethe_model **ou
         return lethe__fail(ctx, LETHE_EINVAL, "load: path and out must not be NULL");
     lethe_sfile s;
     long long payload = 0;
-    lethe_status st = lethe__sfile_open(ctx, path, MAGIC, &s, &payload);
+    lethe_mechanism mech = LETHE_MECH_M1;
+    lethe_status st = lethe_state_mechanism(ctx, path, &mech);
+    if (st != LETHE_OK)
+        return st;
+    if (mech == LETHE_MECH_M2)
+        return lethe__fail(ctx, LETHE_EFORMAT, "load: %s holds an M2 state (lethe_m2_load)",
+                           path);
+    const int m3 = mech == LETHE_MECH_M3;
+    st = lethe__sfile_open(ctx, path, m3 ? MAGIC_M3 : MAGIC, &s, &payload);
     if (st != LETHE_OK)
         return st;
     lethe_model *m = NULL;
@@ -226,6 +294,14 @@ lethe_status lethe_model_load(lethe_ctx *ctx, const char *path, lethe_model **ou
     uint64_t d = lethe__sf_get_u64(&s), n = lethe__sf_get_u64(&s);
     uint64_t n_live = lethe__sf_get_u64(&s), n_f = lethe__sf_get_u64(&s);
     uint64_t max_iter = lethe__sf_get_u64(&s), seeded = lethe__sf_get_u64(&s);
+    uint64_t h3[8] = { 0 };
+    double p3[3] = { 0.0, 0.0, 0.0 };
+    if (m3) {
+        for (size_t i = 0; i < 8; i++)
+            h3[i] = lethe__sf_get_u64(&s);
+        lethe__sf_get_f64s(&s, p3, 3);
+    }
+    const uint64_t n_unpub = h3[7];
     if (s.err) {
         st = bad(ctx, path, "truncated header");
         goto done;
@@ -236,15 +312,17 @@ lethe_status lethe_model_load(lethe_ctx *ctx, const char *path, lethe_model **ou
         goto done;
     }
     if (loss > LETHE_LOSS_SQUARED || d == 0 || n == 0 || seeded > 1 || max_iter > UINT32_MAX ||
-        !lethe__fits_blas((size_t)d) || !lethe__fits_blas((size_t)n)) {
+        !lethe__fits_blas((size_t)d) || !lethe__fits_blas((size_t)n) || h3[0] > 1 ||
+        h3[2] > UINT32_MAX || h3[4] > 1 || n_unpub > SIZE_MAX / 16 - n) {
         st = bad(ctx, path, "header field out of range");
         goto done;
     }
     /* the sizes must match the file exactly before anything is allocated */
-    const size_t fixed = 8 + 8 * 8 + 14 * 8 + 4 * 8 + LETHE__SEED_BYTES;
+    const size_t fixed = 8 + 8 * 8 + 14 * 8 + 4 * 8 + LETHE__SEED_BYTES + (m3 ? 11 * 8 : 0);
     size_t dd, nd, need;
     if (!lethe__mul_size(d, d, &dd) || !lethe__mul_size(n, d, &nd) ||
-        (need = 3 * d + dd + 3 * n + nd) < dd || need > SIZE_MAX / 8 ||
+        (need = 3 * d + dd + 3 * n + nd + (m3 ? d + (size_t)n_unpub : 0)) < dd ||
+        need > SIZE_MAX / 8 ||
         (long long)(fixed + need * 8 + n) != payload) {
         st = bad(ctx, path, "size does not match the header (truncated or oversized)");
         goto done;
@@ -252,6 +330,29 @@ lethe_status lethe_model_load(lethe_ctx *ctx, const char *path, lethe_model **ou
     st = lethe__model_alloc(ctx, (size_t)n, (size_t)d, &m);
     if (st != LETHE_OK)
         goto done;
+    if (m3) {
+        /* room for the unpublished ids and for every removal still possible */
+        lethe__free(ctx, m->unpub);
+        m->unpub_cap = (size_t)n + (size_t)n_unpub;
+        m->unpub = lethe__calloc(ctx, m->unpub_cap, sizeof *m->unpub);
+        if (m->unpub == NULL) {
+            st = lethe__fail(ctx, LETHE_ENOMEM, "load: no memory for %llu ids",
+                             (unsigned long long)n_unpub);
+            goto done;
+        }
+    }
+    m->mech = mech;
+    m->dp = (int)h3[0];
+    m->dp_min = (size_t)h3[1];
+    m->newton_extra = (unsigned)h3[2];
+    m->releases = (size_t)h3[3];
+    m->fresh = (int)h3[4];
+    m->reanchors = (size_t)h3[5];
+    m->extra_steps = (size_t)h3[6];
+    m->n_unpub = (size_t)n_unpub;
+    m->delta_max = p3[0];
+    m->eps_cap = p3[1];
+    m->drift = p3[2];
     m->loss = (lethe_loss)loss;
     m->n_live = (size_t)n_live;
     m->n_f = (size_t)n_f;
@@ -286,6 +387,11 @@ lethe_status lethe_model_load(lethe_ctx *ctx, const char *path, lethe_model **ou
         m->ids[i] = lethe__sf_get_u64(&s);
     lethe__sf_get_bytes(&s, m->alive, n);
     lethe__sf_get_f64s(&s, m->x, nd);
+    if (m3) {
+        lethe__sf_get_f64s(&s, m->pub, d);
+        for (size_t i = 0; i < m->n_unpub && !s.err; i++)
+            m->unpub[i] = lethe__sf_get_u64(&s);
+    }
     st = lethe__sfile_verify(&s);
     if (st == LETHE_OK) {
         const char *why = validate(m);
@@ -295,13 +401,16 @@ lethe_status lethe_model_load(lethe_ctx *ctx, const char *path, lethe_model **ou
         else if ((st = lethe__ids_distinct(ctx, m->ids, m->n_rows, &dup)) != LETHE_OK)
             st = st == LETHE_EDUPLICATE ? bad(ctx, path, "duplicate ids") : st;
     }
-    if (st == LETHE_OK)
-        st = check_params(ctx, path, m);
     if (st == LETHE_OK) {
         lethe_loss_get_constants(m->loss, m->R, &m->k);
+        st = check_params(ctx, path, m);
+    }
+    if (st == LETHE_OK) {
         lethe__model_index(m);
         st = recheck_residual(ctx, path, m);
     }
+    if (st == LETHE_OK && m3)
+        st = check_unpublished(ctx, path, m);
     if (st == LETHE_OK) {
         st = lethe__rng_create_at(seeded ? seed : NULL, seeded ? pos : 0, &m->rng);
         if (st != LETHE_OK)
@@ -350,6 +459,11 @@ lethe_status lethe_model_save_public(lethe_model *m, const char *path)
     lethe__clear(m->ctx);
     if (path == NULL)
         return lethe__fail(m->ctx, LETHE_EINVAL, "save_public: path is NULL");
+    if (m->mech == LETHE_MECH_M3)
+        return write_public(m->ctx, path, "M3 noise-free state, fresh lattice release",
+                            m->loss == LETHE_LOSS_LOGISTIC ? "logistic" : "squared", m->d,
+                            m->lambda, m->epsilon, m->delta, m->sigma,
+                            lethe__rng_seeded(m->rng), m->pub);
     return write_public(m->ctx, path, "M1 loss-perturbation (Guo et al. 2020)",
                         m->loss == LETHE_LOSS_LOGISTIC ? "logistic" : "squared", m->d, m->lambda,
                         m->epsilon, m->delta, m->sigma, lethe__rng_seeded(m->rng), m->w);
@@ -537,18 +651,19 @@ lethe_status lethe_state_mechanism(lethe_ctx *ctx, const char *path, lethe_mecha
     fclose(f);
     if (got == sizeof magic && memcmp(magic, "LETHEENC", sizeof magic) == 0) {
         /* encrypted: the magic inside tells (this needs the key) */
-        const char *const magics[2] = { MAGIC, MAGIC_M2 };
-        for (int k = 0; k < 2; k++) {
+        const char *const magics[3] = { MAGIC, MAGIC_M2, MAGIC_M3 };
+        const lethe_mechanism mechs[3] = { LETHE_MECH_M1, LETHE_MECH_M2, LETHE_MECH_M3 };
+        for (int k = 0; k < 3; k++) {
             lethe_sfile sf;
             long long payload;
             lethe_status st = lethe__sfile_open(ctx, path, magics[k], &sf, &payload);
             if (st == LETHE_OK) {
                 lethe__sfile_close(&sf);
                 lethe__clear(ctx);
-                *out = k == 0 ? LETHE_MECH_M1 : LETHE_MECH_M2;
+                *out = mechs[k];
                 return LETHE_OK;
             }
-            if (st != LETHE_EFORMAT || k == 1)
+            if (st != LETHE_EFORMAT || k == 2)
                 return st;
         }
     }
@@ -556,6 +671,8 @@ lethe_status lethe_state_mechanism(lethe_ctx *ctx, const char *path, lethe_mecha
         *out = LETHE_MECH_M1;
     else if (got == sizeof magic && memcmp(magic, MAGIC_M2, sizeof magic) == 0)
         *out = LETHE_MECH_M2;
+    else if (got == sizeof magic && memcmp(magic, MAGIC_M3, sizeof magic) == 0)
+        *out = LETHE_MECH_M3;
     else
         return lethe__fail(ctx, LETHE_EFORMAT, "state: %s is not a lethe state file", path);
     return LETHE_OK;

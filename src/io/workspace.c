@@ -5,12 +5,25 @@
  *                        certificates, encrypted | key id[16] | BLAKE2b-256
  *   state.G              the owner's secret state of generation G (M1: noise,
  *                        factor, accountant and the retained records — only
- *                        the live ones; M2: w*, factor, record digests), 0600,
- *                        encrypted when the workspace is
+ *                        the live ones; M3: θ, factor, accountant, the live
+ *                        records, the last release and the ids removed since;
+ *                        M2: w*, factor, record digests), 0600, encrypted
+ *                        when the workspace is
  *   model.G.public       the public model of generation G (no secrets)
  *   owner.key, owner.pub the owner's signing keys (lethe_keygen)
- *   ledger/NNNNNNNN.json one signed certificate per removal (or refresh)
+ *   ledger/NNNNNNNN.json one signed certificate per change of the public
+ *                        model: an M1 or M2 removal, an M1 refresh, an M3
+ *                        release
  *   LOCK                 flock()ed by whoever has the workspace open
+ *
+ * HEAD's mechanism is 1 (M1), 2 (M2) or 3 (M3); 0 before the first model.
+ * An M3 model publishes only on lethe_model_publish(): a removal that is not
+ * published yet, or a refresh, is committed without a certificate and with
+ * the public model byte for byte the previous one (the public weights are
+ * still the last release), so the ledger's chain of model hashes runs on
+ * unbroken; the next release's certificate names every id removed since
+ * the one before. Any commit without a certificate after the first must
+ * leave the public model unchanged, whatever the mechanism: that is checked.
  *
  * A change writes generation G + 1 beside G (every file atomically: a
  * temporary file, fsync, rename, fsync of the directory), then the removal's
@@ -128,7 +141,7 @@ static lethe_status read_head(lethe_workspace *ws)
         st = lethe__sfile_bad(ws->ctx, path, "not a HEAD of this version's size");
     else if (version != VERSION)
         st = lethe__sfile_bad(ws->ctx, path, "unsupported workspace version");
-    else if (ws->mechanism > 2 || enc > 1 || (ws->mechanism == 0) != (ws->generation == 0) ||
+    else if (ws->mechanism > 3 || enc > 1 || (ws->mechanism == 0) != (ws->generation == 0) ||
              ws->certificates > ws->generation || ws->generation > GEN_MAX)
         st = lethe__sfile_bad(ws->ctx, path, "inconsistent fields");
     else
@@ -451,14 +464,15 @@ const char *lethe_workspace_path(const lethe_workspace *ws, lethe_ws_file which)
     return ws->path[which];
 }
 
-static lethe_status need(const lethe_workspace *ws, int mechanism)
+/* The workspace holds a lethe_model (M1 or M3; m2 = 0) or an lethe_m2 (m2 = 1). */
+static lethe_status need(const lethe_workspace *ws, int m2)
 {
     if (ws->mechanism == 0)
         return lethe__fail(ws->ctx, LETHE_EINVAL, "workspace: %s holds no model yet: train one",
                            ws->dir);
-    if ((int)ws->mechanism != mechanism)
-        return lethe__fail(ws->ctx, LETHE_EINVAL, "workspace: %s holds an M%d model, not M%d",
-                           ws->dir, (int)ws->mechanism, mechanism);
+    if ((ws->mechanism == LETHE_MECH_M2) != (m2 != 0))
+        return lethe__fail(ws->ctx, LETHE_EINVAL, "workspace: %s holds an M%d model, not %s",
+                           ws->dir, (int)ws->mechanism, m2 ? "M2" : "M1 or M3");
     return LETHE_OK;
 }
 
@@ -467,8 +481,20 @@ lethe_status lethe_workspace_load_model(lethe_workspace *ws, lethe_model **out)
     if (ws == NULL || out == NULL)
         return LETHE_EINVAL;
     lethe__clear(ws->ctx);
-    lethe_status st = need(ws, 1);
-    return st != LETHE_OK ? st : lethe_model_load(ws->ctx, ws->path[LETHE_WS_STATE], out);
+    lethe_status st = need(ws, 0);
+    lethe_model *m = NULL;
+    if (st == LETHE_OK)
+        st = lethe_model_load(ws->ctx, ws->path[LETHE_WS_STATE], &m);
+    if (st == LETHE_OK && (uint64_t)lethe_model_mechanism(m) != ws->mechanism) {
+        int got = (int)lethe_model_mechanism(m);
+        lethe_model_free(m);
+        return lethe__fail(ws->ctx, LETHE_EFORMAT,
+                           "workspace: %s: HEAD says M%d, but the state holds an M%d model",
+                           ws->dir, (int)ws->mechanism, got);
+    }
+    if (st == LETHE_OK)
+        *out = m;
+    return st;
 }
 
 lethe_status lethe_workspace_load_m2(lethe_workspace *ws, lethe_m2 **out)
@@ -476,7 +502,7 @@ lethe_status lethe_workspace_load_m2(lethe_workspace *ws, lethe_m2 **out)
     if (ws == NULL || out == NULL)
         return LETHE_EINVAL;
     lethe__clear(ws->ctx);
-    lethe_status st = need(ws, 2);
+    lethe_status st = need(ws, 1);
     return st != LETHE_OK ? st : lethe_m2_load(ws->ctx, ws->path[LETHE_WS_STATE], out);
 }
 
@@ -495,16 +521,21 @@ static lethe_status certify(lethe_workspace *ws, lethe_certificate *c, const cha
 
 typedef lethe_status (*save_fn)(void *model, const char *path);
 
-static lethe_status save_m1(void *m, const char *path) { return lethe_model_save(m, path); }
-static lethe_status pub_m1(void *m, const char *path) { return lethe_model_save_public(m, path); }
-static lethe_status save_m2(void *m, const char *path) { return lethe_m2_save(m, path); }
-static lethe_status pub_m2(void *m, const char *path) { return lethe_m2_save_public(m, path); }
+static lethe_status state_model(void *m, const char *path) { return lethe_model_save(m, path); }
+static lethe_status public_model(void *m, const char *path)
+{
+    return lethe_model_save_public(m, path);
+}
+static lethe_status state_m2(void *m, const char *path) { return lethe_m2_save(m, path); }
+static lethe_status public_m2(void *m, const char *path) { return lethe_m2_save_public(m, path); }
 
 static lethe_status commit_files(lethe_workspace *ws, int mechanism, void *model, save_fn save,
                                  save_fn pub, lethe_certificate *c);
 
 /* Write generation G + 1 (state, public model, the certificate if c is not
- * NULL), commit it by rewriting HEAD, then remove generation G. */
+ * NULL), commit it by rewriting HEAD, then remove generation G. Without a
+ * certificate (after the first commit) the public model must come out
+ * byte for byte generation G's. */
 static lethe_status commit(lethe_workspace *ws, int mechanism, void *model, save_fn save,
                            save_fn pub, lethe_certificate *c)
 {
@@ -528,6 +559,23 @@ static lethe_status commit(lethe_workspace *ws, int mechanism, void *model, save
     return st;
 }
 
+/* A commit with no certificate: the ledger's last model_after (or, before
+ * the first certificate, generation 1's public model) must stay the public
+ * model, or the next certificate's model_before would not continue the chain. */
+static lethe_status same_public(lethe_workspace *ws, const char *pub_old, const char *pub_new)
+{
+    char was[LETHE_HEX32_LEN], is[LETHE_HEX32_LEN];
+    lethe_status st = lethe_cert_hash_file(ws->ctx, pub_old, was);
+    if (st == LETHE_OK)
+        st = lethe_cert_hash_file(ws->ctx, pub_new, is);
+    if (st == LETHE_OK && strcmp(was, is) != 0)
+        st = lethe__fail(ws->ctx, LETHE_EINVAL,
+                         "workspace: the public model changed, but the change has no "
+                         "certificate (an M3 release made before records were removed? save "
+                         "after each publication)");
+    return st;
+}
+
 static lethe_status commit_files(lethe_workspace *ws, int mechanism, void *model, save_fn save,
                                  save_fn pub, lethe_certificate *c)
 {
@@ -541,6 +589,8 @@ static lethe_status commit_files(lethe_workspace *ws, int mechanism, void *model
         st = pub(model, pub_new);
     if (st == LETHE_OK && c != NULL)
         st = certify(ws, c, ws->path[LETHE_WS_PUBLIC], pub_new);
+    else if (st == LETHE_OK && G > 0)
+        st = same_public(ws, ws->path[LETHE_WS_PUBLIC], pub_new);
     uint64_t certs = ws->certificates + (c != NULL);
     char msg[LETHE__ERRMSG_CAP];
     if (st == LETHE_OK)
@@ -589,26 +639,70 @@ static void cert_common(lethe_certificate *c, lethe_mechanism mech, const char *
     c->ids = ids;
 }
 
+/* M3: a release made since before (and only one) is committed with its
+ * certificate, naming the ids removed since the previous release; removals
+ * not yet published and refreshes are committed without one (the public
+ * model is the last release still). */
+static lethe_status save_m3(lethe_workspace *ws, lethe_model *m, const uint64_t *ids, size_t k,
+                            const lethe_budget *before, const lethe_budget *after)
+{
+    const int released = after->releases > before->releases;
+    if (released && after->releases != before->releases + 1)
+        return lethe__fail(ws->ctx, LETHE_EINVAL,
+                           "workspace: %zu releases were made since the report before this "
+                           "change; save after each publication (each release needs its "
+                           "certificate)", after->releases - before->releases);
+    if (released && !after->fresh)
+        return lethe__fail(ws->ctx, LETHE_EINVAL,
+                           "workspace: records were removed after the release made since the "
+                           "report before this change; save after each publication");
+    if (!released && after->fresh && k > 0)
+        return lethe__fail(ws->ctx, LETHE_EINVAL,
+                           "workspace: %zu ids given, but the model holds no removal since its "
+                           "last release", k);
+    if (!released) /* removals not yet published, or a refresh: no certificate */
+        return commit(ws, LETHE_MECH_M3, m, state_model, public_model, NULL);
+    lethe_certificate c;
+    cert_common(&c, LETHE_MECH_M3, after->sampler, after->seeded, lethe_model_dim(m),
+                after->epsilon, after->delta, after->sigma, ids, k);
+    c.loss = after->loss;
+    c.n = after->n;
+    c.lambda = after->lambda;
+    c.R = after->R;
+    c.delta_max = after->delta_max;
+    c.dp_releases = after->dp_releases;
+    c.dp_min_records = after->dp_min_records;
+    c.sensitivity = after->sensitivity;
+    c.releases = after->releases;
+    c.mu_total = after->mu_total;
+    c.epsilon_total = after->epsilon_total;
+    return commit(ws, LETHE_MECH_M3, m, state_model, public_model, &c);
+}
+
 lethe_status lethe_workspace_save_model(lethe_workspace *ws, lethe_model *m, const uint64_t *ids,
                                         size_t k, const lethe_budget *before)
 {
     if (ws == NULL || m == NULL)
         return LETHE_EINVAL;
     lethe__clear(ws->ctx);
-    if (ws->mechanism == 2)
-        return need(ws, 1);
+    const int mech = (int)lethe_model_mechanism(m);
+    if (ws->mechanism != 0 && (int)ws->mechanism != mech)
+        return lethe__fail(ws->ctx, LETHE_EINVAL, "workspace: %s holds an M%d model, not M%d",
+                           ws->dir, (int)ws->mechanism, mech);
     if ((k > 0 && (ids == NULL || ws->generation == 0)) ||
         (ws->generation > 0 && before == NULL))
         return lethe__fail(ws->ctx, LETHE_EINVAL,
                            "workspace: a removal needs its ids and a model saved before it, "
                            "and any change after the first the budget before it");
     if (ws->generation == 0) /* the trained model: the ledger starts from it */
-        return commit(ws, 1, m, save_m1, pub_m1, NULL);
-    /* a removal (k ≥ 1), or a refresh (k = 0): either way the public model
-     * changes, and the ledger records the change so that its chain of model
-     * hashes stays unbroken */
+        return commit(ws, mech, m, state_model, public_model, NULL);
     lethe_budget after;
     lethe_model_budget(m, &after);
+    if (mech == LETHE_MECH_M3)
+        return save_m3(ws, m, ids, k, before, &after);
+    /* M1: a removal (k ≥ 1), or a refresh (k = 0): either way the public
+     * model changes, and the ledger records the change so that its chain of
+     * model hashes stays unbroken */
     lethe_certificate c;
     cert_common(&c, LETHE_MECH_M1, after.sampler, after.seeded, lethe_model_dim(m),
                 after.epsilon, after.delta, after.sigma, ids, k);
@@ -616,7 +710,7 @@ lethe_status lethe_workspace_save_model(lethe_workspace *ws, lethe_model *m, con
     c.budget = after.budget;
     c.remaining_before = before->remaining;
     c.remaining_after = after.budget - c.residual;
-    return commit(ws, 1, m, save_m1, pub_m1, &c);
+    return commit(ws, LETHE_MECH_M1, m, state_model, public_model, &c);
 }
 
 lethe_status lethe_workspace_save_m2(lethe_workspace *ws, lethe_m2 *m, const uint64_t *ids,
@@ -625,14 +719,14 @@ lethe_status lethe_workspace_save_m2(lethe_workspace *ws, lethe_m2 *m, const uin
     if (ws == NULL || m == NULL)
         return LETHE_EINVAL;
     lethe__clear(ws->ctx);
-    if (ws->mechanism == 1)
-        return need(ws, 2);
+    if (ws->mechanism != 0 && ws->mechanism != LETHE_MECH_M2)
+        return need(ws, 1);
     if ((k == 0) != (ws->generation == 0) || (k > 0 && (ids == NULL || before == NULL)))
         return lethe__fail(ws->ctx, LETHE_EINVAL,
                            "workspace: an M2 model is saved once after training, then only "
                            "after removals, each with its ids and the report before it");
     if (k == 0)
-        return commit(ws, 2, m, save_m2, pub_m2, NULL);
+        return commit(ws, LETHE_MECH_M2, m, state_m2, public_m2, NULL);
     lethe_m2_report after;
     lethe_m2_status(m, &after);
     lethe_certificate c;
@@ -642,5 +736,5 @@ lethe_status lethe_workspace_save_m2(lethe_workspace *ws, lethe_m2 *m, const uin
     c.capacity = after.capacity;
     c.used_before = before->used;
     c.used_after = after.used;
-    return commit(ws, 2, m, save_m2, pub_m2, &c);
+    return commit(ws, LETHE_MECH_M2, m, state_m2, public_m2, &c);
 }

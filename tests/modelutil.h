@@ -1,0 +1,37 @@
+/*
+ * Helpers for the suites that look inside a model (certify/certify.h):
+ * the exact retrain on the model's live rows, and distances.
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#ifndef LETHE_MODELUTIL_H
+#define LETHE_MODELUTIL_H
+
+#include "testutil.h"
+
+#include "certify/certify.h"
+
+/* Retrain from scratch on the model's live rows with the model's b (M3:
+ * b = 0, so this is w*(D)); *gnorm the retrain's own final gradient norm. */
+static inline void tu_retrain_same_b(lethe_model *m, double *w, double *gnorm)
+{
+    lethe_objective obj = lethe__model_objective(m, m->b);
+    lethe_optim_ws ws;
+    double *U = malloc(m->d * m->d * sizeof *U);
+    unsigned iters;
+    assert_status(lethe__optim_ws_init(m->ctx, &ws, m->n_rows, m->d), LETHE_OK);
+    memset(w, 0, m->d * sizeof *w);
+    assert_status(lethe__newton(m->ctx, &obj, w, 1e-11, 100, U, NULL, &ws, gnorm, &iters),
+                  LETHE_OK);
+    lethe__optim_ws_free(m->ctx, &ws);
+    free(U);
+}
+
+static inline double tu_dist(const double *a, const double *b, size_t d)
+{
+    double s = 0.0;
+    for (size_t j = 0; j < d; j++)
+        s += (a[j] - b[j]) * (a[j] - b[j]);
+    return sqrt(s);
+}
+
+#endif /* LETHE_MODELUTIL_H */
