@@ -1,5 +1,6 @@
 /*
- * Benchmark: removal against retraining, on the demo's data (Fashion-MNIST
+ * Benchmark: guo's (M1's) and M2's removal against retraining (bench_m3 has
+ * M3), on the demo's data (Fashion-MNIST
  * pullover vs coat, n = 12 000, d = 784, rows scaled to unit norm), in one
  * run so that every ratio compares numbers measured side by side:
  *
@@ -65,18 +66,6 @@ static double liblinear_seconds(const char *data, const char *model, double C)
     return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? t : NAN;
 }
 
-/* Progress on stderr, only when it is a terminal. */
-static void progress(const char *fmt, ...)
-{
-    if (!isatty(STDERR_FILENO))
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    fputc('\r', stderr);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-}
-
 int main(int argc, char **argv)
 {
     const char *dir = argc > 1 ? argv[1] : "/usr/share/datasets/fashion-mnist";
@@ -95,6 +84,8 @@ int main(int argc, char **argv)
     size_t n = lethe_dataset_rows(train), d = lethe_dataset_cols(train);
     lethe_train_options opt;
     lethe_train_options_init(&opt);
+    opt.mechanism = LETHE_MECH_M1; /* guo: bench_m3 measures M3 */
+    opt.lambda = 1e-3;
 
     /* retraining from scratch: median of n_retrain certified trainings */
     double *t_re = malloc(n_retrain * sizeof *t_re);
@@ -106,7 +97,7 @@ int main(int argc, char **argv)
         if ((st = lethe_model_train(ctx, train, &opt, &model)) != LETHE_OK)
             fm_die(ctx, "train", st);
         t_re[r] = fm_now() - t0;
-        progress("retrain %zu/%zu", r + 1, n_retrain);
+        fm_progress("retrain %zu/%zu", r + 1, n_retrain);
     }
     double retrain = fm_median(t_re, n_retrain);
 
@@ -119,7 +110,7 @@ int main(int argc, char **argv)
         if ((st = lethe_model_remove(model, &ids[pick[k]], 1, LETHE_PATH_FAST, &rep)) != LETHE_OK)
             fm_die(ctx, "remove (fast)", st);
         t_fast[k] = fm_now() - t0;
-        progress("fast removal %zu/%zu", k + 1, n_fast);
+        fm_progress("fast removal %zu/%zu", k + 1, n_fast);
     }
     double fast_residual = rep.residual;
     for (size_t k = 0; k < n_exact; k++) {
@@ -128,9 +119,9 @@ int main(int argc, char **argv)
             LETHE_OK)
             fm_die(ctx, "remove (exact)", st);
         t_exact[k] = fm_now() - t0;
-        progress("exact removal %zu/%zu", k + 1, n_exact);
+        fm_progress("exact removal %zu/%zu", k + 1, n_exact);
     }
-    progress("                              \r");
+    fm_progress("                              \r");
     double fast = fm_median(t_fast, n_fast), exact = fm_median(t_exact, n_exact);
 
     /* M2 (data-free): time per removed record at three sizes n, to show it
@@ -159,7 +150,7 @@ int main(int argc, char **argv)
             t_m2[k] = fm_now() - t0;
         }
         m2_ms[s] = 1e3 * fm_median(t_m2, 200);
-        progress("M2 at n = %zu", sizes[s]);
+        fm_progress("M2 at n = %zu", sizes[s]);
         free(pk);
         lethe_m2_free(m2);
         lethe_dataset_free(head);

@@ -1,16 +1,20 @@
 /*
- * Shared by the demo and the benchmark: Fashion-MNIST pullover (2) vs coat
- * (4) with rows scaled to unit norm, a monotonic clock, medians, and the
- * dataset of a model's remaining records (for retraining from scratch).
+ * Shared by the demo and the benchmarks: Fashion-MNIST pullover (2) vs coat
+ * (4) with rows scaled to unit norm, a monotonic clock, medians, progress,
+ * the dataset of a model's remaining records (for retraining from scratch),
+ * and the accuracy of fresh releases.
  * Uses only the public API. SPDX-License-Identifier: GPL-3.0-or-later
  */
 #ifndef LETHE_EXAMPLES_FMNIST_H
 #define LETHE_EXAMPLES_FMNIST_H
 
+#include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "lethe.h"
 
@@ -123,6 +127,46 @@ static inline size_t *fm_pick(size_t n, size_t k, uint64_t seed)
         idx[j] = t;
     }
     return idx;
+}
+
+/* Progress on stderr, only when it is a terminal. */
+static inline void fm_progress(const char *fmt, ...)
+{
+    if (!isatty(STDERR_FILENO))
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    fputc('\r', stderr);
+    vfprintf(stderr, fmt, ap);
+    fputs("   ", stderr);
+    va_end(ap);
+}
+
+/* Test accuracy of `count` fresh releases of an M3 model: the mean, and the
+ * lowest and highest in *lo, *hi; each release's time in seconds goes to
+ * seconds[0..count-1] if not NULL. Every release counts in the model's
+ * published history. */
+static inline double fm_published_accuracy(lethe_ctx *ctx, lethe_model *m,
+                                           const lethe_dataset *test, int count, double *lo,
+                                           double *hi, double *seconds)
+{
+    double sum = 0.0;
+    *lo = 1.0;
+    *hi = 0.0;
+    for (int r = 0; r < count; r++) {
+        double a = 0.0, t0 = fm_now();
+        lethe_status st = lethe_model_publish(m, NULL);
+        if (seconds != NULL)
+            seconds[r] = fm_now() - t0;
+        if (st == LETHE_OK)
+            st = lethe_model_evaluate(m, test, &a);
+        if (st != LETHE_OK)
+            fm_die(ctx, "publish", st);
+        sum += a;
+        *lo = fmin(*lo, a);
+        *hi = fmax(*hi, a);
+    }
+    return sum / count;
 }
 
 #endif
