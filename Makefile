@@ -4,9 +4,11 @@
 #   make check               every test suite (cmocka), the CLI test and the trace check
 #   make SANITIZE=address,undefined check
 #   make demo                the main job: certified removal on Fashion-MNIST
-#   make bench               removal vs retraining, noise sampler vs float (bench/README.md)
+#   make bench               M3 on the demo data (accuracy, re-anchors, λ × Δ_max, M1/M2/M3),
+#                            removal vs retraining, noise sampler vs float (bench/README.md)
 #   make stattest            the noise sampler's statistical tests, fresh seeds, more samples
 #   make lipschitz           measures how the residual moves with b (proofs/certificate.md, G1)
+#   make audit               privacy audits of M3, with controls that must fail (bench/audit.md)
 #   make install PREFIX=/usr/local DESTDIR=
 #   make valgrind | coverage | clean
 #   make fuzz [FUZZ_SECONDS=60]   each libFuzzer target in fuzz/ (needs clang)
@@ -63,8 +65,8 @@ STATIC := $(BUILD)/liblethe.a
 SHARED := $(BUILD)/liblethe.so.$(VERSION)
 TOOL   := $(BUILD)/lethe
 
-.PHONY: all check test trace demo bench stattest lipschitz install uninstall clean valgrind \
-        coverage fuzz fuzz-build
+.PHONY: all check test trace demo bench stattest lipschitz audit install uninstall clean \
+        valgrind coverage fuzz fuzz-build
 all: $(STATIC) $(SHARED) $(TOOL) $(BUILD)/lethe.pc
 
 $(BUILD)/src/%.o: src/%.c include/lethe.h $(wildcard src/*/*.h)
@@ -90,6 +92,9 @@ $(TOOL): $(CLI_OBJ) $(STATIC)
 $(BUILD)/tests/%: tests/%.c $(wildcard tests/*.h) fuzz/fuzz.h $(STATIC)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -Itests -o $@ $< $(STATIC) $(CMOCKA_LIBS) $(DEP_LIBS) $(LDFLAGS_ALL)
+
+# The short audit in make check is bench/audit.c itself, without its main.
+$(BUILD)/tests/test_audit: bench/audit.c
 
 $(BUILD)/examples/%: examples/%.c $(STATIC)
 	@mkdir -p $(dir $@)
@@ -149,7 +154,9 @@ $(FMNIST)/train-images-idx3-ubyte.gz:
 demo: $(BUILD)/examples/fashion_demo $(FMNIST)/train-images-idx3-ubyte.gz
 	$(BUILD)/examples/fashion_demo $(FMNIST)
 
-bench: $(BUILD)/bench/bench_removal $(BUILD)/bench/bench_noise $(FMNIST)/train-images-idx3-ubyte.gz
+bench: $(BUILD)/bench/bench_m3 $(BUILD)/bench/bench_removal $(BUILD)/bench/bench_noise \
+       $(FMNIST)/train-images-idx3-ubyte.gz
+	$(BUILD)/bench/bench_m3 $(FMNIST)
 	$(BUILD)/bench/bench_removal $(FMNIST)
 	$(BUILD)/bench/bench_noise
 
@@ -165,6 +172,13 @@ stattest: $(BUILD)/tests/test_lattice
 lipschitz: $(BUILD)/bench/residual_lipschitz $(FMNIST)/train-images-idx3-ubyte.gz
 	$(BUILD)/bench/residual_lipschitz random 100
 	$(BUILD)/bench/residual_lipschitz $(FMNIST) 100
+
+# M3's privacy audits (bench/audit.md): distinguishing releases of θ from
+# releases of the retrain, and reconstruction from two consecutive models,
+# each with a control that must fail (about 1.5 minutes). Exits non-zero if
+# an assertion fails; without the demo data its part is skipped, with a message.
+audit: $(BUILD)/bench/audit
+	$(BUILD)/bench/audit $(FMNIST)
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include \
