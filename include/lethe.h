@@ -337,12 +337,14 @@ typedef struct lethe_train_options {
     /* M3 only (ignored by M1): */
     double delta_max;      /* Δ_max > 0: the public bound on ‖θ − w*(D')‖ that every
                               removal must certify, in weight units (L2); default 0.03 */
-    int dp_releases;       /* 1: every release is also (ε, δ)-DP against adding or
-                              removing one record (σ calibrated for 2Δ_max + 2R·sup|ℓ'|
+    int dp_releases;       /* 1: the weights of every release are also (ε, δ)-DP
+                              against adding or removing one record, and the published
+                              history against replacing one (proofs/m3-accounting.md;
+                              σ calibrated for 2Δ_max + 2R·sup|ℓ'|
                               /(λ·dp_min_records) + g√d; needs a bounded ℓ' and a norm
                               bound R fixed in advance); default 0                    */
     size_t dp_min_records; /* with dp_releases: releases need at least this many
-                              records; 0 = ⌈n/2⌉ of the training data                   */
+                              records, ≥ 2; 0 = ⌈n/2⌉ of the training data              */
     double epsilon_cap;    /* > 0: refuse a release that would take the published
                               history's ε (at δ, composed as GDP) above this; 0 = no
                               cap (the accountant still reports it); default 0        */
@@ -454,11 +456,15 @@ typedef struct lethe_release_report {
  * Each release is (ε, δ)-close, both ways, to the same release of the exact
  * minimiser w*(D) of the current records (LTH-C-0012); the releases of one
  * model compose as √(Σ μᵢ²)-GDP, which the accountant keeps (LTH-C-0013).
- * With epsilon_cap > 0, a release that would take the history's ε at δ above
- * the cap is refused with LETHE_EBUDGET; with dp_releases, one with fewer
- * than dp_min_records records is refused with LETHE_ECAPACITY. A refused
- * call draws nothing and changes nothing. rep may be NULL.
- * Cost O(d). Returns LETHE_OK, LETHE_EINVAL (NULL model, or an M1 model:
+ * A release is refused with LETHE_EBUDGET when no ε reaches δ for the
+ * history it would complete (the sampler's (1 + e^ε)·k·d·τ outgrows δ: about
+ * 50 releases at d = 784 and (1, 1e-5) each — batch removals into fewer
+ * releases), or, with epsilon_cap > 0, when it would take the history's ε
+ * at δ above the cap; with dp_releases, one with fewer than dp_min_records
+ * records is refused with LETHE_ECAPACITY. A refused call draws nothing and
+ * changes nothing. rep may be NULL.
+ * Cost O(d) for the noise (about 60 µs at d = 784) plus the accountant's
+ * search for ε (about 2.5 ms). Returns LETHE_OK, LETHE_EINVAL (NULL model, or an M1 model:
  * its weights are published as they are), LETHE_EBUDGET, LETHE_ECAPACITY,
  * LETHE_ENOMEM. */
 LETHE_API lethe_status lethe_model_publish(lethe_model *model, lethe_release_report *rep);
@@ -791,28 +797,40 @@ LETHE_API lethe_status lethe_model_save_public(lethe_model *model, const char *p
  * BLAKE2b-256 of the previous file's exact bytes, all signed with one
  * Ed25519 key (libsodium). Other names in the directory are ignored.
  *
- * The file format, "lethe-certificate-1", is canonical JSON: one object,
+ * The file format, "lethe-certificate-2", is canonical JSON: one object,
  * these members in this order and no other, two-space indentation, one
  * member a line, the ids one a line, a newline after the closing brace:
  *
- *   format            "lethe-certificate-1"
+ *   format            "lethe-certificate-2"
  *   seq               integer ≥ 1
  *   time              "YYYY-MM-DDTHH:MM:SSZ" (UTC, RFC 3339, whole seconds)
- *   mechanism         "M1" or "M2"
- *   sampler           the noise sampler's name (string, ≤ 255 bytes of UTF-8)
+ *   mechanism         "M1", "M2" or "M3"
+ *   statement         M1 only, exactly "guo: Guo et al.'s idealised
+ *                     statement, not a proven guarantee; residual, budget and
+ *                     remaining depend on the owner's secret noise b and are
+ *                     the owner's figures" (one line in the file)
+ *   sampler           the noise sampler's name (string, ≤ 255 bytes of UTF-8;
+ *                     in "-2" exactly the name of the sampler whose charges
+ *                     the verifier applies, the model files' "sampler" line)
  *   seeded            true or false
  *   warning           only when seeded is true, exactly
  *                     "seeded test stream: reproducible noise, not private"
  *   d                 integer ≥ 1
  *   epsilon, delta, sigma   numbers
- *   k                 integer ≥ 1, the number of ids
+ *   k                 integer ≥ 0, the number of ids (0 only for an M1
+ *                     refresh record or an M3 release with no removal since
+ *                     the last one)
  *   ids               array of k strings, each 64 lowercase hex digits:
  *                     BLAKE2b-256 keyed with the owner's id-hashing key, of
  *                     the id as 8 little-endian bytes; in strictly
  *                     increasing order (so distinct, and the order in which
  *                     the ids were given is not revealed)
  *   M1 only: residual, budget, remaining_before, remaining_after   numbers
- *   M2 only: sensitivity (number), capacity, used_before, used_after (integers)
+ *            (the owner's figures: they depend on the secret b, so a
+ *            verifier can check only that they are consistent)
+ *   M2 only: n (integer, the records trained on), lambda, R, tol (numbers:
+ *            λ, the norm bound and the solver's tolerance), sensitivity
+ *            (number), capacity, used_before, used_after (integers)
  *   M3 only: loss ("logistic" or "squared"), n (integer, records after),
  *            lambda, R, delta_max (numbers), dp_releases (true or false),
  *            dp_min_records (integer, 0 unless dp_releases), sensitivity
@@ -825,6 +843,14 @@ LETHE_API lethe_status lethe_model_save_public(lethe_model *model, const char *p
  *                     certificate file's bytes; 64 zeros for seq 1
  *   public_key        64 hex digits: the signer's Ed25519 public key
  *   signature         128 hex digits: Ed25519 (detached) signature
+ *
+ * The earlier format "lethe-certificate-1" (written before; still read and
+ * verified, never written) has the same members without M1's statement and
+ * without M2's n, lambda, R and tol, so its M2 sensitivity can only be
+ * checked for consistency with σ, not recomputed. The statement is a
+ * member of its own, right after the mechanism, rather than a grouping of
+ * M1's numbers under an object: the schema stays one flat level, M1's
+ * numbers keep their names, and a reader meets the label before any number.
  *
  * Integers are printed in decimal, other numbers with "%.17g" in the C
  * locale (they read back exactly), strings escaped per RFC 8259 (", \ and
@@ -872,9 +898,12 @@ LETHE_API lethe_status lethe_cert_hash_file(lethe_ctx *ctx, const char *path,
  * norms ‖∇L_b‖); the M2 sensitivity Δ is an L2 distance between weight
  * vectors; counts are records. */
 typedef struct lethe_certificate {
+    unsigned format;            /* set by lethe_cert_write (ignored on input) to 2,
+                                   "lethe-certificate-2", the only format written     */
     uint64_t seq;               /* 1, 2, …: set by lethe_cert_write (ignored on input) */
     char time[LETHE_CERT_TIME_LEN]; /* UTC "YYYY-MM-DDTHH:MM:SSZ"; "" = the current time */
-    lethe_mechanism mechanism;  /* LETHE_MECH_M1, _M2 or _M3 ("M1"/"M2"/"M3" in JSON)  */
+    lethe_mechanism mechanism;  /* LETHE_MECH_M1, _M2 or _M3 ("M1"/"M2"/"M3" in JSON);
+                                   M1 gets guo's fixed "statement" member             */
     const char *sampler;        /* the noise sampler's name (the public model file's
                                    "sampler" line); UTF-8, 1 … 255 bytes; borrowed     */
     int seeded;                 /* 1: noise from the seeded test stream (adds the
@@ -886,19 +915,21 @@ typedef struct lethe_certificate {
                                    M3 release with no removal since the last one)      */
     const uint64_t *ids;        /* the k removed ids, distinct; borrowed. Only their
                                    keyed hashes reach the file                        */
-    /* M1 (ignored for M2): */
+    /* M1 (ignored otherwise): Guo et al.'s idealised statement, the owner's
+     * figures (they depend on the secret noise b) */
     double residual;            /* r, the CHARGED residual (exact residual plus its
                                    rounding bound), ≥ 0                               */
     double budget;              /* ε' = σε/c(δ), > 0                                  */
     double remaining_before;    /* budget left before this removal                  */
     double remaining_after;     /* budget − residual                                 */
-    /* M2 and M3: */
+    /* M2 and M3: the sensitivity, and the public parameters the verifier
+     * needs to recompute it (and for M3 the history's ε) itself, not trust it */
     double sensitivity;         /* Δ the noise is calibrated for, > 0                */
-    /* M3 (ignored otherwise): every public parameter the verifier needs to
-     * recompute the sensitivity and the history's ε itself (not trust them) */
-    lethe_loss loss;
-    size_t n;                   /* records in the model after the removal, ≥ 1      */
+    size_t n;                   /* M2: records trained on, ≥ 2; M3: records in the model
+                                   after the removal, ≥ 1                             */
     double lambda, R;           /* λ > 0; the norm bound R > 0                       */
+    /* M3 (ignored otherwise): */
+    lethe_loss loss;
     double delta_max;           /* Δ_max > 0                                         */
     int dp_releases;            /* 1: releases are also (ε, δ)-DP                    */
     size_t dp_min_records;      /* with dp_releases, ≥ 1 and ≤ n; otherwise 0        */
@@ -906,7 +937,9 @@ typedef struct lethe_certificate {
     double mu_total;            /* √releases·sensitivity/σ                           */
     double epsilon_total;       /* ε at δ of the whole published history            */
     /* M2 (ignored otherwise): */
-    size_t capacity;            /* m, removals in all                                */
+    double tol;                 /* the solver's tolerance at training, > 0 (the
+                                   training residual is at most tol·max(1, λn))       */
+    size_t capacity;            /* m, removals in all, 1 ≤ m ≤ n/2                   */
     size_t used_before;         /* removals before this one                          */
     size_t used_after;          /* used_before + k, ≤ capacity                       */
     char model_before[LETHE_HEX32_LEN]; /* lethe_cert_hash_file() of the public model
@@ -918,14 +951,16 @@ typedef struct lethe_certificate {
     char signature[LETHE_HEX64_LEN];  /* over the canonical form without itself   */
 } lethe_certificate;
 
-/* Append a certificate to the ledger in ledger_dir (created, mode 0755, if
- * it does not exist). Reads the secret key file, verifies the whole ledger
- * as lethe_cert_verify() does (every file's syntax, signature, numbers and
- * chain) and that it was signed with this key, takes seq = last + 1 and
- * prev = the hash of the last file, checks that c->model_before equals the
- * last certificate's model_after and that c's numbers pass the same checks
- * a verifier applies (so that nothing inconsistent is ever signed), hashes
- * the ids, signs, and writes ledger_dir/NNNNNNNN.json atomically (temporary
+/* Append a certificate, in format "lethe-certificate-2", to the ledger in
+ * ledger_dir (created, mode 0755, if it does not exist; a ledger of "-1"
+ * files goes on in "-2"). Reads the secret key file, verifies the whole
+ * ledger as lethe_cert_verify() does (every file's syntax, signature,
+ * numbers and chain) and that it was signed with this key, takes seq =
+ * last + 1 and prev = the hash of the last file, checks that
+ * c->model_before equals the last certificate's model_after and that c's
+ * numbers and its place in the chain pass the same checks a verifier
+ * applies (so that nothing inconsistent is ever signed), hashes the ids,
+ * signs, and writes ledger_dir/NNNNNNNN.json atomically (temporary
  * file, fsync, link — never replacing a file, so a concurrent writer that
  * took the same seq makes this call fail — and fsync of the directory).
  * The path written goes to out_path (NUL-terminated) when out_path is not
@@ -935,7 +970,8 @@ typedef struct lethe_certificate {
  * Returns LETHE_OK; LETHE_EINVAL (NULL argument, a field out of its range
  * above, a non-finite number, invalid UTF-8 in the sampler, a bad time,
  * duplicate ids, numbers that fail the consistency checks, a model_before
- * that does not continue the chain, a certificate over 1 MiB); LETHE_EVERIFY
+ * or parameters that do not continue the chain, a certificate over 1 MiB);
+ * LETHE_EVERIFY
  * (the existing ledger is broken or signed with another key: nothing is
  * written, the message names the file and the check); LETHE_EFORMAT (the
  * secret key file is malformed); LETHE_EIO; LETHE_ENOMEM. */
@@ -958,9 +994,10 @@ LETHE_API lethe_status lethe_cert_find_id(lethe_ctx *ctx, const char *ledger_dir
 typedef enum lethe_cert_check {
     LETHE_CHECK_NONE = 0,  /* every check passed                                    */
     LETHE_CHECK_FILE,      /* a certificate file cannot be read, or exceeds 1 MiB     */
-    LETHE_CHECK_PARSE,     /* not a canonical lethe-certificate-1 object: bad JSON,
-                              unknown, missing or duplicate member, bad hex, bad
-                              UTF-8 or escape, a non-finite number, trailing bytes   */
+    LETHE_CHECK_PARSE,     /* not a canonical lethe-certificate-2 (or -1) object:
+                              bad JSON, unknown, missing or duplicate member, bad
+                              hex, bad UTF-8 or escape, a non-finite number,
+                              trailing bytes                                        */
     LETHE_CHECK_SIGNER,    /* signed by another key than the trusted one, or (within
                               a ledger) than the ledger's first certificate          */
     LETHE_CHECK_SIGNATURE, /* the Ed25519 signature does not verify                  */
@@ -983,24 +1020,43 @@ typedef struct lethe_verify_report {
     int model_checked;        /* 1: a model file was given and matched                 */
     int seeded;               /* 1: some certificate checked was made with the seeded
                                  test stream (reproducible noise, not private)          */
+    lethe_mechanism mechanism; /* mechanism of the last certificate checked (0: none) */
+    int idealised;            /* 1: some certificate checked is guo's (M1): its claim
+                                 is Guo et al.'s idealised statement, not a proven
+                                 guarantee, and its residual, budget and remaining
+                                 are the owner's figures (they depend on the secret
+                                 b); the verifier checks only their consistency      */
     char signer[LETHE_HEX32_LEN];      /* hex key that signed ("" if none was read)    */
     char model_after[LETHE_HEX32_LEN]; /* model_after of the last certificate checked  */
 } lethe_verify_report;
 
 /* Verify one certificate file or a whole ledger directory.
  * For each file, in order: FILE (readable, ≤ 1 MiB); PARSE (strict: the
- * format above, nothing else); SIGNER (the embedded public_key equals the
- * trusted key in public_key_path, a file as lethe_keygen() writes it; with
- * NULL the signer is not pinned — rep->pinned = 0 — and only the ledger's
- * files are required to share one key); SIGNATURE; NUMBERS:
- *   all:  ε > 0, δ ∈ (0, 1), σ > 0, d ≥ 1, k ≥ 1;
+ * format above, "lethe-certificate-2" or the earlier "-1", each with exactly
+ * its own members; M1's statement exactly guo's text); SIGNER (the embedded
+ * public_key equals the trusted key in public_key_path, a file as
+ * lethe_keygen() writes it; with NULL the signer is not pinned —
+ * rep->pinned = 0 — and only the ledger's files are required to share one
+ * key); SIGNATURE; NUMBERS:
+ *   all:  ε > 0, δ ∈ (0, 1), σ > 0, d ≥ 1, k ≥ 1; in "-2" the sampler is
+ *         the one whose charges (τ, the lattice step g) are applied below;
  *   M1:   ε ≤ 1; 0 ≤ residual ≤ budget; |remaining_after − (budget −
  *         residual)| ≤ 8u·(budget + residual), u = 2⁻⁵³; and Guo et al.'s
  *         condition with the noise sampler's charges (LTH-C-0010),
  *         ε·(1 + 8u) ≥ c(δ − δ_s)·(residual + 65·g√d)/σ, c = lethe_guo_c(),
- *         δ_s = (1 + e^ε)·d·τ (which needs δ > δ_s), g the lattice step of σ;
+ *         δ_s = (1 + e^ε)·d·τ (which needs δ > δ_s), g the lattice step of σ.
+ *         These are the owner's figures, consistent with the idealised
+ *         statement; nothing here can check them against b;
  *   M2:   used_after = used_before + k ≤ capacity, Δ > 0, and
- *         δ·(1 + 8u) ≥ lethe_gdp_delta(Δ/σ, ε) + δ_s;
+ *         δ·(1 + 8u) ≥ lethe_gdp_delta(Δ/σ, ε) + δ_s; in "-2" also the
+ *         public parameters in range (λ, R, tol finite and > 0, 1 ≤ capacity
+ *         ≤ n/2) and the sensitivity RECOMPUTED, not trusted (LTH-C-0009,
+ *         LTH-C-0011): Δ ≥ (Δ_N + Δ_fp + g√d)·(1 − 8u), Δ_N = M(mL + t)²/
+ *         (2λ³n²) + (2t + τm(L + t/n))/(λ(n − m)) with m the capacity,
+ *         L = 2R, M = R³/(6√3), t = tol·max(1, λn) plus its rounding, τ =
+ *         1e-10 (proofs/m2-removal.md (4.1)), and Δ_fp the bound on the
+ *         Newton step's rounding (proofs/m2-newton-rounding.md; refused
+ *         where that bound does not hold);
  *   M3:   the public parameters in range (n, λ, R, Δ_max > 0; releases ≥ 2;
  *         dp_min_records 0 without dp, in [1, n] with it, and then a
  *         logistic loss); the sensitivity RECOMPUTED, not trusted: Δ ≥
@@ -1014,16 +1070,22 @@ typedef struct lethe_verify_report {
  * CHAIN (in a ledger: the files are 00000001 … 0000000n without a gap, each
  * holds its own seq, prev is the BLAKE2b-256 of the previous file's bytes
  * (64 zeros for seq 1), and model_before equals the previous model_after;
- * for a single file only: seq 1 has prev 64 zeros; between consecutive M3
- * certificates, releases goes up by exactly 1, ε, δ, σ, λ, R, Δ_max, d, the
- * loss and the dp settings stay the same and n does not grow; M3 does not
- * mix with another mechanism in one ledger). Last, MODEL: if
- * model_path is not NULL, the file must hash to the last model_after.
+ * the format may go from "-1" to "-2" but never back; between consecutive
+ * M3 certificates, releases goes up by exactly 1, ε, δ, σ, λ, R, Δ_max, d,
+ * the loss and the dp settings stay the same and n does not grow; when an
+ * M2 certificate in "-2" follows an M2 certificate, used_before is the
+ * previous used_after, and if both are "-2", ε, δ, σ, n, λ, R, tol, the
+ * capacity and d stay the same; M3 does not mix with another mechanism in
+ * one ledger. For a single file only: seq ≥ 1, and seq 1 has prev 64
+ * zeros). Last, MODEL: if model_path is not NULL, the file must hash to
+ * the last model_after.
  * τ = 8.6e-15 is the noise sampler's total-variation distance from the
  * Gaussian per coordinate.
  * Verification stops at the first failure; rep (required) says which check
- * failed on which file, and the context's message says why (naming the
- * file and the check). Cost O(total bytes) time, O(largest file) memory.
+ * failed on which file, which mechanism the last certificate that passed
+ * used, and whether any of them is guo's idealised statement; the context's
+ * message says why (naming the file and the check). Cost O(total bytes)
+ * time, O(largest file) memory.
  * Returns LETHE_OK (all passed); LETHE_EVERIFY (a check failed, rep says
  * which); LETHE_EINVAL (NULL path or rep); LETHE_EIO (path, the key or the
  * model file cannot be opened); LETHE_EFORMAT (the public key file is

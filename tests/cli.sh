@@ -266,7 +266,7 @@ for field in "^mechanism +M3 \(noise-free secret state, fresh lattice release pe
     "ε of the history +1 at δ = 1e-05" \
     "guaranteed capacity +[0-9]+ guaranteed: removals of any records without a re-anchor" \
     "capacity estimate +[0-9]+ " "training time +[0-9.e+-]+ s" \
-    "accuracy \(published\) +[0-9.]+ %" "seeded noise .* yes"; do
+    "train acc. \(release\) +[0-9.]+ %" "seeded noise .* yes"; do
     has "m3 train report" "$tmp/out" "$field"
 done
 test "$(stat -c %a "$m3")" = 600 && ok || bad "the M3 state file is not private (mode 600)"
@@ -408,7 +408,8 @@ run 1 "publish without a model" "$LETHE" publish
 
 # ── keygen and verify: deletion certificates ────────────────────────────────
 # tests/data/ledger holds three certificates (M1, M1 seeded, M2) written by
-# lethe_cert_write; a verifier must go on accepting them.
+# lethe_cert_write in format lethe-certificate-1; a verifier must go on
+# accepting them, and say that guo's (M1's) are Guo et al.'s idealised statement.
 fixture=$(dirname "$0")/data
 owner="$fixture/ledger-owner.pub"
 run 0 "keygen" "$LETHE" keygen --secret "$tmp/owner.key" --public "$tmp/owner.pub"
@@ -428,7 +429,8 @@ lg="$tmp/ledger"
 run 0 "verify ledger" "$LETHE" verify --ledger "$lg" --key "$owner" --model "$fixture/ledger-model.txt"
 for field in "verified +yes$" "certificates passed +3$" "signer pinned +yes$" \
     "model matches +yes$" "seeded test noise +yes$" \
-    "^mechanism +guo \(Guo et al\. 2020 .*\); M2 \(data-free"; do
+    "^mechanism +guo \(Guo et al\. 2020 .*\); M2 \(data-free" \
+    "^idealised statement +yes$" "^ +\(guo: Guo et al\.'s idealised statement, not a proven guarantee"; do
     has "verify report" "$tmp/out" "$field"
 done
 run 0 "verify unpinned" "$LETHE" verify --ledger "$lg"
@@ -436,8 +438,14 @@ has "verify unpinned" "$tmp/out" "signer pinned +no$"
 has "verify unpinned" "$tmp/out" "no --key"
 run 0 "verify one certificate" "$LETHE" verify --cert "$lg/00000002.json" --key "$owner"
 has "verify one certificate" "$tmp/out" "last seq passed +2$"
+has "verify one certificate" "$tmp/out" "^mechanism +guo \(Guo et al\. 2020 loss perturbation: their idealised statement"
+# the M2 certificate alone: not guo's, and not labelled so
+run 0 "verify one m2 certificate" "$LETHE" verify --cert "$lg/00000003.json" --key "$owner"
+has "verify one m2 certificate" "$tmp/out" "^mechanism +M2 \(data-free, Sekhari et al\. 2021\)$"
+has "verify one m2 certificate" "$tmp/out" "^idealised statement +no$"
 run 0 "verify json" "$LETHE" verify --ledger "$lg" --key "$owner" --json
 has "verify json" "$tmp/out" '^\{"verified": true, "certificates": 3, "last_seq": 3, .*"pinned": true'
+has "verify json" "$tmp/out" '"mechanism": "guo \(.*\); M2 \(.*\)", "idealised": true, '
 json_ok "verify json" "$tmp/out"
 json_ok "certificate" "$lg/00000001.json"
 

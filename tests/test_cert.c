@@ -2,8 +2,14 @@
  * Suite "cert": deletion certificates and the ledger (src/io/cert.c).
  *
  * A ledger of three certificates (M1, M1 with the seeded warning, M2) is
- * written through the API and verified; then each kind of tampering is
- * applied to a fresh copy and must be caught by the check that names it.
+ * written through the API, in format "lethe-certificate-2", and verified;
+ * then each kind of tampering is applied to a fresh copy and must be caught
+ * by the check that names it. guo's (M1's) statement must be there, word
+ * for word; M2's sensitivity is rebuilt by the verifier from n, λ, R, tol
+ * and the capacity, so each of them moved the wrong way fails, as do
+ * parameters that change along an M2 chain. Files turned back into format
+ * "-1" (and the fixture ledger in tests/data) keep verifying; a ledger
+ * going from "-2" back to "-1" does not.
  * Certificates whose numbers are inconsistent cannot be made through the
  * API (lethe_cert_write refuses them), so the test edits a good file and
  * signs it again with the owner's key, read from the documented key file
@@ -24,6 +30,7 @@
 
 #include "testutil.h"
 
+#include "certify/m2.h"
 #include "dp/dp.h"
 #include "io/cert.h"
 
@@ -85,25 +92,49 @@ static void write_text(const char *path, const char *text)
     spit(path, text, strlen(text));
 }
 
-/* Replace the value of member key (up to the ',' or newline that ends it)
- * in the text at path with text v. */
-static void set_member(const char *path, const char *key, const char *v)
+/* Length of the value at s: a string to its closing quote, anything else to
+ * the ',' or newline that ends it. */
+static size_t value_len(const char *s)
+{
+    if (*s != '"')
+        return strcspn(s, ",\n");
+    size_t i = 1;
+    while (s[i] != '\0' && s[i] != '"')
+        i += s[i] == '\\' && s[i + 1] != '\0' ? 2 : 1;
+    return s[i] == '"' ? i + 1 : i;
+}
+
+/* Replace part of member key's line in the text at path with text v: its
+ * value (whole = 0), or the whole line, newline included (whole = 1). */
+static void splice(const char *path, const char *key, int whole, const char *v)
 {
     size_t len;
     char *b = slurp(path, &len), pat[64];
     snprintf(pat, sizeof pat, "\n  \"%s\": ", key);
     char *s = strstr(b, pat);
     assert_non_null(s);
-    s += strlen(pat);
-    size_t end = strcspn(s, ",\n");
-    char *out = malloc(len + strlen(v) + 1);
+    s += whole ? 1 : strlen(pat);
+    size_t end = whole ? strcspn(s, "\n") + 1 : value_len(s), add = strlen(v);
+    char *out = malloc(len + add + 1);
     size_t head = (size_t)(s - b);
     memcpy(out, b, head);
-    memcpy(out + head, v, strlen(v));
-    memcpy(out + head + strlen(v), s + end, len - head - end);
-    spit(path, out, len - end + strlen(v));
+    memcpy(out + head, v, add);
+    memcpy(out + head + add, s + end, len - head - end);
+    spit(path, out, len - end + add);
     free(out);
     free(b);
+}
+
+/* Replace the value of member key in the text at path with text v. */
+static void set_member(const char *path, const char *key, const char *v)
+{
+    splice(path, key, 0, v);
+}
+
+/* Replace member key's whole line with line, or delete it (NULL). */
+static void set_line(const char *path, const char *key, const char *line)
+{
+    splice(path, key, 1, line == NULL ? "" : line);
 }
 
 static void set_number(const char *path, const char *key, double v)
@@ -124,6 +155,19 @@ static void flip_after(const char *path, const char *needle, size_t off, char to
     s[strlen(needle) + off] = s[strlen(needle) + off] == to ? (char)(to == '0' ? '1' : '0') : to;
     spit(path, b, len);
     free(b);
+}
+
+/* Each of the n parts occurs in text, in this order. */
+static void in_order(const char *text, const char *const *parts, size_t n)
+{
+    const char *at = text;
+    for (size_t j = 0; j < n; j++) {
+        at = strstr(at, parts[j]);
+        if (at == NULL) {
+            print_error("\"%s\" missing or out of order in\n%s", parts[j], text);
+            fail();
+        }
+    }
 }
 
 /* ─── Keys and models ────────────────────────────────────────────────────── */
@@ -183,13 +227,60 @@ static double m1_sigma(void)
     return lethe_guo_c(DELTA) * BUDGET / EPSILON * (1.0 + 1e-6);
 }
 
+/* M2's public parameters: records trained on, λ, R, tol, capacity. */
+#define M2_N 412
+#define M2_LAMBDA 0.2385
+#define M2_R 1.385
+#define M2_TOL 2.385e-11
+#define M2_CAPACITY 10
+
+/* guo's statement, as lethe.h specifies it. */
+#define STATEMENT                                                                          \
+    "guo: Guo et al.'s idealised statement, not a proven guarantee; residual, budget and " \
+    "remaining depend on the owner's secret noise b and are the owner's figures"
+
+/* σ and Δ of an M2 model with c's parameters, as the trainer calibrates
+ * them (lethe__m2_calibrate on a model of c->n records, c->d features). */
+static void m2_calibrate(lethe_certificate *c)
+{
+    lethe_ctx *ctx = NULL;
+    lethe_m2 *m = NULL;
+    assert_status(lethe_ctx_create(NULL, &ctx), LETHE_OK);
+    assert_status(lethe__m2_alloc(ctx, c->n, c->d, &m), LETHE_OK);
+    m->lambda = c->lambda;
+    m->epsilon = c->epsilon;
+    m->delta = c->delta;
+    m->capacity = c->capacity;
+    m->tol = c->tol;
+    m->R = c->R;
+    assert_status(lethe__m2_calibrate(m), LETHE_OK);
+    c->sensitivity = m->sensitivity;
+    c->sigma = m->sigma;
+    lethe_m2_free(m);
+    lethe_ctx_free(ctx);
+}
+
+/* The sensitivity a verifier rebuilds for M2 from c's public parameters:
+ * the Newton step's bound, its rounding and the lattice's g√d. */
+static double m2_floor(const lethe_certificate *c)
+{
+    lethe_loss_constants k;
+    assert_status(lethe_loss_get_constants(LETHE_LOSS_LOGISTIC, c->R, &k), LETHE_OK);
+    const double M = k.d2_lip * c->R * c->R * c->R;
+    lethe_lattice lat;
+    assert_status(lethe__lattice_params(c->sigma, &lat), LETHE_OK);
+    return lethe__m2_sensitivity(M, 2.0 * c->R, c->lambda, c->n, c->capacity, c->tol) +
+           lethe__m2_rounding_bound(c->n, c->capacity, c->d, c->R, c->lambda, c->tol) +
+           lat.g * sqrt((double)c->d);
+}
+
 /* A certificate of model file i-1 → i: M1 (seq 1, 2) or M2 (seq 3). */
 static lethe_certificate cert_for(int i)
 {
     lethe_certificate c;
     memset(&c, 0, sizeof c);
     c.mechanism = i < 3 ? LETHE_MECH_M1 : LETHE_MECH_M2;
-    c.sampler = "box-muller-f64 (provisional: float transform)";
+    c.sampler = LETHE__SAMPLER_NAME;
     c.seeded = i == 2;
     c.d = D;
     c.epsilon = EPSILON;
@@ -203,10 +294,12 @@ static lethe_certificate cert_for(int i)
         c.remaining_before = i == 1 ? BUDGET : BUDGET - 0.125;
         c.remaining_after = BUDGET - c.residual;
     } else {
-        c.sensitivity = 0.0173;
-        assert_status(lethe_gaussian_sigma(EPSILON, DELTA / 2, c.sensitivity, &c.sigma),
-                      LETHE_OK);
-        c.capacity = 10;
+        c.n = M2_N;
+        c.lambda = M2_LAMBDA;
+        c.R = M2_R;
+        c.tol = M2_TOL;
+        c.capacity = M2_CAPACITY;
+        m2_calibrate(&c);
         c.used_before = 4;
         c.used_after = 6;
     }
@@ -239,11 +332,45 @@ static const char *make_ledger(lethe_ctx *ctx, const char *name)
 
 static const char *file_in(const char *dir, int seq)
 {
-    static char buf[4][512];
+    static char buf[4][1100];
     static int k;
     k = (k + 1) % 4;
     snprintf(buf[k], sizeof buf[k], "%s/%08d.json", dir, seq);
     return buf[k];
+}
+
+/* The text b (len bytes) parses, in format 2, as the certificate want was
+ * written from: every field bit for bit (those of other mechanisms 0). */
+static void reads_back_as(lethe_ctx *ctx, const char *b, size_t len,
+                          const lethe_certificate *want)
+{
+    lethe__cert_rec r;
+    char why[200];
+    assert_status(lethe__cert_parse(ctx, (const unsigned char *)b, len, &r, why, sizeof why),
+                  LETHE_OK);
+    const lethe_certificate *c = &r.c;
+    assert_int_equal(c->format, 2);
+    assert_int_equal(c->mechanism, want->mechanism);
+    assert_string_equal(c->sampler, want->sampler);
+    const size_t gs[] = { (size_t)c->seeded, c->d, c->k, c->n, (size_t)c->loss,
+                          (size_t)c->dp_releases, c->dp_min_records, c->releases, c->capacity,
+                          c->used_before, c->used_after };
+    const size_t ws[] = { (size_t)want->seeded, want->d, want->k, want->n, (size_t)want->loss,
+                          (size_t)want->dp_releases, want->dp_min_records, want->releases,
+                          want->capacity, want->used_before, want->used_after };
+    for (size_t j = 0; j < sizeof gs / sizeof gs[0]; j++)
+        assert_int_equal(gs[j], ws[j]);
+    const double got[] = { c->epsilon,     c->delta,         c->sigma,     c->residual,
+                           c->budget,      c->remaining_before,            c->remaining_after,
+                           c->sensitivity, c->lambda,        c->R,         c->tol,
+                           c->delta_max,   c->mu_total,      c->epsilon_total };
+    const double wd[] = { want->epsilon,     want->delta,    want->sigma,  want->residual,
+                          want->budget,      want->remaining_before,       want->remaining_after,
+                          want->sensitivity, want->lambda,   want->R,      want->tol,
+                          want->delta_max,   want->mu_total, want->epsilon_total };
+    for (size_t j = 0; j < sizeof got / sizeof got[0]; j++)
+        assert_close(got[j], wd[j], 0.0, 0.0);
+    lethe__cert_rec_free(ctx, &r);
 }
 
 /* ─── Fixture ────────────────────────────────────────────────────────────── */
@@ -367,6 +494,8 @@ static void test_ledger_verifies(void **state)
     assert_int_equal(rep.pinned, 1);
     assert_int_equal(rep.model_checked, 1);
     assert_int_equal(rep.seeded, 1);
+    assert_int_equal(rep.mechanism, LETHE_MECH_M2); /* the last one's */
+    assert_int_equal(rep.idealised, 1);             /* files 1 and 2 are guo's */
     assert_string_equal(rep.model_after, model_hash[3]);
     char hex[65];
     sodium_bin2hex(hex, sizeof hex, sk + 32, 32);
@@ -382,23 +511,41 @@ static void test_ledger_verifies(void **state)
                   LETHE_OK);
     assert_int_equal(rep.checked, 1);
     assert_int_equal(rep.seeded, 0);
+    assert_int_equal(rep.mechanism, LETHE_MECH_M1);
+    assert_int_equal(rep.idealised, 1);
     assert_status(lethe_cert_verify(ctx, file_in(dir, 3), public_key, NULL, &rep), LETHE_OK);
     assert_int_equal(rep.last_seq, 3);
+    assert_int_equal(rep.mechanism, LETHE_MECH_M2);
+    assert_int_equal(rep.idealised, 0);
 
     /* what the files say */
     size_t len;
     char *b = slurp(file_in(dir, 2), &len);
-    assert_non_null(strstr(b, "{\n  \"format\": \"lethe-certificate-1\",\n  \"seq\": 2,\n"));
+    assert_non_null(strstr(b, "{\n  \"format\": \"lethe-certificate-2\",\n  \"seq\": 2,\n"));
     assert_non_null(strstr(b, "\n  \"seeded\": true,\n  \"warning\": \"seeded test stream: "
                               "reproducible noise, not private\",\n"));
-    assert_non_null(strstr(b, "\n  \"mechanism\": \"M1\",\n"));
+    /* guo's statement, right after the mechanism */
+    assert_non_null(strstr(b, "\n  \"mechanism\": \"M1\",\n  \"statement\": \"" STATEMENT
+                              "\",\n  \"sampler\": "));
     assert_null(strstr(b, "sensitivity"));
+    assert_null(strstr(b, "\"tol\""));
     assert_string_equal(b + len - 4, "\"\n}\n");
     free(b);
     b = slurp(file_in(dir, 3), &len);
-    assert_non_null(strstr(b, "\n  \"used_after\": 6,\n"));
+    /* M2's public parameters, in the format's order, after the ids */
+    static const char *const order[] = {
+        "\n  \"mechanism\": \"M2\",\n  \"sampler\": ", "\n  ],\n  \"n\": 412,\n",
+        "\n  \"lambda\": 0.23849999999999999,\n", "\n  \"R\": 1.385,\n",
+        "\n  \"tol\": 2.385e-11,\n", "\n  \"sensitivity\": ", "\n  \"capacity\": 10,\n",
+        "\n  \"used_before\": 4,\n", "\n  \"used_after\": 6,\n", "\n  \"model_before\": ",
+    };
+    in_order(b, order, sizeof order / sizeof order[0]);
     assert_null(strstr(b, "warning"));
     assert_null(strstr(b, "residual"));
+    assert_null(strstr(b, "statement"));
+    /* read back: what was written, bit for bit */
+    const lethe_certificate c3 = cert_for(3);
+    reads_back_as(ctx, b, len, &c3);
     free(b);
     b = slurp(file_in(dir, 1), &len);
     assert_non_null(strstr(b, "\n  \"prev\": \"00000000000000000000000000000000"
@@ -417,8 +564,19 @@ static void test_ledger_verifies(void **state)
         sodium_bin2hex(hx, sizeof hx, h[i], 32);
         assert_non_null(strstr(b, hx));
     }
-    assert_null(strstr(b, "1003"));
+    /* (as a number of its own: a hex hash or the signature may hold the
+     * digits "1003" by chance) */
+    for (const char *at = b; (at = strstr(at, "1003")) != NULL; at++)
+        assert_true((at > b && strchr("0123456789abcdef", at[-1]) != NULL) ||
+                    (at[4] != '\0' && strchr("0123456789abcdef", at[4]) != NULL));
     free(b);
+
+    /* a failure on the first file: nothing passed, no mechanism */
+    flip_after(file_in(dir, 1), "\"signature\": \"", 3, 'c');
+    assert_status(lethe_cert_verify(ctx, dir, NULL, NULL, &rep), LETHE_EVERIFY);
+    assert_int_equal(rep.checked, 0);
+    assert_int_equal(rep.mechanism, 0);
+    assert_int_equal(rep.idealised, 0);
 }
 
 /* ─── Tampering ──────────────────────────────────────────────────────────── */
@@ -582,7 +740,9 @@ static void test_tamper_syntax(void **state)
         { "model_after", "\"ABCDEF\"", "hex" },
         { "model_after", "\"0123456789ABCDEF0123456789abcdef0123456789abcdef0123456789abcdef\"",
           "hex" },
-        { "format", "\"lethe-certificate-2\"", "format" },
+        { "format", "\"lethe-certificate-3\"", "format is neither" },
+        /* format 1 has no statement */
+        { "format", "\"lethe-certificate-1\"", "member \"statement\" does not belong" },
         { "seeded", "yes", "seeded" },
         { "seeded", "true", "missing member \"warning\"" },
         { "d", "5 ", "canonical" },
@@ -706,12 +866,16 @@ static void test_numbers(void **state)
     /* M2: over capacity, counts that do not add up, no sensitivity */
     numbers_case(ctx, f3, m2, len3, 3, "capacity", "5", NULL, NULL, "capacity");
     numbers_case(ctx, f3, m2, len3, 3, "used_after", "7", NULL, NULL, "used_before");
-    numbers_case(ctx, f3, m2, len3, 3, "sensitivity", "0", NULL, NULL, "μ-GDP");
+    numbers_case(ctx, f3, m2, len3, 3, "sensitivity", "0", NULL, NULL, "sensitivity");
+    /* format 2 names the sampler whose charges the verifier applies, and no
+     * other (format 1's fixture, with another name, is checked in
+     * test_format_1) */
+    numbers_case(ctx, f1, m1, len1, 1, "sampler",
+                 "\"box-muller-f64 (provisional: float transform)\"", NULL, NULL,
+                 "the sampler is not");
     free(m1);
     free(m2);
 }
-
-/* ─── Writing ────────────────────────────────────────────────────────────── */
 
 static int count_files(const char *dir)
 {
@@ -725,15 +889,295 @@ static int count_files(const char *dir)
     return n;
 }
 
-static void test_write_refusals(void **state)
+/* ─── guo's statement (format 2) ─────────────────────────────────────────── */
+
+static void test_guo_statement(void **state)
 {
     lethe_ctx *ctx = *state;
-    const char *dir = make_ledger(ctx, "refuse");
+    const char *dir = make_ledger(ctx, "guo");
+    const char *f = file_in(dir, 1);
+    size_t len;
+    char *good = slurp(f, &len);
+    lethe_verify_report rep;
+
+    /* round trip: parsed, the same fields (the parser also requires the
+     * bytes to be their canonical form, written again) */
+    const lethe_certificate c = cert_for(1);
+    reads_back_as(ctx, good, len, &c);
+    assert_status(lethe_cert_verify(ctx, f, public_key, model_path(1), &rep), LETHE_OK);
+    assert_int_equal(rep.mechanism, LETHE_MECH_M1);
+    assert_int_equal(rep.idealised, 1);
+    /* the control: signed again unchanged, it still verifies */
+    resign(f, sk);
+    assert_status(lethe_cert_verify(ctx, f, public_key, NULL, &rep), LETHE_OK);
+
+    /* without the statement, or with another one, even signed: refused */
+    set_line(f, "statement", NULL);
+    resign(f, sk);
+    expect_failure(ctx, f, public_key, NULL, LETHE_CHECK_PARSE, 0,
+                   "missing member \"statement\"");
+    static const char *const others[] = {
+        "  \"statement\": \"guo: Guo et al.'s guarantee, proven\",\n",
+        "  \"statement\": \"\",\n",
+        /* one character off: "idealized" */
+        "  \"statement\": \"guo: Guo et al.'s idealized statement, not a proven guarantee; "
+        "residual, budget and remaining depend on the owner's secret noise b and are the "
+        "owner's figures\",\n",
+    };
+    for (size_t i = 0; i < sizeof others / sizeof others[0]; i++) {
+        spit(f, good, len);
+        set_line(f, "statement", others[i]);
+        resign(f, sk);
+        expect_failure(ctx, f, public_key, NULL, LETHE_CHECK_PARSE, 0,
+                       "statement is not guo's fixed text");
+    }
+    /* the right text in another place: not the one spelling */
+    spit(f, good, len);
+    set_line(f, "statement", NULL);
+    set_line(f, "d", "  \"statement\": \"" STATEMENT "\",\n  \"d\": 5,\n");
+    resign(f, sk);
+    expect_failure(ctx, f, public_key, NULL, LETHE_CHECK_PARSE, 0, "canonical");
+    /* and not on M2 */
+    const char *f3 = file_in(dir, 3);
+    set_line(f3, "sampler", "  \"statement\": \"" STATEMENT "\",\n"
+                            "  \"sampler\": \"" LETHE__SAMPLER_NAME "\",\n");
+    resign(f3, sk);
+    expect_failure(ctx, f3, public_key, NULL, LETHE_CHECK_PARSE, 0,
+                   "member \"statement\" does not belong");
+    free(good);
+}
+
+/* ─── M2's public parameters (format 2) ──────────────────────────────────── */
+
+static void test_m2_numbers(void **state)
+{
+    lethe_ctx *ctx = *state;
+    const char *dir = make_ledger(ctx, "m2-numbers");
+    const char *f = file_in(dir, 3);
+    size_t len;
+    char *good = slurp(f, &len);
+    const lethe_certificate c = cert_for(3);
+    const double floor_sens = m2_floor(&c);
+    /* the owner's Δ is the rebuilt one (a hair above: calibration rounds up) */
+    assert_close(c.sensitivity, floor_sens, 1e-14, 0.0);
+
+    /* control: signed again unchanged, it passes */
+    numbers_case(ctx, f, good, len, 3, "used_after", "6", NULL, NULL, NULL);
+    /* the sensitivity: the rebuilt floor itself passes, just below it does not */
+    numbers_case(ctx, f, good, len, 3, "sensitivity", num(floor_sens), NULL, NULL, NULL);
+    numbers_case(ctx, f, good, len, 3, "sensitivity", num(floor_sens * (1.0 - 1e-6)), NULL,
+                 NULL, "sensitivity");
+    /* each public parameter moved so that the rebuilt Δ exceeds the stated one */
+    numbers_case(ctx, f, good, len, 3, "n", "400", NULL, NULL, "sensitivity");
+    numbers_case(ctx, f, good, len, 3, "lambda", num(M2_LAMBDA * 0.99), NULL, NULL,
+                 "sensitivity");
+    numbers_case(ctx, f, good, len, 3, "R", num(M2_R * 1.01), NULL, NULL, "sensitivity");
+    numbers_case(ctx, f, good, len, 3, "tol", num(M2_TOL * 10.0), NULL, NULL, "sensitivity");
+    numbers_case(ctx, f, good, len, 3, "capacity", "11", NULL, NULL, "sensitivity");
+    /* moved the other way the stated Δ over-delivers: it passes */
+    numbers_case(ctx, f, good, len, 3, "n", "413", NULL, NULL, NULL);
+    numbers_case(ctx, f, good, len, 3, "lambda", num(M2_LAMBDA * 1.01), NULL, NULL, NULL);
+    numbers_case(ctx, f, good, len, 3, "tol", num(M2_TOL * 0.1), NULL, NULL, NULL);
+    /* parameters out of range */
+    numbers_case(ctx, f, good, len, 3, "capacity", "207", NULL, NULL, "out of range");
+    numbers_case(ctx, f, good, len, 3, "tol", "0", NULL, NULL, "out of range");
+    numbers_case(ctx, f, good, len, 3, "lambda", num(-M2_LAMBDA), NULL, NULL, "out of range");
+    numbers_case(ctx, f, good, len, 3, "R", "0", NULL, NULL, "out of range");
+    /* R² > 2λn: outside the range of the rounding bound (LTH-C-0011) */
+    numbers_case(ctx, f, good, len, 3, "R", "40", NULL, NULL, "rounding is bounded");
+    /* σ must still calibrate the stated Δ */
+    numbers_case(ctx, f, good, len, 3, "sigma", num(c.sigma * 0.98), NULL, NULL, "μ-GDP");
+    free(good);
+}
+
+/* Put members (key, value pairs, NULL-terminated) into file seq of dir and
+ * sign it again. */
+static void edit_resign(const char *dir, int seq, const char *const *kv)
+{
+    for (; kv[0] != NULL; kv += 2)
+        set_member(file_in(dir, seq), kv[0], kv[1]);
+    resign(file_in(dir, seq), sk);
+}
+
+/* The M2 certificate that follows cert_for(3): removals 6 → 8, model 3 → 0. */
+static lethe_certificate m2_next(void)
+{
     lethe_certificate c = cert_for(3);
     memcpy(c.model_before, model_hash[3], LETHE_HEX32_LEN);
     memcpy(c.model_after, model_hash[0], LETHE_HEX32_LEN);
     c.used_before = 6;
     c.used_after = 8;
+    return c;
+}
+
+static void test_m2_chain(void **state)
+{
+    lethe_ctx *ctx = *state;
+    lethe_verify_report rep;
+    const lethe_certificate c = m2_next();
+    /* the control: M2 after M2 with the model's parameters */
+    const char *dir = make_ledger(ctx, "m2-chain");
+    assert_status(lethe_cert_write(ctx, dir, &c, secret, NULL, 0), LETHE_OK);
+    assert_status(lethe_cert_verify(ctx, dir, public_key, model_path(0), &rep), LETHE_OK);
+    assert_int_equal(rep.checked, 4);
+    assert_int_equal(rep.mechanism, LETHE_MECH_M2);
+
+    /* each edit leaves file 4 valid on its own, but not after file 3 */
+    static const struct {
+        const char *key, *value, *key2, *value2, *why;
+    } edits[] = {
+        { "lambda", "0.25", NULL, NULL, "lambda = 0.25 differs" },
+        /* 2⁻³⁷, below M2_TOL (and spelt as %.17g spells it) */
+        { "tol", "7.2759576141834259e-12", NULL, NULL, "tol = 7.2759576141834259e-12 differs" },
+        { "n", "413", NULL, NULL, "n, the capacity or d differ" },
+        { "capacity", "9", NULL, NULL, "n, the capacity or d differ" },
+        { "sigma", NULL, NULL, NULL, "sigma = " },
+        { "used_before", "7", "used_after", "9", "used_before 7 is not" },
+    };
+    char sigma[40];
+    snprintf(sigma, sizeof sigma, "%.17g", c.sigma * 1.01);
+    for (size_t i = 0; i < sizeof edits / sizeof edits[0]; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "m2-chain-%zu", i);
+        dir = make_ledger(ctx, name);
+        assert_status(lethe_cert_write(ctx, dir, &c, secret, NULL, 0), LETHE_OK);
+        const char *const kv[] = { edits[i].key, edits[i].value != NULL ? edits[i].value : sigma,
+                                   edits[i].key2, edits[i].value2, NULL };
+        edit_resign(dir, 4, kv);
+        if (lethe_cert_verify(ctx, file_in(dir, 4), public_key, NULL, &rep) != LETHE_OK) {
+            print_error("edit %zu (%s): %s\n", i, edits[i].key, lethe_ctx_errmsg(ctx));
+            fail();
+        }
+        expect_failure(ctx, dir, public_key, NULL, LETHE_CHECK_CHAIN, 4, edits[i].why);
+    }
+
+    /* the writer refuses what the verifier would */
+    dir = make_ledger(ctx, "m2-chain-write");
+    lethe_certificate bad = c;
+    bad.lambda = M2_LAMBDA * 1.01;
+    assert_status(lethe_cert_write(ctx, dir, &bad, secret, NULL, 0), LETHE_EINVAL);
+    assert_msg_has(ctx, "lambda");
+    bad = c;
+    bad.used_before = 5;
+    bad.used_after = 7;
+    assert_status(lethe_cert_write(ctx, dir, &bad, secret, NULL, 0), LETHE_EINVAL);
+    assert_msg_has(ctx, "used_before 5");
+    assert_int_equal(count_files(dir), 3);
+}
+
+/* ─── Format 1 ───────────────────────────────────────────────────────────── */
+
+/* Turn file seq of dir into format 1 (no statement, no M2 parameters) and
+ * sign it again. */
+static void to_format_1(const char *dir, int seq)
+{
+    const char *f = file_in(dir, seq);
+    size_t len;
+    char *b = slurp(f, &len);
+    const int m1 = strstr(b, "\"statement\": ") != NULL, m2 = strstr(b, "\"tol\": ") != NULL;
+    free(b);
+    set_member(f, "format", "\"lethe-certificate-1\"");
+    if (m1)
+        set_line(f, "statement", NULL);
+    static const char *const keys[] = { "n", "lambda", "R", "tol" };
+    for (size_t i = 0; m2 && i < sizeof keys / sizeof keys[0]; i++)
+        set_line(f, keys[i], NULL);
+    resign(f, sk);
+}
+
+/* Make file seq's prev the hash of file seq − 1 again, and sign it. */
+static void rechain(lethe_ctx *ctx, const char *dir, int seq)
+{
+    char hex[LETHE_HEX32_LEN], v[LETHE_HEX32_LEN + 2];
+    assert_status(lethe_cert_hash_file(ctx, file_in(dir, seq - 1), hex), LETHE_OK);
+    snprintf(v, sizeof v, "\"%s\"", hex);
+    set_member(file_in(dir, seq), "prev", v);
+    resign(file_in(dir, seq), sk);
+}
+
+static void test_format_1(void **state)
+{
+    lethe_ctx *ctx = *state;
+    lethe_verify_report rep;
+
+    /* the fixture ledger (format 1, written by an earlier lethe) verifies,
+     * and each of its files is the canonical format 1 of what it holds */
+    const char *data = getenv("LETHE_TEST_DATA");
+    char fx[1024], key[1100], model[1100];
+    snprintf(fx, sizeof fx, "%s/ledger", data != NULL && *data != '\0' ? data : "tests/data");
+    snprintf(key, sizeof key, "%s-owner.pub", fx);
+    snprintf(model, sizeof model, "%s-model.txt", fx);
+    assert_status(lethe_cert_verify(ctx, fx, key, model, &rep), LETHE_OK);
+    assert_int_equal(rep.checked, 3);
+    assert_int_equal(rep.model_checked, 1);
+    assert_int_equal(rep.mechanism, LETHE_MECH_M2);
+    assert_int_equal(rep.idealised, 1);
+    for (int i = 1; i <= 3; i++) {
+        size_t len;
+        char *b = slurp(file_in(fx, i), &len);
+        lethe__cert_rec r;
+        char why[200];
+        assert_status(lethe__cert_parse(ctx, (const unsigned char *)b, len, &r, why, sizeof why),
+                      LETHE_OK);
+        assert_int_equal(r.c.format, 1);
+        lethe__cert_rec_free(ctx, &r);
+        assert_null(strstr(b, "statement"));
+        free(b);
+    }
+
+    /* a ledger of our own in format 1 verifies, and goes on in format 2 */
+    const char *dir = make_ledger(ctx, "v1");
+    for (int i = 1; i <= 3; i++) {
+        to_format_1(dir, i);
+        if (i > 1)
+            rechain(ctx, dir, i);
+    }
+    assert_status(lethe_cert_verify(ctx, dir, public_key, model_path(3), &rep), LETHE_OK);
+    assert_int_equal(rep.checked, 3);
+    assert_int_equal(rep.idealised, 1);
+    size_t len;
+    char *b = slurp(file_in(dir, 3), &len);
+    assert_non_null(strstr(b, "\"format\": \"lethe-certificate-1\""));
+    assert_null(strstr(b, "\"tol\""));
+    free(b);
+    /* format 1 members in a format 2 file, and the other way round */
+    static const syntax_edit v1[] = {
+        { "format", "\"lethe-certificate-2\"", "missing member \"n\"" },
+    };
+    b = slurp(file_in(dir, 3), &len);
+    parse_failures(ctx, tpath("v1-edit.json"), b, len, v1, 1);
+    free(b);
+    const lethe_certificate c = m2_next();
+    assert_status(lethe_cert_write(ctx, dir, &c, secret, NULL, 0), LETHE_OK);
+    assert_status(lethe_cert_verify(ctx, dir, public_key, model_path(0), &rep), LETHE_OK);
+    assert_int_equal(rep.checked, 4);
+    b = slurp(file_in(dir, 4), &len);
+    assert_non_null(strstr(b, "\"format\": \"lethe-certificate-2\""));
+    free(b);
+
+    /* format 1 then 2 inside the ledger: fine */
+    dir = make_ledger(ctx, "v1-v2");
+    to_format_1(dir, 1);
+    to_format_1(dir, 2);
+    rechain(ctx, dir, 2);
+    rechain(ctx, dir, 3);
+    assert_status(lethe_cert_verify(ctx, dir, public_key, model_path(3), &rep), LETHE_OK);
+    assert_int_equal(rep.checked, 3);
+
+    /* format 2 then 1: each file passes on its own, the ledger does not */
+    dir = make_ledger(ctx, "v2-v1");
+    to_format_1(dir, 3);
+    assert_status(lethe_cert_verify(ctx, file_in(dir, 3), public_key, NULL, &rep), LETHE_OK);
+    expect_failure(ctx, dir, public_key, NULL, LETHE_CHECK_CHAIN, 3, "never goes back");
+}
+
+/* ─── Writing ────────────────────────────────────────────────────────────── */
+
+static void test_write_refusals(void **state)
+{
+    lethe_ctx *ctx = *state;
+    const char *dir = make_ledger(ctx, "refuse");
+    lethe_certificate c = m2_next();
     char out[512] = "";
 
 #define REFUSED(want, needle)                                                     \
@@ -940,27 +1384,8 @@ static void test_m3_ledger_verifies(void **state)
     /* what is read back is what was written, bit for bit */
     size_t len;
     char *b = slurp(file_in(dir, 3), &len);
-    lethe__cert_rec r;
-    char why[200];
-    assert_status(lethe__cert_parse(ctx, (const unsigned char *)b, len, &r, why, sizeof why),
-                  LETHE_OK);
     lethe_certificate c = m3_cert_for(3, 0);
-    assert_int_equal(r.c.mechanism, LETHE_MECH_M3);
-    assert_int_equal(r.c.loss, LETHE_LOSS_LOGISTIC);
-    assert_int_equal(r.c.n, c.n);
-    assert_int_equal(r.c.k, 2);
-    assert_int_equal(r.c.releases, 4);
-    assert_int_equal(r.c.dp_releases, 0);
-    assert_int_equal(r.c.dp_min_records, 0);
-    const double got[] = { r.c.epsilon,   r.c.delta,       r.c.sigma,       r.c.lambda,
-                           r.c.R,         r.c.delta_max,   r.c.sensitivity, r.c.mu_total,
-                           r.c.epsilon_total };
-    const double want[] = { c.epsilon, c.delta,       c.sigma,       c.lambda,
-                            c.R,       c.delta_max,   c.sensitivity, c.mu_total,
-                            c.epsilon_total };
-    for (size_t j = 0; j < sizeof got / sizeof got[0]; j++)
-        assert_close(got[j], want[j], 0.0, 0.0);
-    lethe__cert_rec_free(ctx, &r);
+    reads_back_as(ctx, b, len, &c);
 
     /* the M3 members, in the format's order, between the ids and model_before */
     static const char *const order[] = {
@@ -970,14 +1395,7 @@ static void test_m3_ledger_verifies(void **state)
         "\n  \"releases\": 4,\n", "\n  \"mu_total\": ", "\n  \"epsilon_total\": ",
         "\n  \"model_before\": ",
     };
-    const char *at = b;
-    for (size_t j = 0; j < sizeof order / sizeof order[0]; j++) {
-        at = strstr(at, order[j]);
-        if (at == NULL) {
-            print_error("\"%s\" missing or out of order in\n%s", order[j], b);
-            fail();
-        }
-    }
+    in_order(b, order, sizeof order / sizeof order[0]);
     assert_null(strstr(b, "residual"));
     assert_null(strstr(b, "capacity"));
     free(b);
@@ -1014,7 +1432,7 @@ static void test_m3_syntax(void **state)
         { "epsilon_total", "1e999", "out of range" },
         { "mu_total", "1.50", "canonical" },
         { "mechanism", "\"M2\"", "missing member \"capacity\"" },
-        { "mechanism", "\"M1\"", "missing member \"residual\"" },
+        { "mechanism", "\"M1\"", "missing member \"statement\"" },
     };
     const char *dir = make_m3_ledger(ctx, "m3-syntax", 0);
     size_t len;
@@ -1087,15 +1505,6 @@ static void test_m3_numbers(void **state)
     assert_le(c.sensitivity * 100.0, cd.sensitivity);
     free(good);
     free(dgood);
-}
-
-/* Put members (key, value pairs, NULL-terminated) into file seq of dir and
- * sign it again. */
-static void edit_resign(const char *dir, int seq, const char *const *kv)
-{
-    for (; kv[0] != NULL; kv += 2)
-        set_member(file_in(dir, seq), kv[0], kv[1]);
-    resign(file_in(dir, seq), sk);
 }
 
 static void test_m3_chain(void **state)
@@ -1279,6 +1688,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_tamper_syntax, tu_ctx_setup, tu_ctx_teardown),
         cmocka_unit_test_setup_teardown(test_every_byte, tu_ctx_setup, tu_ctx_teardown),
         cmocka_unit_test_setup_teardown(test_numbers, tu_ctx_setup, tu_ctx_teardown),
+        cmocka_unit_test_setup_teardown(test_guo_statement, tu_ctx_setup, tu_ctx_teardown),
+        cmocka_unit_test_setup_teardown(test_m2_numbers, tu_ctx_setup, tu_ctx_teardown),
+        cmocka_unit_test_setup_teardown(test_m2_chain, tu_ctx_setup, tu_ctx_teardown),
+        cmocka_unit_test_setup_teardown(test_format_1, tu_ctx_setup, tu_ctx_teardown),
         cmocka_unit_test_setup_teardown(test_write_refusals, tu_ctx_setup, tu_ctx_teardown),
         cmocka_unit_test_setup_teardown(test_locale, tu_ctx_setup, tu_ctx_teardown),
         cmocka_unit_test_setup_teardown(test_m3_ledger_verifies, tu_ctx_setup, tu_ctx_teardown),

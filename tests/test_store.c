@@ -2,7 +2,9 @@
  * Suite "store": the owner's files at rest (src/io/sfile.c, keyfile.c,
  * state.c, workspace.c): encryption with a key file, the refusal of every
  * wrong key or altered byte, that a saved state holds no byte of a removed
- * record, and the workspace of an M1 and of an M3 model with its ledger.
+ * record, and the workspace of an M1, an M3 and an M2 model with its ledger:
+ * the certificates it writes carry what a verifier needs (guo's statement,
+ * M2's public parameters) and verify.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -324,6 +326,16 @@ static void test_workspace_api(void **state)
     assert_status(lethe_cert_verify(ctx, lethe_workspace_path(ws, LETHE_WS_LEDGER),
                                     lethe_workspace_path(ws, LETHE_WS_PUBLIC_KEY),
                                     lethe_workspace_path(ws, LETHE_WS_PUBLIC), &vr), LETHE_OK);
+    /* guo's certificate says what it is */
+    assert_int_equal(vr.mechanism, LETHE_MECH_M1);
+    assert_int_equal(vr.idealised, 1);
+    unsigned char *cb = slurp(path_of("ws/ledger/00000001.json"), &n);
+    static const char statement[] =
+        "\n  \"mechanism\": \"M1\",\n  \"statement\": \"guo: Guo et al.'s idealised statement, "
+        "not a proven guarantee; residual, budget and remaining depend on the owner's secret "
+        "noise b and are the owner's figures\",\n";
+    assert_true(contains(cb, n, statement, sizeof statement - 1));
+    free(cb);
     uint64_t seq = 0;
     assert_status(lethe_cert_find_id(ctx, lethe_workspace_path(ws, LETHE_WS_LEDGER),
                                      lethe_workspace_path(ws, LETHE_WS_SIGNING_KEY), 12, &seq),
@@ -636,6 +648,65 @@ static void test_workspace_m3(void **state)
 
 /* HEAD and the state must agree on the mechanism: a HEAD that says M3 over
  * an M1 state loads nothing (EFORMAT). */
+/* An M2 model in a workspace: each removal's certificate carries the
+ * public parameters σ and Δ were calibrated from (n, λ, R, tol, the
+ * capacity), and verifies — the verifier rebuilding Δ from them. */
+static void test_workspace_m2(void **state)
+{
+    (void)state;
+    lethe_ctx *ctx = NULL;
+    assert_status(lethe_ctx_create(NULL, &ctx), LETHE_OK);
+    lethe_dataset *ds = random_dataset(ctx, 2385, 300, 9);
+    lethe_m2_options o;
+    lethe_m2_options_init(&o);
+    o.lambda = 0.385;
+    o.capacity = 6;
+    o.tol = 2.385e-12;
+    lethe_m2 *m = NULL;
+    assert_status(lethe_m2_train(ctx, ds, &o, &m), LETHE_OK);
+    char wdir[128];
+    lethe_workspace *ws = new_workspace(ctx, "ws-m2", wdir);
+    assert_status(lethe_workspace_save_m2(ws, m, NULL, 0, NULL), LETHE_OK);
+    const double *x = lethe_dataset_x(ds), *y = lethe_dataset_y(ds);
+    const uint64_t *ids = lethe_dataset_ids(ds);
+    for (size_t r = 0; r < 2; r++) {
+        const size_t at = 17 + 100 * r, k = 2 - r; /* two records, then one */
+        lethe_m2_report before, after;
+        assert_status(lethe_m2_status(m, &before), LETHE_OK);
+        assert_status(lethe_m2_remove(m, k, x + at * 9, 9, y + at, ids + at, &after), LETHE_OK);
+        assert_status(lethe_workspace_save_m2(ws, m, ids + at, k, &before), LETHE_OK);
+    }
+    lethe_verify_report vr;
+    assert_status(lethe_cert_verify(ctx, lethe_workspace_path(ws, LETHE_WS_LEDGER),
+                                    lethe_workspace_path(ws, LETHE_WS_PUBLIC_KEY),
+                                    lethe_workspace_path(ws, LETHE_WS_PUBLIC), &vr), LETHE_OK);
+    assert_int_equal(vr.checked, 2);
+    assert_int_equal(vr.model_checked, 1);
+    assert_int_equal(vr.mechanism, LETHE_MECH_M2);
+    assert_int_equal(vr.idealised, 0);
+    char *t = cert_text(ws, 2);
+    static const char *const order[] = {
+        "\n  \"format\": \"lethe-certificate-2\",\n", "\n  \"mechanism\": \"M2\",\n",
+        "\n  \"n\": 300,\n", "\n  \"lambda\": 0.38500000000000001,\n", "\n  \"R\": 1,\n",
+        "\n  \"tol\": 2.385e-12,\n", "\n  \"capacity\": 6,\n",
+        "\n  \"used_before\": 2,\n", "\n  \"used_after\": 3,\n",
+    };
+    const char *at = t;
+    for (size_t j = 0; j < sizeof order / sizeof order[0]; j++) {
+        at = strstr(at, order[j]);
+        if (at == NULL) {
+            print_error("\"%s\" missing or out of order in\n%s", order[j], t);
+            fail();
+        }
+    }
+    assert_null(strstr(t, "statement"));
+    free(t);
+    lethe_workspace_close(ws);
+    lethe_m2_free(m);
+    lethe_dataset_free(ds);
+    lethe_ctx_free(ctx);
+}
+
 static void test_workspace_head_mismatch(void **state)
 {
     (void)state;
@@ -684,6 +755,7 @@ int main(void)
         cmocka_unit_test(test_state_encrypted),
         cmocka_unit_test(test_workspace_api),
         cmocka_unit_test(test_workspace_m3),
+        cmocka_unit_test(test_workspace_m2),
         cmocka_unit_test(test_workspace_head_mismatch),
     };
     return cmocka_run_group_tests_name("store", tests, setup, teardown);

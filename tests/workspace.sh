@@ -79,6 +79,12 @@ run 0 "verify" "$LETHE" verify --workspace "$ws" --json
 has "verify" "$tmp/out" '"verified": true'
 has "verify" "$tmp/out" '"certificates": 3'
 has "verify" "$tmp/out" '"model_checked": true'
+has "verify" "$tmp/out" '"mechanism": "guo \(Guo et al\. 2020 .*their idealised statement.*", "idealised": true'
+# and for people: guo's label, never a bare "verified"
+run 0 "verify guo" "$LETHE" verify --workspace "$ws"
+has "verify guo" "$tmp/out" "^mechanism +guo \(Guo et al\. 2020 loss perturbation: their idealised statement, not a proven guarantee"
+has "verify guo" "$tmp/out" "^idealised statement +yes$"
+has "verify guo" "$tmp/out" "^ +\(guo: Guo et al\.'s idealised statement, not a proven guarantee; the$"
 
 # bad ids: specific exit code and message, and not a byte changes
 print_ws "$ws" >"$tmp/before"
@@ -98,7 +104,12 @@ unchanged "refused or dry-run removals" "$ws"
 
 # the certificates: keyed id hashes, never the ids themselves
 cert="$ws/ledger/00000001.json"
+has "certificate" "$cert" '"format": "lethe-certificate-2"'
 has "certificate" "$cert" '"mechanism": "M1"'
+# guo's numbers are marked as what they are: the owner's, under an idealised statement
+statement="guo: Guo et al\.'s idealised statement, not a proven guarantee; residual, budget"
+statement="$statement and remaining depend on the owner's secret noise b and are the owner's figures"
+has "certificate" "$cert" "^  \"statement\": \"$statement\",$"
 has "certificate" "$cert" '"sampler": "lattice-gaussian-int64'
 has "certificate" "$cert" '"k": 2'
 # (as a number of its own: a hex hash may hold the digits "7003" by chance)
@@ -199,6 +210,12 @@ run 0 "forget m2" "$LETHE" forget --workspace "$m2" $data --norm normalize 7002 
 run 0 "status m2" "$LETHE" status --workspace "$m2" --json
 has "status m2" "$tmp/out" '"used": 2'
 run 0 "verify m2" "$LETHE" verify --workspace "$m2"
+has "verify m2" "$tmp/out" "^mechanism +M2 \(data-free, Sekhari et al\. 2021\)$"
+has "verify m2" "$tmp/out" "^idealised statement +no$"
+# M2's certificate carries the public parameters its sensitivity is rebuilt from
+for member in '"n": 260,' '"lambda": 1,' '"R": 1,' '"tol": 9.9999999999999998e-13,' '"capacity": 4,'; do
+    has "m2 certificate" "$m2/ledger/00000001.json" "^  $member$"
+done
 print_ws "$m2" >"$tmp/before"
 run 4 "m2 over capacity" "$LETHE" forget --workspace "$m2" $data --norm normalize 7005 7006 7007
 unchanged "refused M2 removal" "$m2"

@@ -6,8 +6,6 @@
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 
 #include "cli/cli.h"
 
@@ -58,46 +56,20 @@ const lethe__cli_command lethe__cli_keygen = {
     .run = run_keygen,
 };
 
-/* The mechanism a certificate file names, from its "mechanism" member (the
- * canonical format puts it on a line of its own); 0 if none is found. */
-static int cert_mechanism(const char *path)
+/* The "mechanism" field of a verification: the last certificate's
+ * mechanism, after guo's label if any certificate that passed is guo's (so
+ * that its idealised statement is never reported as something else). */
+static void out_mechanism(lethe__cli_out *o, const lethe_verify_report *rep)
 {
-    static const char member[] = "  \"mechanism\": \"M";
-    FILE *f = fopen(path, "r");
-    if (f == NULL)
-        return 0;
-    char *line = NULL;
-    size_t cap = 0;
-    int mech = 0;
-    while (mech == 0 && getline(&line, &cap, f) >= 0)
-        if (strncmp(line, member, sizeof member - 1) == 0)
-            mech = line[sizeof member - 1] - '0';
-    free(line);
-    fclose(f);
-    return mech >= LETHE_MECH_M1 && mech <= LETHE_MECH_M3 ? mech : 0;
-}
-
-/* The "mechanism" field of a verification: the names of the mechanisms of
- * the certificates that passed (so that guo's says what it is). */
-static void out_mechanisms(lethe__cli_out *o, const char *what, int ledger,
-                           const lethe_verify_report *rep)
-{
-    int seen[LETHE_MECH_M3 + 1] = { 0 };
-    char path[4096];
-    if (!ledger && rep->checked > 0)
-        seen[cert_mechanism(what)] = 1;
-    for (uint64_t q = 1; ledger && q <= rep->last_seq; q++)
-        if (snprintf(path, sizeof path, "%s/%08llu.json", what, (unsigned long long)q) <
-            (int)sizeof path)
-            seen[cert_mechanism(path)] = 1;
-    char names[1024] = "";
-    size_t len = 0;
-    for (int mech = LETHE_MECH_M1; mech <= LETHE_MECH_M3; mech++)
-        if (seen[mech] && len < sizeof names)
-            len += (size_t)snprintf(names + len, sizeof names - len, "%s%s", len > 0 ? "; " : "",
-                                    lethe__cli_mech_label(mech));
-    if (len > 0)
-        lethe__cli_out_str(o, "mechanism", "mechanism", names);
+    if (rep->checked == 0)
+        return;
+    char names[1024];
+    if (rep->idealised && rep->mechanism != LETHE_MECH_M1)
+        snprintf(names, sizeof names, "%s; %s", lethe__cli_mech_label(LETHE_MECH_M1),
+                 lethe__cli_mech_label((int)rep->mechanism));
+    else
+        snprintf(names, sizeof names, "%s", lethe__cli_mech_label((int)rep->mechanism));
+    lethe__cli_out_str(o, "mechanism", "mechanism", names);
 }
 
 static int run_verify(lethe__cli_args *a)
@@ -162,7 +134,13 @@ static int run_verify(lethe__cli_args *a)
         lethe__cli_out_str(&o, "model_checked", "model matches", "not checked (no --model)");
     if (rep.model_after[0] != '\0' || a->json)
         lethe__cli_out_str(&o, "model_after", "last model_after", rep.model_after);
-    out_mechanisms(&o, what, a->cert == NULL, &rep);
+    out_mechanism(&o, &rep);
+    lethe__cli_out_bool(&o, "idealised", "idealised statement", rep.idealised);
+    if (rep.idealised && !a->json)
+        printf("%23s(guo: Guo et al.'s idealised statement, not a proven guarantee; the\n"
+               "%23s residual, budget and remaining are the owner's figures, which\n"
+               "%23s depend on its secret noise b: verify checks their consistency only)\n",
+               "", "", "");
     lethe__cli_out_bool(&o, "seeded", "seeded test noise", rep.seeded);
     if (rep.seeded && !a->json)
         printf("%23s(seeded test stream: reproducible noise, not private)\n", "");
@@ -186,7 +164,9 @@ const lethe__cli_command lethe__cli_verify = {
         "Ed25519 signature, the consistency of the numbers with the guarantee the\n"
         "certificate claims, and for a ledger the chain (no gap, each file naming\n"
         "the hash of the one before, each model_before the previous model_after).\n"
-        "Stops at the first failure and names the check and the file.\n"
+        "Stops at the first failure and names the check and the file. Certificates\n"
+        "of guo (M1) are Guo et al.'s idealised statement, not a proven guarantee,\n"
+        "and the report says so.\n"
         "\n"
         "options:\n"
         "  --cert FILE           one certificate\n"

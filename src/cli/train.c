@@ -263,11 +263,11 @@ static int run(lethe__cli_args *a)
         report_guo(&o, &b);
     }
     lethe__cli_out_num(&o, "train_seconds", "training time", seconds, "s");
-    const char *what = m3 ? "accuracy (published)" : "training accuracy";
+    const char *what = m3 ? "train acc. (release)" : "training accuracy";
     if (logistic)
         lethe__cli_out_pct(&o, "train_accuracy", what, score);
     else
-        lethe__cli_out_num(&o, "train_rmse", m3 ? "RMSE (published)" : "training RMSE", score,
+        lethe__cli_out_num(&o, "train_rmse", m3 ? "train RMSE (release)" : "training RMSE", score,
                            "(label units)");
     lethe__cli_out_bool(&o, "seeded", "seeded noise (tests)", b.seeded);
     if (!m3)

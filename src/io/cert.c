@@ -7,9 +7,16 @@
  * numbers satisfy the condition the certificate claims:
  *   M1 (Guo, Goldstein, Hannun, van der Maaten, ICML 2020, Thm 3): ε ≤ 1,
  *      the charged residual r ≤ ε', and ε ≥ c(δ − δ_s)·(r + 65·g√d)/σ with
- *      c(δ) = √(2 ln(1.5/δ)) (proofs/certificate.md, LTH-C-0001);
+ *      c(δ) = √(2 ln(1.5/δ)) (proofs/certificate.md, LTH-C-0001). This is
+ *      Guo et al.'s idealised statement, not a proven guarantee (gaps G1,
+ *      G2, G4 in proofs/README.md), and r, ε' and what remains depend on
+ *      the owner's secret b: the verifier checks that the owner's figures
+ *      are consistent, and format 2 says so in the file (the statement);
  *   M2 (Sekhari et al. 2021; proofs/m2-removal.md): the release is μ-GDP
  *      with μ = Δ/σ, so δ ≥ δ_μ(ε) + δ_s (proofs/calibration.md, LTH-C-0007);
+ *      in format 2 Δ itself is rebuilt from the public n, λ, R, tol, the
+ *      capacity and d as lethe__m2_calibrate builds it: the Newton step's
+ *      bound (LTH-C-0009), its rounding (LTH-C-0011) and g√d;
  *   M3 (proofs/m3-release.md, m3-accounting.md): nothing the owner computed
  *      is taken on trust. From the public parameters the verifier rebuilds
  *      the release sensitivity Δ ≥ base + g√d, base = Δ_max (with
@@ -42,12 +49,19 @@
 
 #include <sodium.h>
 
+#include "certify/m2.h"
 #include "dp/dp.h"
 #include "io/read.h"
 #include "io/sfile.h"
 
-#define FORMAT "lethe-certificate-1"
+/* The formats read; the last is the one written. */
+#define FORMAT_1 "lethe-certificate-1"
+#define FORMAT_2 "lethe-certificate-2"
 #define WARNING "seeded test stream: reproducible noise, not private"
+/* M1's label in format 2: what its numbers are, and whose. */
+#define STATEMENT                                                                          \
+    "guo: Guo et al.'s idealised statement, not a proven guarantee; residual, budget and " \
+    "remaining depend on the owner's secret noise b and are the owner's figures"
 #define SK_MAGIC "LETHESK1"
 #define SK_VERSION 1u
 #define PK_PREFIX "lethe-ed25519-public "
@@ -264,10 +278,13 @@ static void member_bool(sbuf *b, const char *key, int v)
 static void serialize(sbuf *b, const lethe__cert_rec *r, int with_sig)
 {
     const lethe_certificate *c = &r->c;
-    member_str(b, "format", FORMAT);
+    const int v2 = c->format == 2;
+    member_str(b, "format", v2 ? FORMAT_2 : FORMAT_1);
     member_u64(b, "seq", c->seq);
     member_str(b, "time", c->time);
     member_str(b, "mechanism", mech_name(c->mechanism));
+    if (v2 && c->mechanism == LETHE_MECH_M1)
+        member_str(b, "statement", STATEMENT);
     member_str(b, "sampler", c->sampler);
     member_bool(b, "seeded", c->seeded);
     if (c->seeded)
@@ -293,6 +310,12 @@ static void serialize(sbuf *b, const lethe__cert_rec *r, int with_sig)
         member_num(b, "remaining_before", c->remaining_before);
         member_num(b, "remaining_after", c->remaining_after);
     } else if (c->mechanism == LETHE_MECH_M2) {
+        if (v2) {
+            member_u64(b, "n", c->n);
+            member_num(b, "lambda", c->lambda);
+            member_num(b, "R", c->R);
+            member_num(b, "tol", c->tol);
+        }
         member_num(b, "sensitivity", c->sensitivity);
         member_u64(b, "capacity", c->capacity);
         member_u64(b, "used_before", c->used_before);
@@ -322,27 +345,31 @@ static void serialize(sbuf *b, const lethe__cert_rec *r, int with_sig)
 /* ─── Strict parser ──────────────────────────────────────────────────────── */
 
 enum {
-    K_FORMAT, K_SEQ, K_TIME, K_MECHANISM, K_SAMPLER, K_SEEDED, K_WARNING, K_D, K_EPSILON,
-    K_DELTA, K_SIGMA, K_K, K_IDS, K_RESIDUAL, K_BUDGET, K_REMAINING_BEFORE, K_REMAINING_AFTER,
-    K_SENSITIVITY, K_CAPACITY, K_USED_BEFORE, K_USED_AFTER, K_LOSS, K_N, K_LAMBDA, K_R,
-    K_DELTA_MAX, K_DP_RELEASES, K_DP_MIN_RECORDS, K_RELEASES, K_MU_TOTAL, K_EPSILON_TOTAL,
-    K_MODEL_BEFORE, K_MODEL_AFTER, K_PREV, K_PUBLIC_KEY, K_SIGNATURE, K_COUNT
+    K_FORMAT, K_SEQ, K_TIME, K_MECHANISM, K_STATEMENT, K_SAMPLER, K_SEEDED, K_WARNING, K_D,
+    K_EPSILON, K_DELTA, K_SIGMA, K_K, K_IDS, K_RESIDUAL, K_BUDGET, K_REMAINING_BEFORE,
+    K_REMAINING_AFTER, K_SENSITIVITY, K_CAPACITY, K_USED_BEFORE, K_USED_AFTER, K_LOSS, K_N,
+    K_LAMBDA, K_R, K_TOL, K_DELTA_MAX, K_DP_RELEASES, K_DP_MIN_RECORDS, K_RELEASES, K_MU_TOTAL,
+    K_EPSILON_TOTAL, K_MODEL_BEFORE, K_MODEL_AFTER, K_PREV, K_PUBLIC_KEY, K_SIGNATURE, K_COUNT
 };
 
 static const char *const key_names[K_COUNT] = {
-    "format", "seq", "time", "mechanism", "sampler", "seeded", "warning", "d", "epsilon",
-    "delta", "sigma", "k", "ids", "residual", "budget", "remaining_before", "remaining_after",
-    "sensitivity", "capacity", "used_before", "used_after", "loss", "n", "lambda", "R",
-    "delta_max", "dp_releases", "dp_min_records", "releases", "mu_total", "epsilon_total",
-    "model_before", "model_after", "prev", "public_key", "signature",
+    "format", "seq", "time", "mechanism", "statement", "sampler", "seeded", "warning", "d",
+    "epsilon", "delta", "sigma", "k", "ids", "residual", "budget", "remaining_before",
+    "remaining_after", "sensitivity", "capacity", "used_before", "used_after", "loss", "n",
+    "lambda", "R", "tol", "delta_max", "dp_releases", "dp_min_records", "releases", "mu_total",
+    "epsilon_total", "model_before", "model_after", "prev", "public_key", "signature",
 };
 
 #define BIT(k) ((uint64_t)1 << (k))
+/* The members of each mechanism in format 1; format 2 adds KEYS_M1_V2 to M1
+ * and KEYS_M2_V2 to M2. */
 #define KEYS_M1 (BIT(K_RESIDUAL) | BIT(K_BUDGET) | BIT(K_REMAINING_BEFORE) | BIT(K_REMAINING_AFTER))
 #define KEYS_M2 (BIT(K_SENSITIVITY) | BIT(K_CAPACITY) | BIT(K_USED_BEFORE) | BIT(K_USED_AFTER))
 #define KEYS_M3 (BIT(K_LOSS) | BIT(K_N) | BIT(K_LAMBDA) | BIT(K_R) | BIT(K_DELTA_MAX) |         \
                  BIT(K_DP_RELEASES) | BIT(K_DP_MIN_RECORDS) | BIT(K_SENSITIVITY) |              \
                  BIT(K_RELEASES) | BIT(K_MU_TOTAL) | BIT(K_EPSILON_TOTAL))
+#define KEYS_M1_V2 BIT(K_STATEMENT)
+#define KEYS_M2_V2 (BIT(K_N) | BIT(K_LAMBDA) | BIT(K_R) | BIT(K_TOL))
 #define KEYS_ALL (BIT(K_COUNT) - 1)
 
 typedef struct parser {
@@ -663,7 +690,13 @@ static int parse_value(parser *p, int k, lethe__cert_rec *r, size_t *n_ids)
     case K_FORMAT:
         if (!parse_string(p, t, sizeof t, &len))
             return 0;
-        return strcmp(t, FORMAT) == 0 ? 1 : perr(p, "format is not \"" FORMAT "\"");
+        c->format = strcmp(t, FORMAT_1) == 0 ? 1u : strcmp(t, FORMAT_2) == 0 ? 2u : 0u;
+        return c->format != 0 ? 1
+                              : perr(p, "format is neither \"" FORMAT_1 "\" nor \"" FORMAT_2 "\"");
+    case K_STATEMENT:
+        if (!parse_string(p, t, sizeof t, &len))
+            return 0;
+        return strcmp(t, STATEMENT) == 0 ? 1 : perr(p, "statement is not guo's fixed text");
     case K_TIME:
         if (!parse_string(p, t, sizeof t, &len))
             return 0;
@@ -714,6 +747,7 @@ static int parse_value(parser *p, int k, lethe__cert_rec *r, size_t *n_ids)
     case K_SENSITIVITY: return parse_double(p, &c->sensitivity);
     case K_LAMBDA: return parse_double(p, &c->lambda);
     case K_R: return parse_double(p, &c->R);
+    case K_TOL: return parse_double(p, &c->tol);
     case K_DELTA_MAX: return parse_double(p, &c->delta_max);
     case K_MU_TOTAL: return parse_double(p, &c->mu_total);
     case K_EPSILON_TOTAL: return parse_double(p, &c->epsilon_total);
@@ -779,9 +813,11 @@ lethe_status lethe__cert_parse(lethe_ctx *ctx, const unsigned char *buf, size_t 
         return lethe__fail(ctx, LETHE_ENOMEM, "no memory for the ids of a certificate");
     }
     if (ok) {
-        uint64_t want = KEYS_ALL & ~(KEYS_M1 | KEYS_M2 | KEYS_M3 | BIT(K_WARNING));
-        want |= r->c.mechanism == LETHE_MECH_M1   ? KEYS_M1
-                : r->c.mechanism == LETHE_MECH_M2 ? KEYS_M2
+        const int v2 = r->c.format == 2;
+        uint64_t want = KEYS_ALL & ~(KEYS_M1 | KEYS_M2 | KEYS_M3 | KEYS_M1_V2 | KEYS_M2_V2 |
+                                     BIT(K_WARNING));
+        want |= r->c.mechanism == LETHE_MECH_M1   ? KEYS_M1 | (v2 ? KEYS_M1_V2 : 0)
+                : r->c.mechanism == LETHE_MECH_M2 ? KEYS_M2 | (v2 ? KEYS_M2_V2 : 0)
                                                   : KEYS_M3;
         want |= r->c.seeded ? BIT(K_WARNING) : 0;
         for (int k = 0; k < K_COUNT && ok; k++) {
@@ -883,6 +919,59 @@ static int m1_ok(const lethe_certificate *c, double tv, char *why, size_t len)
     return 1;
 }
 
+/* x is finite and > 0. */
+static int positive(double x)
+{
+    return x > 0.0 && isfinite(x);
+}
+
+/* The release's sensitivity against the one the verifier rebuilds, base +
+ * g√d with g the lattice step of σ (LTH-C-0010 §6.2); what names base's
+ * sources for the message. 1 if Δ ≥ (base + g√d)·(1 − 8u); else 0 and why. */
+static int sensitivity_ok(const lethe_certificate *c, double base, const char *what,
+                          char *why, size_t len)
+{
+    lethe_lattice lat;
+    if (lethe__lattice_params(c->sigma, &lat) != LETHE_OK) {
+        snprintf(why, len, "σ = %.17g is outside the noise sampler's range", c->sigma);
+        return 0;
+    }
+    const double sens = (base + lethe__lattice_rounding(&lat, c->d)) * (1.0 - ROUNDING);
+    if (!(c->sensitivity >= sens) || !isfinite(c->sensitivity)) {
+        snprintf(why, len, "sensitivity %.17g is below the %.17g that %s and the lattice "
+                           "step g = %.17g give", c->sensitivity, sens, what, lat.g);
+        return 0;
+    }
+    return 1;
+}
+
+/* M2 in format 2: Δ rebuilt from the public parameters as
+ * lethe__m2_calibrate builds it, the Newton step's bound for m = the
+ * capacity (LTH-C-0009) plus its rounding (LTH-C-0011), L = 2R and
+ * M = γ_z·R³ for the logistic loss (LTH-C-0004). */
+static int m2_sensitivity_ok(const lethe_certificate *c, char *why, size_t len)
+{
+    lethe_loss_constants k;
+    if (!positive(c->lambda) || !positive(c->R) || !positive(c->tol) || c->capacity == 0 ||
+        c->capacity > c->n / 2 ||
+        lethe_loss_get_constants(LETHE_LOSS_LOGISTIC, c->R, &k) != LETHE_OK) {
+        snprintf(why, len, "an M2 parameter is out of range (λ, R and tol finite and > 0; "
+                           "1 ≤ capacity ≤ n/2)");
+        return 0;
+    }
+    const double fp = lethe__m2_rounding_bound(c->n, c->capacity, c->d, c->R, c->lambda,
+                                               c->tol);
+    if (!isfinite(fp)) {
+        snprintf(why, len, "n = %zu, d = %zu, R = %.17g, λ = %.17g are outside the range where "
+                           "the Newton step's rounding is bounded (LTH-C-0011)", c->n, c->d,
+                 c->R, c->lambda);
+        return 0;
+    }
+    const double L = 2.0 * c->R, M = k.d2_lip * c->R * c->R * c->R;
+    const double base = lethe__m2_sensitivity(M, L, c->lambda, c->n, c->capacity, c->tol);
+    return sensitivity_ok(c, base + fp, "n, λ, R, tol and the capacity", why, len);
+}
+
 static int m2_ok(const lethe_certificate *c, double tv, char *why, size_t len)
 {
     if (c->used_after < c->used_before || c->used_after - c->used_before != c->k) {
@@ -895,6 +984,8 @@ static int m2_ok(const lethe_certificate *c, double tv, char *why, size_t len)
                  c->capacity);
         return 0;
     }
+    if (c->format == 2 && !m2_sensitivity_ok(c, why, len))
+        return 0;
     return gdp_ok(c, tv, why, len);
 }
 
@@ -902,8 +993,7 @@ static int m2_ok(const lethe_certificate *c, double tv, char *why, size_t len)
  * public parameters (LTH-C-0012, LTH-C-0013). */
 static int m3_ok(const lethe_certificate *c, double tv, char *why, size_t len)
 {
-    if (c->n == 0 || !(c->lambda > 0.0) || !isfinite(c->lambda) || !(c->R > 0.0) ||
-        !isfinite(c->R) || !(c->delta_max > 0.0) || !isfinite(c->delta_max) ||
+    if (c->n == 0 || !positive(c->lambda) || !positive(c->R) || !positive(c->delta_max) ||
         (unsigned)c->loss > LETHE_LOSS_SQUARED) {
         snprintf(why, len, "an M3 parameter is out of range (n ≥ 1; λ, R and Δ_max finite "
                            "and > 0; a known loss)");
@@ -936,19 +1026,9 @@ static int m3_ok(const lethe_certificate *c, double tv, char *why, size_t len)
     double base = c->delta_max;
     if (c->dp_releases)
         base = 2.0 * c->delta_max + 2.0 * c->R / (c->lambda * (double)c->dp_min_records);
-    lethe_lattice lat;
-    if (lethe__lattice_params(c->sigma, &lat) != LETHE_OK) {
-        snprintf(why, len, "σ = %.17g is outside the noise sampler's range", c->sigma);
-        return 0;
-    }
-    const double sens = (base + lethe__lattice_rounding(&lat, c->d)) * (1.0 - ROUNDING);
-    if (!(c->sensitivity >= sens) || !isfinite(c->sensitivity)) {
-        snprintf(why, len, "sensitivity %.17g is below the %.17g that Δ_max%s and the "
-                           "lattice step g = %.17g give", c->sensitivity, sens,
-                 c->dp_releases ? ", the ERM's sensitivity" : "", lat.g);
-        return 0;
-    }
-    if (!gdp_ok(c, tv, why, len))
+    if (!sensitivity_ok(c, base, c->dp_releases ? "Δ_max, the ERM's sensitivity" : "Δ_max",
+                        why, len) ||
+        !gdp_ok(c, tv, why, len))
         return 0;
     /* the published history: √k·μ-GDP and (1 + e^ε)·k·d·τ more in δ */
     const double mu = sqrt((double)c->releases) * c->sensitivity / c->sigma;
@@ -982,6 +1062,13 @@ static int numbers_ok(const lethe_certificate *c, char *why, size_t len)
                            "k ≥ 1; k = 0 only for an M1 refresh or an M3 release)");
         return 0;
     }
+    /* format 2 names the sampler whose charges (τ, the lattice step g) are
+     * applied below: the verifier knows no other */
+    if (c->format == 2 && strcmp(c->sampler, LETHE__SAMPLER_NAME) != 0) {
+        snprintf(why, len, "the sampler is not \"%.60s…\", the one whose charges (τ, g) "
+                           "the verifier applies", LETHE__SAMPLER_NAME);
+        return 0;
+    }
     /* the sampler's share of δ, (1 + e^ε)·d·τ (LTH-C-0010 §6.3); M1 charges it
      * at ε = 1 ≥ its ε, so this is never more than what M1 set aside */
     const double tv = lethe__lattice_delta(c->d, c->epsilon);
@@ -1001,18 +1088,75 @@ static int same(double a, double b)
     return memcmp(&a, &b, sizeof a) == 0;
 }
 
+/* The numbers a model's releases share, carried bitwise from prev to c: ε,
+ * δ, σ, λ, R and the mechanism's own (name: was → is). 1 if so; else 0 and
+ * why. */
+static int carried(const lethe_certificate *prev, const lethe_certificate *c, const char *name,
+                   double was, double is, char *why, size_t len)
+{
+    const struct {
+        const char *name;
+        double was, is;
+    } par[] = {
+        { "epsilon", prev->epsilon, c->epsilon }, { "delta", prev->delta, c->delta },
+        { "sigma", prev->sigma, c->sigma },       { "lambda", prev->lambda, c->lambda },
+        { "R", prev->R, c->R },                   { name, was, is },
+    };
+    for (size_t i = 0; i < sizeof par / sizeof par[0]; i++)
+        if (!same(par[i].was, par[i].is)) {
+            snprintf(why, len, "%s = %.17g differs from the previous certificate's %.17g",
+                     par[i].name, par[i].is, par[i].was);
+            return 0;
+        }
+    return 1;
+}
+
+/* M2 after M2: the removals are counted on without a gap, and (both in
+ * format 2) the public parameters that σ and Δ were calibrated from stay
+ * those of the one model: a change would hide removals charged under other
+ * parameters. */
+static int m2_follows(const lethe_certificate *prev, const lethe_certificate *c, char *why,
+                      size_t len)
+{
+    if (c->format < 2)
+        return 1; /* format 1 is verified as it always was */
+    if (c->used_before != prev->used_after) {
+        snprintf(why, len, "used_before %zu is not the previous certificate's used_after %zu: "
+                           "removals are missing or counted twice", c->used_before,
+                 prev->used_after);
+        return 0;
+    }
+    if (prev->format < 2)
+        return 1; /* format 1 carries neither n, λ, R nor tol */
+    if (!carried(prev, c, "tol", prev->tol, c->tol, why, len))
+        return 0;
+    if (c->n != prev->n || c->capacity != prev->capacity || c->d != prev->d) {
+        snprintf(why, len, "n, the capacity or d differ from the previous certificate's");
+        return 0;
+    }
+    return 1;
+}
+
 /* Can c follow prev in a ledger (besides seq, prev and the model hashes)?
- * An M3 ledger holds M3 certificates only, and counts the releases one by
- * one with the same public parameters: a missing release would hide the
- * privacy it spent. 1 if so; else 0 and why. */
+ * The format never goes back to an earlier one. An M3 ledger holds M3
+ * certificates only, and counts the releases one by one with the same
+ * public parameters: a missing release would hide the privacy it spent.
+ * M2 after M2: see m2_follows. 1 if so; else 0 and why. */
 static int follows(const lethe_certificate *prev, const lethe_certificate *c, char *why,
                    size_t len)
 {
+    if (c->format < prev->format) {
+        snprintf(why, len, "format lethe-certificate-%u follows lethe-certificate-%u: a "
+                           "ledger's format never goes back", c->format, prev->format);
+        return 0;
+    }
     if ((prev->mechanism == LETHE_MECH_M3) != (c->mechanism == LETHE_MECH_M3)) {
         snprintf(why, len, "mechanism %s follows %s: a ledger records one model's mechanism",
                  mech_name(c->mechanism), mech_name(prev->mechanism));
         return 0;
     }
+    if (c->mechanism == LETHE_MECH_M2 && prev->mechanism == LETHE_MECH_M2)
+        return m2_follows(prev, c, why, len);
     if (c->mechanism != LETHE_MECH_M3)
         return 1;
     if (c->releases != prev->releases + 1) {
@@ -1021,20 +1165,8 @@ static int follows(const lethe_certificate *prev, const lethe_certificate *c, ch
                  (unsigned long long)prev->releases);
         return 0;
     }
-    const struct {
-        const char *name;
-        double was, is;
-    } par[] = {
-        { "epsilon", prev->epsilon, c->epsilon }, { "delta", prev->delta, c->delta },
-        { "sigma", prev->sigma, c->sigma },       { "lambda", prev->lambda, c->lambda },
-        { "R", prev->R, c->R },                   { "delta_max", prev->delta_max, c->delta_max },
-    };
-    for (size_t i = 0; i < sizeof par / sizeof par[0]; i++)
-        if (!same(par[i].was, par[i].is)) {
-            snprintf(why, len, "%s = %.17g differs from the previous certificate's %.17g",
-                     par[i].name, par[i].is, par[i].was);
-            return 0;
-        }
+    if (!carried(prev, c, "delta_max", prev->delta_max, c->delta_max, why, len))
+        return 0;
     if (c->d != prev->d || c->loss != prev->loss || c->dp_releases != prev->dp_releases ||
         c->dp_min_records != prev->dp_min_records) {
         snprintf(why, len, "d, the loss or the DP settings differ from the previous "
@@ -1330,6 +1462,8 @@ static void advance(chain *ch, const lethe__cert_rec *r, const unsigned char has
     rep->checked++;
     rep->last_seq = r->c.seq;
     rep->seeded |= r->c.seeded;
+    rep->mechanism = r->c.mechanism;
+    rep->idealised |= r->c.mechanism == LETHE_MECH_M1;
     to_hex(r->pk, 32, rep->signer);
     to_hex(r->model_after, 32, rep->model_after);
 }
@@ -1533,7 +1667,7 @@ static lethe_status check_input(lethe_ctx *ctx, const lethe_certificate *c)
     const double v[] = { c->epsilon,         c->delta,     c->sigma,     c->residual,
                          c->budget,          c->remaining_before,        c->remaining_after,
                          c->sensitivity,     c->lambda,    c->R,         c->delta_max,
-                         c->mu_total,        c->epsilon_total };
+                         c->mu_total,        c->epsilon_total,           c->tol };
     for (size_t i = 0; i < sizeof v / sizeof v[0]; i++)
         if (!isfinite(v[i]))
             bad = "a number is not finite";
@@ -1563,6 +1697,7 @@ static lethe_status build(lethe_ctx *ctx, const lethe_certificate *c, const keys
 {
     memset(r, 0, sizeof *r);
     r->c = *c;
+    r->c.format = 2; /* the only format written */
     r->c.seq = ch->count + 1;
     r->c.ids = NULL;
     if (c->time[0] == '\0') {

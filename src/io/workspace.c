@@ -42,6 +42,7 @@
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
+#include "certify/m2.h"
 #include "io/sfile.h"
 #include "io/read.h"
 
@@ -702,7 +703,9 @@ lethe_status lethe_workspace_save_model(lethe_workspace *ws, lethe_model *m, con
         return save_m3(ws, m, ids, k, before, &after);
     /* M1: a removal (k ≥ 1), or a refresh (k = 0): either way the public
      * model changes, and the ledger records the change so that its chain of
-     * model hashes stays unbroken */
+     * model hashes stays unbroken. Its numbers depend on the secret b: the
+     * certificate carries them as the owner's figures under guo's statement
+     * (lethe_cert_write adds it) */
     lethe_certificate c;
     cert_common(&c, LETHE_MECH_M1, after.sampler, after.seeded, lethe_model_dim(m),
                 after.epsilon, after.delta, after.sigma, ids, k);
@@ -732,6 +735,12 @@ lethe_status lethe_workspace_save_m2(lethe_workspace *ws, lethe_m2 *m, const uin
     lethe_certificate c;
     cert_common(&c, LETHE_MECH_M2, after.sampler, after.seeded, lethe_m2_dim(m),
                 after.epsilon, after.delta, after.sigma, ids, k);
+    /* the public parameters σ and Δ were calibrated from (lethe__m2_calibrate),
+     * for the verifier to rebuild Δ; lethe_m2_report does not carry them */
+    c.n = m->n;
+    c.lambda = m->lambda;
+    c.R = m->R;
+    c.tol = m->tol;
     c.sensitivity = after.sensitivity;
     c.capacity = after.capacity;
     c.used_before = before->used;
