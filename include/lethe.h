@@ -387,7 +387,8 @@ typedef struct lethe_removal_report {
     lethe_removal_path path; /* the path of the first step (FAST may fall back to EXACT)  */
     double residual;         /* ‖∇L_b(w⁻; D')‖ (M3: b = 0), exact, in one O(nd) pass      */
     double residual_fp;      /* bound on the rounding error of residual (LTH-C-0002)       */
-    double residual_bound;   /* Guo's data-dependent bound on the first step's residual    */
+    double residual_bound;   /* M1: Guo's data-dependent bound on the residual; M3:
+                                residual + residual_fp (Guo's bound is not computed)     */
     double budget;           /* M1: ε' = σε/c(δ). M3: λ|D'|·Δ_max, rounded down, the
                                 residual that Δ_max allows                                */
     int certified;           /* residual + residual_fp ≤ budget                           */

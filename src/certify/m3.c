@@ -206,6 +206,9 @@ lethe_status lethe__m3_step(lethe_model *m, const size_t *rows, size_t k,
                              m->delta_max);
     }
     rep->budget = m->budget;
+    /* Guo's bound is M1's and the pass does not compute it for M3: the
+     * charged residual is its own bound */
+    rep->residual_bound = rep->residual + rep->residual_fp;
     rep->steps = steps;
     rep->reanchors = reanchors;
     rep->distance = lethe__m3_distance(m, rep->residual, rep->residual_fp, m->n_live);

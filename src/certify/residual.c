@@ -10,7 +10,8 @@
  *
  * Each block of LETHE__ROW_BLOCK rows is read from memory once: one dgemm
  * gives [z⁺ a] = X_blk [w⁺ p], and a second, on the block still in cache,
- * accumulates X_blkᵀ [ℓ'(z⁺)  ℓ''(z)a]. The blocks are shared between
+ * accumulates X_blkᵀ [ℓ'(z⁺)  ℓ''(z)a]. M3 certifies on r alone and skips
+ * the second column (two dgemv per block; β, Hp and ‖X'p‖ are then NaN). The blocks are shared between
  * LETHE__PASS_THREADS threads, each with its own buffers; the partial sums
  * are added in a fixed order, so results are reproducible.
  *
@@ -46,6 +47,21 @@ static void *pass_rows(void *arg)
         size_t rows = job->r1 - r0 < LETHE__ROW_BLOCK ? job->r1 - r0 : LETHE__ROW_BLOCK;
         const int ri = lethe__blas_int(rows);
         const double *xb = m->x + r0 * d;
+        if (m->mech == LETHE_MECH_M3) {
+            /* M3 needs r alone, not Guo's bound: one column, BLAS-2 on the
+             * block in cache, without the packing a 2-column dgemm does */
+            cblas_dgemv(CblasRowMajor, CblasNoTrans, ri, di, 1.0, xb, di, m->W2, 2, 0.0, Z, 1);
+            for (size_t k = 0; k < rows; k++) {
+                double d1 = 0.0;
+                if (m->alive[r0 + k] == ROW_LIVE) {
+                    lethe__loss_eval(m->loss, Z[k], m->y[r0 + k], NULL, &d1, NULL);
+                    s1 += fabs(d1);
+                }
+                V[k] = d1;
+            }
+            cblas_dgemv(CblasRowMajor, CblasTrans, ri, di, 1.0, xb, di, V, 1, 1.0, job->acc, 2);
+            continue;
+        }
         cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, ri, 2, di, 1.0, xb, di, m->W2, 2,
                     0.0, Z, 2);
         for (size_t k = 0; k < rows; k++) {
@@ -141,6 +157,10 @@ void lethe__residual_pass(lethe_model *m, const double *b, const double *wnew, c
     out->residual = cblas_dnrm2(di, r, 1);
     out->fp_error = rounding_bound(m, out->residual, s1, cblas_dnrm2(di, wnew, 1),
                                    cblas_dnrm2(di, b, 1));
+    if (m->mech == LETHE_MECH_M3) { /* not computed: M3 certifies on r alone */
+        out->first_order = out->xp_norm = out->bound = NAN;
+        return;
+    }
     out->first_order = cblas_dnrm2(di, hp, 1);
     out->xp_norm = sqrt(xp2);
     out->bound = out->first_order +
