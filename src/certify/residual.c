@@ -11,7 +11,7 @@
  * Each block of LETHE__ROW_BLOCK rows is read from memory once: one dgemm
  * gives [z⁺ a] = X_blk [w⁺ p], and a second, on the block still in cache,
  * accumulates X_blkᵀ [ℓ'(z⁺)  ℓ''(z)a]. M3 certifies on r alone and skips
- * the second column (two dgemv per block; β, Hp and ‖X'p‖ are then NaN). The blocks are shared between
+ * the second column (a dot and an axpy per row; β, Hp and ‖X'p‖ are then NaN). The blocks are shared between
  * LETHE__PASS_THREADS threads, each with its own buffers; the partial sums
  * are added in a fixed order, so results are reproducible.
  *
@@ -28,6 +28,7 @@
 /* One worker's share: the rows [r0, r1), its own buffers. */
 typedef struct pass_job {
     const lethe_model *m;
+    const double *wnew;  /* contiguous w⁺ (M3's one-column pass) */
     size_t r0, r1;
     double *Z, *V, *acc; /* 2·blk, 2·blk, 2·d */
     double xp2;          /* Σ aᵢ² over the share */
@@ -48,18 +49,21 @@ static void *pass_rows(void *arg)
         const int ri = lethe__blas_int(rows);
         const double *xb = m->x + r0 * d;
         if (m->mech == LETHE_MECH_M3) {
-            /* M3 needs r alone, not Guo's bound: one column, BLAS-2 on the
-             * block in cache, without the packing a 2-column dgemm does */
-            cblas_dgemv(CblasRowMajor, CblasNoTrans, ri, di, 1.0, xb, di, m->W2, 2, 0.0, Z, 1);
+            /* M3 needs r alone, not Guo's bound: one column, fused per row
+             * (dot, then axpy on the row still in L1). BLAS-1 calls of
+             * length d: unlike a dgemv on the block, OpenBLAS does not
+             * thread them, and threaded BLAS inside these workers was
+             * measured 20× slower. */
             for (size_t k = 0; k < rows; k++) {
+                if (m->alive[r0 + k] != ROW_LIVE)
+                    continue;
+                const double *xk = xb + k * d;
                 double d1 = 0.0;
-                if (m->alive[r0 + k] == ROW_LIVE) {
-                    lethe__loss_eval(m->loss, Z[k], m->y[r0 + k], NULL, &d1, NULL);
-                    s1 += fabs(d1);
-                }
-                V[k] = d1;
+                lethe__loss_eval(m->loss, cblas_ddot(di, xk, 1, job->wnew, 1), m->y[r0 + k],
+                                 NULL, &d1, NULL);
+                s1 += fabs(d1);
+                cblas_daxpy(di, d1, xk, 1, job->acc, 1); /* M3: acc[0..d) is r's sum */
             }
-            cblas_dgemv(CblasRowMajor, CblasTrans, ri, di, 1.0, xb, di, V, 1, 1.0, job->acc, 2);
             continue;
         }
         cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, ri, 2, di, 1.0, xb, di, m->W2, 2,
@@ -126,7 +130,7 @@ void lethe__residual_pass(lethe_model *m, const double *b, const double *wnew, c
     size_t nj = blocks < LETHE__PASS_THREADS ? blocks : LETHE__PASS_THREADS;
     for (size_t t = 0; t < nj; t++) {
         size_t share = (blocks * (t + 1) / nj) * LETHE__ROW_BLOCK;
-        jobs[t] = (pass_job){ m, at, share < n ? share : n, m->Z + t * 2 * blk,
+        jobs[t] = (pass_job){ m, wnew, at, share < n ? share : n, m->Z + t * 2 * blk,
                               m->V + t * 2 * blk, m->acc + t * 2 * d, 0.0, 0.0 };
         at = jobs[t].r1;
     }
@@ -150,14 +154,15 @@ void lethe__residual_pass(lethe_model *m, const double *b, const double *wnew, c
             cblas_daxpy(lethe__blas_int(2 * d), 1.0, jobs[t].acc, 1, acc, 1);
     }
     double *r = m->g2, *hp = m->hp;
+    const int m3 = m->mech == LETHE_MECH_M3;
     for (size_t j = 0; j < d; j++) {
-        r[j] = acc[2 * j] + reg * wnew[j] + b[j];
-        hp[j] = g[j] + acc[2 * j + 1] + reg * p[j]; /* g + Hp */
+        r[j] = (m3 ? acc[j] : acc[2 * j]) + reg * wnew[j] + b[j];
+        hp[j] = m3 ? NAN : g[j] + acc[2 * j + 1] + reg * p[j]; /* g + Hp */
     }
     out->residual = cblas_dnrm2(di, r, 1);
     out->fp_error = rounding_bound(m, out->residual, s1, cblas_dnrm2(di, wnew, 1),
                                    cblas_dnrm2(di, b, 1));
-    if (m->mech == LETHE_MECH_M3) { /* not computed: M3 certifies on r alone */
+    if (m3) { /* not computed: M3 certifies on r alone */
         out->first_order = out->xp_norm = out->bound = NAN;
         return;
     }
