@@ -6,6 +6,7 @@
 #   make demo                the main job: certified removal on Fashion-MNIST
 #   make bench               M3 on the demo data (accuracy, re-anchors, λ × Δ_max, M1/M2/M3),
 #                            removal vs retraining, noise sampler vs float (bench/README.md)
+#   make killtest [KILLS=2000]  SIGKILL of forget/refresh at random moments (tests/kill.sh)
 #   make stattest            the noise sampler's statistical tests, fresh seeds, more samples
 #   make lipschitz           measures how the residual moves with b (proofs/certificate.md, G1)
 #   make audit               privacy audits of M3, with controls that must fail (bench/audit.md)
@@ -65,7 +66,7 @@ STATIC := $(BUILD)/liblethe.a
 SHARED := $(BUILD)/liblethe.so.$(VERSION)
 TOOL   := $(BUILD)/lethe
 
-.PHONY: all check test trace demo bench stattest lipschitz audit install uninstall clean \
+.PHONY: all check test killtest trace demo bench stattest lipschitz audit install uninstall clean \
         valgrind coverage fuzz fuzz-build
 all: $(STATIC) $(SHARED) $(TOOL) $(BUILD)/lethe.pc
 
@@ -137,12 +138,19 @@ check: all $(TEST_BIN) trace
 	  else fail=$$((fail+1)); echo "FAILED: tests/workspace.sh"; fi; \
 	  if LETHE=$(CURDIR)/$(TOOL) sh tests/crash.sh; then pass=$$((pass+1)); \
 	  else fail=$$((fail+1)); echo "FAILED: tests/crash.sh"; fi; \
+	  if LETHE=$(CURDIR)/$(TOOL) sh tests/kill.sh; then pass=$$((pass+1)); \
+	  else fail=$$((fail+1)); echo "FAILED: tests/kill.sh"; fi; \
 	  if sh scripts/check-noise.sh $(STATIC); then pass=$$((pass+1)); \
 	  else fail=$$((fail+1)); echo "FAILED: scripts/check-noise.sh"; fi; \
 	  if [ -z "$(SANITIZE)$(COVERAGE)" ]; then if sh tests/install.sh; then pass=$$((pass+1)); \
 	  else fail=$$((fail+1)); echo "FAILED: tests/install.sh"; fi; fi; \
 	  echo "suites: $$pass passed, $$fail failed"; test $$fail -eq 0
 test: check
+
+# tests/kill.sh with more kills than make check's 200 (minutes at the default).
+KILLS ?= 2000
+killtest: $(TOOL)
+	LETHE=$(CURDIR)/$(TOOL) KILLS=$(KILLS) sh tests/kill.sh
 
 trace:
 	@sh scripts/trace.sh

@@ -1139,9 +1139,15 @@ LETHE_API lethe_status lethe_workspace_init(lethe_ctx *ctx, const char *dir,
  * it only the public parts (ledger, public model, keys) are usable: loading
  * or saving the state fails with a clear message. Refused for a workspace
  * that is not encrypted. The handle
- * borrows ctx; close it before freeing ctx. Returns LETHE_OK, LETHE_EINVAL
- * (not a workspace's arguments, a missing or wrong key), LETHE_EIO,
- * LETHE_EFORMAT (a corrupt HEAD), LETHE_ENOMEM. */
+ * borrows ctx; close it before freeing ctx. HEAD binds the current state,
+ * public model and last certificate by their BLAKE2b-256: a file copied from
+ * another generation or workspace, a missing last certificate, or a symbolic
+ * link among the entries is refused before anything is touched. A workspace
+ * whose LOCK cannot be opened for writing opens read-only (a shared lock, or
+ * none): loading works, saving is refused (LETHE_EIO). Returns LETHE_OK,
+ * LETHE_EINVAL (not a workspace's arguments, a missing or wrong key),
+ * LETHE_EIO, LETHE_EFORMAT (a corrupt HEAD, files HEAD does not bind, a
+ * symbolic link), LETHE_ENOMEM. */
 LETHE_API lethe_status lethe_workspace_open(lethe_ctx *ctx, const char *dir,
                                             const char *key_file, lethe_workspace **out);
 LETHE_API void lethe_workspace_close(lethe_workspace *ws);

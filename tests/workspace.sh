@@ -314,5 +314,168 @@ run 1 "publish an m2 workspace" "$LETHE" publish --workspace "$m2"
 unchanged "publish on m2" "$m2"
 run 1 "mechanism options in a workspace" "$LETHE" train --workspace "$tmp/nows" $data --sigma 2
 
+
+# ── HEAD binds the files: no copy brings a removed record back ──────────────
+# Each attack starts from a fresh copy of a workspace whose record 7104 was
+# removed (and certified); the old generation's files and another
+# workspace's were kept aside. After the copy, either every command refuses
+# to open the workspace (exit 2, nothing changed), or 7104 is still removed.
+bind_case() { # LABEL MECHANISM-OPTIONS
+    b="$tmp/bind-$1"
+    "$LETHE" init "$b" >/dev/null
+    "$LETHE" train --workspace "$b" $data $2 >/dev/null
+    mkdir -p "$b.old"
+    cp "$b"/HEAD "$b"/state.* "$b"/model.* "$b.old/"
+    "$LETHE" forget --workspace "$b" 7104 >/dev/null
+}
+bind_case guo "--mechanism guo --budget 0.5"
+bind_case m3 ""
+"$LETHE" init "$tmp/bind-other" >/dev/null
+"$LETHE" train --workspace "$tmp/bind-other" $data >/dev/null
+other="$tmp/bind-other"
+copies=0 refused=0
+# attack LABEL BASE: run the copy commands given on stdin (with $w the
+# workspace, $old the old files, $other another workspace) on a copy of BASE
+attack() {
+    label=$1 base=$2
+    w="$tmp/attack"
+    rm -rf "$w"
+    cp -a "$base" "$w"
+    old="$base.old"
+    . /dev/stdin
+    copies=$((copies + 1))
+    print_ws "$w" >"$tmp/before"
+    rc=0
+    "$LETHE" status --workspace "$w" >"$tmp/out" 2>"$tmp/err" || rc=$?
+    if [ "$rc" -eq 2 ]; then
+        refused=$((refused + 1))
+        ok
+        has "$label: refused" "$tmp/err" "HEAD committed|symbolic link|is not a lethe|beyond the"
+        run 2 "$label: forget refused too" "$LETHE" forget --workspace "$w" --dry-run 7104
+        run 2 "$label: verify refused too" "$LETHE" verify --workspace "$w"
+        unchanged "$label: refused without touching anything" "$w"
+    elif [ "$rc" -eq 0 ]; then
+        run 3 "$label: 7104 stays removed" "$LETHE" forget --workspace "$w" --dry-run 7104
+    else
+        bad "$label: status exit $rc"
+    fi
+}
+for mech in guo m3; do
+    B="$tmp/bind-$mech"
+    attack "$mech: old state over the current" "$B" <<'EOS'
+cp "$old"/state.00000001 "$w"/state.00000002
+EOS
+    attack "$mech: old state and model over the current" "$B" <<'EOS'
+cp "$old"/state.00000001 "$w"/state.00000002; cp "$old"/model.00000001.public "$w"/model.00000002.public
+EOS
+    attack "$mech: old HEAD" "$B" <<'EOS'
+cp "$old"/HEAD "$w"/HEAD
+EOS
+    attack "$mech: old HEAD and state" "$B" <<'EOS'
+cp "$old"/HEAD "$w"/HEAD; cp "$old"/state.00000001 "$w"/
+EOS
+    attack "$mech: old HEAD and state, current ones removed" "$B" <<'EOS'
+cp "$old"/HEAD "$old"/state.00000001 "$old"/model.00000001.public "$w"/; rm "$w"/state.00000002 "$w"/model.00000002.public
+EOS
+    attack "$mech: the last certificate removed" "$B" <<'EOS'
+rm "$w"/ledger/00000001.json
+EOS
+    attack "$mech: the last certificate altered" "$B" <<'EOS'
+printf ' ' >>"$w"/ledger/00000001.json
+EOS
+    attack "$mech: a state from another workspace" "$B" <<'EOS'
+cp "$other"/state.00000001 "$w"/state.00000002
+EOS
+    attack "$mech: state and model from another workspace" "$B" <<'EOS'
+cp "$other"/state.00000001 "$w"/state.00000002; cp "$other"/model.00000001.public "$w"/model.00000002.public
+EOS
+    attack "$mech: HEAD, state and model from another workspace" "$B" <<'EOS'
+cp "$other"/HEAD "$other"/state.00000001 "$other"/model.00000001.public "$w"/; rm "$w"/state.00000002 "$w"/model.00000002.public
+EOS
+    attack "$mech: the state renamed to the current generation" "$B" <<'EOS'
+mv "$w"/state.00000002 "$w"/x; cp "$old"/state.00000001 "$w"/state.00000002
+EOS
+done
+# M3 without a certificate: an unpublished removal commits a generation
+# with the ledger's last certificate unchanged; the old state is refused
+m3u="$tmp/bind-m3u"
+cp -a "$tmp/bind-m3" "$m3u"
+cp "$m3u"/state.00000002 "$tmp/m3u-state2"
+"$LETHE" forget --workspace "$m3u" --no-publish 7105 >/dev/null
+mkdir -p "$m3u.old"
+cp "$tmp/m3u-state2" "$m3u.old/state.00000002"
+attack "m3 unpublished: the published state over the unpublished one" "$m3u" <<'EOS'
+cp "$old"/state.00000002 "$w"/state.00000003
+EOS
+run 0 "m3 unpublished: the workspace itself opens" "$LETHE" status --workspace "$m3u"
+run 3 "m3 unpublished: 7105 removed" "$LETHE" forget --workspace "$m3u" --dry-run 7105
+echo "workspace: $copies copies tried, $refused refused"
+
+# ── no symbolic links among a workspace's entries ───────────────────────────
+sl="$tmp/bind-guo"
+for entry in LOCK HEAD ledger state.00000002 model.00000002.public owner.key owner.pub; do
+    w="$tmp/links"
+    rm -rf "$w" "$tmp/elsewhere"
+    cp -a "$sl" "$w"
+    mkdir "$tmp/elsewhere"
+    touch "$w/LOCK"
+    mv "$w/$entry" "$tmp/elsewhere/$entry"
+    ln -s "$tmp/elsewhere/$entry" "$w/$entry"
+    print_ws "$w" >"$tmp/before"
+    run 2 "a symlinked $entry" "$LETHE" forget --workspace "$w" 7110
+    has "a symlinked $entry" "$tmp/err" "symbolic link"
+    unchanged "a symlinked $entry" "$w"
+    n=$(find "$tmp/elsewhere" -newer "$tmp/before" | wc -l)
+    [ "$n" -eq 0 ] && ok || bad "a symlinked $entry: $n files written through it"
+done
+# a LOCK that points nowhere is not created at its target
+w="$tmp/links"
+rm -rf "$w"
+cp -a "$sl" "$w"
+rm -f "$w/LOCK"
+ln -s "$tmp/lock-target" "$w/LOCK"
+run 2 "a dangling LOCK link" "$LETHE" status --workspace "$w"
+[ -e "$tmp/lock-target" ] && bad "a LOCK link created its target" || ok
+
+# ── messages: permission denied, a read-only workspace ──────────────────────
+# As root permission bits do not bind: these run as nobody (setpriv), and
+# are skipped, with a note, where that is not possible.
+if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null 2>&1; then
+    as_nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; }
+    pd="$tmp/perm"
+    mkdir -p "$pd"
+    chmod 755 "$tmp"
+    cp -a "$tmp/bind-m3" "$pd/ws"
+    cp "$tmp/data.csv" "$pd/"
+    chown -R 65534:65534 "$pd"
+    chmod 000 "$pd/ws/HEAD"
+    run 2 "HEAD not readable" as_nobody "$LETHE" status --workspace "$pd/ws"
+    has "HEAD not readable" "$tmp/err" "Permission denied"
+    grep -q "not a lethe workspace" "$tmp/err" && bad "permission denied reported as no HEAD" || ok
+    chmod 644 "$pd/ws/HEAD"
+    chmod 000 "$pd/ws"
+    run 2 "workspace not searchable" as_nobody "$LETHE" status --workspace "$pd/ws"
+    has "workspace not searchable" "$tmp/err" "Permission denied"
+    chmod 700 "$pd/ws"
+    # read-only: no write permission anywhere in the workspace
+    rm -f "$pd/ws/LOCK"
+    chmod -R a-w "$pd/ws"
+    print_ws "$pd/ws" >"$tmp/before"
+    run 0 "status, read-only" as_nobody "$LETHE" status --workspace "$pd/ws"
+    run 0 "verify, read-only" as_nobody "$LETHE" verify --workspace "$pd/ws"
+    run 0 "export, read-only" as_nobody "$LETHE" export --workspace "$pd/ws" --out "$pd/exported"
+    run 5 "forget, read-only" as_nobody "$LETHE" forget --workspace "$pd/ws" 7120
+    has "forget, read-only" "$tmp/err" "read-only"
+    unchanged "read-only commands" "$pd/ws"
+    # with a LOCK that exists but cannot be written: a shared lock
+    chmod u+w "$pd/ws"; touch "$pd/ws/LOCK"; chown 65534 "$pd/ws/LOCK"; chmod 444 "$pd/ws/LOCK"
+    chmod u-w "$pd/ws"
+    run 0 "status, read-only LOCK" as_nobody "$LETHE" status --workspace "$pd/ws"
+    run 0 "verify, read-only LOCK" as_nobody "$LETHE" verify --workspace "$pd/ws"
+    chmod -R u+w "$pd"
+else
+    echo "workspace: permission tests skipped (not root with setpriv)"
+fi
+
 echo "workspace: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

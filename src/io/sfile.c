@@ -82,6 +82,15 @@ static int enc_buffers(lethe_sfile *s)
     return s->pbuf != NULL && s->cbuf != NULL;
 }
 
+/* A write failed: keep its errno for the message (a full disk must say
+ * so, not "Input/output error" from a later call that cleared errno). */
+static void write_failed(lethe_sfile *s)
+{
+    if (!s->err)
+        s->err_no = errno;
+    s->err = 1;
+}
+
 /* Encrypt pbuf (flag ‖ plen bytes) as the next chunk and write it. */
 static void flush_chunk(lethe_sfile *s, int last)
 {
@@ -91,7 +100,7 @@ static void flush_chunk(lethe_sfile *s, int last)
     crypto_secretbox_easy(s->cbuf, s->pbuf, s->plen + 1, nonce, s->ctx->key);
     size_t n = s->plen + CHUNK_OVER;
     if (fwrite(s->cbuf, 1, n, s->f) != n)
-        s->err = 1;
+        write_failed(s);
     s->plen = 0;
 }
 
@@ -100,7 +109,7 @@ static void raw_write(lethe_sfile *s, const unsigned char *p, size_t n)
 {
     if (!s->enc) {
         if (fwrite(p, 1, n, s->f) != n)
-            s->err = 1;
+            write_failed(s);
         return;
     }
     while (n > 0 && !s->err) {
@@ -226,7 +235,7 @@ lethe_status lethe__sfile_create(lethe_ctx *ctx, const char *path, mode_t mode,
         randombytes_buf(s->prefix, sizeof s->prefix);
         memcpy(head + 32, s->prefix, 16);
         if (fwrite(head, 1, sizeof head, s->f) != sizeof head)
-            s->err = 1;
+            write_failed(s);
     }
     if (magic != NULL) {
         s->hashed = 1;
@@ -256,7 +265,9 @@ lethe_status lethe__sfile_commit(lethe_sfile *s)
         flush_chunk(s, 1);
     int e = 0;
     errno = 0;
-    if (s->err || ferror(s->f) || fflush(s->f) != 0 || fsync(fileno(s->f)) != 0)
+    if (s->err)
+        e = s->err_no != 0 ? s->err_no : EIO;
+    else if (ferror(s->f) || fflush(s->f) != 0 || fsync(fileno(s->f)) != 0)
         e = errno != 0 ? errno : EIO;
     if (e == 0)
         lethe__io_step(ctx); /* the new file is on disk, under its temporary name */

@@ -36,6 +36,7 @@ typedef struct lethe_sfile {
     unsigned char *iobuf;   /* guarded stdio buffer */
     crypto_generichash_state h;
     int hashed, err;
+    int err_no;             /* writing: errno of the first failed write (ENOSPC, …) */
     int exclusive;          /* writing: commit never replaces an existing file */
     long long left;         /* reading: payload bytes not yet read */
     /* encryption at rest (the context's key): chunks of plaintext */

@@ -2,7 +2,12 @@
  * A workspace: one directory per model, kept consistent across crashes.
  *
  *   HEAD                 "LETHEWS1" | u64 version, generation, mechanism,
- *                        certificates, encrypted | key id[16] | BLAKE2b-256
+ *                        certificates, encrypted | key id[16] | workspace
+ *                        id[16] | BLAKE2b-256 of state.G, of model.G.public
+ *                        and of the ledger's last certificate (zeros when
+ *                        there is none) | BLAKE2b-256 of everything before.
+ *                        Version 1 (read still, rewritten as 2 at the next
+ *                        change) ends after the key id.
  *   state.G              the owner's secret state of generation G (M1: noise,
  *                        factor, accountant and the retained records — only
  *                        the live ones; M3: θ, factor, accountant, the live
@@ -14,7 +19,22 @@
  *   ledger/NNNNNNNN.json one signed certificate per change of the public
  *                        model: an M1 or M2 removal, an M1 refresh, an M3
  *                        release
- *   LOCK                 flock()ed by whoever has the workspace open
+ *   LOCK                 flock()ed by whoever has the workspace open:
+ *                        exclusively, or shared by a reader that cannot
+ *                        write it (a read-only workspace), which may not
+ *                        change anything
+ *
+ * HEAD binds the generation's files to the workspace: on open, the bytes of
+ * state.G, model.G.public and ledger/C.json (C = HEAD's certificates) must
+ * hash to what HEAD records, or the workspace is refused (LETHE_EFORMAT)
+ * before anything is touched. So an older state copied over the current
+ * one, a state from another workspace, or a deleted or replaced last
+ * certificate cannot bring a removed record back unnoticed. An M3 commit
+ * without a certificate keeps C and its hash. What HEAD cannot tell is a
+ * complete copy of an older workspace (HEAD and all); the published ledger
+ * is the anchor then (lethe verify against the certificates given out). No
+ * entry may be a symbolic link: open refuses one (LOCK, HEAD, ledger, the
+ * generation's files, the owner's keys), and LOCK is opened O_NOFOLLOW.
  *
  * HEAD's mechanism is 1 (M1), 2 (M2) or 3 (M3); 0 before the first model.
  * An M3 model publishes only on lethe_model_publish(): a removal that is not
@@ -57,7 +77,8 @@
 #include <unistd.h>
 
 #define MAGIC "LETHEWS1"
-#define VERSION 1u
+#define VERSION 2u
+#define HASH 32
 #define PATH_CAP 4096
 #define GEN_MAX 99999999u /* generations are named with 8 digits */
 
@@ -68,6 +89,10 @@ struct lethe_workspace {
     uint64_t generation, certificates, mechanism;
     int encrypted;
     unsigned char key_id[16];
+    unsigned char id[16];   /* the workspace's random id (zeros: a version 1 HEAD) */
+    unsigned char h_state[HASH], h_public[HASH], h_cert[HASH]; /* what HEAD binds */
+    int bound;              /* HEAD is version 2: the hashes above are checked */
+    int read_only;          /* LOCK could not be opened for writing: no change */
     size_t recovered;
     char path[5][PATH_CAP]; /* lethe_workspace_path answers, by lethe_ws_file */
 };
@@ -99,9 +124,44 @@ static int gen_name(char *out, size_t cap, const char *dir, const char *kind, ui
     return join(out, cap, dir, name);
 }
 
+/* HEAD for the given fields, with ws's ids and the hashes given. */
+/* BLAKE2b-256 of the bytes of path, a regular file and not a symbolic link.
+ * 0, or the errno that stopped it (ELOOP for a link). O(size), no allocation. */
+static int hash_entry(const char *path, unsigned char out[HASH])
+{
+    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0)
+        return errno;
+    struct stat sb;
+    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+        int e = S_ISREG(sb.st_mode) ? errno : EINVAL;
+        close(fd);
+        return e;
+    }
+    crypto_generichash_state h;
+    crypto_generichash_init(&h, NULL, 0, HASH);
+    unsigned char buf[16384];
+    ssize_t n;
+    while ((n = read(fd, buf, sizeof buf)) > 0)
+        crypto_generichash_update(&h, buf, (size_t)n);
+    int e = n < 0 ? errno : 0;
+    close(fd);
+    crypto_generichash_final(&h, out, HASH);
+    return e;
+}
+
+/* dir/ledger/C.json */
+static int cert_name(char *out, size_t cap, const char *dir, uint64_t c)
+{
+    char name[64];
+    snprintf(name, sizeof name, "ledger/%08llu.json", (unsigned long long)c);
+    return join(out, cap, dir, name);
+}
+
 static lethe_status write_head(lethe_ctx *ctx, const char *dir, uint64_t generation,
                                uint64_t mechanism, uint64_t certificates, int encrypted,
-                               const unsigned char *key_id)
+                               const unsigned char *key_id, const unsigned char *ws_id,
+                               const unsigned char *const hashes[3])
 {
     char path[PATH_CAP];
     if (!join(path, sizeof path, dir, "HEAD"))
@@ -116,6 +176,9 @@ static lethe_status write_head(lethe_ctx *ctx, const char *dir, uint64_t generat
     for (size_t i = 0; i < sizeof v / sizeof v[0]; i++)
         lethe__sf_put_u64(&s, v[i]);
     lethe__sf_put_bytes(&s, key_id, 16);
+    lethe__sf_put_bytes(&s, ws_id, 16);
+    for (int k = 0; k < 3; k++)
+        lethe__sf_put_bytes(&s, hashes[k], HASH);
     return lethe__sfile_commit(&s);
 }
 
@@ -127,20 +190,30 @@ static lethe_status read_head(lethe_workspace *ws)
     lethe_sfile s;
     long long payload;
     lethe_status st = lethe__sfile_open(ws->ctx, path, MAGIC, &s, &payload);
-    if (st != LETHE_OK)
-        return st == LETHE_EIO ? lethe__fail(ws->ctx, LETHE_EIO,
-                                             "workspace: %s is not a lethe workspace (no HEAD; "
-                                             "create one with lethe init)", ws->dir)
-                               : st;
+    if (st != LETHE_OK) {
+        struct stat sb;
+        if (st == LETHE_EIO && lstat(path, &sb) != 0 && errno == ENOENT)
+            return lethe__fail(ws->ctx, LETHE_EIO,
+                               "workspace: %s is not a lethe workspace (no HEAD; create one "
+                               "with lethe init)", ws->dir);
+        return st; /* the cause as it is: permission denied, … */
+    }
     uint64_t version = lethe__sf_get_u64(&s);
     ws->generation = lethe__sf_get_u64(&s);
     ws->mechanism = lethe__sf_get_u64(&s);
     ws->certificates = lethe__sf_get_u64(&s);
     uint64_t enc = lethe__sf_get_u64(&s);
     lethe__sf_get_bytes(&s, ws->key_id, 16);
-    if (payload != 8 + 5 * 8 + 16)
+    ws->bound = version == VERSION;
+    if (ws->bound) {
+        lethe__sf_get_bytes(&s, ws->id, 16);
+        lethe__sf_get_bytes(&s, ws->h_state, HASH);
+        lethe__sf_get_bytes(&s, ws->h_public, HASH);
+        lethe__sf_get_bytes(&s, ws->h_cert, HASH);
+    }
+    if (payload != 8 + 5 * 8 + 16 + (ws->bound ? 16 + 3 * HASH : 0))
         st = lethe__sfile_bad(ws->ctx, path, "not a HEAD of this version's size");
-    else if (version != VERSION)
+    else if (version != VERSION && version != 1)
         st = lethe__sfile_bad(ws->ctx, path, "unsupported workspace version");
     else if (ws->mechanism > 3 || enc > 1 || (ws->mechanism == 0) != (ws->generation == 0) ||
              ws->certificates > ws->generation || ws->generation > GEN_MAX)
@@ -206,15 +279,17 @@ lethe_status lethe_workspace_init(lethe_ctx *ctx, const char *dir, const char *k
         if (st == LETHE_OK)
             st = lethe_ctx_set_key_file(ctx, key_file);
     }
-    unsigned char id[16];
+    unsigned char id[16], ws_id[16], zero[HASH] = { 0 };
+    const unsigned char *const none[3] = { zero, zero, zero };
     lethe__sfile_key_id(ctx->key, id);
+    randombytes_buf(ws_id, sizeof ws_id);
     if (st == LETHE_OK && mkdir(l, 0755) != 0)
         st = lethe__fail(ctx, LETHE_EIO, "workspace: cannot create %s: %s", l,
                          lethe__read_strerror(errno, eb, sizeof eb));
     if (st == LETHE_OK) /* the signing keys: encrypted too when the workspace is */
         st = lethe_keygen(ctx, a, b);
     if (st == LETHE_OK)
-        st = write_head(ctx, tmp, 0, 0, 0, key_file != NULL, id);
+        st = write_head(ctx, tmp, 0, 0, 0, key_file != NULL, id, ws_id, none);
     if (st == LETHE_OK && rename(tmp, dir) != 0)
         st = lethe__fail(ctx, LETHE_EIO, "workspace: cannot create %s: %s", dir,
                          lethe__read_strerror(errno, eb, sizeof eb));
@@ -355,7 +430,7 @@ static lethe_status recover(lethe_workspace *ws)
             } else {
                 stray = numbered_temp(n, "", ".json");
             }
-            if (stray)
+            if (stray && !ws->read_only) /* a reader leaves them for the next writer */
                 st = drop(ws, dir, n);
         }
         closedir(d);
@@ -363,6 +438,65 @@ static lethe_status recover(lethe_workspace *ws)
             st = lethe__sync_dir(ws->ctx, dir);
     }
     return st;
+}
+
+/* Refuse a symbolic link among the workspace's entries: reading through one
+ * would take another file's bytes, writing (the ledger's certificates)
+ * would put files elsewhere. */
+static lethe_status no_links(lethe_workspace *ws)
+{
+    static const char *const fixed[] = { "LOCK", "HEAD", "ledger", "owner.key", "owner.pub" };
+    char path[PATH_CAP];
+    for (int k = 0; k < 7; k++) {
+        int fits = k < 5   ? join(path, sizeof path, ws->dir, fixed[k])
+                   : k == 5 ? gen_name(path, sizeof path, ws->dir, "state", ws->generation)
+                            : gen_name(path, sizeof path, ws->dir, "public", ws->generation);
+        if (!fits)
+            return ws_fail_path(ws->ctx, ws->dir);
+        struct stat sb;
+        if (lstat(path, &sb) == 0 && S_ISLNK(sb.st_mode))
+            return lethe__fail(ws->ctx, LETHE_EFORMAT,
+                               "workspace: %s is a symbolic link: a workspace's entries must "
+                               "be its own files; nothing was changed", path);
+    }
+    return LETHE_OK;
+}
+
+/* The files of generation G are the ones HEAD binds (version 2): the state,
+ * the public model and the ledger's last certificate hash as HEAD says.
+ * Nothing is changed when they do not. */
+static lethe_status check_bound(lethe_workspace *ws)
+{
+    if (!ws->bound || ws->generation == 0)
+        return LETHE_OK;
+    char path[PATH_CAP], eb[128];
+    const unsigned char *want[3] = { ws->h_state, ws->h_public, ws->h_cert };
+    static const char *const what[3] = {
+        "the owner's state", "the public model", "the ledger's last certificate"
+    };
+    for (int k = 0; k < 3; k++) {
+        if (k == 2 && ws->certificates == 0)
+            break;
+        int fits = k == 0   ? gen_name(path, sizeof path, ws->dir, "state", ws->generation)
+                   : k == 1 ? gen_name(path, sizeof path, ws->dir, "public", ws->generation)
+                            : cert_name(path, sizeof path, ws->dir, ws->certificates);
+        if (!fits)
+            return ws_fail_path(ws->ctx, ws->dir);
+        unsigned char got[HASH];
+        int e = hash_entry(path, got);
+        if (e == ENOENT || e == ELOOP || e == EINVAL ||
+            (e == 0 && sodium_memcmp(got, want[k], HASH) != 0))
+            return lethe__fail(ws->ctx, LETHE_EFORMAT,
+                               "workspace: %s: %s is %s the file HEAD committed (generation "
+                               "%llu): copied from another generation or workspace, or "
+                               "removed? Refused; nothing was changed",
+                               ws->dir, path, e == ENOENT ? "missing, not" : "not",
+                               (unsigned long long)ws->generation);
+        if (e != 0)
+            return lethe__fail(ws->ctx, LETHE_EIO, "workspace: cannot read %s (%s): %s", path,
+                               what[k], lethe__read_strerror(e, eb, sizeof eb));
+    }
+    return LETHE_OK;
 }
 
 lethe_status lethe_workspace_open(lethe_ctx *ctx, const char *dir, const char *key_file,
@@ -390,18 +524,39 @@ lethe_status lethe_workspace_open(lethe_ctx *ctx, const char *dir, const char *k
     char lock[PATH_CAP];
     lethe_status st = LETHE_OK;
     struct stat sb;
+    char eb[128];
+    int e = 0;
     if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode) || !join(lock, sizeof lock, dir, "HEAD") ||
-        stat(lock, &sb) != 0)
+        lstat(lock, &sb) != 0)
+        e = errno;
+    if (e != 0 && e != ENOENT && e != ENOTDIR)
+        st = lethe__fail(ctx, LETHE_EIO, "workspace: cannot open %s: %s", lock,
+                         lethe__read_strerror(e, eb, sizeof eb));
+    else if (e != 0)
         st = lethe__fail(ctx, LETHE_EIO, "workspace: %s is not a lethe workspace (no HEAD; "
                                          "create one with lethe init)", dir);
+    else if (S_ISLNK(sb.st_mode))
+        st = lethe__fail(ctx, LETHE_EFORMAT, "workspace: %s is a symbolic link: a workspace's "
+                                             "entries must be its own files; nothing was "
+                                             "changed", lock);
     if (st == LETHE_OK) {
         join(lock, sizeof lock, dir, "LOCK");
-        ws->lock_fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-        if (ws->lock_fd < 0) {
-            char eb[128];
-            st = lethe__fail(ctx, LETHE_EIO, "workspace: cannot open %s: %s", lock,
-                             lethe__read_strerror(errno, eb, sizeof eb));
-        } else if (flock(ws->lock_fd, LOCK_EX | LOCK_NB) != 0) {
+        ws->lock_fd = open(lock, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+        e = ws->lock_fd < 0 ? errno : 0;
+        if (e == EACCES || e == EROFS || e == EPERM) {
+            /* a workspace we may not write: read it under a shared lock (or
+             * none, if LOCK cannot be made), and change nothing */
+            ws->read_only = 1;
+            ws->lock_fd = open(lock, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+            e = ws->lock_fd < 0 && errno != ENOENT ? errno : 0;
+        }
+        if (e != 0) {
+            st = lethe__fail(ctx, e == ELOOP ? LETHE_EFORMAT : LETHE_EIO,
+                             "workspace: cannot open %s: %s", lock,
+                             e == ELOOP ? "it is a symbolic link; nothing was changed"
+                                        : lethe__read_strerror(e, eb, sizeof eb));
+        } else if (ws->lock_fd >= 0 &&
+                   flock(ws->lock_fd, (ws->read_only ? LOCK_SH : LOCK_EX) | LOCK_NB) != 0) {
             st = lethe__fail(ctx, LETHE_EINVAL,
                              "workspace: %s is in use by another lethe process; try again "
                              "when it has finished", dir);
@@ -424,6 +579,10 @@ lethe_status lethe_workspace_open(lethe_ctx *ctx, const char *dir, const char *k
             st = lethe__fail(ctx, LETHE_EINVAL,
                              "workspace: %s was encrypted with another key", dir);
     }
+    if (st == LETHE_OK)
+        st = no_links(ws);
+    if (st == LETHE_OK)
+        st = check_bound(ws);
     if (st == LETHE_OK)
         st = recover(ws);
     if (st != LETHE_OK) {
@@ -485,6 +644,8 @@ lethe_status lethe_workspace_load_model(lethe_workspace *ws, lethe_model **out)
     lethe_status st = need(ws, 0);
     lethe_model *m = NULL;
     if (st == LETHE_OK)
+        st = check_bound(ws); /* again: the files may have changed since open */
+    if (st == LETHE_OK)
         st = lethe_model_load(ws->ctx, ws->path[LETHE_WS_STATE], &m);
     if (st == LETHE_OK && (uint64_t)lethe_model_mechanism(m) != ws->mechanism) {
         int got = (int)lethe_model_mechanism(m);
@@ -504,6 +665,8 @@ lethe_status lethe_workspace_load_m2(lethe_workspace *ws, lethe_m2 **out)
         return LETHE_EINVAL;
     lethe__clear(ws->ctx);
     lethe_status st = need(ws, 1);
+    if (st == LETHE_OK)
+        st = check_bound(ws); /* again: the files may have changed since open */
     return st != LETHE_OK ? st : lethe_m2_load(ws->ctx, ws->path[LETHE_WS_STATE], out);
 }
 
@@ -545,6 +708,10 @@ static lethe_status commit(lethe_workspace *ws, int mechanism, void *model, save
     if (ws->encrypted && ctx->key == NULL)
         return lethe__fail(ctx, LETHE_EINVAL,
                            "workspace: %s is encrypted: give the key file it was made with",
+                           ws->dir);
+    if (ws->read_only)
+        return lethe__fail(ctx, LETHE_EIO, "workspace: %s is read-only here (its LOCK cannot "
+                                           "be opened for writing): nothing was changed",
                            ws->dir);
     if (N > GEN_MAX)
         return lethe__fail(ctx, LETHE_EINVAL, "workspace: %s has used all %u generations; "
@@ -593,9 +760,31 @@ static lethe_status commit_files(lethe_workspace *ws, int mechanism, void *model
     else if (st == LETHE_OK && G > 0)
         st = same_public(ws, ws->path[LETHE_WS_PUBLIC], pub_new);
     uint64_t certs = ws->certificates + (c != NULL);
+    /* what the new HEAD binds: the bytes as they are on disk now */
+    unsigned char h_state[HASH], h_public[HASH], h_cert[HASH];
+    memcpy(h_cert, ws->h_cert, HASH); /* no certificate: the last one stays last */
+    char cert_path[PATH_CAP], eb[128];
+    int e = 0;
+    const char *bad = NULL;
+    if (st == LETHE_OK) {
+        if ((e = hash_entry(st_new, h_state)) != 0)
+            bad = st_new;
+        else if ((e = hash_entry(pub_new, h_public)) != 0)
+            bad = pub_new;
+        else if (c != NULL && (!cert_name(cert_path, sizeof cert_path, ws->dir, certs) ||
+                               (e = hash_entry(cert_path, h_cert)) != 0))
+            bad = cert_path;
+        if (bad != NULL)
+            st = lethe__fail(ctx, LETHE_EIO, "workspace: cannot read back %s: %s", bad,
+                             lethe__read_strerror(e != 0 ? e : ENAMETOOLONG, eb, sizeof eb));
+    }
+    if (st == LETHE_OK && !ws->bound) /* a version 1 workspace gets its id now */
+        randombytes_buf(ws->id, sizeof ws->id);
+    const unsigned char *const hashes[3] = { h_state, h_public, h_cert };
     char msg[LETHE__ERRMSG_CAP];
     if (st == LETHE_OK)
-        st = write_head(ctx, ws->dir, N, (uint64_t)mechanism, certs, ws->encrypted, ws->key_id);
+        st = write_head(ctx, ws->dir, N, (uint64_t)mechanism, certs, ws->encrypted, ws->key_id,
+                        ws->id, hashes);
     if (st != LETHE_OK) {
         /* generation G stays in force; what N wrote goes, as open() would
          * remove it (the certificate too, if it was written) */
@@ -607,6 +796,10 @@ static lethe_status commit_files(lethe_workspace *ws, int mechanism, void *model
     ws->generation = N;
     ws->mechanism = (uint64_t)mechanism;
     ws->certificates = certs;
+    ws->bound = 1;
+    memcpy(ws->h_state, h_state, HASH);
+    memcpy(ws->h_public, h_public, HASH);
+    memcpy(ws->h_cert, h_cert, HASH);
     char old_st[PATH_CAP], old_pub[PATH_CAP];
     memcpy(old_st, ws->path[LETHE_WS_STATE], PATH_CAP);
     memcpy(old_pub, ws->path[LETHE_WS_PUBLIC], PATH_CAP);
