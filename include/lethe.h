@@ -1102,7 +1102,8 @@ LETHE_API lethe_status lethe_cert_verify(lethe_ctx *ctx, const char *path,
  * certificates, and stays consistent whatever point a crash interrupts a
  * change at: every change writes a new generation of the files beside the
  * old one and commits it by one atomic rewrite of the file HEAD; opening a
- * workspace removes whatever an interrupted change left. A removal reported
+ * workspace removes whatever an interrupted change left, or completes it if
+ * its certificate was written. A removal reported
  * done is on disk with its certificate, and the file that held the removed
  * records is gone. Layout and protocol: src/io/workspace.c. Not safe for two
  * processes changing one workspace at the same time. */
@@ -1147,7 +1148,13 @@ LETHE_API lethe_status lethe_workspace_init(lethe_ctx *ctx, const char *dir,
  * none): loading works, saving is refused (LETHE_EIO). Returns LETHE_OK,
  * LETHE_EINVAL (not a workspace's arguments, a missing or wrong key),
  * LETHE_EIO, LETHE_EFORMAT (a corrupt HEAD, files HEAD does not bind, a
- * symbolic link), LETHE_ENOMEM. */
+ * symbolic link; a certificate beyond HEAD's count whose generation is
+ * missing or does not match it), LETHE_ENOMEM. A change interrupted after
+ * its certificate was written is completed, not undone: HEAD is rewritten
+ * for the new generation once its state loads (or, encrypted and without
+ * the key, is sealed under this workspace's key) and the ledger verifies
+ * into its public model. Cost: O(1) files, plus O(state + ledger) when a
+ * change is completed. */
 LETHE_API lethe_status lethe_workspace_open(lethe_ctx *ctx, const char *dir,
                                             const char *key_file, lethe_workspace **out);
 LETHE_API void lethe_workspace_close(lethe_workspace *ws);

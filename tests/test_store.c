@@ -313,12 +313,18 @@ static void test_workspace_api(void **state)
     touch(path_of("ws/model.00000003.public"));
     touch(path_of("ws/state.00000001"));
     touch(path_of("ws/HEAD.Xa1b2c"));
-    touch(path_of("ws/ledger/00000002.json"));
     touch(path_of("ws/ledger/00000002.json.Qq9z8y"));
+    /* a certificate beyond HEAD that does not continue the ledger into the
+     * next generation is no interrupted change: refused, nothing removed */
+    touch(path_of("ws/ledger/00000002.json"));
+    assert_status(lethe_workspace_open(ctx, wdir, NULL, &ws), LETHE_EFORMAT);
+    assert_non_null(strstr(lethe_ctx_errmsg(ctx), "do not match its ledger"));
+    assert_int_equal(access(path_of("ws/state.00000003"), F_OK), 0);
+    assert_int_equal(unlink(path_of("ws/ledger/00000002.json")), 0);
     assert_status(lethe_workspace_open(ctx, wdir, NULL, &ws), LETHE_OK);
     assert_status(lethe_workspace_status(ws, &info), LETHE_OK);
-    assert_int_equal(info.recovered, 6);
-    assert_int_equal(access(path_of("ws/ledger/00000002.json"), F_OK), -1);
+    assert_int_equal(info.recovered, 5);
+    assert_int_equal(access(path_of("ws/state.00000003"), F_OK), -1);
     assert_int_equal(access(path_of("ws/ledger/00000001.json"), F_OK), 0);
     assert_status(lethe_workspace_load_model(ws, &m), LETHE_OK);
     assert_false(lethe_model_has_id(m, 12));

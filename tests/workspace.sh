@@ -335,7 +335,8 @@ bind_case m3 ""
 other="$tmp/bind-other"
 copies=0 refused=0
 # attack LABEL BASE: run the copy commands given on stdin (with $w the
-# workspace, $old the old files, $other another workspace) on a copy of BASE
+# workspace, $old the old files, $other another workspace) on a copy of BASE;
+# $opened is then the exit status of opening it
 attack() {
     label=$1 base=$2
     w="$tmp/attack"
@@ -347,10 +348,11 @@ attack() {
     print_ws "$w" >"$tmp/before"
     rc=0
     "$LETHE" status --workspace "$w" >"$tmp/out" 2>"$tmp/err" || rc=$?
+    opened=$rc # (run below sets rc)
     if [ "$rc" -eq 2 ]; then
         refused=$((refused + 1))
         ok
-        has "$label: refused" "$tmp/err" "HEAD committed|symbolic link|is not a lethe|beyond the"
+        has "$label: refused" "$tmp/err" "HEAD committed|symbolic link|is not a lethe|beyond the|do not match its ledger"
         run 2 "$label: forget refused too" "$LETHE" forget --workspace "$w" --dry-run 7104
         run 2 "$label: verify refused too" "$LETHE" verify --workspace "$w"
         unchanged "$label: refused without touching anything" "$w"
@@ -409,6 +411,59 @@ cp "$old"/state.00000002 "$w"/state.00000003
 EOS
 run 0 "m3 unpublished: the workspace itself opens" "$LETHE" status --workspace "$m3u"
 run 3 "m3 unpublished: 7105 removed" "$LETHE" forget --workspace "$m3u" --dry-run 7105
+# An old HEAD restored with its generation's files, the newer generation
+# and its certificate left beside them: the certificate is the evidence
+# that the newer generation was committed but for HEAD, so open completes
+# the commit (rolls forward) instead of deleting it, and 7104 stays removed.
+# A certificate whose generation is missing or does not match is not an
+# interrupted change: refused, nothing touched.
+for mech in guo m3; do
+    B="$tmp/bind-$mech"
+    attack "$mech: old HEAD and files restored, the newer generation left" "$B" <<'EOS'
+cp "$old"/HEAD "$old"/state.00000001 "$old"/model.00000001.public "$w"/
+EOS
+    [ "$opened" -eq 0 ] && ok || bad "$mech: restored old HEAD: not rolled forward (exit $opened)"
+    run 0 "$mech: rolled forward: status" "$LETHE" status --workspace "$w" --json
+    has "$mech: rolled forward" "$tmp/out" '"generation": 2, "certificates": 1'
+    run 0 "$mech: rolled forward: verify" "$LETHE" verify --workspace "$w"
+    [ ! -e "$w/state.00000001" ] && [ ! -e "$w/model.00000001.public" ] && ok ||
+        bad "$mech: rolled forward, but the old generation's files are left"
+    attack "$mech: old HEAD restored, the newer state removed, its certificate left" "$B" <<'EOS'
+cp "$old"/HEAD "$old"/state.00000001 "$old"/model.00000001.public "$w"/; rm "$w"/state.00000002
+EOS
+    [ "$opened" -eq 2 ] && has "$mech: newer state removed" "$tmp/err" "do not match its ledger" ||
+        bad "$mech: newer state removed, certificate left: not refused (exit $opened)"
+    attack "$mech: old HEAD restored, the newer public model replaced" "$B" <<'EOS'
+cp "$old"/HEAD "$old"/state.00000001 "$old"/model.00000001.public "$w"/; cp "$old"/model.00000001.public "$w"/model.00000002.public
+EOS
+    [ "$opened" -eq 2 ] && has "$mech: newer public replaced" "$tmp/err" "do not match its ledger" ||
+        bad "$mech: newer public model replaced: not refused (exit $opened)"
+    attack "$mech: old HEAD restored, the newer state cut short" "$B" <<'EOS'
+cp "$old"/HEAD "$old"/state.00000001 "$old"/model.00000001.public "$w"/; head -c 100 "$B"/state.00000002 >"$w"/state.00000002
+EOS
+    [ "$opened" -eq 2 ] && has "$mech: newer state cut" "$tmp/err" "do not match its ledger" ||
+        bad "$mech: newer state cut short: not refused (exit $opened)"
+done
+# encrypted: without the key the sealed state is checked by its header
+# (this workspace's key id), and the commit is completed all the same
+be="$tmp/bind-enc"
+"$LETHE" init "$be" --key-file "$tmp/bind.key" >/dev/null
+"$LETHE" train --workspace "$be" --key-file "$tmp/bind.key" $data >/dev/null
+mkdir -p "$be.old"
+cp "$be"/HEAD "$be"/state.* "$be"/model.* "$be.old/"
+"$LETHE" forget --workspace "$be" --key-file "$tmp/bind.key" 7104 >/dev/null
+cp "$be.old"/* "$be"/
+run 0 "encrypted: restored old HEAD rolled forward without the key" "$LETHE" verify --workspace "$be"
+run 3 "encrypted: 7104 stays removed" "$LETHE" forget --workspace "$be" --key-file "$tmp/bind.key" --dry-run 7104
+# M3 without a certificate: nothing but the files says that a generation
+# beside the current one is the owner's, so it is not adopted (a state
+# copied there would bring its records back): it is removed as a crash's
+# leftover, and the current generation stays in force
+attack "m3: an older state planted as the next generation" "$tmp/bind-m3" <<'EOS'
+cp "$old"/state.00000001 "$w"/state.00000003; cp "$w"/model.00000002.public "$w"/model.00000003.public
+EOS
+[ "$opened" -eq 0 ] && [ ! -e "$w/state.00000003" ] && ok ||
+    bad "m3: a planted next generation was kept (exit $opened)"
 echo "workspace: $copies copies tried, $refused refused"
 
 # ── no symbolic links among a workspace's entries ───────────────────────────

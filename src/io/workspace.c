@@ -48,21 +48,43 @@
  * A change writes generation G + 1 beside G (every file atomically: a
  * temporary file, fsync, rename, fsync of the directory), then the removal's
  * certificate, then HEAD. Rewriting HEAD is the commit point: a crash before
- * it leaves G in force and open() deletes what G + 1 had written (state,
- * public model, certificate); a crash after it leaves G + 1, and open()
- * deletes G's files. So the workspace always holds exactly one consistent
- * generation, a removal reported done is on disk, and once a removal is
- * committed the file that held the removed records is gone. Recovery only
- * removes the files a change of this code writes (never anything else), and
- * at most one certificate beyond HEAD, and only when the generation it
- * belongs to is there: a ledger further ahead means HEAD was rolled back (an
- * old backup), and the workspace is refused rather than "repaired". An
+ * the certificate leaves G in force and open() deletes what G + 1 had
+ * written (state, public model); a crash after HEAD leaves G + 1, and open()
+ * deletes G's files. Between the two, certificate C + 1 beside a HEAD that
+ * records C is evidence that G + 1 was complete but for HEAD — and it is
+ * also what an operator leaves by restoring an older HEAD with its
+ * generation's files: deleting then would bring the certified removal's
+ * records back. So open() ROLLS FORWARD: if state.G+1 is complete (it loads
+ * as HEAD's mechanism, or, encrypted and opened without the key, it is
+ * sealed under this workspace's key), model.G+1.public is there, and the
+ * whole ledger verifies under owner.pub and ends with C + 1, whose
+ * model_before hashes model.G.public and model_after model.G+1.public, it
+ * writes HEAD for G + 1 with its bindings (a reader, which may not write,
+ * takes G + 1 as in force and leaves the rest for a writer), then deletes
+ * G's files. A certificate beyond HEAD whose generation is missing or does
+ * not match is no interrupted change (the files are written before it):
+ * refused, LETHE_EFORMAT, nothing touched. A commit without a certificate
+ * (an M3 removal or refresh not yet published) is NOT rolled forward: only
+ * the files themselves would vouch for G + 1, and a state copied beside the
+ * current generation (with a copy of its public model) would be adopted and
+ * bring its removed records back. Such a generation is deleted as a crash's
+ * leftover, which is consistent (the command never reported success) — and
+ * restoring an older HEAD over an unpublished removal loses it, as restoring
+ * any complete older copy does; publishing anchors a removal in the ledger.
+ * So the workspace always holds exactly one consistent generation, a
+ * removal reported done is on disk, and once a removal is committed the
+ * file that held the removed records is gone. Recovery only removes the
+ * files a change of this code writes (never anything else), and never a
+ * certificate (a change that fails in this process removes its own); a
+ * ledger two or more ahead of HEAD means HEAD was rolled back (an old
+ * backup), and the workspace is refused rather than "repaired". An
  * exclusive lock (DIR/LOCK) keeps a second process from recovering — that
  * is, deleting — what a running change is writing.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
 #include "certify/m2.h"
+#include "io/cert.h"
 #include "io/sfile.h"
 #include "io/read.h"
 
@@ -388,22 +410,213 @@ static int stray_top(const char *n, uint64_t G)
            temporary_of(n, "owner.pub");
 }
 
-/* Delete what an interrupted change left: generation files other than G's,
- * temporary files, and a certificate beyond HEAD's count — only the next one,
- * and only if generation G + 1 (whose change wrote it) is there. Anything
- * else is left alone; a ledger further ahead of HEAD is refused. */
-static lethe_status recover(lethe_workspace *ws)
+/* Refuse what open() cannot explain: the workspace's files do not match its
+ * ledger. Nothing has been changed when this is called. */
+static lethe_status mismatch(lethe_workspace *ws, const char *cert, const char *why)
 {
-    const uint64_t G = ws->generation, C = ws->certificates;
-    char ledger[PATH_CAP], next_pub[PATH_CAP];
+    return lethe__fail(ws->ctx, LETHE_EFORMAT,
+                       "workspace: %s: %s is beyond the %llu certificates HEAD records, and "
+                       "the workspace's files do not match its ledger (%s): not an "
+                       "interrupted change. Refused; nothing was changed",
+                       ws->dir, cert, (unsigned long long)ws->certificates, why);
+}
+
+/* Is generation G + 1's state complete? *ok = 1 if it loads as HEAD's
+ * mechanism (with the key, or unencrypted) or, encrypted without the key,
+ * is a sealed file under this workspace's key; *ok = 0 (why says why) if
+ * not. Returns LETHE_OK, or LETHE_ENOMEM, which says nothing of the file. */
+static lethe_status state_complete(lethe_workspace *ws, const char *path, int *ok,
+                                   const char **why)
+{
+    lethe_ctx *ctx = ws->ctx;
+    lethe_status st;
+    if (ws->encrypted && ctx->key == NULL) {
+        /* "LETHEENC" | u64 version | key id[16] (src/io/sfile.h) */
+        unsigned char head[32];
+        int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+        ssize_t got = fd < 0 ? -1 : read(fd, head, sizeof head);
+        if (fd >= 0)
+            close(fd);
+        *why = "its state is not sealed with this workspace's key";
+        *ok = got == (ssize_t)sizeof head && memcmp(head, "LETHEENC", 8) == 0 &&
+              sodium_memcmp(head + 16, ws->key_id, 16) == 0;
+        return LETHE_OK;
+    }
+    /* a key left on the context from another workspace is not used */
+    unsigned char *held = ws->encrypted ? NULL : ctx->key;
+    if (!ws->encrypted)
+        ctx->key = NULL;
+    int mech = 0;
+    if (ws->mechanism == LETHE_MECH_M2) {
+        lethe_m2 *m = NULL;
+        st = lethe_m2_load(ctx, path, &m);
+        mech = LETHE_MECH_M2;
+        lethe_m2_free(m);
+    } else {
+        lethe_model *m = NULL;
+        st = lethe_model_load(ctx, path, &m);
+        if (st == LETHE_OK)
+            mech = (int)lethe_model_mechanism(m);
+        lethe_model_free(m);
+    }
+    if (!ws->encrypted)
+        ctx->key = held;
+    if (st == LETHE_ENOMEM)
+        return st;
+    *why = "its state does not load as the model HEAD holds";
+    *ok = st == LETHE_OK && (uint64_t)mech == ws->mechanism;
+    return LETHE_OK;
+}
+
+/* Certificate C + 1 continues the ledger into generation G + 1: its
+ * model_before is the hash of model.G.public, its model_after that of
+ * model.G+1.public, and the whole ledger verifies under the workspace's own
+ * key (signatures, numbers, and the chain from certificate C, which HEAD
+ * binds) and ends with it. *ok = 1 if it does, 0 (why says why) if not.
+ * Returns LETHE_OK, or an error that says nothing of the files (LETHE_EIO,
+ * LETHE_ENOMEM). O(total ledger bytes). */
+static lethe_status cert_continues(lethe_workspace *ws, const char *cert, const char *pub_next,
+                                   int *ok, const char **why)
+{
+    lethe_ctx *ctx = ws->ctx;
+    char ledger[PATH_CAP], key[PATH_CAP], pub_now[PATH_CAP];
+    unsigned char h_now[HASH];
     if (!join(ledger, sizeof ledger, ws->dir, "ledger") ||
-        !gen_name(next_pub, sizeof next_pub, ws->dir, "public", G + 1))
+        !join(key, sizeof key, ws->dir, "owner.pub") ||
+        !gen_name(pub_now, sizeof pub_now, ws->dir, "public", ws->generation))
+        return ws_fail_path(ctx, ws->dir);
+    int e = hash_entry(pub_now, h_now);
+    if (e != 0) {
+        char eb[128];
+        return lethe__fail(ctx, LETHE_EIO, "workspace: cannot read %s: %s", pub_now,
+                           lethe__read_strerror(e, eb, sizeof eb));
+    }
+    lethe_verify_report rep;
+    lethe_status st = lethe_cert_verify(ctx, ledger, key, pub_next, &rep);
+    *why = "its certificates do not verify as a chain ending in the newer public model";
+    *ok = 0;
+    if (st == LETHE_ENOMEM)
+        return st;
+    if (st != LETHE_OK || rep.last_seq != ws->certificates + 1)
+        return LETHE_OK;
+    /* the certificate's model_before: generation G's public model */
+    int fd = open(cert, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    struct stat sb;
+    if (fd < 0 || fstat(fd, &sb) != 0 || sb.st_size <= 0 ||
+        sb.st_size > (off_t)LETHE__CERT_MAX_BYTES) {
+        if (fd >= 0)
+            close(fd);
+        return LETHE_OK;
+    }
+    size_t len = (size_t)sb.st_size;
+    unsigned char *buf = lethe__malloc(ctx, len);
+    ssize_t got = buf == NULL ? -1 : read(fd, buf, len);
+    close(fd);
+    if (buf == NULL)
+        return lethe__fail(ctx, LETHE_ENOMEM, "workspace: no memory");
+    lethe__cert_rec r;
+    char reason[128];
+    int same = 0;
+    if (got == (ssize_t)len && lethe__cert_parse(ctx, buf, len, &r, reason, sizeof reason) ==
+                                   LETHE_OK) {
+        same = sodium_memcmp(r.model_before, h_now, HASH) == 0;
+        lethe__cert_rec_free(ctx, &r);
+    }
+    lethe__free(ctx, buf);
+    *why = "its last certificate does not start from the public model HEAD names";
+    *ok = same;
+    return LETHE_OK;
+}
+
+/* Certificate C + 1 is there: generation G + 1 was committed but for HEAD
+ * (the commit writes the generation's files, then the certificate, then
+ * HEAD), if its files are complete and the certificate continues the
+ * ledger into them. Then complete the commit: write HEAD for G + 1 (a
+ * reader only takes it as the generation in force, and writes nothing).
+ * Otherwise refuse, touching nothing. */
+static lethe_status roll_forward(lethe_workspace *ws, const char *cert)
+{
+    lethe_ctx *ctx = ws->ctx;
+    const uint64_t N = ws->generation + 1;
+    char st_next[PATH_CAP], pub_next[PATH_CAP];
+    if (!gen_name(st_next, sizeof st_next, ws->dir, "state", N) ||
+        !gen_name(pub_next, sizeof pub_next, ws->dir, "public", N))
+        return ws_fail_path(ctx, ws->dir);
+    const char *why = "generation 0 has no certificate to continue";
+    unsigned char h_state[HASH], h_public[HASH], h_cert[HASH];
+    struct stat sb;
+    int ok = ws->generation > 0 && N <= GEN_MAX;
+    if (ok) {
+        why = "the newer generation's state or public model is missing";
+        ok = lstat(st_next, &sb) == 0 && S_ISREG(sb.st_mode) && lstat(pub_next, &sb) == 0 &&
+             S_ISREG(sb.st_mode);
+    }
+    lethe_status st = LETHE_OK;
+    if (ok)
+        st = state_complete(ws, st_next, &ok, &why);
+    if (st == LETHE_OK && ok)
+        st = cert_continues(ws, cert, pub_next, &ok, &why);
+    if (st != LETHE_OK)
+        return st;
+    if (!ok)
+        return mismatch(ws, cert, why);
+    lethe__clear(ctx); /* the checks' messages are not this call's */
+    int e = hash_entry(st_next, h_state);
+    if (e == 0)
+        e = hash_entry(pub_next, h_public);
+    if (e == 0)
+        e = hash_entry(cert, h_cert);
+    if (e != 0) {
+        char eb[128];
+        return lethe__fail(ctx, LETHE_EIO, "workspace: cannot read generation %llu: %s",
+                           (unsigned long long)N, lethe__read_strerror(e, eb, sizeof eb));
+    }
+    if (!ws->bound) /* a version 1 workspace gets its id now */
+        randombytes_buf(ws->id, sizeof ws->id);
+    const unsigned char *const hashes[3] = { h_state, h_public, h_cert };
+    if (!ws->read_only) {
+        st = write_head(ctx, ws->dir, N, ws->mechanism, ws->certificates + 1,
+                                     ws->encrypted, ws->key_id, ws->id, hashes);
+        if (st != LETHE_OK)
+            return st;
+        ws->recovered++;
+    }
+    ws->generation = N;
+    ws->certificates++;
+    ws->bound = 1;
+    memcpy(ws->h_state, h_state, HASH);
+    memcpy(ws->h_public, h_public, HASH);
+    memcpy(ws->h_cert, h_cert, HASH);
+    return LETHE_OK;
+}
+
+/* Tidy what an interrupted change left. At open (undo = 0): a certificate
+ * beyond HEAD's count means the change that wrote it committed but for HEAD
+ * (roll_forward completes it, or refuses); a ledger further ahead is
+ * refused; then generation files other than those in force and temporary
+ * files go. After a commit that failed in this process (undo = 1): what it
+ * wrote goes, its certificate too (only the next one, and only if the
+ * generation it belongs to is there). Anything else is left alone. */
+static lethe_status recover(lethe_workspace *ws, int undo)
+{
+    char ledger[PATH_CAP], next_pub[PATH_CAP], cert[PATH_CAP];
+    if (!join(ledger, sizeof ledger, ws->dir, "ledger") ||
+        !gen_name(next_pub, sizeof next_pub, ws->dir, "public", ws->generation + 1) ||
+        !cert_name(cert, sizeof cert, ws->dir, ws->certificates + 1))
         return ws_fail_path(ws->ctx, ws->dir);
     struct stat sb;
     const int next_gen = stat(next_pub, &sb) == 0;
     lethe_status st = LETHE_OK;
-    for (int pass = 0; pass < 2 && st == LETHE_OK; pass++) {
-        const char *dir = pass == 0 ? ws->dir : ledger;
+    /* pass 0 only reads the ledger (a ledger ahead of HEAD is refused before
+     * anything changes), 1 rolls forward, 2 tidies the ledger, 3 the rest */
+    for (int pass = 0; pass < 4 && st == LETHE_OK; pass++) {
+        if (pass == 1) {
+            if (!undo && lstat(cert, &sb) == 0)
+                st = roll_forward(ws, cert);
+            continue;
+        }
+        const char *dir = pass < 3 ? ledger : ws->dir;
+        const uint64_t G = ws->generation, C = ws->certificates;
         DIR *d = opendir(dir);
         if (d == NULL) {
             char eb[128];
@@ -416,11 +629,11 @@ static lethe_status recover(lethe_workspace *ws)
             const char *n = e->d_name;
             uint64_t g;
             int stray = 0;
-            if (pass == 0) {
+            if (pass == 3) {
                 stray = stray_top(n, G);
             } else if (numbered(n, "", ".json", &g) && g > C) {
-                if (g == C + 1 && next_gen)
-                    stray = 1; /* the certificate of the change that did not commit */
+                if (g == C + 1 && (!undo || next_gen))
+                    stray = undo; /* at open: roll_forward's to judge */
                 else
                     st = lethe__fail(ws->ctx, LETHE_EINVAL,
                                      "workspace: %s/%s is beyond the %llu certificates HEAD "
@@ -430,7 +643,7 @@ static lethe_status recover(lethe_workspace *ws)
             } else {
                 stray = numbered_temp(n, "", ".json");
             }
-            if (stray && !ws->read_only) /* a reader leaves them for the next writer */
+            if (stray && pass > 0 && !ws->read_only) /* a reader leaves them to a writer */
                 st = drop(ws, dir, n);
         }
         closedir(d);
@@ -584,7 +797,7 @@ lethe_status lethe_workspace_open(lethe_ctx *ctx, const char *dir, const char *k
     if (st == LETHE_OK)
         st = check_bound(ws);
     if (st == LETHE_OK)
-        st = recover(ws);
+        st = recover(ws, 0);
     if (st != LETHE_OK) {
         lethe_workspace_close(ws);
         return st;
@@ -789,7 +1002,7 @@ static lethe_status commit_files(lethe_workspace *ws, int mechanism, void *model
         /* generation G stays in force; what N wrote goes, as open() would
          * remove it (the certificate too, if it was written) */
         snprintf(msg, sizeof msg, "%s", lethe_ctx_errmsg(ctx));
-        (void)recover(ws);
+        (void)recover(ws, 1);
         return lethe__fail(ctx, st, "%s", msg);
     }
     /* committed: generation N is the workspace now */
