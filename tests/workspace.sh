@@ -53,6 +53,15 @@ run 2 "empty data" "$LETHE" train --mechanism guo --workspace "$ws" --data "$tmp
 printf 'id,x1,y\n1,0.5\n' >"$tmp/short.csv"
 run 2 "malformed row" "$LETHE" train --mechanism guo --workspace "$ws" --data "$tmp/short.csv" --id-col 0 --budget 0.5
 run 1 "--public with a workspace" "$LETHE" train --mechanism guo --workspace "$ws" $data --budget 0.5 --public "$tmp/p"
+# one record: no removal could ever leave one, and a model of it once made a
+# workspace no command could open; refused before anything is written
+printf 'id,x1,x2,y\n5,0.25,-0.5,1\n' >"$tmp/one.csv"
+for mech in m3 guo; do
+    budget=""
+    [ "$mech" = guo ] && budget="--budget 0.5"
+    run 2 "one record ($mech)" "$LETHE" train --mechanism $mech --workspace "$ws" --data "$tmp/one.csv" --id-col 0 $budget
+    has "one record ($mech)" "$tmp/err" "one record is not enough"
+done
 unchanged "refused trainings" "$ws"
 
 run 0 "train" "$LETHE" train --mechanism guo --workspace "$ws" $data --budget 0.5
