@@ -151,6 +151,21 @@ static int option_real(const lethe__cli_args *a, const char *opt, const char *wh
     return 0;
 }
 
+/* A real in the closed interval [lo, hi]. The bounds of ε, δ, σ and the
+ * budget keep every product the calibration forms (σε, σ², ln(1/δ), the
+ * lattice step of σ within 2^±900) finite: outside them the library failed
+ * deep inside with a NaN budget (issue 10). */
+static int option_range(const lethe__cli_args *a, const char *opt, const char *what,
+                        const char *text, double lo, double hi, double *out)
+{
+    double v = 0.0;
+    if (!parse_double(text, &v) || !(v >= lo && v <= hi))
+        return lethe__cli_usage(a, "--%s: %s must be a number in [%g, %g], not '%s'", opt, what,
+                                lo, hi, text);
+    *out = v;
+    return 0;
+}
+
 /* One of the words names[0..n-1]; its index in *out. */
 static int option_word(const lethe__cli_args *a, const char *opt, const char *text,
                        const char *const *names, int n, int *out)
@@ -324,14 +339,17 @@ static int option_value(lethe__cli_args *a, uint64_t bit, const char *arg)
     case LETHE__OPT_LAMBDA:
         return option_real(a, "lambda", "λ", arg, 0.0, INFINITY, &t->lambda);
     case LETHE__OPT_EPSILON:
-        return option_real(a, "epsilon", "ε", arg, 0.0, INFINITY, &t->epsilon);
+        return option_range(a, "epsilon", "ε", arg, LETHE__EPSILON_MIN, LETHE__EPSILON_MAX,
+                            &t->epsilon);
     case LETHE__OPT_DELTA:
-        return option_real(a, "delta", "δ", arg, 0.0, 1.0, &t->delta);
+        return option_range(a, "delta", "δ", arg, LETHE__DELTA_MIN, LETHE__DELTA_MAX,
+                            &t->delta);
     case LETHE__OPT_SIGMA:
-        return option_real(a, "sigma", "σ", arg, 0.0, INFINITY, &t->sigma);
+        return option_range(a, "sigma", "σ", arg, LETHE__SCALE_MIN, LETHE__SCALE_MAX,
+                            &t->sigma);
     case LETHE__OPT_BUDGET:
-        return option_real(a, "budget", "the residual budget ε'", arg, 0.0, INFINITY,
-                           &t->budget);
+        return option_range(a, "budget", "the residual budget ε'", arg, LETHE__SCALE_MIN,
+                            LETHE__SCALE_MAX, &t->budget);
     case LETHE__OPT_TOL:
         return option_real(a, "tol", "the tolerance", arg, 0.0, INFINITY, &t->tol);
     default:

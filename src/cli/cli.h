@@ -83,6 +83,18 @@ enum {
 /* Options that only CSV input takes. */
 #define LETHE__OPTS_CSV (LETHE__OPT_HEADER | LETHE__OPT_LABEL_COL | LETHE__OPT_ID_COL)
 
+/* The ranges the options --epsilon, --delta, --sigma and --budget accept
+ * (args.c; also in `lethe train --help`). ε below 1e-6 or δ below 1e-12
+ * asks for noise no model survives, and below 1e-12 δ is under the noise
+ * sampler's own share for any useful d; δ above 0.5 is no guarantee; σ and
+ * ε' beyond 1e±100 overflow the calibration's products. */
+#define LETHE__EPSILON_MIN 1e-6
+#define LETHE__EPSILON_MAX 100.0
+#define LETHE__DELTA_MIN 1e-12
+#define LETHE__DELTA_MAX 0.5
+#define LETHE__SCALE_MIN 1e-100
+#define LETHE__SCALE_MAX 1e100
+
 enum { LETHE__FORMAT_GUESS = 0, LETHE__FORMAT_IDX, LETHE__FORMAT_CSV, LETHE__FORMAT_LIBSVM };
 
 #define LETHE__SEED_LEN 32

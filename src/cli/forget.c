@@ -33,15 +33,23 @@ static int push(const lethe__cli_args *a, id_list *l, uint64_t id)
 }
 
 /* One id per line; blank lines are skipped, spaces and a CR around an id
- * are allowed. name is what messages call the stream. */
+ * are allowed; a NUL byte is refused (it would end the line early, and
+ * "27\0999" would remove 27), as the CSV reader refuses it. name is what
+ * messages call the stream. */
 static int read_ids(const lethe__cli_args *a, FILE *f, const char *name, id_list *l)
 {
     char *line = NULL;
     size_t cap = 0, lineno = 0;
+    ssize_t len;
     int rc = 0;
-    while (rc == 0 && getline(&line, &cap, f) >= 0) {
+    while (rc == 0 && (len = getline(&line, &cap, f)) >= 0) {
         lineno++;
-        char *s = line, *e = line + strlen(line);
+        if (memchr(line, '\0', (size_t)len) != NULL) {
+            rc = lethe__cli_error(a->cmd, LETHE__EXIT_DATA, "%s: line %zu: NUL byte", name,
+                                  lineno);
+            break;
+        }
+        char *s = line, *e = line + len;
         while (*s == ' ' || *s == '\t')
             s++;
         while (e > s && (e[-1] == '\n' || e[-1] == '\r' || e[-1] == ' ' || e[-1] == '\t'))

@@ -132,6 +132,13 @@ static int run_verify(lethe__cli_args *a)
         lethe__cli_out_bool(&o, "model_checked", "model matches", rep.model_checked);
     else
         lethe__cli_out_str(&o, "model_checked", "model matches", "not checked (no --model)");
+    /* Without the current model nothing says where the ledger should end: a
+     * deleted last certificate leaves a shorter ledger that checks. */
+    lethe__cli_out_bool(&o, "tail_checked", "ledger tail checked", model != NULL);
+    if (model == NULL && !a->json)
+        printf("%23s(without --model or --workspace a deleted last certificate cannot be\n"
+               "%23s told from a shorter ledger: only the files present were checked)\n", "",
+               "");
     if (rep.model_after[0] != '\0' || a->json)
         lethe__cli_out_str(&o, "model_after", "last model_after", rep.model_after);
     out_mechanism(&o, &rep);

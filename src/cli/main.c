@@ -17,12 +17,35 @@
  *   6  verify: a certificate or the ledger failed a check (the message names
  *      the file and the check)
  *
+ * Every exit, of success or failure, flushes stdout and stderr and ends the
+ * process with _exit: no atexit handler or library destructor runs. Under an
+ * address-space limit (ulimit -v or -d), OpenBLAS 0.3.21 retries a failed
+ * allocation of its work buffer forever (fixed upstream in 0.3.30, PR 5303),
+ * in a worker thread at start-up and in any call that needs a buffer, and
+ * its exit handler joins the stuck worker. So under such a limit the tool
+ * keeps BLAS to the calling thread and takes that thread's buffer before
+ * the data: the buffer stays in OpenBLAS's pool, later calls reuse it, and
+ * if even that allocation cannot succeed the tool says so and exits 5
+ * instead of hanging. This is process-wide state, which the library never
+ * touches and the tool may.
+ *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
+#include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <cblas.h>
 
 #include "cli/cli.h"
+
+/* How long the first BLAS call may take before it counts as stuck: it is a
+ * 1×1 triangular solve, microseconds unless OpenBLAS is retrying an
+ * allocation that cannot succeed. */
+#define BLAS_WARM_SECONDS 10u
 
 static const lethe__cli_command *const commands[] = {
     &lethe__cli_init,
@@ -69,28 +92,96 @@ static void help(FILE *f)
     fprintf(f, "\n%s", lethe__cli_exit_help);
 }
 
+/* Instrumentation that would otherwise run from atexit, which _exit skips:
+ * gcov's counters (make coverage) and LeakSanitizer's check (make
+ * SANITIZE=address). Weak: null unless the build links them in. */
+extern void __gcov_dump(void) __attribute__((weak));
+extern void __lsan_do_leak_check(void) __attribute__((weak));
+
+/* End the process now with exit status rc, after flushing stdout and stderr
+ * (a failed write of the report is a failure, exit 5). */
+static _Noreturn void finish(int rc)
+{
+    if (fflush(stdout) != 0 && rc == LETHE__EXIT_OK) {
+        fprintf(stderr, "lethe: writing standard output: %s\n", strerror(errno));
+        rc = LETHE__EXIT_FAILURE;
+    }
+    fflush(stderr);
+    if (__gcov_dump)
+        __gcov_dump();
+    if (__lsan_do_leak_check)
+        __lsan_do_leak_check();
+    _exit(rc);
+}
+
+static void blas_stuck(int sig)
+{
+    (void)sig;
+    static const char msg[] =
+        "lethe: out of memory: the address-space limit (ulimit -v) leaves no room for "
+        "the linear-algebra library's work buffer\n";
+    ssize_t w = write(STDERR_FILENO, msg, sizeof msg - 1);
+    (void)w;
+    _exit(LETHE__EXIT_FAILURE);
+}
+
+/* 1 if an address-space or data-segment limit is in force. */
+static int memory_limited(void)
+{
+    struct rlimit r;
+    if (getrlimit(RLIMIT_AS, &r) == 0 && r.rlim_cur != RLIM_INFINITY)
+        return 1;
+    return getrlimit(RLIMIT_DATA, &r) == 0 && r.rlim_cur != RLIM_INFINITY;
+}
+
+/* Under a memory limit: BLAS on the calling thread only, and its work buffer
+ * taken now, before the data (see the comment at the top of this file). */
+static void blas_reserve(void)
+{
+    if (!memory_limited())
+        return;
+    openblas_set_num_threads(1);
+    signal(SIGALRM, blas_stuck);
+    alarm(BLAS_WARM_SECONDS);
+    double u = 2.385, x = 1.0;
+    cblas_dtrsv(CblasRowMajor, CblasUpper, CblasNoTrans, CblasNonUnit, 1, &u, 1, &x, 1);
+    alarm(0);
+    signal(SIGALRM, SIG_DFL);
+}
+
+/* Commands that do no linear algebra, and so need no BLAS buffer. */
+static int no_algebra(const char *name)
+{
+    return strcmp(name, "init") == 0 || strcmp(name, "keygen") == 0 ||
+           strcmp(name, "verify") == 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
         help(stderr);
-        return LETHE__EXIT_USAGE;
+        finish(LETHE__EXIT_USAGE);
     }
     const char *name = argv[1];
     if (strcmp(name, "--help") == 0 || strcmp(name, "-h") == 0 || strcmp(name, "help") == 0) {
         help(stdout);
-        return LETHE__EXIT_OK;
+        finish(LETHE__EXIT_OK);
     }
     if (strcmp(name, "--version") == 0) {
         printf("lethe %s\n", LETHE_VERSION_STRING);
-        return LETHE__EXIT_OK;
+        finish(LETHE__EXIT_OK);
     }
     for (size_t i = 0; i < N_COMMANDS; i++) {
         if (strcmp(name, commands[i]->name) != 0)
             continue;
         lethe__cli_args a;
         int rc = lethe__cli_parse(commands[i], argc - 1, argv + 1, &a);
-        return rc >= 0 ? rc : commands[i]->run(&a);
+        if (rc >= 0)
+            finish(rc);
+        if (!no_algebra(name))
+            blas_reserve();
+        finish(commands[i]->run(&a));
     }
     fprintf(stderr, "lethe: unknown command '%s' (see 'lethe --help')\n", name);
-    return LETHE__EXIT_USAGE;
+    finish(LETHE__EXIT_USAGE);
 }
