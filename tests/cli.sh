@@ -103,6 +103,26 @@ run 2 "ragged csv" "$LETHE" train --mechanism guo --data "$tmp/ragged.csv" --id-
 has "ragged csv" "$tmp/err" "^lethe: train: malformed file: .*ragged.csv: line 3, column 4"
 printf '1,0.5,1\n2,nan,-1\n' >"$tmp/nan.csv"
 run 2 "nan csv" "$LETHE" train --mechanism guo --data "$tmp/nan.csv" --budget 1 --model "$state"
+# one value near the largest double: its square overflows ‖X‖², which once
+# surfaced as "dsyev failed (2)", exit 5
+printf 'x1,x2,y\n1e308,0.5,1\n0.25,-0.5,-1\n0.5,0.5,1\n' >"$tmp/huge.csv"
+run 2 "a value whose square overflows" "$LETHE" train --data "$tmp/huge.csv" --model "$state"
+has "a value whose square overflows" "$tmp/err" "scale overflows.*--norm"
+test ! -e "$state" && ok || bad "a refused training wrote a state file"
+# an index of 10⁷ on 40 rows implies a 3.2 GB dense matrix: refused up front
+# against the memory the process may use (here a 2 GB limit), not filled and
+# failed later
+printf -- '+1 1:0.5 10000000:0.25\n' >"$tmp/wide.libsvm"
+i=1
+while [ $i -lt 40 ]; do printf -- '-1 2:0.5\n' >>"$tmp/wide.libsvm"; i=$((i + 1)); done
+# (a sanitizer build cannot start under such a limit: its shadow memory)
+if sh -c 'ulimit -v 2000000; exec "$0" --version' "$LETHE" >/dev/null 2>&1; then
+    run 2 "an index implying gigabytes" sh -c "ulimit -v 2000000; exec \"\$0\" \"\$@\"" \
+        "$LETHE" train --data "$tmp/wide.libsvm" --model "$state"
+    has "an index implying gigabytes" "$tmp/err" "dense matrix of 3.2 GB.*check the indices"
+else
+    echo "cli: the tool cannot start under ulimit -v (sanitizer build): wide index not tested"
+fi
 printf 'a,b,y\n' >"$tmp/empty.csv"
 run 2 "empty csv" "$LETHE" train --mechanism guo --data "$tmp/empty.csv" --budget 1 --model "$state"
 run 2 "missing csv" "$LETHE" train --mechanism guo --data "$tmp/none.csv" --budget 1 --model "$state"

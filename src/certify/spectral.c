@@ -44,6 +44,11 @@ lethe_status lethe__spectral_bound(lethe_model *m, double *out)
     }
     for (size_t j = 0; j < d; j++)
         fro2 += G[j * d + j]; /* trace(XᵀX) = ‖X‖_F² */
+    if (!isfinite(fro2)) /* e.g. one value near 1e308: its square overflows */
+        return lethe__fail(m->ctx, LETHE_ENONFINITE,
+                           "the data's scale overflows: ‖X‖² is not finite in double precision; "
+                           "scale the features down, or bound the rows with a norm policy "
+                           "(--norm clip, normalize or require)");
     const double u = 0x1p-53;
     double fro = sqrt(fro2) * (1.0 + ((double)n + (double)d + 4.0) * u);
     /* eigenvalues only */

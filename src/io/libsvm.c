@@ -18,7 +18,9 @@
  * staged sparsely — per kept record its label, id and the end of its
  * entries; per entry its index and value — and scattered into the dense
  * n×d matrix at the end, which may hold at most LETHE_LIBSVM_MAX_CELLS
- * values.
+ * values, and is refused up front when three times its size (the reader's,
+ * the dataset's and a model's copies) exceeds the memory the process may
+ * use (physical memory, or RLIMIT_AS).
  *
  * Lines and fields in messages count from 1.
  *
@@ -30,6 +32,8 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 /* Largest dense matrix n·d this reader builds: 2³¹ values (16 GiB), the
  * bound the IDX reader sets. Fuzzing builds lower it (Makefile). */
@@ -352,6 +356,20 @@ static lethe_status parse_line(libsvm *r, size_t len)
 
 /* ─── The reader ─────────────────────────────────────────────────────────── */
 
+/* Bytes of memory this process may use: the physical memory, or less under
+ * an address-space limit (RLIMIT_AS). +Inf if neither can be read. */
+static double memory_bytes(void)
+{
+    double have = INFINITY;
+    long pages = sysconf(_SC_PHYS_PAGES), size = sysconf(_SC_PAGESIZE);
+    if (pages > 0 && size > 0)
+        have = (double)pages * (double)size;
+    struct rlimit lim;
+    if (getrlimit(RLIMIT_AS, &lim) == 0 && lim.rlim_cur != RLIM_INFINITY)
+        have = fmin(have, (double)lim.rlim_cur);
+    return have;
+}
+
 /* Scatter the staged entries into a dense n×d matrix (features scaled) and
  * hand it to lethe_dataset_create(). */
 static lethe_status finish(libsvm *r, lethe_dataset **out)
@@ -366,6 +384,18 @@ static lethe_status finish(libsvm *r, lethe_dataset **out)
         return lethe__fail(r->ctx, LETHE_ESIZE, "%s: %zu records of %zu features exceed the "
                            "%zu values this reader accepts", r->path, r->n, d,
                            LETHE_LIBSVM_MAX_CELLS);
+    /* The dense matrix is copied by lethe_dataset_create and again by a
+     * model trained on it: refuse up front what the machine cannot hold three
+     * times, rather than fill gigabytes of a sparse file's zeros and fail
+     * minutes later. */
+    const double need = (double)cells * (double)sizeof(double) * 3.0;
+    const double have = memory_bytes();
+    if (need > have)
+        return lethe__fail(r->ctx, LETHE_ESIZE,
+                           "%s: %zu records of %zu features (the largest index) make a dense "
+                           "matrix of %.3g GB; with the copies a dataset and a model make that "
+                           "is %.3g GB, more than the %.3g GB of memory here; check the indices, "
+                           "or give --dim", r->path, r->n, d, need / 3e9, need / 1e9, have / 1e9);
     double *x = lethe__calloc(r->ctx, cells, sizeof *x);
     if (x == NULL)
         return lethe__fail(r->ctx, LETHE_ENOMEM, "%s: no memory for %zu×%zu features", r->path,
