@@ -5,20 +5,28 @@
  *
  * ─── Overview ────────────────────────────────────────────────────────────────
  *
- * A model is trained on a dataset to optimality of the perturbed objective
+ * A model is trained on a dataset to optimality of the noise-free objective
  *
- *     L_b(w; D) = Σᵢ ℓ(wᵀxᵢ, yᵢ) + (λn/2)‖w‖² + bᵀw,     b ~ N(0, σ²I) secret,
+ *     F_D(w) = Σᵢ ℓ(wᵀxᵢ, yᵢ) + (λ|D|/2)‖w‖²
  *
- * (mechanism M1, Guo et al., ICML 2020). Records are later removed by id: a
- * Newton step on the remaining data D' moves w to w⁻, and the removal is
- * (ε, δ)-certified — the published w⁻ is (ε, δ)-indistinguishable from a
- * model retrained from scratch on D' — as long as the exact gradient residual
- * ‖∇L_b(w⁻; D')‖ stays within the budget ε' = σε/c(δ), c(δ) = √(2 ln(1.5/δ)),
- * as Guo et al.'s Theorem 3 states. The derivations are in proofs/
- * (LTH-C-0001 … ); proofs/certificate.md shows that the theorem's proof also
- * needs the residual to vary slowly with b (gap G1), which lethe does not yet
- * bound: read "certified" below as "meets the condition of Guo et al.'s
- * theorem".
+ * and kept secret (mechanism M3, the default). Records are later removed by
+ * id: Newton steps on the remaining data D' move θ until the exact gradient
+ * residual, plus its rounding bound, over λ|D'| certifies ‖θ − w*(D')‖ ≤
+ * Δ_max, a public distance. What the world sees are releases, (round(θ/g) +
+ * m)·g with fresh integer lattice noise m of σ calibrated for Δ_max + g√d:
+ * each release is (ε, δ)-indistinguishable, both ways, from the same release
+ * of the model retrained from scratch on D' (proofs/m3-release.md,
+ * LTH-C-0012), and the releases of one model compose as Gaussian DP, which
+ * the accountant tracks (LTH-C-0013). Nothing but the release depends on the
+ * noise.
+ *
+ * Two other mechanisms are there for comparison. "guo" (LETHE_MECH_M1, Guo
+ * et al., ICML 2020) trains on F_D(w) + bᵀw with a secret b and publishes w;
+ * its certificate is Guo et al.'s Theorem 3 as they state it, which
+ * proofs/certificate.md shows needs more than lethe checks (gaps G1, G2, G4):
+ * read "certified" for guo as "meets the condition of Guo et al.'s theorem".
+ * M2 (lethe_m2_*, Sekhari et al., NeurIPS 2021) removes without keeping the
+ * data.
  *
  * The pattern of the API:
  *
@@ -34,8 +42,9 @@
  *     _free(NULL) is a no-op. Out-pointers are written only on success.
  *   - Matrices are dense, row-major doubles with an explicit leading
  *     dimension (ldx ≥ d). Sizes are size_t. Record ids are uint64_t.
- *   - Secrets (the noise vector b and the seed) live in libsodium guarded
- *     memory and are wiped when freed. lethe_model_save_public() writes
+ *   - Secrets (guo's noise vector b, the seed, M3's pending noise) live in
+ *     libsodium guarded memory and are wiped when freed; M3's θ and every
+ *     model's records are the owner's too, and never leave the state file. lethe_model_save_public() writes
  *     nothing secret; lethe_model_save() writes the owner's full state.
  *   - Removals can be recorded as signed deletion certificates in a ledger
  *     directory (lethe_keygen, lethe_cert_write) that anyone holding the
@@ -768,10 +777,12 @@ LETHE_API lethe_status lethe_model_evaluate(lethe_model *model, const lethe_data
 
 /* ─── Files ──────────────────────────────────────────────────────────────── */
 
-/* Write the owner's full state (weights, b, factor, retained data, accountant)
- * to path, atomically (temporary file, fsync, rename). The file is SECRET: it
- * holds b and the training data. Format: magic "LETHEST1", version, sizes,
- * payload, BLAKE2b-256 checksum; created with mode 0600. Returns LETHE_OK,
+/* Write the owner's full state (weights — M3's secret θ and its last
+ * release —, b, factor, retained data, accountant, M3's unpublished ids) to
+ * path, atomically (temporary file, fsync, rename). The file is SECRET: it
+ * holds θ or b and the training data. Format: magic "LETHEST1" (guo) or
+ * "LETHEM31" (M3), version, sizes, payload, BLAKE2b-256 checksum; created
+ * with mode 0600. Returns LETHE_OK,
  * LETHE_EIO, LETHE_EINVAL, LETHE_ENOMEM. */
 LETHE_API lethe_status lethe_model_save(lethe_model *model, const char *path);
 /* Load a state file written by lethe_model_save(). Every field is validated:
