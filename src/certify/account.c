@@ -84,7 +84,7 @@ static size_t capacity_estimate(const lethe_model *m)
         return 0;
     double k = m->removals > 0 ? (double)m->removals : 1.0;
     double r = m->removals > 0 ? m->res_max : fmax(m->rho, m->res_max);
-    double room = m->budget - m->rho;
+    double room = lethe__budget_at(m, m->n_live) - m->rho;
     if (!(room > r))
         return 0;
     double more = r > 0.0 ? floor(k * (sqrt(room / r) - 1.0)) : INFINITY;
@@ -166,12 +166,12 @@ lethe_status lethe_model_budget(const lethe_model *m, lethe_budget *out)
     out->delta = m->delta;
     out->sigma = m->sigma;
     out->c = m->c;
-    out->budget = m->budget;
+    out->budget = lethe__budget_at(m, m->n_live);
     out->residual = m->residual;
     out->residual_fp = m->residual_fp;
     out->train_residual = m->train_residual;
     out->residual_bound = m->residual_bound;
-    double rem = m->budget - (m->residual + m->residual_fp);
+    double rem = out->budget - (m->residual + m->residual_fp);
     out->remaining = isnan(rem) ? 0.0 : rem > 0.0 ? rem * (1.0 - SAFETY) : rem;
     out->removals = m->removals;
     out->removals_total = m->removals_total;

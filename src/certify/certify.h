@@ -48,7 +48,8 @@ struct lethe_model {
     double rho;     /* largest increase of the residual in one single removal */
     double res_max; /* largest residual since training or the last refresh    */
     size_t removals, removals_total, refreshes;
-    /* M3 (m3.c): σ above is the release's; budget is λ·n_live·Δ_max */
+    /* M3 (m3.c): σ above is the release's; budget above is M1's only (M3's
+     * depends on n: lethe__budget_at) */
     double delta_max, sens, dp_sens, eps_cap;
     int dp;
     size_t dp_min;
@@ -140,12 +141,21 @@ double lethe__guo_worst_case(double gamma, double R, double C, double bnorm, dou
  * the budget. LETHE_OK or LETHE_EINVAL with the reason on ctx. */
 lethe_status lethe__m3_setup(lethe_model *m, const lethe_train_options *o, size_t n,
                              int r_measured);
+/* The distance M3's two release centres may be apart, before lattice
+ * rounding: Δ_max, or with DP releases 2Δ_max + 2C/(λ·n_min) (C = R·sup|ℓ'|,
+ * the ERM's add/remove sensitivity in *dp_sens if not NULL), rounded up. The
+ * calibration and the certificate verifier both use it. */
+double lethe__m3_base(double delta_max, int dp, double C, double lambda, size_t n_min,
+                      double *dp_sens);
 /* Derive the release sensitivity, σ and the lattice from the stored
  * parameters (training and load). LETHE_OK or LETHE_EINVAL. */
 lethe_status lethe__m3_calibrate(lethe_model *m);
 /* The budget for n records: λ·n·Δ_max rounded down, so that
  * residual + fp ≤ budget implies (residual + fp)/(λn) ≤ Δ_max. */
 double lethe__m3_budget(const lethe_model *m, size_t n);
+/* The residual the model may certify with n live records: M1's fixed ε',
+ * M3's λ·n·Δ_max (lethe__m3_budget). Every check of a residual uses it. */
+double lethe__budget_at(const lethe_model *m, size_t n);
 /* (residual + fp)/(λn), rounded up: the certified bound on ‖θ − w*‖. */
 double lethe__m3_distance(const lethe_model *m, double residual, double fp, size_t n);
 /* The M3 removal: the first step, then further steps and re-anchors until

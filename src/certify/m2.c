@@ -205,29 +205,51 @@ double lethe__m2_rounding_bound(size_t n_, size_t m_, size_t d_, double R, doubl
     return 10.0 * raw;
 }
 
-lethe_status lethe__m2_calibrate(lethe_m2 *m)
+/* L = 2R and M = γ_z·R³ of the logistic loss on ‖x‖ ≤ R, ‖w‖ ≤ R/λ
+ * (‖ℓ'x + λw‖ ≤ R + λ·R/λ). 0, or −1 when R is not usable. */
+static int m2_constants(double R, double *L, double *M)
 {
     lethe_loss_constants k;
-    if (lethe_loss_get_constants(LETHE_LOSS_LOGISTIC, m->R, &k) != LETHE_OK)
+    if (lethe_loss_get_constants(LETHE_LOSS_LOGISTIC, R, &k) != LETHE_OK)
+        return -1;
+    *L = 2.0 * R;
+    *M = k.d2_lip * R * R * R;
+    return 0;
+}
+
+/* IMPLEMENTS: LTH-C-0009 */
+double lethe__m2_base(double R, double lambda, size_t n, size_t m, size_t d, double tol,
+                      double *newton_fp)
+{
+    double L = NAN, M = NAN;
+    double fp = m2_constants(R, &L, &M) == 0
+                    ? lethe__m2_rounding_bound(n, m, d, R, lambda, tol)
+                    : INFINITY;
+    if (newton_fp != NULL)
+        *newton_fp = fp;
+    return isfinite(fp) ? lethe__m2_sensitivity(M, L, lambda, n, m, tol) + fp : INFINITY;
+}
+
+lethe_status lethe__m2_calibrate(lethe_m2 *m)
+{
+    if (m2_constants(m->R, &m->L, &m->M) != 0)
         return lethe__fail(m->ctx, LETHE_EINVAL, "m2: the norm bound R = %g is not usable", m->R);
-    m->L = 2.0 * m->R; /* ‖ℓ'x + λw‖ ≤ R + λ·R/λ on ‖w‖ ≤ R/λ */
-    m->M = k.d2_lip * m->R * m->R * m->R;
     m->gamma = m2_gamma(m->M, m->L, m->lambda, m->n, m->capacity);
     /* The sensitivity actually used, proofs/m2-removal.md (4.1): valid for
      * every training residual r₀ ≤ t, with t = tol·max(1, λn) the solver's
      * stopping bound — public, so σ does not depend on the data — and the
      * Neumann solve's relative error τ = NEUMANN_TOL:
      *   Δ = M(mL + t)²/(2λ³n²) + (2t + τ·m(L + t/n))/(λ(n − m)),  m = m_cap,
-     * four times below Sekhari et al.'s γ(m) when t ≪ mL. */
-    const double base = lethe__m2_sensitivity(m->M, m->L, m->lambda, m->n, m->capacity, m->tol);
-    m->newton_fp =
-        lethe__m2_rounding_bound(m->n, m->capacity, m->d, m->R, m->lambda, m->tol);
+     * four times below Sekhari et al.'s γ(m) when t ≪ mL; plus the Newton
+     * step's rounding (LTH-C-0011). */
+    const double base =
+        lethe__m2_base(m->R, m->lambda, m->n, m->capacity, m->d, m->tol, &m->newton_fp);
     if (!isfinite(m->newton_fp))
         return lethe__fail(m->ctx, LETHE_EINVAL,
                            "m2: n = %zu, d = %zu, R = %g, λ = %g are outside the range where the "
                            "Newton step's rounding is bounded (LTH-C-0011)", m->n, m->d, m->R,
                            m->lambda);
-    if (lethe__calibrate_release(m->epsilon, m->delta, m->d, base + m->newton_fp,
+    if (lethe__calibrate_release(m->epsilon, m->delta, m->d, base,
                                  &m->sensitivity, &m->sigma, &m->lat) != LETHE_OK)
         return lethe__fail(m->ctx, LETHE_EINVAL,
                            "m2: cannot calibrate σ for Δ = %g at ε = %g, δ = %g (δ below the "

@@ -32,6 +32,13 @@ lethe_status lethe__m2_alloc(lethe_ctx *ctx, size_t n, size_t d, lethe_m2 **out)
 /* A bound on ‖w̄ computed − w̄ exact‖ from public quantities (LTH-C-0011). */
 double lethe__m2_rounding_bound(size_t n, size_t m, size_t d, double R, double lambda,
                                 double tol);
+/* The distance M2's release centre may move, before lattice rounding, for
+ * the public parameters: the sensitivity (4.1) of proofs/m2-removal.md plus
+ * the Newton step's rounding bound (LTH-C-0011, also in *newton_fp if not
+ * NULL); +Inf outside the range where that bound holds. The library's
+ * calibration and the certificate verifier both use it. */
+double lethe__m2_base(double R, double lambda, size_t n, size_t m, size_t d, double tol,
+                      double *newton_fp);
 /* Derive γ(m), the sensitivity and σ from the stored parameters. */
 lethe_status lethe__m2_calibrate(lethe_m2 *m);
 

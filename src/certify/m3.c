@@ -30,6 +30,11 @@
 /* A few ulps for each rounded product or quotient below. */
 #define ULPS (4.0 * 0x1p-53)
 
+double lethe__budget_at(const lethe_model *m, size_t n)
+{
+    return m->mech == LETHE_MECH_M3 ? lethe__m3_budget(m, n) : m->budget;
+}
+
 /* IMPLEMENTS: LTH-C-0012 */
 double lethe__m3_budget(const lethe_model *m, size_t n)
 {
@@ -47,23 +52,33 @@ double lethe__m3_distance(const lethe_model *m, double residual, double fp, size
 }
 
 /* IMPLEMENTS: LTH-C-0012, LTH-C-0013 */
+double lethe__m3_base(double delta_max, int dp, double C, double lambda, size_t n_min,
+                      double *dp_sens)
+{
+    if (!dp) {
+        if (dp_sens != NULL)
+            *dp_sens = 0.0;
+        return delta_max;
+    }
+    /* ‖w*(A) − w*(B)‖ ≤ 2R·sup|ℓ'|/(λ|A|) for A = B ∪ {z}, |A| ≥ n_min;
+     * each centre is within Δ_max of its own minimiser */
+    double s = 2.0 * C / (lambda * (double)n_min) * (1.0 + ULPS);
+    if (dp_sens != NULL)
+        *dp_sens = s;
+    return (2.0 * delta_max + s) * (1.0 + ULPS);
+}
+
+/* IMPLEMENTS: LTH-C-0012, LTH-C-0013 */
 lethe_status lethe__m3_calibrate(lethe_model *m)
 {
-    double base = m->delta_max;
-    m->dp_sens = 0.0;
-    if (m->dp) {
-        /* ‖w*(A) − w*(B)‖ ≤ 2R·sup|ℓ'|/(λ|A|) for A = B ∪ {z}, |A| ≥ n_min;
-         * each centre is within Δ_max of its own minimiser */
-        m->dp_sens = 2.0 * m->k.grad_bound / (m->lambda * (double)m->dp_min) * (1.0 + ULPS);
-        base = (2.0 * m->delta_max + m->dp_sens) * (1.0 + ULPS);
-    }
+    const double base = lethe__m3_base(m->delta_max, m->dp, m->k.grad_bound, m->lambda,
+                                       m->dp_min, &m->dp_sens);
     if (lethe__calibrate_release(m->epsilon, m->delta, m->d, base, &m->sens, &m->sigma,
                                  &m->lat) != LETHE_OK)
         return lethe__fail(m->ctx, LETHE_EINVAL,
                            "m3: cannot calibrate σ for Δ = %g at ε = %g, δ = %g (δ below the "
                            "sampler's share (1 + e^ε)·d·τ, or σ outside the sampler's range)",
                            base, m->epsilon, m->delta);
-    m->budget = lethe__m3_budget(m, m->n_live);
     return LETHE_OK;
 }
 
@@ -146,7 +161,7 @@ static void newton_again(lethe_model *m, lethe_removal_report *rep)
     lethe__residual_pass(m, m->b, m->w2, m->p, m->v, &pass);
     rep->residual = pass.residual;
     rep->residual_fp = pass.fp_error;
-    rep->certified = pass.residual + pass.fp_error <= m->budget;
+    rep->certified = pass.residual + pass.fp_error <= rep->budget;
 }
 
 /* Re-anchor: Newton's method (fresh Hessians, line search) from w2 on D' to
@@ -167,7 +182,7 @@ static lethe_status reanchor(lethe_model *m, lethe_removal_report *rep, unsigned
     lethe__residual_pass(m, m->b, m->w2, m->p, m->v, &pass);
     rep->residual = pass.residual;
     rep->residual_fp = pass.fp_error;
-    rep->certified = pass.residual + pass.fp_error <= m->budget;
+    rep->certified = pass.residual + pass.fp_error <= rep->budget;
     return LETHE_OK;
 }
 
@@ -175,13 +190,9 @@ static lethe_status reanchor(lethe_model *m, lethe_removal_report *rep, unsigned
 lethe_status lethe__m3_step(lethe_model *m, const size_t *rows, size_t k,
                             lethe_removal_path path, lethe_removal_report *rep, double *drift)
 {
-    const double saved = m->budget;
-    m->budget = lethe__m3_budget(m, m->n_live); /* n_live is |D'| already */
-    lethe_status st = lethe__removal_step(m, rows, k, path, rep);
-    if (st != LETHE_OK) {
-        m->budget = saved;
+    lethe_status st = lethe__removal_step(m, rows, k, path, rep); /* budget at |D'| */
+    if (st != LETHE_OK)
         return st;
-    }
     double dr = drift_add(m, rep->path == LETHE_PATH_EXACT ? 0.0 : m->drift);
     unsigned steps = 1, extra = 0, reanchors = 0;
     for (; !rep->certified && extra < m->newton_extra; extra++, steps++) {
@@ -205,14 +216,12 @@ lethe_status lethe__m3_step(lethe_model *m, const size_t *rows, size_t k,
                              lethe__m3_distance(m, rep->residual, rep->residual_fp, m->n_live),
                              m->delta_max);
     }
-    rep->budget = m->budget;
     /* Guo's bound is M1's and the pass does not compute it for M3: the
      * charged residual is its own bound */
     rep->residual_bound = rep->residual + rep->residual_fp;
     rep->steps = steps;
     rep->reanchors = reanchors;
     rep->distance = lethe__m3_distance(m, rep->residual, rep->residual_fp, m->n_live);
-    m->budget = saved;
     *drift = dr;
     return st;
 }

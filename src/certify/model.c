@@ -282,10 +282,10 @@ lethe_status lethe__model_solve(lethe_model *m, const double *w0)
         return st;
     lethe_pass pass = exact_residual(m, m->b);
     double r = pass.residual;
-    if (!(r + pass.fp_error <= m->budget))
+    if (!(r + pass.fp_error <= lethe__budget_at(m, m->n_live)))
         return lethe__fail(m->ctx, LETHE_ENOCONV,
                            "train: training residual %.3e exceeds the budget %.3e; lower tol", r,
-                           m->budget);
+                           lethe__budget_at(m, m->n_live));
     /* commit: everything below cannot fail */
     memcpy(m->w, m->w2, m->d * sizeof *m->w);
     memcpy(m->g, m->g2, m->d * sizeof *m->g);
@@ -449,7 +449,7 @@ lethe_status lethe_model_refresh(lethe_model *m)
     if (st == LETHE_OK)
         pass = exact_residual(m, bnew);
     double r = pass.residual;
-    if (st == LETHE_OK && !(r + pass.fp_error <= m->budget))
+    if (st == LETHE_OK && !(r + pass.fp_error <= lethe__budget_at(m, m->n_live)))
         st = lethe__fail(m->ctx, LETHE_ENOCONV, "refresh: residual %.3e exceeds the budget", r);
     if (st != LETHE_OK) {
         sodium_free(bnew);
@@ -474,10 +474,8 @@ lethe_status lethe_model_refresh(lethe_model *m)
     m->removals = 0;
     m->refreshes++;
     m->drift = 0.0;
-    if (m->mech == LETHE_MECH_M3) {
+    if (m->mech == LETHE_MECH_M3)
         m->fresh = 0; /* θ moved: the last release is of an older θ */
-        m->budget = lethe__m3_budget(m, m->n_live);
-    }
     estimate_rho(m);
     return LETHE_OK;
 }

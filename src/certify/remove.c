@@ -79,9 +79,9 @@ lethe_status lethe__removal_step(lethe_model *m, const size_t *rows, size_t k,
     rep->residual = pass.residual;
     rep->residual_fp = pass.fp_error;
     rep->residual_bound = pass.bound + pass.fp_error;
-    rep->budget = m->budget;
+    rep->budget = lethe__budget_at(m, m->n_live); /* n_live is |D'| already */
     /* the true residual is at most residual + fp_error (G3 closed) */
-    rep->certified = pass.residual + pass.fp_error <= m->budget;
+    rep->certified = pass.residual + pass.fp_error <= rep->budget;
     rep->distance = 0.0;
     rep->steps = 1;
     rep->reanchors = 0;
@@ -186,7 +186,6 @@ static lethe_status remove_or_check(lethe_model *m, const uint64_t *ids, size_t 
         m->drift = drift;
         m->reanchors += r.reanchors;
         m->extra_steps += r.steps - 1;
-        m->budget = lethe__m3_budget(m, m->n_live);
     }
     for (size_t u = 0; u < k; u++) {
         size_t i = rows[u];

@@ -946,30 +946,25 @@ static int sensitivity_ok(const lethe_certificate *c, double base, const char *w
 }
 
 /* M2 in format 2: Δ rebuilt from the public parameters as
- * lethe__m2_calibrate builds it, the Newton step's bound for m = the
+ * lethe__m2_calibrate builds it (lethe__m2_base): the Newton step's bound for m = the
  * capacity (LTH-C-0009) plus its rounding (LTH-C-0011), L = 2R and
  * M = γ_z·R³ for the logistic loss (LTH-C-0004). */
 static int m2_sensitivity_ok(const lethe_certificate *c, char *why, size_t len)
 {
-    lethe_loss_constants k;
     if (!positive(c->lambda) || !positive(c->R) || !positive(c->tol) || c->capacity == 0 ||
-        c->capacity > c->n / 2 ||
-        lethe_loss_get_constants(LETHE_LOSS_LOGISTIC, c->R, &k) != LETHE_OK) {
+        c->capacity > c->n / 2) {
         snprintf(why, len, "an M2 parameter is out of range (λ, R and tol finite and > 0; "
                            "1 ≤ capacity ≤ n/2)");
         return 0;
     }
-    const double fp = lethe__m2_rounding_bound(c->n, c->capacity, c->d, c->R, c->lambda,
-                                               c->tol);
-    if (!isfinite(fp)) {
+    const double base = lethe__m2_base(c->R, c->lambda, c->n, c->capacity, c->d, c->tol, NULL);
+    if (!isfinite(base)) {
         snprintf(why, len, "n = %zu, d = %zu, R = %.17g, λ = %.17g are outside the range where "
                            "the Newton step's rounding is bounded (LTH-C-0011)", c->n, c->d,
                  c->R, c->lambda);
         return 0;
     }
-    const double L = 2.0 * c->R, M = k.d2_lip * c->R * c->R * c->R;
-    const double base = lethe__m2_sensitivity(M, L, c->lambda, c->n, c->capacity, c->tol);
-    return sensitivity_ok(c, base + fp, "n, λ, R, tol and the capacity", why, len);
+    return sensitivity_ok(c, base, "n, λ, R, tol and the capacity", why, len);
 }
 
 static int m2_ok(const lethe_certificate *c, double tv, char *why, size_t len)
@@ -1022,10 +1017,10 @@ static int m3_ok(const lethe_certificate *c, double tv, char *why, size_t len)
         return 0;
     }
     /* base = Δ_max, or with DP releases 2Δ_max + 2R·sup|ℓ'|/(λ·n_min), sup|ℓ'| = 1
-     * for the logistic loss (LTH-C-0004); then the lattice adds g√d (LTH-C-0010 §6.2) */
-    double base = c->delta_max;
-    if (c->dp_releases)
-        base = 2.0 * c->delta_max + 2.0 * c->R / (c->lambda * (double)c->dp_min_records);
+     * for the logistic loss (LTH-C-0004), as the library calibrates it; then
+     * the lattice adds g√d (LTH-C-0010 §6.2) */
+    const double base = lethe__m3_base(c->delta_max, c->dp_releases, c->R, c->lambda,
+                                       c->dp_min_records, NULL);
     if (!sensitivity_ok(c, base, c->dp_releases ? "Δ_max, the ERM's sensitivity" : "Δ_max",
                         why, len) ||
         !gdp_ok(c, tv, why, len))

@@ -80,7 +80,8 @@ lethe_status lethe_model_save(lethe_model *m, const char *path)
         const double p3[] = { m->delta_max, m->eps_cap, m->drift };
         lethe__sf_put_f64s(&s, p3, 3);
     }
-    const double par[] = { m->lambda, m->epsilon, m->delta, m->sigma, m->c, m->budget, m->tol,
+    const double par[] = { m->lambda, m->epsilon, m->delta, m->sigma, m->c,
+                           lethe__budget_at(m, m->n_live), m->tol,
                            m->R, m->xnorm, m->residual, m->train_residual, m->residual_bound,
                            m->rho, m->res_max };
     lethe__sf_put_f64s(&s, par, sizeof par / sizeof par[0]);
@@ -261,7 +262,7 @@ static lethe_status recheck_residual(lethe_ctx *ctx, const char *path, lethe_mod
         diff += (m->g2[j] - m->g[j]) * (m->g2[j] - m->g[j]);
     if (!(sqrt(diff) <= 2.0 * pass.fp_error + 1e-12))
         return bad(ctx, path, "the stored gradient does not match the data and weights");
-    if (!(pass.residual + pass.fp_error <= m->budget))
+    if (!(pass.residual + pass.fp_error <= lethe__budget_at(m, m->n_live)))
         return bad(ctx, path, "the residual exceeds the budget");
     memcpy(m->g, m->g2, d * sizeof *m->g);
     m->residual = pass.residual;
