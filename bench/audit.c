@@ -536,6 +536,9 @@ typedef struct audit_recon {
     double ratio_min, ratio_max; /* certified bound / true distance          */
     double dist_max;             /* largest true ‖θ − w*(D')‖                 */
     double shift_mean, shift_max; /* ‖w*(D) − w*(D')‖: how far a removal moves the retrain */
+    double *cos_bare;            /* the control: |cos(v, x_r)| from M3's θ itself, a release
+                                    with its noise left out, which the M3 − ideal check
+                                    must flag                                           */
 } audit_recon;
 
 static void audit_recon_free(audit_recon *r)
@@ -546,6 +549,7 @@ static void audit_recon_free(audit_recon *r)
         free(r->label[a]);
         free(r->rank[a]);
     }
+    free(r->cos_bare);
 }
 
 /* ∇F_{D'}(w) = Σ_{i∈D'} ℓ'(wᵀxᵢ, yᵢ)·xᵢ + λ|D'|·w for the logistic loss,
@@ -590,10 +594,12 @@ static int audit_reconstruct(lethe_ctx *ctx, const lethe_dataset *ds, size_t k,
     double *wb[ARMS] = { NULL }, *v = malloc(d * sizeof *v), *ga = malloc(d * sizeof *ga);
     double *ideal = malloc(d * sizeof *ideal), *prev = malloc(d * sizeof *prev);
     int64_t *ints = malloc(d * sizeof *ints);
+    double *theta_b = malloc(d * sizeof *theta_b);
     size_t *pick = fm_pick(n, k, pick_seed);
-    int rc = -1, ok = gone != NULL && v != NULL && ga != NULL && ideal != NULL && prev != NULL &&
-                      ints != NULL;
     memset(out, 0, sizeof *out);
+    out->cos_bare = malloc(k * sizeof *out->cos_bare);
+    int rc = -1, ok = gone != NULL && v != NULL && ga != NULL && ideal != NULL && prev != NULL &&
+                      ints != NULL && theta_b != NULL && out->cos_bare != NULL;
     out->k = k;
     out->ratio_min = INFINITY;
     for (int a = 0; a < ARMS; a++) {
@@ -648,6 +654,7 @@ static int audit_reconstruct(lethe_ctx *ctx, const lethe_dataset *ds, size_t k,
     if (audit_release(lat, noise, mod[ARM_IDEAL]->w, ints, wb[ARM_IDEAL], d) != 0)
         goto fail;
     memcpy(prev, mod[ARM_IDEAL]->w, d * sizeof *prev);
+    memcpy(theta_b, mod[ARM_M3]->w, d * sizeof *theta_b);
 
     for (size_t t = 0; t < k; t++) {
         const size_t r = pick[t];
@@ -699,6 +706,13 @@ static int audit_reconstruct(lethe_ctx *ctx, const lethe_dataset *ds, size_t k,
                 above += !gone[i] && audit_abscos(v, x + i * d, d) > out->cos[a][t];
             out->rank[a][t] = (double)above / (double)(n - t - 1);
         }
+        /* the control: the same attack on M3's θ, as if released without noise */
+        audit_gradient(x, y, gone, n, d, out->lambda[ARM_M3], mod[ARM_M3]->w, ga);
+        audit_gradient(x, y, gone, n, d, out->lambda[ARM_M3], theta_b, v);
+        for (size_t c = 0; c < d; c++)
+            v[c] = ga[c] - v[c] - out->lambda[ARM_M3] * theta_b[c];
+        memcpy(theta_b, mod[ARM_M3]->w, d * sizeof *theta_b);
+        out->cos_bare[t] = audit_abscos(v, x + r * d, d);
     }
     rc = 0;
     goto done;
@@ -718,6 +732,7 @@ done:
     free(ideal);
     free(prev);
     free(ints);
+    free(theta_b);
     free(pick);
     if (rc != 0)
         audit_recon_free(out);
@@ -870,6 +885,11 @@ static void reconstruct(lethe_ctx *ctx, const lethe_dataset *ds, size_t k, uint6
     check(fabs(m3.mean) <= AUDIT_Z * m3.se,
           "M3 − ideal: mean paired difference %+.4f, |·| ≤ %g·SE = %.4f", m3.mean, AUDIT_Z,
           AUDIT_Z * m3.se);
+    audit_stat bare = audit_stats(r.cos_bare, r.cos[ARM_IDEAL], k);
+    check(fabs(bare.mean) > AUDIT_Z * bare.se,
+          "control: M3's θ without its noise − ideal: mean paired difference %+.4f, beyond "
+          "%g·SE = %.4f (the M3 − ideal check can fail)", bare.mean, AUDIT_Z,
+          AUDIT_Z * bare.se);
     check(fabs(m3s.mean) <= AUDIT_Z * m3s.se,
           "M3 − ideal, share above x_r: mean paired difference %+.4f, |·| ≤ %g·SE = %.4f",
           m3s.mean, AUDIT_Z, AUDIT_Z * m3s.se);

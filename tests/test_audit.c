@@ -98,6 +98,12 @@ static void test_reconstruction(void **state)
     }
     assert_le(st[ARM_M3].mean, 0.7);
     assert_le(st[ARM_DP].mean, 0.7);
+    /* the control of that bound: M3's θ attacked as if released without its
+     * noise gives the record back, so 0.7 separates a leak from M3 */
+    audit_stat bare = audit_stats(r.cos_bare, NULL, k);
+    print_message("reconstruction: %-28s |cos| %.3f (%.3f … %.3f)\n", "control: θ, no noise",
+                  bare.mean, bare.min, bare.max);
+    assert_true(bare.mean > 0.7);
     assert_int_equal(r.replayed, r.releases);
     assert_int_equal(r.releases, 2 * (k + 1));
     assert_int_equal(r.bound_ok, 2 * k);
