@@ -178,6 +178,15 @@ lethe_status lethe_model_budget(const lethe_model *m, lethe_budget *out)
     out->refreshes = m->refreshes;
     out->n = m->n_live;
     out->seeded = lethe__rng_seeded(m->rng);
+    out->sampler = LETHE__SAMPLER_NAME;
+    out->capacity_estimate = capacity_estimate(m);
+    out->lambda = m->lambda;
+    out->R = m->R;
+    out->loss = m->loss;
+    if (m->mech == LETHE_MECH_M3) { /* its own lattice, charges and bounds */
+        lethe__m3_budget_report(m, out);
+        return LETHE_OK;
+    }
     out->worst_case_bound =
         lethe__guo_worst_case(m->k.d2_lip, m->R, m->k.grad_bound,
                               cblas_dnrm2(lethe__blas_int(m->d), m->b, 1), m->lambda, m->n_live, 1);
@@ -186,15 +195,6 @@ lethe_status lethe_model_budget(const lethe_model *m, lethe_budget *out)
         out->lattice = lat.g;
     out->lattice_rounding = m1_rounding(m->sigma, m->d);
     out->delta_sampler = lethe__lattice_delta(m->d, 1.0);
-    out->sampler = LETHE__SAMPLER_NAME;
-    out->capacity_estimate = capacity_estimate(m);
-    out->lambda = m->lambda;
-    out->R = m->R;
-    out->loss = m->loss;
-    if (m->mech == LETHE_MECH_M3) {
-        lethe__m3_budget_report(m, out);
-        return LETHE_OK;
-    }
     out->mechanism = LETHE_MECH_M1;
     out->worst_case_count = worst_case_count(m);
     return LETHE_OK;
