@@ -21,21 +21,34 @@
  * process with _exit: no atexit handler or library destructor runs. Under an
  * address-space limit (ulimit -v or -d), OpenBLAS 0.3.21 retries a failed
  * allocation of its work buffer forever (fixed upstream in 0.3.30, PR 5303),
- * in a worker thread at start-up and in any call that needs a buffer, and
- * its exit handler joins the stuck worker. So under such a limit the tool
- * keeps BLAS to the calling thread and takes that thread's buffer before
- * the data: the buffer stays in OpenBLAS's pool, later calls reuse it, and
- * if even that allocation cannot succeed the tool says so and exits 5
- * instead of hanging. This is process-wide state, which the library never
- * touches and the tool may.
+ * in any call that needs a buffer, and its exit handler joins its worker
+ * threads. So under such a limit the tool runs itself again with
+ * OPENBLAS_NUM_THREADS=1 (OpenBLAS reads it when it loads, before main, and
+ * otherwise starts a worker that takes a 128 MiB buffer of its own) and
+ * takes the calling thread's buffer before the data, with a call large
+ * enough to need one (small calls use the stack): the buffer stays in
+ * OpenBLAS's pool and later calls on this thread reuse it. Two guards end
+ * the process with exit 5 and a message instead of a hang: an alarm around
+ * that first call, and, for any later allocation (a thread of the library's
+ * own that needs a buffer), the tool's mmap, which OpenBLAS calls through the
+ * dynamic linker: the same anonymous mapping refused for lack of memory
+ * MMAP_RETRY_LIMIT times in a row is a retry loop, not a request. This is
+ * process-wide state, which the library never touches and the tool may.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
+/* syscall() and MAP_ANONYMOUS are outside POSIX. */
+#define _DEFAULT_SOURCE
 #include <errno.h>
+#include <malloc.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cblas.h>
@@ -43,9 +56,17 @@
 #include "cli/cli.h"
 
 /* How long the first BLAS call may take before it counts as stuck: it is a
- * 1×1 triangular solve, microseconds unless OpenBLAS is retrying an
- * allocation that cannot succeed. */
+ * BLAS_WARM_N × BLAS_WARM_N triangular solve, about a millisecond unless
+ * OpenBLAS is retrying an allocation that cannot succeed. OpenBLAS 0.3.21
+ * takes a triangular solve's work space (about 2n doubles) from the stack
+ * up to a few KiB (Debian's build: 512 unknowns) and from its pool above. */
 #define BLAS_WARM_SECONDS 10u
+#define BLAS_WARM_N 1024
+
+/* Consecutive refusals (ENOMEM) of one anonymous mapping size that count as
+ * an allocator's endless retry rather than requests (see the top of this
+ * file); OpenBLAS retries thousands of times a second. */
+#define MMAP_RETRY_LIMIT 256
 
 static const lethe__cli_command *const commands[] = {
     &lethe__cli_init,
@@ -114,9 +135,8 @@ static _Noreturn void finish(int rc)
     _exit(rc);
 }
 
-static void blas_stuck(int sig)
+static _Noreturn void out_of_blas_memory(void)
 {
-    (void)sig;
     static const char msg[] =
         "lethe: out of memory: the address-space limit (ulimit -v) leaves no room for "
         "the linear-algebra library's work buffer\n";
@@ -124,6 +144,37 @@ static void blas_stuck(int sig)
     (void)w;
     _exit(LETHE__EXIT_FAILURE);
 }
+
+static void blas_stuck(int sig)
+{
+    (void)sig;
+    out_of_blas_memory();
+}
+
+#if !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
+/* The tool's mmap, found by the dynamic linker before the C library's for
+ * OpenBLAS's calls (the C library's own allocator maps memory internally and
+ * never comes here). It maps exactly as the C library would, and ends the
+ * process when one size is refused MMAP_RETRY_LIMIT times in a row. Not
+ * built under the sanitizers, which intercept mmap themselves. */
+void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
+{
+    static _Atomic size_t refused_len;
+    static _Atomic unsigned refusals;
+    long p = syscall(SYS_mmap, addr, len, prot, flags, fd, off);
+    if (p != -1) {
+        refusals = 0;
+        return (void *)p;
+    }
+    if (errno == ENOMEM && (flags & MAP_ANONYMOUS)) {
+        if (atomic_exchange(&refused_len, len) != len)
+            refusals = 0;
+        if (atomic_fetch_add(&refusals, 1) + 1 >= MMAP_RETRY_LIMIT)
+            out_of_blas_memory();
+    }
+    return MAP_FAILED;
+}
+#endif
 
 /* 1 if an address-space or data-segment limit is in force. */
 static int memory_limited(void)
@@ -134,19 +185,38 @@ static int memory_limited(void)
     return getrlimit(RLIMIT_DATA, &r) == 0 && r.rlim_cur != RLIM_INFINITY;
 }
 
-/* Under a memory limit: BLAS on the calling thread only, and its work buffer
- * taken now, before the data (see the comment at the top of this file). */
-static void blas_reserve(void)
+/* Under a memory limit: BLAS on the calling thread only, one malloc arena
+ * for every thread (each further arena reserves 64 MiB of address space), and
+ * BLAS's work buffer taken now, before the data (see the comment at the top of this file). The
+ * solve is with the identity; if even its 2 MiB cannot be had, the command
+ * could not have run. */
+static void blas_reserve(char **argv)
 {
     if (!memory_limited())
         return;
+    const char *nt = getenv("OPENBLAS_NUM_THREADS");
+    if (!nt || strcmp(nt, "1") != 0) {
+        /* If the tool cannot run itself again, the guards still hold. */
+        if (setenv("OPENBLAS_NUM_THREADS", "1", 1) == 0)
+            execv("/proc/self/exe", argv);
+    }
     openblas_set_num_threads(1);
+    mallopt(M_ARENA_MAX, 1);
+    double *u = calloc((size_t)BLAS_WARM_N * BLAS_WARM_N + BLAS_WARM_N, sizeof *u);
+    if (!u)
+        out_of_blas_memory();
+    double *x = u + (size_t)BLAS_WARM_N * BLAS_WARM_N;
+    for (size_t i = 0; i < BLAS_WARM_N; i++) {
+        u[i * BLAS_WARM_N + i] = 1.0;
+        x[i] = 1.0;
+    }
     signal(SIGALRM, blas_stuck);
     alarm(BLAS_WARM_SECONDS);
-    double u = 2.385, x = 1.0;
-    cblas_dtrsv(CblasRowMajor, CblasUpper, CblasNoTrans, CblasNonUnit, 1, &u, 1, &x, 1);
+    cblas_dtrsv(CblasRowMajor, CblasUpper, CblasNoTrans, CblasNonUnit, BLAS_WARM_N, u,
+                BLAS_WARM_N, x, 1);
     alarm(0);
     signal(SIGALRM, SIG_DFL);
+    free(u);
 }
 
 /* Commands that do no linear algebra, and so need no BLAS buffer. */
@@ -179,7 +249,7 @@ int main(int argc, char **argv)
         if (rc >= 0)
             finish(rc);
         if (!no_algebra(name))
-            blas_reserve();
+            blas_reserve(argv);
         finish(commands[i]->run(&a));
     }
     fprintf(stderr, "lethe: unknown command '%s' (see 'lethe --help')\n", name);
