@@ -329,16 +329,19 @@ run 1 "mechanism options in a workspace" "$LETHE" train --workspace "$tmp/nows" 
 # removed (and certified); the old generation's files and another
 # workspace's were kept aside. After the copy, either every command refuses
 # to open the workspace (exit 2, nothing changed), or 7104 is still removed.
+# forget_opts BASE: what forget needs besides the ids (M2 keeps no data)
+forget_opts() { case $1 in *bind-m2*) echo "$data --norm normalize" ;; esac; }
 bind_case() { # LABEL MECHANISM-OPTIONS
     b="$tmp/bind-$1"
     "$LETHE" init "$b" >/dev/null
     "$LETHE" train --workspace "$b" $data $2 >/dev/null
     mkdir -p "$b.old"
     cp "$b"/HEAD "$b"/state.* "$b"/model.* "$b.old/"
-    "$LETHE" forget --workspace "$b" 7104 >/dev/null
+    "$LETHE" forget --workspace "$b" $(forget_opts "$b") 7104 >/dev/null
 }
 bind_case guo "--mechanism guo --budget 0.5"
 bind_case m3 ""
+bind_case m2 "--mechanism m2 --capacity 3 --norm normalize"
 "$LETHE" init "$tmp/bind-other" >/dev/null
 "$LETHE" train --workspace "$tmp/bind-other" $data >/dev/null
 other="$tmp/bind-other"
@@ -362,11 +365,13 @@ attack() {
         refused=$((refused + 1))
         ok
         has "$label: refused" "$tmp/err" "HEAD committed|symbolic link|is not a lethe|beyond the|do not match its ledger"
-        run 2 "$label: forget refused too" "$LETHE" forget --workspace "$w" --dry-run 7104
+        run 2 "$label: forget refused too" "$LETHE" forget --workspace "$w" \
+            $(forget_opts "$base") --dry-run 7104
         run 2 "$label: verify refused too" "$LETHE" verify --workspace "$w"
         unchanged "$label: refused without touching anything" "$w"
     elif [ "$rc" -eq 0 ]; then
-        run 3 "$label: 7104 stays removed" "$LETHE" forget --workspace "$w" --dry-run 7104
+        run 3 "$label: 7104 stays removed" "$LETHE" forget --workspace "$w" \
+            $(forget_opts "$base") --dry-run 7104
     else
         bad "$label: status exit $rc"
     fi
@@ -426,7 +431,7 @@ run 3 "m3 unpublished: 7105 removed" "$LETHE" forget --workspace "$m3u" --dry-ru
 # the commit (rolls forward) instead of deleting it, and 7104 stays removed.
 # A certificate whose generation is missing or does not match is not an
 # interrupted change: refused, nothing touched.
-for mech in guo m3; do
+for mech in guo m3 m2; do
     B="$tmp/bind-$mech"
     attack "$mech: old HEAD and files restored, the newer generation left" "$B" <<'EOS'
 cp "$old"/HEAD "$old"/state.00000001 "$old"/model.00000001.public "$w"/
@@ -451,7 +456,15 @@ EOS
 cp "$old"/HEAD "$old"/state.00000001 "$old"/model.00000001.public "$w"/; head -c 100 "$B"/state.00000002 >"$w"/state.00000002
 EOS
     [ "$opened" -eq 2 ] && has "$mech: newer state cut" "$tmp/err" "do not match its ledger" ||
-        bad "$mech: newer state cut short: not refused (exit $opened)"
+        bad "$mech: newer state cut short: not refused (exit $opened)"    # the certificate vouches for the public models, not the secret state:
+    # the state is checked against it (no record it or an earlier one
+    # removed; M3: its n), so an older state in the newer one's place is
+    # refused rather than adopted with 7104 back in it
+    attack "$mech: old HEAD restored, the old state in the newer one's place" "$B" <<'EOS'
+cp "$old"/HEAD "$old"/state.00000001 "$old"/model.00000001.public "$w"/; cp "$old"/state.00000001 "$w"/state.00000002
+EOS
+    [ "$opened" -eq 2 ] && has "$mech: old state as the newer" "$tmp/err" "do not match its ledger" ||
+        bad "$mech: old state in the newer one's place: not refused (exit $opened)"
 done
 # encrypted: without the key the sealed state is checked by its header
 # (this workspace's key id), and the commit is completed all the same
@@ -464,6 +477,23 @@ cp "$be"/HEAD "$be"/state.* "$be"/model.* "$be.old/"
 cp "$be.old"/* "$be"/
 run 0 "encrypted: restored old HEAD rolled forward without the key" "$LETHE" verify --workspace "$be"
 run 3 "encrypted: 7104 stays removed" "$LETHE" forget --workspace "$be" --key-file "$tmp/bind.key" --dry-run 7104
+# the same with the old sealed state in the newer one's place: without the
+# key nothing can tell, so nothing is written; with it, it is refused
+be2="$tmp/bind-enc2"
+"$LETHE" init "$be2" --key-file "$tmp/bind.key" >/dev/null
+"$LETHE" train --workspace "$be2" --key-file "$tmp/bind.key" $data >/dev/null
+mkdir -p "$be2.old"
+cp "$be2"/HEAD "$be2"/state.* "$be2"/model.* "$be2.old/"
+"$LETHE" forget --workspace "$be2" --key-file "$tmp/bind.key" 7104 >/dev/null
+cp "$be2.old"/* "$be2"/
+cp "$be2.old"/state.00000001 "$be2"/state.00000002
+print_ws "$be2" >"$tmp/before"
+run 0 "encrypted: old sealed state as the newer: read without the key" "$LETHE" verify --workspace "$be2"
+unchanged "encrypted: a keyless roll-forward writes nothing" "$be2"
+run 2 "encrypted: old sealed state as the newer: refused with the key" "$LETHE" forget \
+    --workspace "$be2" --key-file "$tmp/bind.key" --dry-run 7104
+has "encrypted: old sealed state as the newer" "$tmp/err" "do not match its ledger"
+unchanged "encrypted: refused without touching anything" "$be2"
 # M3 without a certificate: nothing but the files says that a generation
 # beside the current one is the owner's, so it is not adopted (a state
 # copied there would bring its records back): it is removed as a crash's

@@ -1826,30 +1826,47 @@ done:
     return st;
 }
 
-lethe_status lethe_cert_find_id(lethe_ctx *ctx, const char *ledger_dir,
-                                const char *secret_key_path, uint64_t id, uint64_t *seq)
+/* One id's keyed hash beside the id, for the search below. */
+typedef struct id_hash {
+    unsigned char h[32];
+    uint64_t id;
+} id_hash;
+
+static int cmp_id_hash(const void *a, const void *b)
 {
-    if (ctx == NULL)
-        return LETHE_EINVAL;
-    lethe__clear(ctx);
-    if (ledger_dir == NULL || secret_key_path == NULL || seq == NULL)
-        return lethe__fail(ctx, LETHE_EINVAL, "cert_find_id: NULL argument");
+    return memcmp(((const id_hash *)a)->h, ((const id_hash *)b)->h, 32);
+}
+
+lethe_status lethe__ledger_find_ids(lethe_ctx *ctx, const char *ledger_dir,
+                                    const char *secret_key_path, const uint64_t *ids, size_t n,
+                                    uint64_t *id, uint64_t *seq)
+{
     *seq = 0;
+    *id = 0;
+    if (n == 0)
+        return LETHE_OK;
     keys *k = sodium_malloc(sizeof *k);
     if (k == NULL)
         return lethe__fail(ctx, LETHE_ENOMEM, "no guarded memory for a key");
-    lethe_status st = load_secret(ctx, secret_key_path, k);
-    unsigned char want[32], le[8];
-    for (int j = 0; j < 8; j++)
-        le[j] = (unsigned char)(id >> (8 * j));
-    if (st == LETHE_OK) /* the keyed hash lethe_cert_write puts in the file */
-        crypto_generichash(want, 32, le, sizeof le, k->idkey, sizeof k->idkey);
+    id_hash *want = lethe__calloc(ctx, n, sizeof *want);
+    lethe_status st = want == NULL ? lethe__fail(ctx, LETHE_ENOMEM, "no memory for %zu id hashes", n)
+                                   : load_secret(ctx, secret_key_path, k);
+    for (size_t i = 0; st == LETHE_OK && i < n; i++) {
+        unsigned char le[8];
+        for (int j = 0; j < 8; j++)
+            le[j] = (unsigned char)(ids[i] >> (8 * j));
+        /* the keyed hash lethe_cert_write puts in the file */
+        crypto_generichash(want[i].h, 32, le, sizeof le, k->idkey, sizeof k->idkey);
+        want[i].id = ids[i];
+    }
     sodium_free(k);
-    uint64_t *seqs = NULL;
-    size_t n = 0;
     if (st == LETHE_OK)
-        st = list_ledger(ctx, ledger_dir, &seqs, &n);
-    for (size_t i = 0; st == LETHE_OK && i < n && *seq == 0; i++) {
+        qsort(want, n, sizeof *want, cmp_id_hash);
+    uint64_t *seqs = NULL;
+    size_t ns = 0;
+    if (st == LETHE_OK)
+        st = list_ledger(ctx, ledger_dir, &seqs, &ns);
+    for (size_t i = 0; st == LETHE_OK && i < ns && *seq == 0; i++) {
         char path[4096], why[WHY_LEN];
         snprintf(path, sizeof path, "%s/%08llu.json", ledger_dir, (unsigned long long)seqs[i]);
         unsigned char *buf = NULL;
@@ -1865,11 +1882,28 @@ lethe_status lethe_cert_find_id(lethe_ctx *ctx, const char *ledger_dir,
         }
         if (rs != LETHE_OK) /* a broken file is verify's business, not ours */
             continue;
-        for (size_t t = 0; t < r.c.k; t++)
-            if (sodium_memcmp(r.idh[t], want, 32) == 0)
+        for (size_t t = 0; t < r.c.k && *seq == 0; t++) {
+            const id_hash *hit = bsearch(r.idh[t], want, n, sizeof *want, cmp_id_hash);
+            if (hit != NULL) {
                 *seq = r.c.seq;
+                *id = hit->id;
+            }
+        }
         lethe__cert_rec_free(ctx, &r);
     }
     lethe__free(ctx, seqs);
+    lethe__free(ctx, want);
     return st;
+}
+
+lethe_status lethe_cert_find_id(lethe_ctx *ctx, const char *ledger_dir,
+                                const char *secret_key_path, uint64_t id, uint64_t *seq)
+{
+    if (ctx == NULL)
+        return LETHE_EINVAL;
+    lethe__clear(ctx);
+    if (ledger_dir == NULL || secret_key_path == NULL || seq == NULL)
+        return lethe__fail(ctx, LETHE_EINVAL, "cert_find_id: NULL argument");
+    uint64_t found;
+    return lethe__ledger_find_ids(ctx, ledger_dir, secret_key_path, &id, 1, &found, seq);
 }

@@ -37,4 +37,14 @@ lethe_status lethe__cert_parse(lethe_ctx *ctx, const unsigned char *buf, size_t 
                                lethe__cert_rec *r, char *why, size_t why_len);
 void lethe__cert_rec_free(lethe_ctx *ctx, lethe__cert_rec *r);
 
+/* Whether a certificate of the ledger in ledger_dir removed any of the n
+ * records ids: their keyed hashes (with the id-hashing key of
+ * secret_key_path) are looked up in every readable certificate, in sequence
+ * order. *seq = the first certificate that names one and *id that id, or
+ * both 0 if none does. Cost O(n log n + total ledger bytes). Returns
+ * LETHE_OK, LETHE_EIO, LETHE_EFORMAT (the key file), LETHE_ENOMEM. */
+lethe_status lethe__ledger_find_ids(lethe_ctx *ctx, const char *ledger_dir,
+                                    const char *secret_key_path, const uint64_t *ids, size_t n,
+                                    uint64_t *id, uint64_t *seq);
+
 #endif /* LETHE_CERT_H */

@@ -54,14 +54,18 @@
  * records C is evidence that G + 1 was complete but for HEAD — and it is
  * also what an operator leaves by restoring an older HEAD with its
  * generation's files: deleting then would bring the certified removal's
- * records back. So open() ROLLS FORWARD: if state.G+1 is complete (it loads
- * as HEAD's mechanism, or, encrypted and opened without the key, it is
- * sealed under this workspace's key), model.G+1.public is there, and the
+ * records back. So open() ROLLS FORWARD: if model.G+1.public is there, the
  * whole ledger verifies under owner.pub and ends with C + 1, whose
- * model_before hashes model.G.public and model_after model.G+1.public, it
- * writes HEAD for G + 1 with its bindings (a reader, which may not write,
- * takes G + 1 as in force and leaves the rest for a writer), then deletes
- * G's files. A certificate beyond HEAD whose generation is missing or does
+ * model_before hashes model.G.public and model_after model.G+1.public, and
+ * state.G+1 is what C + 1 says (it loads as HEAD's mechanism and holds no
+ * record any certificate removed, by their keyed id hashes; M3: its n is
+ * C + 1's; M2: its removals used are C + 1's used_after — the certificate
+ * binds the public models only, and an older state copied in as G + 1
+ * fails these), it writes HEAD for G + 1 with its bindings, then deletes
+ * G's files. A reader, which may not write, takes G + 1 as in force and
+ * leaves the rest for a writer; so does an open of an encrypted workspace
+ * without the key, which can only check that state.G+1 is sealed under
+ * this workspace's key. A certificate beyond HEAD whose generation is missing or does
  * not match is no interrupted change (the files are written before it):
  * refused, LETHE_EFORMAT, nothing touched. A commit without a certificate
  * (an M3 removal or refresh not yet published) is NOT rolled forward: only
@@ -421,15 +425,60 @@ static lethe_status mismatch(lethe_workspace *ws, const char *cert, const char *
                        ws->dir, cert, (unsigned long long)ws->certificates, why);
 }
 
-/* Is generation G + 1's state complete? *ok = 1 if it loads as HEAD's
- * mechanism (with the key, or unencrypted) or, encrypted without the key,
- * is a sealed file under this workspace's key; *ok = 0 (why says why) if
- * not. Returns LETHE_OK, or LETHE_ENOMEM, which says nothing of the file. */
-static lethe_status state_complete(lethe_workspace *ws, const char *path, int *ok,
+/* What certificate C + 1 says of generation G + 1's state. */
+typedef struct cert_says {
+    size_t n;          /* M3: records in the model after the removal       */
+    size_t used_after; /* M2: removals used, including the certificate's   */
+} cert_says;
+
+/* The state m holds none of the records a certificate of the ledger removed
+ * (their ids, hashed with the owner's id key as the certificates hold them),
+ * and M3's n is the certificate's. A state of an earlier generation copied
+ * in as G + 1 holds the records the certificate removed. */
+static lethe_status model_after_cert(lethe_workspace *ws, const lethe_model *m,
+                                     const cert_says *says, int *ok, const char **why)
+{
+    lethe_ctx *ctx = ws->ctx;
+    *why = "its state's record count is not the certificate's";
+    *ok = m->mech != LETHE_MECH_M3 || m->n_live == says->n;
+    if (!*ok)
+        return LETHE_OK;
+    uint64_t *live = lethe__calloc(ctx, m->n_rows ? m->n_rows : 1, sizeof *live);
+    if (live == NULL)
+        return lethe__fail(ctx, LETHE_ENOMEM, "workspace: no memory for %zu ids", m->n_rows);
+    size_t k = 0;
+    for (size_t i = 0; i < m->n_rows; i++)
+        if (m->alive[i] != ROW_DEAD)
+            live[k++] = m->ids[i];
+    char ledger[PATH_CAP], key[PATH_CAP];
+    uint64_t id = 0, seq = 0;
+    lethe_status st = LETHE_OK;
+    if (!join(ledger, sizeof ledger, ws->dir, "ledger") ||
+        !join(key, sizeof key, ws->dir, "owner.key"))
+        st = ws_fail_path(ctx, ws->dir);
+    if (st == LETHE_OK)
+        st = lethe__ledger_find_ids(ctx, ledger, key, live, k, &id, &seq);
+    lethe__free(ctx, live);
+    *why = "its state holds a record that a certificate of the ledger removed";
+    *ok = seq == 0;
+    return st;
+}
+
+/* Is generation G + 1's state complete, and what certificate C + 1 says it
+ * is? *ok = 1 if it loads as HEAD's mechanism (with the key, or
+ * unencrypted) and holds what says describes (model_after_cert; M2: the
+ * removals used), and *checked = 1; encrypted without the key, *ok = 1 if
+ * it is a sealed file under this workspace's key, and *checked = 0: its
+ * contents are a writer's to check. *ok = 0 (why says why) if not. Returns
+ * LETHE_OK, or an error that says nothing of the file (LETHE_ENOMEM,
+ * LETHE_EIO reading the ledger or the key). */
+static lethe_status state_complete(lethe_workspace *ws, const char *path,
+                                   const cert_says *says, int *ok, int *checked,
                                    const char **why)
 {
     lethe_ctx *ctx = ws->ctx;
     lethe_status st;
+    *checked = 0;
     if (ws->encrypted && ctx->key == NULL) {
         /* "LETHEENC" | u64 version | key id[16] (src/io/sfile.h) */
         unsigned char head[32];
@@ -446,25 +495,39 @@ static lethe_status state_complete(lethe_workspace *ws, const char *path, int *o
     unsigned char *held = ws->encrypted ? NULL : ctx->key;
     if (!ws->encrypted)
         ctx->key = NULL;
-    int mech = 0;
+    int mech = 0, holds = 0;
+    const char *holds_why = "";
+    lethe_status chk = LETHE_OK;
     if (ws->mechanism == LETHE_MECH_M2) {
         lethe_m2 *m = NULL;
         st = lethe_m2_load(ctx, path, &m);
         mech = LETHE_MECH_M2;
+        holds = st == LETHE_OK && m->used == says->used_after;
+        holds_why = "its state's removals used are not the certificate's";
         lethe_m2_free(m);
     } else {
         lethe_model *m = NULL;
         st = lethe_model_load(ctx, path, &m);
-        if (st == LETHE_OK)
+        if (st == LETHE_OK) {
             mech = (int)lethe_model_mechanism(m);
+            /* owner.key is sealed as the state is: same key on the context */
+            chk = model_after_cert(ws, m, says, &holds, &holds_why);
+        }
         lethe_model_free(m);
     }
     if (!ws->encrypted)
         ctx->key = held;
     if (st == LETHE_ENOMEM)
         return st;
+    if (chk != LETHE_OK)
+        return chk;
     *why = "its state does not load as the model HEAD holds";
     *ok = st == LETHE_OK && (uint64_t)mech == ws->mechanism;
+    if (*ok && !holds) {
+        *why = holds_why;
+        *ok = 0;
+    }
+    *checked = 1;
     return LETHE_OK;
 }
 
@@ -472,11 +535,12 @@ static lethe_status state_complete(lethe_workspace *ws, const char *path, int *o
  * model_before is the hash of model.G.public, its model_after that of
  * model.G+1.public, and the whole ledger verifies under the workspace's own
  * key (signatures, numbers, and the chain from certificate C, which HEAD
- * binds) and ends with it. *ok = 1 if it does, 0 (why says why) if not.
+ * binds) and ends with it. *ok = 1 if it does (and says holds what the
+ * certificate says of the state), 0 (why says why) if not.
  * Returns LETHE_OK, or an error that says nothing of the files (LETHE_EIO,
  * LETHE_ENOMEM). O(total ledger bytes). */
 static lethe_status cert_continues(lethe_workspace *ws, const char *cert, const char *pub_next,
-                                   int *ok, const char **why)
+                                   cert_says *says, int *ok, const char **why)
 {
     lethe_ctx *ctx = ws->ctx;
     char ledger[PATH_CAP], key[PATH_CAP], pub_now[PATH_CAP];
@@ -520,6 +584,8 @@ static lethe_status cert_continues(lethe_workspace *ws, const char *cert, const 
     if (got == (ssize_t)len && lethe__cert_parse(ctx, buf, len, &r, reason, sizeof reason) ==
                                    LETHE_OK) {
         same = sodium_memcmp(r.model_before, h_now, HASH) == 0;
+        says->n = r.c.n;
+        says->used_after = r.c.used_after;
         lethe__cert_rec_free(ctx, &r);
     }
     lethe__free(ctx, buf);
@@ -552,10 +618,12 @@ static lethe_status roll_forward(lethe_workspace *ws, const char *cert)
              S_ISREG(sb.st_mode);
     }
     lethe_status st = LETHE_OK;
+    cert_says says = { 0, 0 };
+    int checked = 0;
     if (ok)
-        st = state_complete(ws, st_next, &ok, &why);
+        st = cert_continues(ws, cert, pub_next, &says, &ok, &why);
     if (st == LETHE_OK && ok)
-        st = cert_continues(ws, cert, pub_next, &ok, &why);
+        st = state_complete(ws, st_next, &says, &ok, &checked, &why);
     if (st != LETHE_OK)
         return st;
     if (!ok)
@@ -574,6 +642,11 @@ static lethe_status roll_forward(lethe_workspace *ws, const char *cert)
     if (!ws->bound) /* a version 1 workspace gets its id now */
         randombytes_buf(ws->id, sizeof ws->id);
     const unsigned char *const hashes[3] = { h_state, h_public, h_cert };
+    /* A state that could not be read (sealed, opened without the key) is
+     * taken as in force for this call only, as a reader would: a writer,
+     * with the key, checks its records before HEAD is written. */
+    if (!checked)
+        ws->read_only = 1;
     if (!ws->read_only) {
         st = write_head(ctx, ws->dir, N, ws->mechanism, ws->certificates + 1,
                                      ws->encrypted, ws->key_id, ws->id, hashes);
