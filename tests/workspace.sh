@@ -466,26 +466,26 @@ EOS
     [ "$opened" -eq 2 ] && has "$mech: old state as the newer" "$tmp/err" "do not match its ledger" ||
         bad "$mech: old state in the newer one's place: not refused (exit $opened)"
 done
+# sealed_restored DIR: an encrypted workspace whose record 7104 was removed
+# (certified), then the old HEAD and generation's files restored beside it
+sealed_restored() {
+    "$LETHE" init "$1" --key-file "$tmp/bind.key" >/dev/null
+    "$LETHE" train --workspace "$1" --key-file "$tmp/bind.key" $data >/dev/null
+    mkdir -p "$1.old"
+    cp "$1"/HEAD "$1"/state.* "$1"/model.* "$1.old/"
+    "$LETHE" forget --workspace "$1" --key-file "$tmp/bind.key" 7104 >/dev/null
+    cp "$1.old"/* "$1"/
+}
 # encrypted: without the key the sealed state is checked by its header
 # (this workspace's key id), and the commit is completed all the same
 be="$tmp/bind-enc"
-"$LETHE" init "$be" --key-file "$tmp/bind.key" >/dev/null
-"$LETHE" train --workspace "$be" --key-file "$tmp/bind.key" $data >/dev/null
-mkdir -p "$be.old"
-cp "$be"/HEAD "$be"/state.* "$be"/model.* "$be.old/"
-"$LETHE" forget --workspace "$be" --key-file "$tmp/bind.key" 7104 >/dev/null
-cp "$be.old"/* "$be"/
+sealed_restored "$be"
 run 0 "encrypted: restored old HEAD rolled forward without the key" "$LETHE" verify --workspace "$be"
 run 3 "encrypted: 7104 stays removed" "$LETHE" forget --workspace "$be" --key-file "$tmp/bind.key" --dry-run 7104
 # the same with the old sealed state in the newer one's place: without the
 # key nothing can tell, so nothing is written; with it, it is refused
 be2="$tmp/bind-enc2"
-"$LETHE" init "$be2" --key-file "$tmp/bind.key" >/dev/null
-"$LETHE" train --workspace "$be2" --key-file "$tmp/bind.key" $data >/dev/null
-mkdir -p "$be2.old"
-cp "$be2"/HEAD "$be2"/state.* "$be2"/model.* "$be2.old/"
-"$LETHE" forget --workspace "$be2" --key-file "$tmp/bind.key" 7104 >/dev/null
-cp "$be2.old"/* "$be2"/
+sealed_restored "$be2"
 cp "$be2.old"/state.00000001 "$be2"/state.00000002
 print_ws "$be2" >"$tmp/before"
 run 0 "encrypted: old sealed state as the newer: read without the key" "$LETHE" verify --workspace "$be2"
