@@ -6,6 +6,7 @@
 #   make demo                the main job: certified removal on Fashion-MNIST
 #   make bench               M3 on the demo data (accuracy, re-anchors, λ × Δ_max, M1/M2/M3),
 #                            removal vs retraining, noise sampler vs float (bench/README.md)
+#   make bench-models        the models side by side: linear, intercept, smooth hinge, RFF, ReLU
 #   make killtest [KILLS=2000]  SIGKILL of forget/refresh at random moments (tests/kill.sh)
 #   make stattest            the noise sampler's statistical tests, fresh seeds, more samples
 #   make lipschitz           measures how the residual moves with b (proofs/certificate.md, G1)
@@ -56,7 +57,7 @@ LDFLAGS_ALL += --coverage
 endif
 LDFLAGS_ALL += $(LDFLAGS)
 
-LIB_SRC  := $(wildcard src/base/*.c src/optim/*.c src/dp/*.c src/certify/*.c src/io/*.c)
+LIB_SRC  := $(wildcard src/base/*.c src/optim/*.c src/dp/*.c src/features/*.c src/certify/*.c src/io/*.c)
 CLI_SRC  := $(wildcard src/cli/*.c)
 TEST_SRC := $(wildcard tests/test_*.c)
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
@@ -67,7 +68,7 @@ STATIC := $(BUILD)/liblethe.a
 SHARED := $(BUILD)/liblethe.so.$(VERSION)
 TOOL   := $(BUILD)/lethe
 
-.PHONY: all check test killtest trace demo bench stattest lipschitz audit limits install \
+.PHONY: all check test killtest trace demo bench bench-models stattest lipschitz audit limits install \
         uninstall clean valgrind coverage fuzz fuzz-build
 all: $(STATIC) $(SHARED) $(TOOL) $(BUILD)/lethe.pc
 
@@ -166,10 +167,16 @@ demo: $(BUILD)/examples/fashion_demo $(FMNIST)/train-images-idx3-ubyte.gz
 	$(BUILD)/examples/fashion_demo $(FMNIST)
 
 bench: $(BUILD)/bench/bench_m3 $(BUILD)/bench/bench_removal $(BUILD)/bench/bench_noise \
-       $(FMNIST)/train-images-idx3-ubyte.gz
+       $(FMNIST)/train-images-idx3-ubyte.gz bench-models
 	$(BUILD)/bench/bench_m3 $(FMNIST)
 	$(BUILD)/bench/bench_removal $(FMNIST)
 	$(BUILD)/bench/bench_noise
+
+# The models side by side under M3 (linear, intercept, smooth hinge, random
+# Fourier and ReLU heads) on the demo task: accuracy, removal against
+# retraining, memory (bench/README.md; about 5 minutes).
+bench-models: $(BUILD)/bench/bench_models $(FMNIST)/train-images-idx3-ubyte.gz
+	$(BUILD)/bench/bench_models $(FMNIST)
 
 # The noise sampler's statistical tests with fresh seeds (printed) and
 # STAT_SCALE times the samples of `make check` (minutes at the default).

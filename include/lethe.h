@@ -286,15 +286,30 @@ LETHE_API lethe_status lethe_dataset_read_libsvm(lethe_ctx *ctx, const char *pat
 /* ─── Losses ─────────────────────────────────────────────────────────────── */
 
 typedef enum lethe_loss {
-    LETHE_LOSS_LOGISTIC = 0, /* log(1 + e^{−y·z}), y ∈ {−1, +1}       */
-    LETHE_LOSS_SQUARED       /* ½(z − y)², the ridge loss             */
+    LETHE_LOSS_LOGISTIC = 0,  /* log(1 + e^{−y·z}), y ∈ {−1, +1}                   */
+    LETHE_LOSS_SQUARED,       /* ½(z − y)², the ridge loss                         */
+    LETHE_LOSS_SMOOTH_HINGE,  /* a smooth SVM, y ∈ {−1, +1}, m = y·z: ½ − m for
+                                 m ≤ 0, ½(1 − m)² for 0 < m < 1, 0 for m ≥ 1       */
+    LETHE_LOSS_HUBER          /* robust regression, r = z − y: ½r² for |r| ≤ 1,
+                                 |r| − ½ beyond (scale y to place the threshold)   */
 } lethe_loss;
+#define LETHE_LOSS_COUNT 4
+
+/* "logistic", "squared", "smooth-hinge", "huber"; NULL for an unknown loss. */
+LETHE_API const char *lethe_loss_name(lethe_loss loss);
+/* The loss named name (as lethe_loss_name gives it): LETHE_OK, or
+ * LETHE_EINVAL for an unknown name (out unchanged). */
+LETHE_API lethe_status lethe_loss_from_name(const char *name, lethe_loss *out);
+/* 1 for the classification losses (labels ±1: logistic, smooth hinge),
+ * 0 for the regression ones (squared, Huber) and unknown losses. */
+LETHE_API int lethe_loss_is_classifier(lethe_loss loss);
 
 /* Constants the bounds use, for rows with ‖x‖ ≤ R (proofs/loss-constants.md,
  * LTH-C-0004). */
 typedef struct lethe_loss_constants {
-    double d2_max;     /* sup ℓ''                                            */
-    double d2_lip;     /* γ: Lipschitz constant of ℓ'' in z (0 for squared)  */
+    double d2_max;     /* sup ℓ'' (the Lipschitz constant of ℓ' in z)         */
+    double d2_lip;     /* γ: Lipschitz constant of ℓ'' in z (0 for squared;
+                          +Inf for smooth hinge and Huber, whose ℓ'' jumps)    */
     double grad_bound; /* C: sup ‖∇_w ℓ(wᵀx, y)‖ = R·sup|ℓ'|; +Inf if unbounded */
 } lethe_loss_constants;
 
@@ -308,6 +323,53 @@ LETHE_API lethe_status lethe_loss_eval(lethe_loss loss, double z, double y, doub
 /* Returns LETHE_OK or LETHE_EINVAL (unknown loss, R not finite or < 0, out NULL). */
 LETHE_API lethe_status lethe_loss_get_constants(lethe_loss loss, double R,
                                                 lethe_loss_constants *out);
+
+/* ─── Frozen feature maps (src/features) ───────────────────────────────── */
+
+/* A map φ applied to every record before the model sees it: at training,
+ * removal (the stored records are φ(x)), prediction and evaluation. It never
+ * depends on the training records (a public seed, or a map the user
+ * declares), so the certificate covers the convex head on φ, given φ
+ * (proofs/feature-maps.md). After the random maps each φ(x) is scaled to
+ * norm 1 (0 stays 0); an intercept then appends the constant feature `bias`,
+ * so ‖φ(x)‖ ≤ √(1 + bias²). Without a map the intercept is appended to the
+ * rows as given, and R becomes √(R² + bias²). The intercept is regularised
+ * like every weight: as an intercept b = bias·w₀ it carries λ/bias². */
+typedef enum lethe_feature_kind {
+    LETHE_FEATURES_NONE = 0, /* the records' own features                           */
+    LETHE_FEATURES_RFF,      /* random Fourier features of exp(−γ‖x − x'‖²):
+                                √(2/D)·cos(Ωx + β), Ω ~ N(0, 2γ), β ~ U[0, 2π)       */
+    LETHE_FEATURES_RELU,     /* random ReLU features max(0, Ωx)/√D, Ω ~ N(0, 1)     */
+    LETHE_FEATURES_DECLARED  /* the records ARE φ(x), computed outside lethe (e.g. a
+                                network trained on public data); identity names it  */
+} lethe_feature_kind;
+
+typedef struct lethe_feature_map {
+    lethe_feature_kind kind;     /* default LETHE_FEATURES_NONE                        */
+    size_t dim;                  /* RFF, ReLU: D ≥ 1 output features                    */
+    double gamma;                /* RFF: γ > 0 (default 1, for rows of norm about 1)    */
+    unsigned char seed[32];      /* RFF, ReLU: the PUBLIC seed of Ω and β (it goes into
+                                    every certificate); all zero: drawn at training from
+                                    the CSPRNG and recorded                            */
+    unsigned char identity[32];  /* DECLARED: BLAKE2b-256 of the map's definition (e.g.
+                                    lethe_hash_file of the network's weights)          */
+    double bias;                 /* > 0: append a constant feature of this value (an
+                                    intercept); 0: none. Default 0                      */
+} lethe_feature_map;
+
+/* The longest canonical description of a map, with its terminating NUL. */
+#define LETHE_FEATURES_TEXT_MAX 256
+
+/* The canonical description of map on d_in input features, e.g.
+ * "rff in=784 dim=2000 gamma=1 seed=<64 hex> norm=1 bias=1", "none in=5",
+ * "declared in=512 identity=<64 hex>" (numbers spelt as in the C locale,
+ * whatever the caller's); and hash = its BLAKE2b-256 (as 64
+ * lowercase hex digits and a NUL), which certificates carry.
+ * Returns LETHE_OK, or LETHE_EINVAL (NULL pointer; a parameter out of range:
+ * D = 0 or above 2²⁰, γ not finite and > 0, bias not finite and ≥ 0, d_in = 0). */
+LETHE_API lethe_status lethe_features_describe(const lethe_feature_map *map, size_t d_in,
+                                               char text[LETHE_FEATURES_TEXT_MAX],
+                                               char hash[65]);
 
 /* ─── Certified model (mechanisms M3, the default, and M1 "guo") ────────── */
 
@@ -359,6 +421,8 @@ typedef struct lethe_train_options {
                               cap (the accountant still reports it); default 0        */
     unsigned newton_extra; /* further Newton steps on the same factor before a
                               re-anchor (a fresh Hessian); default 3                  */
+    lethe_feature_map features; /* M3 and M1: the frozen map and intercept; default
+                              none (M2 has no map)                                    */
 } lethe_train_options;
 
 /* Fill the defaults above. */
@@ -746,13 +810,22 @@ typedef struct lethe_capacity {
 LETHE_API lethe_status lethe_deletion_capacity(const lethe_capacity_query *q,
                                                lethe_capacity *out);
 /* L = 2R and M = γ_z·R³ for the logistic loss on ‖x‖ ≤ R (domain ‖w‖ ≤ R/λ).
- * Returns LETHE_OK or LETHE_EINVAL (other losses: no finite L, or M = 0). */
+ * Returns LETHE_OK or LETHE_EINVAL (other losses: squared has no finite L and
+ * M = 0, smooth hinge and Huber no finite M). */
 LETHE_API lethe_status lethe_loss_capacity_constants(lethe_loss loss, double R, double lambda,
                                                      double *L, double *M);
 
 /* ─── Prediction ─────────────────────────────────────────────────────────── */
 
+/* The number of weights: the head's width (the map's output width, the
+ * intercept included, when the model has a feature map). */
 LETHE_API size_t lethe_model_dim(const lethe_model *model);
+/* The number of features a record given to predict or evaluate must have:
+ * the map's input width, or lethe_model_dim() without a map. */
+LETHE_API size_t lethe_model_input_dim(const lethe_model *model);
+/* The model's feature map (kind LETHE_FEATURES_NONE and bias 0 when it has
+ * none), its seed as drawn at training; NULL for a NULL model. */
+LETHE_API const lethe_feature_map *lethe_model_features(const lethe_model *model);
 LETHE_API lethe_loss lethe_model_loss(const lethe_model *model);
 /* The PUBLIC weights (d values), borrowed until the next call that changes
  * the model: M1's w; M3's last release (never the secret θ). */
@@ -809,11 +882,11 @@ LETHE_API lethe_status lethe_model_save_public(lethe_model *model, const char *p
  * BLAKE2b-256 of the previous file's exact bytes, all signed with one
  * Ed25519 key (libsodium). Other names in the directory are ignored.
  *
- * The file format, "lethe-certificate-2", is canonical JSON: one object,
+ * The file format, "lethe-certificate-3", is canonical JSON: one object,
  * these members in this order and no other, two-space indentation, one
  * member a line, the ids one a line, a newline after the closing brace:
  *
- *   format            "lethe-certificate-2"
+ *   format            "lethe-certificate-3"
  *   seq               integer ≥ 1
  *   time              "YYYY-MM-DDTHH:MM:SSZ" (UTC, RFC 3339, whole seconds)
  *   mechanism         "M1", "M2" or "M3"
@@ -822,12 +895,21 @@ LETHE_API lethe_status lethe_model_save_public(lethe_model *model, const char *p
  *                     remaining depend on the owner's secret noise b and are
  *                     the owner's figures" (one line in the file)
  *   sampler           the noise sampler's name (string, ≤ 255 bytes of UTF-8;
- *                     in "-2" exactly the name of the sampler whose charges
+ *                     from "-2" on exactly the name of the sampler whose charges
  *                     the verifier applies, the model files' "sampler" line)
  *   seeded            true or false
  *   warning           only when seeded is true, exactly
  *                     "seeded test stream: reproducible noise, not private"
- *   d                 integer ≥ 1
+ *   d                 integer ≥ 1, the model's weights (classes × the head's width)
+ *   classes           integer ≥ 1: the model's heads (1: binary or regression;
+ *                     K ≥ 3: one head per class, released together)
+ *   features          the model's frozen feature map and intercept, as
+ *                     lethe_features_describe() writes it ("none in=5",
+ *                     "rff in=784 dim=2000 gamma=1 seed=<64 hex> norm=1
+ *                     bias=1", …; M2: "none in=d"); its width times classes
+ *                     gives d, and
+ *                     it is the same in every certificate of a ledger
+ *   features_hash     64 lowercase hex digits: BLAKE2b-256 of features
  *   epsilon, delta, sigma   numbers
  *   k                 integer ≥ 0, the number of ids (0 only for an M1
  *                     refresh record or an M3 release with no removal since
@@ -843,7 +925,8 @@ LETHE_API lethe_status lethe_model_save_public(lethe_model *model, const char *p
  *   M2 only: n (integer, the records trained on), lambda, R, tol (numbers:
  *            λ, the norm bound and the solver's tolerance), sensitivity
  *            (number), capacity, used_before, used_after (integers)
- *   M3 only: loss ("logistic" or "squared"), n (integer, records after),
+ *   M3 only: loss ("logistic", "squared", "smooth-hinge" or "huber"), n
+ *            (integer, records after),
  *            lambda, R, delta_max (numbers), dp_releases (true or false),
  *            dp_min_records (integer, 0 unless dp_releases), sensitivity
  *            (number), releases (integer ≥ 2: the model's releases so far,
@@ -856,10 +939,11 @@ LETHE_API lethe_status lethe_model_save_public(lethe_model *model, const char *p
  *   public_key        64 hex digits: the signer's Ed25519 public key
  *   signature         128 hex digits: Ed25519 (detached) signature
  *
- * The earlier format "lethe-certificate-1" (written before; still read and
- * verified, never written) has the same members without M1's statement and
- * without M2's n, lambda, R and tol, so its M2 sensitivity can only be
- * checked for consistency with σ, not recomputed. The statement is a
+ * The earlier formats are still read and verified, never written:
+ * "lethe-certificate-2" is "-3" without classes, features and features_hash, and
+ * "lethe-certificate-1" is "-2" without M1's statement and without M2's n,
+ * lambda, R and tol, so its M2 sensitivity can only be checked for
+ * consistency with σ, not recomputed. The statement is a
  * member of its own, right after the mechanism, rather than a grouping of
  * M1's numbers under an object: the schema stays one flat level, M1's
  * numbers keep their names, and a reader meets the label before any number.
@@ -910,8 +994,8 @@ LETHE_API lethe_status lethe_cert_hash_file(lethe_ctx *ctx, const char *path,
  * norms ‖∇L_b‖); the M2 sensitivity Δ is an L2 distance between weight
  * vectors; counts are records. */
 typedef struct lethe_certificate {
-    unsigned format;            /* set by lethe_cert_write (ignored on input) to 2,
-                                   "lethe-certificate-2", the only format written     */
+    unsigned format;            /* set by lethe_cert_write (ignored on input) to 3,
+                                   "lethe-certificate-3", the only format written     */
     uint64_t seq;               /* 1, 2, …: set by lethe_cert_write (ignored on input) */
     char time[LETHE_CERT_TIME_LEN]; /* UTC "YYYY-MM-DDTHH:MM:SSZ"; "" = the current time */
     lethe_mechanism mechanism;  /* LETHE_MECH_M1, _M2 or _M3 ("M1"/"M2"/"M3" in JSON);
@@ -920,7 +1004,15 @@ typedef struct lethe_certificate {
                                    "sampler" line); UTF-8, 1 … 255 bytes; borrowed     */
     int seeded;                 /* 1: noise from the seeded test stream (adds the
                                    "warning" member); 0: the CSPRNG                   */
-    size_t d;                   /* features of the model, ≥ 1                        */
+    size_t d;                   /* weights of the model: classes × the head's width  */
+    size_t classes;             /* format 3: heads of the model, ≥ 1 (1: binary or
+                                   regression; K ≥ 3: one-vs-rest over K classes, the
+                                   release one vector of K heads)                     */
+    char features[LETHE_FEATURES_TEXT_MAX]; /* format 3: lethe_features_describe() of
+                                   the model's map (M2: "none in=d"); its in, dim and
+                                   bias must give d                                   */
+    char features_hash[LETHE_HEX32_LEN]; /* its BLAKE2b-256: set by lethe_cert_write
+                                   (ignored on input), checked by lethe_cert_verify   */
     double epsilon, delta;      /* the certificate's (ε, δ): ε > 0, δ ∈ (0, 1)       */
     double sigma;               /* σ of the noise (M1: of b; M2, M3: of the release), > 0 */
     size_t k;                   /* records removed, ≥ 1 (0: an M1 refresh record, or an
@@ -963,7 +1055,7 @@ typedef struct lethe_certificate {
     char signature[LETHE_HEX64_LEN];  /* over the canonical form without itself   */
 } lethe_certificate;
 
-/* Append a certificate, in format "lethe-certificate-2", to the ledger in
+/* Append a certificate, in format "lethe-certificate-3", to the ledger in
  * ledger_dir (created, mode 0755, if it does not exist; a ledger of "-1"
  * files goes on in "-2"). Reads the secret key file, verifies the whole
  * ledger as lethe_cert_verify() does (every file's syntax, signature,
@@ -1006,7 +1098,7 @@ LETHE_API lethe_status lethe_cert_find_id(lethe_ctx *ctx, const char *ledger_dir
 typedef enum lethe_cert_check {
     LETHE_CHECK_NONE = 0,  /* every check passed                                    */
     LETHE_CHECK_FILE,      /* a certificate file cannot be read, or exceeds 1 MiB     */
-    LETHE_CHECK_PARSE,     /* not a canonical lethe-certificate-2 (or -1) object:
+    LETHE_CHECK_PARSE,     /* not a canonical lethe-certificate-3 (-2, -1) object:
                               bad JSON, unknown, missing or duplicate member, bad
                               hex, bad UTF-8 or escape, a non-finite number,
                               trailing bytes                                        */
@@ -1044,7 +1136,7 @@ typedef struct lethe_verify_report {
 
 /* Verify one certificate file or a whole ledger directory.
  * For each file, in order: FILE (readable, ≤ 1 MiB); PARSE (strict: the
- * format above, "lethe-certificate-2" or the earlier "-1", each with exactly
+ * format above, "lethe-certificate-3" or the earlier "-2" and "-1", each with exactly
  * its own members; M1's statement exactly guo's text); SIGNER (the embedded
  * public_key equals the trusted key in public_key_path, a file as
  * lethe_keygen() writes it; with NULL the signer is not pinned —

@@ -556,6 +556,88 @@ has "predict squared" "$tmp/out" "^1000 -?[0-9.e+-]+$"
 run 0 "evaluate squared" "$LETHE" predict --model "$tmp/sq.state" $data --evaluate
 has "evaluate squared" "$tmp/out" "^RMSE +[0-9.e+-]+"
 
+# smooth hinge and Huber (M3): train, forget with a certificate, predict, verify
+for loss in smooth-hinge huber; do
+    lw="$tmp/ws-$loss"
+    "$LETHE" init "$lw" >/dev/null
+    run 0 "train $loss" "$LETHE" train --workspace "$lw" $data --loss $loss --seed $SEED --json
+    has "train $loss" "$tmp/out" "\"loss\": \"$loss\""
+    run 0 "forget $loss" "$LETHE" forget --workspace "$lw" 1003 1010
+    has "forget $loss" "$tmp/out" "^certified +yes"
+    run 0 "verify $loss" "$LETHE" verify --workspace "$lw"
+    grep -q "\"loss\": \"$loss\"" "$lw"/ledger/00000001.json && ok ||
+        bad "$loss: the certificate does not name the loss"
+    run 0 "predict $loss" "$LETHE" predict --workspace "$lw" $data --json
+    run 0 "evaluate $loss" "$LETHE" predict --workspace "$lw" $data --evaluate
+done
+has "predict huber" "$tmp/out" "^RMSE +[0-9.e+-]+"
+run 0 "predict smooth-hinge labels" "$LETHE" predict --workspace "$tmp/ws-smooth-hinge" $data
+has "predict smooth-hinge labels" "$tmp/out" "^1000 [+-]1$"
+run 0 "smooth-hinge dp releases" "$LETHE" train $data --loss smooth-hinge --norm normalize \
+    --dp-releases --model "$tmp/x.state"
+run 1 "unknown loss" "$LETHE" train $data --loss hinge --model "$tmp/x.state"
+has "unknown loss" "$tmp/err" "--loss 'hinge': not logistic, squared, smooth-hinge or huber"
+run 1 "guo with huber" "$LETHE" train --mechanism guo $data --loss huber --budget 1 \
+    --model "$tmp/x.state"
+has "guo with huber" "$tmp/err" "guo supports the logistic and squared losses only"
+run 1 "m2 with smooth hinge" "$LETHE" train --mechanism m2 $m2data --loss smooth-hinge \
+    --capacity 3 --model "$tmp/x.state"
+
+# ── feature maps and the intercept ──────────────────────────────────────────
+fseed=0102030405060708091011121314151617181920212223242526272829303132
+for map in "--features rff:64:2 --features-seed $fseed" "--features relu:48 --bias 0.5" \
+           "--bias 1"; do
+    fw="$tmp/ws-map"
+    rm -rf "$fw"
+    "$LETHE" init "$fw" >/dev/null
+    # shellcheck disable=SC2086
+    run 0 "train $map" "$LETHE" train --workspace "$fw" $data --norm normalize $map --seed $SEED \
+        --json
+    has "train $map" "$tmp/out" '"features": "(rff|relu|none) in=5 '
+    run 0 "forget with $map" "$LETHE" forget --workspace "$fw" 1001
+    run 0 "verify with $map" "$LETHE" verify --workspace "$fw"
+    grep -q '"features": "' "$fw"/ledger/00000001.json && ok || bad "$map: no features in the certificate"
+    run 0 "evaluate with $map" "$LETHE" evaluate --workspace "$fw" $data --norm normalize
+    has "evaluate with $map" "$tmp/out" "^accuracy +[0-9.]+ %"
+done
+# the seed given is the one recorded
+"$LETHE" init "$tmp/ws-rff" >/dev/null
+run 0 "train rff seed" "$LETHE" train --workspace "$tmp/ws-rff" $data --norm normalize \
+    --features rff:32 --features-seed $fseed
+has "train rff seed" "$tmp/out" "^feature map +rff in=5 dim=32 gamma=1 seed=$fseed norm=1$"
+has "train rff seed" "$tmp/out" "^weights +32$"
+# a declared map: the records are phi(x); its file's hash is checked at prediction
+printf 'a public network, version 1\n' >"$tmp/map.def"
+printf 'another network\n' >"$tmp/other.def"
+"$LETHE" init "$tmp/ws-decl" >/dev/null
+run 0 "train declared" "$LETHE" train --workspace "$tmp/ws-decl" $data --features-file "$tmp/map.def"
+has "train declared" "$tmp/out" "^feature map +declared in=5 identity=[0-9a-f]{64}$"
+run 0 "predict declared, same file" "$LETHE" predict --workspace "$tmp/ws-decl" $data \
+    --features-file "$tmp/map.def"
+run 2 "predict declared, other file" "$LETHE" predict --workspace "$tmp/ws-decl" $data \
+    --features-file "$tmp/other.def"
+has "predict declared, other file" "$tmp/err" "its hash does not match the model's declared map"
+run 2 "predict without a declared map" "$LETHE" predict --workspace "$tmp/ws-rff" $data \
+    --norm normalize --features-file "$tmp/map.def"
+run 2 "features-file missing" "$LETHE" train $data --features-file "$tmp/nowhere" \
+    --model "$tmp/x.state"
+# bad input
+run 1 "features D = 0" "$LETHE" train $data --features rff:0 --model "$tmp/x.state"
+has "features D = 0" "$tmp/err" "D must be a number of features in \[1, 1048576\]"
+run 1 "features unknown" "$LETHE" train $data --features sigmoid:5 --model "$tmp/x.state"
+has "features unknown" "$tmp/err" "not rff:D\[:GAMMA\] or relu:D"
+run 1 "features relu with gamma" "$LETHE" train $data --features relu:5:2 --model "$tmp/x.state"
+run 1 "features gamma 0" "$LETHE" train $data --features rff:5:0 --model "$tmp/x.state"
+run 1 "features seed alone" "$LETHE" train $data --features-seed $fseed --model "$tmp/x.state"
+run 1 "features seed short" "$LETHE" train $data --features rff:4 --features-seed 12 \
+    --model "$tmp/x.state"
+run 1 "features and file" "$LETHE" train $data --features rff:4 --features-file "$tmp/map.def" \
+    --model "$tmp/x.state"
+run 1 "bias 0" "$LETHE" train $data --bias 0 --model "$tmp/x.state"
+run 1 "m2 with a bias" "$LETHE" train --mechanism m2 $m2data --bias 1 --capacity 3 \
+    --model "$tmp/x.state"
+has "m2 with a bias" "$tmp/err" "M2 has no feature map or intercept"
+
 # ── LIBSVM: the records of data.csv, read back identically ──────────────────
 # (without the id column: ids are then the record numbers in either format)
 awk -F, 'NR > 1 {

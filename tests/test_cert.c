@@ -2,7 +2,7 @@
  * Suite "cert": deletion certificates and the ledger (src/io/cert.c).
  *
  * A ledger of three certificates (M1, M1 with the seeded warning, M2) is
- * written through the API, in format "lethe-certificate-2", and verified;
+ * written through the API, in format "lethe-certificate-3", and verified;
  * then each kind of tampering is applied to a fresh copy and must be caught
  * by the check that names it. guo's (M1's) statement must be there, word
  * for word; M2's sensitivity is rebuilt by the verifier from n, λ, R, tol
@@ -275,6 +275,13 @@ static double m2_floor(const lethe_certificate *c)
 }
 
 /* A certificate of model file i-1 → i: M1 (seq 1, 2) or M2 (seq 3). */
+/* "none in=D": the features member of a model without a map */
+static void no_map(lethe_certificate *c)
+{
+    c->classes = 1;
+    snprintf(c->features, sizeof c->features, "none in=%d", (int)D);
+}
+
 static lethe_certificate cert_for(int i)
 {
     lethe_certificate c;
@@ -283,6 +290,7 @@ static lethe_certificate cert_for(int i)
     c.sampler = LETHE__SAMPLER_NAME;
     c.seeded = i == 2;
     c.d = D;
+    no_map(&c);
     c.epsilon = EPSILON;
     c.delta = DELTA;
     c.k = i == 1 ? 3 : i == 2 ? 1 : 2;
@@ -339,7 +347,7 @@ static const char *file_in(const char *dir, int seq)
     return buf[k];
 }
 
-/* The text b (len bytes) parses, in format 2, as the certificate want was
+/* The text b (len bytes) parses, in format 3, as the certificate want was
  * written from: every field bit for bit (those of other mechanisms 0). */
 static void reads_back_as(lethe_ctx *ctx, const char *b, size_t len,
                           const lethe_certificate *want)
@@ -349,9 +357,10 @@ static void reads_back_as(lethe_ctx *ctx, const char *b, size_t len,
     assert_status(lethe__cert_parse(ctx, (const unsigned char *)b, len, &r, why, sizeof why),
                   LETHE_OK);
     const lethe_certificate *c = &r.c;
-    assert_int_equal(c->format, 2);
+    assert_int_equal(c->format, 3);
     assert_int_equal(c->mechanism, want->mechanism);
     assert_string_equal(c->sampler, want->sampler);
+    assert_string_equal(c->features, want->features);
     const size_t gs[] = { (size_t)c->seeded, c->d, c->k, c->n, (size_t)c->loss,
                           (size_t)c->dp_releases, c->dp_min_records, c->releases, c->capacity,
                           c->used_before, c->used_after };
@@ -521,7 +530,7 @@ static void test_ledger_verifies(void **state)
     /* what the files say */
     size_t len;
     char *b = slurp(file_in(dir, 2), &len);
-    assert_non_null(strstr(b, "{\n  \"format\": \"lethe-certificate-2\",\n  \"seq\": 2,\n"));
+    assert_non_null(strstr(b, "{\n  \"format\": \"lethe-certificate-3\",\n  \"seq\": 2,\n"));
     assert_non_null(strstr(b, "\n  \"seeded\": true,\n  \"warning\": \"seeded test stream: "
                               "reproducible noise, not private\",\n"));
     /* guo's statement, right after the mechanism */
@@ -740,9 +749,12 @@ static void test_tamper_syntax(void **state)
         { "model_after", "\"ABCDEF\"", "hex" },
         { "model_after", "\"0123456789ABCDEF0123456789abcdef0123456789abcdef0123456789abcdef\"",
           "hex" },
-        { "format", "\"lethe-certificate-3\"", "format is neither" },
-        /* format 1 has no statement */
-        { "format", "\"lethe-certificate-1\"", "member \"statement\" does not belong" },
+        { "format", "\"lethe-certificate-4\"", "format is not" },
+        /* format 2 has no features, format 1 no statement either */
+        { "format", "\"lethe-certificate-2\"", "member \"features\" does not belong" },
+        { "format", "\"lethe-certificate-1\"", "does not belong" },
+        { "features_hash", "\"ABC\"", "features_hash is not 64 lowercase hex digits" },
+        { "features", "\"\"", "empty features" },
         { "seeded", "yes", "seeded" },
         { "seeded", "true", "missing member \"warning\"" },
         { "d", "5 ", "canonical" },
@@ -1077,6 +1089,9 @@ static void to_format_1(const char *dir, int seq)
     const int m1 = strstr(b, "\"statement\": ") != NULL, m2 = strstr(b, "\"tol\": ") != NULL;
     free(b);
     set_member(f, "format", "\"lethe-certificate-1\"");
+    set_line(f, "features", NULL);
+    set_line(f, "features_hash", NULL);
+    set_line(f, "classes", NULL);
     if (m1)
         set_line(f, "statement", NULL);
     static const char *const keys[] = { "n", "lambda", "R", "tol" };
@@ -1152,7 +1167,7 @@ static void test_format_1(void **state)
     assert_status(lethe_cert_verify(ctx, dir, public_key, model_path(0), &rep), LETHE_OK);
     assert_int_equal(rep.checked, 4);
     b = slurp(file_in(dir, 4), &len);
-    assert_non_null(strstr(b, "\"format\": \"lethe-certificate-2\""));
+    assert_non_null(strstr(b, "\"format\": \"lethe-certificate-3\""));
     free(b);
 
     /* format 1 then 2 inside the ledger: fine */
@@ -1202,6 +1217,12 @@ static void test_write_refusals(void **state)
     bad = c;
     bad.seeded = 2;
     REFUSED(LETHE_EINVAL, "seeded");
+    bad = c;
+    bad.features[0] = '\0';
+    REFUSED(LETHE_EINVAL, "features must name the model's map");
+    bad = c; /* M2 has no map */
+    snprintf(bad.features, sizeof bad.features, "none in=4 bias=1");
+    REFUSED(LETHE_EINVAL, "do not describe");
     bad = c;
     bad.ids = NULL;
     REFUSED(LETHE_EINVAL, "no ids");
@@ -1330,6 +1351,7 @@ static lethe_certificate m3_cert_for(int i, int dp)
     c.sampler = LETHE__SAMPLER_NAME;
     c.seeded = i == 2;
     c.d = D;
+    no_map(&c);
     c.epsilon = M3_EPSILON;
     c.delta = M3_DELTA;
     c.k = i == 1 ? 3 : i == 2 ? 0 : 2;
@@ -1419,13 +1441,23 @@ static void test_m3_ledger_verifies(void **state)
     b = slurp(file_in(dir, 1), &len);
     assert_non_null(strstr(b, "\n  \"dp_releases\": true,\n  \"dp_min_records\": 96,\n"));
     free(b);
+
+    /* a ledger records one model: its feature map never changes */
+    dir = tpath("m3-map");
+    lethe_certificate c1 = m3_cert_for(1, 0), c2 = m3_cert_for(2, 0);
+    snprintf(c1.features, sizeof c1.features, "none in=4 bias=1");
+    assert_status(lethe_cert_write(ctx, dir, &c1, secret, NULL, 0), LETHE_OK);
+    assert_status(lethe_cert_write(ctx, dir, &c2, secret, NULL, 0), LETHE_EINVAL);
+    assert_msg_has(ctx, "the feature map or the classes differ");
+    snprintf(c2.features, sizeof c2.features, "none in=4 bias=1");
+    assert_status(lethe_cert_write(ctx, dir, &c2, secret, NULL, 0), LETHE_OK);
 }
 
 static void test_m3_syntax(void **state)
 {
     lethe_ctx *ctx = *state;
     static const syntax_edit edits[] = {
-        { "loss", "\"hinge\"", "loss is neither" },
+        { "loss", "\"hinge\"", "loss is not" },
         { "dp_releases", "1", "dp_releases is neither" },
         { "releases", "-2", "integer" },
         { "n", "237.5", "integer" },
@@ -1488,6 +1520,51 @@ static void test_m3_numbers(void **state)
                  "epsilon_total");
     /* parameters out of range */
     numbers_case(ctx, f, good, len, 3, "releases", "1", NULL, NULL, "releases = 1");
+    /* the feature map: its hash, a canonical description, and widths that give d */
+#define SEED64 "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
+    numbers_case(ctx, f, good, len, 3, "features", "\"none in=6\"", NULL, NULL,
+                 "features_hash is not the BLAKE2b-256 of features");
+    {
+        static const char *const maps[][2] = {
+            { "none in=6", "do not describe" }, /* d = 5 */
+            { "rff in=3 dim=4 gamma=1 seed=" SEED64 " norm=1 bias=1", NULL }, /* 4 + 1 */
+            { "relu in=9 dim=6 seed=" SEED64 " norm=1", "do not describe" },
+            { "none in=4 bias=0.5", NULL },
+            /* not canonical: a short seed, an unknown kind, other spellings */
+            { "rff in=3 dim=4 gamma=1 seed=00 norm=1 bias=1", "not a canonical" },
+            { "sigmoid in=5", "not a canonical" },
+            { "none in=05", "not a canonical" },
+            { "none  in=5", "not a canonical" },
+            { "none in=4 bias=0.50", "not a canonical" },
+            { "rff in=3 dim=5 gamma=1.0 seed=" SEED64 " norm=1", "not a canonical" },
+            { "none in=1", "do not describe" }, /* 1 × 1 ≠ 5 with classes = 1 */
+        };
+        for (size_t i = 0; i < sizeof maps / sizeof maps[0]; i++) {
+            unsigned char h[32];
+            char hx[65], v1[300], v2[80];
+            crypto_generichash(h, 32, (const unsigned char *)maps[i][0], strlen(maps[i][0]),
+                               NULL, 0);
+            sodium_bin2hex(hx, sizeof hx, h, 32);
+            snprintf(v1, sizeof v1, "\"%s\"", maps[i][0]);
+            snprintf(v2, sizeof v2, "\"%s\"", hx);
+            numbers_case(ctx, f, good, len, 3, "features", v1, "features_hash", v2, maps[i][1]);
+        }
+        /* five one-feature heads make d = 5; two heads are never written */
+        unsigned char h[32];
+        char hx[65], v2[80];
+        crypto_generichash(h, 32, (const unsigned char *)"none in=1", 9, NULL, 0);
+        sodium_bin2hex(hx, sizeof hx, h, 32);
+        snprintf(v2, sizeof v2, "\"%s\"", hx);
+        spit(f, good, len);
+        set_member(f, "features", "\"none in=1\"");
+        set_member(f, "features_hash", v2);
+        set_member(f, "classes", "5");
+        resign(f, sk);
+        lethe_verify_report rep5;
+        assert_status(lethe_cert_verify(ctx, f, public_key, NULL, &rep5), LETHE_OK);
+        numbers_case(ctx, f, good, len, 3, "classes", "2", NULL, NULL, "do not describe");
+        numbers_case(ctx, f, good, len, 3, "classes", "0", NULL, NULL, "do not describe");
+    }
     numbers_case(ctx, f, good, len, 3, "n", "0", NULL, NULL, "out of range");
     numbers_case(ctx, f, good, len, 3, "R", "0", NULL, NULL, "out of range");
     numbers_case(ctx, f, good, len, 3, "delta_max", num(-M3_DELTA_MAX), NULL, NULL,
@@ -1496,7 +1573,10 @@ static void test_m3_numbers(void **state)
     numbers_case(ctx, fd, dgood, dlen, 1, "dp_min_records", "238", NULL, NULL,
                  "below dp_min_records");
     numbers_case(ctx, fd, dgood, dlen, 1, "n", "95", NULL, NULL, "below dp_min_records");
-    numbers_case(ctx, fd, dgood, dlen, 1, "loss", "\"squared\"", NULL, NULL, "logistic");
+    numbers_case(ctx, fd, dgood, dlen, 1, "loss", "\"squared\"", NULL, NULL, "bounded ℓ'");
+    /* the other losses with |ℓ'| ≤ 1 have the same DP sensitivity */
+    numbers_case(ctx, fd, dgood, dlen, 1, "loss", "\"huber\"", NULL, NULL, NULL);
+    numbers_case(ctx, fd, dgood, dlen, 1, "loss", "\"smooth-hinge\"", NULL, NULL, NULL);
     numbers_case(ctx, fd, dgood, dlen, 1, "dp_releases", "false", NULL, NULL,
                  "dp_min_records");
     numbers_case(ctx, fd, dgood, dlen, 1, "dp_min_records", "0", NULL, NULL, "dp_min_records");

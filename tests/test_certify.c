@@ -991,7 +991,7 @@ static void test_save_load(void **state)
         assert_status(lethe_model_load(ctx, other, &l), LETHE_EFORMAT);
     }
     copy_file(path, other, -1);
-    flip_byte(other, 8, 2); /* version 2 */
+    flip_byte(other, 8, 3); /* version 3: unknown */
     assert_status(lethe_model_load(ctx, other, &l), LETHE_EFORMAT);
     assert_true(strstr(lethe_ctx_errmsg(ctx), "version") != NULL);
     assert_null(l);

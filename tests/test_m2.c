@@ -26,14 +26,7 @@ static lethe_ctx *ctx_new(void)
 
 static lethe_dataset *random_data(lethe_ctx *ctx, uint64_t seed, size_t n, size_t d)
 {
-    double *x, *y;
-    tu_problem(seed, n, d, LETHE_LOSS_LOGISTIC, &x, &y);
-    lethe_dataset *ds = NULL;
-    assert_status(lethe_dataset_create(ctx, n, d, x, d, y, NULL, LETHE_NORM_NORMALIZE, 1.0, &ds),
-                  LETHE_OK);
-    free(x);
-    free(y);
-    return ds;
+    return tu_dataset(ctx, seed, n, d, LETHE_LOSS_LOGISTIC, LETHE_NORM_NORMALIZE, 1.0);
 }
 
 static lethe_m2 *train(lethe_ctx *ctx, const lethe_dataset *ds, double lambda, size_t cap)

@@ -26,13 +26,7 @@ static lethe_ctx *ctx_new(void)
 static lethe_dataset *random_data(lethe_ctx *ctx, uint64_t seed, size_t n, size_t d,
                                   lethe_loss loss, lethe_norm_policy policy, double R)
 {
-    double *x, *y;
-    tu_problem(seed, n, d, loss, &x, &y);
-    lethe_dataset *ds = NULL;
-    assert_status(lethe_dataset_create(ctx, n, d, x, d, y, NULL, policy, R, &ds), LETHE_OK);
-    free(x);
-    free(y);
-    return ds;
+    return tu_dataset(ctx, seed, n, d, loss, policy, R);
 }
 
 static void m3_options(lethe_train_options *o, double lambda, double delta_max)
@@ -69,6 +63,32 @@ static double check_distance(lethe_model *m, double certified)
     return truth;
 }
 
+/* Batches of ks[0..nk−1] ids (from `first`, every `stride`) removed on
+ * path, each certified within delta_max and within its distance of the
+ * exact retrain; the Newton steps taken, in all. */
+static unsigned remove_batches(lethe_model *m, const size_t *ks, size_t nk, uint64_t first,
+                               uint64_t stride, lethe_removal_path path, double delta_max)
+{
+    unsigned steps = 0;
+    uint64_t next = first, ids[64];
+    for (size_t i = 0; i < nk; i++) {
+        assert_true(ks[i] <= 64);
+        for (size_t t = 0; t < ks[i]; t++, next += stride)
+            ids[t] = next;
+        lethe_removal_report rep;
+        assert_status(lethe_model_remove(m, ids, ks[i], path, &rep), LETHE_OK);
+        assert_int_equal(rep.removed, ks[i]);
+        assert_true(rep.certified);
+        assert_le(rep.distance, delta_max);
+        assert_close(rep.distance,
+                     (rep.residual + rep.residual_fp) / (m->lambda * (double)m->n_live), 1e-12,
+                     0.0);
+        check_distance(m, rep.distance);
+        steps += rep.steps;
+    }
+    return steps;
+}
+
 /* EVIDENCE: LTH-C-0012 */
 static void test_m3_remove_matches_retrain(void **state)
 {
@@ -83,22 +103,7 @@ static void test_m3_remove_matches_retrain(void **state)
         assert_int_equal(b.releases, 1); /* training publishes the first release */
         check_distance(m, b.distance);
         const size_t ks[] = { 1, 1, 7, 1, 40 };
-        uint64_t next = 3;
-        for (size_t i = 0; i < sizeof ks / sizeof ks[0]; i++) {
-            uint64_t ids[40];
-            for (size_t t = 0; t < ks[i]; t++, next += 5)
-                ids[t] = next;
-            lethe_removal_report rep;
-            assert_status(lethe_model_remove(m, ids, ks[i], (lethe_removal_path)path, &rep),
-                          LETHE_OK);
-            assert_int_equal(rep.removed, ks[i]);
-            assert_true(rep.certified);
-            assert_le(rep.distance, 0.05);
-            assert_close(rep.distance,
-                         (rep.residual + rep.residual_fp) / (m->lambda * (double)m->n_live), 1e-12,
-                         0.0);
-            check_distance(m, rep.distance);
-        }
+        remove_batches(m, ks, 5, 3, 5, (lethe_removal_path)path, 0.05);
         lethe_model_free(m);
     }
     /* ridge: the exact path's Newton step lands on w*(D') */
@@ -629,6 +634,59 @@ static void test_m3_save_load(void **state)
     lethe_ctx_free(ctx);
 }
 
+/* The smooth hinge and Huber losses under M3: every removal against the
+ * exact retrain (both paths, singles and batches), the state file, DP
+ * releases (|ℓ'| ≤ 1), and no guaranteed capacity (ℓ'' jumps: no γ_z);
+ * guo refuses them. EVIDENCE: LTH-C-0004 LTH-C-0012 */
+static void test_m3_piecewise_losses(void **state)
+{
+    (void)state;
+    lethe_ctx *ctx = ctx_new();
+    const lethe_loss losses[] = { LETHE_LOSS_SMOOTH_HINGE, LETHE_LOSS_HUBER };
+    for (size_t li = 0; li < 2; li++) {
+        for (int path = 0; path < 2; path++) {
+            lethe_model *m = m3_model(ctx, 131 + li * 2 + (uint64_t)path, 600, 11, losses[li],
+                                      1.9e-3, 0.02);
+            lethe_budget b;
+            assert_status(lethe_model_budget(m, &b), LETHE_OK);
+            assert_int_equal(b.capacity_guaranteed, 0);
+            check_distance(m, b.distance);
+            const size_t ks[] = { 1, 6, 1, 25 };
+            unsigned steps = remove_batches(m, ks, 4, 2, 7, (lethe_removal_path)path, 0.02);
+            print_message("m3 %s, %s path: 4 removals (33 records), %u Newton steps\n",
+                          lethe_loss_name(losses[li]), path ? "exact" : "fast", steps);
+            /* the state file keeps the loss */
+            const char *p = tmp_path("state");
+            assert_status(lethe_model_save(m, p), LETHE_OK);
+            lethe_model *l = NULL;
+            assert_status(lethe_model_load(ctx, p, &l), LETHE_OK);
+            assert_int_equal(lethe_model_loss(l), losses[li]);
+            assert_memory_equal(l->w, m->w, m->d * sizeof *m->w);
+            remove(p);
+            lethe_model_free(l);
+            lethe_model_free(m);
+        }
+        /* bounded ℓ': DP releases are available; guo is not */
+        lethe_dataset *ds = random_data(ctx, 141 + li, 300, 6, losses[li], LETHE_NORM_CLIP, 1.0);
+        lethe_train_options o;
+        m3_options(&o, 3e-3, 0.03);
+        o.loss = losses[li];
+        o.dp_releases = 1;
+        lethe_model *m = NULL;
+        assert_status(lethe_model_train(ctx, ds, &o, &m), LETHE_OK);
+        lethe_model_free(m);
+        m = NULL;
+        o.mechanism = LETHE_MECH_M1;
+        o.dp_releases = 0;
+        o.lambda = 1e-3;
+        assert_status(lethe_model_train(ctx, ds, &o, &m), LETHE_EINVAL);
+        assert_null(m);
+        assert_non_null(strstr(lethe_ctx_errmsg(ctx), "guo supports"));
+        lethe_dataset_free(ds);
+    }
+    lethe_ctx_free(ctx);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -643,6 +701,7 @@ int main(void)
         cmocka_unit_test(test_m3_errors),
         cmocka_unit_test(test_m3_save_load),
         cmocka_unit_test(test_m3_pass_matches_full),
+        cmocka_unit_test(test_m3_piecewise_losses),
     };
     return cmocka_run_group_tests_name("m3", tests, NULL, NULL);
 }

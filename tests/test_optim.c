@@ -19,12 +19,14 @@ static lethe_ctx *ctx_new(void)
     return ctx;
 }
 
-/* ℓ' and ℓ'' against central differences over a range of z. */
+/* ℓ' and ℓ'' against central differences over a range of z.
+ * EVIDENCE: LTH-C-0004 */
 static void test_loss_derivatives(void **state)
 {
     (void)state;
-    const lethe_loss losses[] = { LETHE_LOSS_LOGISTIC, LETHE_LOSS_SQUARED };
-    for (size_t k = 0; k < 2; k++) {
+    const lethe_loss losses[] = { LETHE_LOSS_LOGISTIC, LETHE_LOSS_SQUARED,
+                                  LETHE_LOSS_SMOOTH_HINGE, LETHE_LOSS_HUBER };
+    for (size_t k = 0; k < LETHE_LOSS_COUNT; k++) {
         for (double z = -30.0; z <= 30.0; z += 0.37) {
             for (double y = -1.0; y <= 1.0; y += 2.0) {
                 double l, d1, d2, lp, lm, d1p, d1m;
@@ -39,7 +41,7 @@ static void test_loss_derivatives(void **state)
         }
     }
     /* the public entry point agrees and checks its arguments */
-    double pl, pd1, pd2, il, id1, id2;
+    double pl, pd1, pd2, il, id1, id2, l0;
     assert_status(lethe_loss_eval(LETHE_LOSS_LOGISTIC, 0.731, -1.0, &pl, &pd1, &pd2), LETHE_OK);
     lethe__loss_eval(LETHE_LOSS_LOGISTIC, 0.731, -1.0, &il, &id1, &id2);
     assert_true(!(pl < il || pl > il) && !(pd1 < id1 || pd1 > id1) && !(pd2 < id2 || pd2 > id2));
@@ -47,9 +49,42 @@ static void test_loss_derivatives(void **state)
     assert_status(lethe_loss_eval(LETHE_LOSS_LOGISTIC, 0.5, NAN, &pl, NULL, NULL), LETHE_ELABEL);
     assert_status(lethe_loss_eval(LETHE_LOSS_SQUARED, 0.5, NAN, &pl, NULL, NULL), LETHE_ELABEL);
     assert_status(lethe_loss_eval(LETHE_LOSS_SQUARED, NAN, 0.5, &pl, NULL, NULL), LETHE_ENONFINITE);
-    assert_status(lethe_loss_eval((lethe_loss)3, 0.5, 1.0, &pl, NULL, NULL), LETHE_EINVAL);
+    assert_status(lethe_loss_eval(LETHE_LOSS_SMOOTH_HINGE, 0.5, 0.5, &pl, NULL, NULL), LETHE_ELABEL);
+    assert_status(lethe_loss_eval(LETHE_LOSS_HUBER, 0.5, 0.5, &pl, NULL, NULL), LETHE_OK);
+    assert_status(lethe_loss_eval((lethe_loss)LETHE_LOSS_COUNT, 0.5, 1.0, &pl, NULL, NULL),
+                  LETHE_EINVAL);
+    /* the pieces, at points away from the kinks */
+    double d1, d2;
+    lethe__loss_eval(LETHE_LOSS_SMOOTH_HINGE, -2.0, 1.0, &l0, &d1, &d2); /* m = −2: ½ − m */
+    assert_close(l0, 2.5, 1e-15, 0.0);
+    assert_true(d1 <= -1.0 && d1 >= -1.0 && lethe__is_zero(d2));
+    lethe__loss_eval(LETHE_LOSS_SMOOTH_HINGE, 0.25, -1.0, &l0, &d1, &d2); /* m = −¼ */
+    assert_close(l0, 0.75, 1e-15, 0.0);
+    lethe__loss_eval(LETHE_LOSS_SMOOTH_HINGE, -0.5, -1.0, &l0, &d1, &d2); /* m = ½: ½(1 − m)² */
+    assert_close(l0, 0.125, 1e-15, 0.0);
+    assert_close(d1, 0.5, 1e-15, 0.0);
+    assert_true(d2 >= 1.0 && d2 <= 1.0);
+    lethe__loss_eval(LETHE_LOSS_SMOOTH_HINGE, 3.0, 1.0, &l0, &d1, &d2); /* m ≥ 1: 0 */
+    assert_true(lethe__is_zero(l0) && lethe__is_zero(d1) && lethe__is_zero(d2));
+    lethe__loss_eval(LETHE_LOSS_HUBER, 4.0, 1.5, &l0, &d1, &d2); /* r = 2.5: |r| − ½ */
+    assert_close(l0, 2.0, 1e-15, 0.0);
+    assert_true(d1 >= 1.0 && d1 <= 1.0 && lethe__is_zero(d2));
+    lethe__loss_eval(LETHE_LOSS_HUBER, 1.0, 1.5, &l0, &d1, &d2); /* r = −½: ½r² */
+    assert_close(l0, 0.125, 1e-15, 0.0);
+    assert_close(d1, -0.5, 1e-15, 0.0);
+    /* names */
+    for (unsigned k = 0; k < LETHE_LOSS_COUNT; k++) {
+        lethe_loss back = LETHE_LOSS_COUNT;
+        assert_status(lethe_loss_from_name(lethe_loss_name((lethe_loss)k), &back), LETHE_OK);
+        assert_int_equal(back, k);
+    }
+    lethe_loss none = LETHE_LOSS_HUBER;
+    assert_status(lethe_loss_from_name("hinge", &none), LETHE_EINVAL);
+    assert_int_equal(none, LETHE_LOSS_HUBER);
+    assert_null(lethe_loss_name((lethe_loss)LETHE_LOSS_COUNT));
     /* stable at extreme margins: log(1 + e^{−m}) ≈ −m for m ≪ 0, ≈ e^{−m} for m ≫ 0 */
     double l;
+    (void)l0;
     lethe__loss_eval(LETHE_LOSS_LOGISTIC, -800.0, 1.0, &l, NULL, NULL);
     assert_close(l, 800.0, 1e-15, 0.0);
     lethe__loss_eval(LETHE_LOSS_LOGISTIC, 40.0, 1.0, &l, NULL, NULL);
@@ -87,6 +122,24 @@ static void test_loss_constants(void **state)
     assert_close(max_d2, k.d2_max, 1e-3, 0.0);
     assert_status(lethe_loss_get_constants(LETHE_LOSS_SQUARED, R, &k), LETHE_OK);
     assert_true(lethe__is_zero(k.d2_lip) && isinf(k.grad_bound));
+    /* smooth hinge and Huber: |ℓ'| ≤ 1, ℓ' 1-Lipschitz (ℓ'' ≤ 1), ℓ'' not Lipschitz */
+    const lethe_loss piecewise[] = { LETHE_LOSS_SMOOTH_HINGE, LETHE_LOSS_HUBER };
+    for (size_t t = 0; t < 2; t++) {
+        assert_status(lethe_loss_get_constants(piecewise[t], R, &k), LETHE_OK);
+        max_d2 = max_d1 = 0.0;
+        for (double z = -20.0; z <= 20.0; z += step)
+            for (double y = -1.0; y <= 1.0; y += 2.0) {
+                double d1, d2;
+                lethe__loss_eval(piecewise[t], z, y, NULL, &d1, &d2);
+                max_d2 = fmax(max_d2, d2);
+                max_d1 = fmax(max_d1, fabs(d1));
+            }
+        assert_le(max_d2, k.d2_max);
+        assert_le(max_d1 * R, k.grad_bound);
+        assert_close(max_d1 * R, k.grad_bound, 1e-12, 0.0); /* attained */
+        assert_close(max_d2, k.d2_max, 1e-12, 0.0);
+        assert_true(isinf(k.d2_lip));
+    }
     assert_status(lethe_loss_get_constants((lethe_loss)7, R, &k), LETHE_EINVAL);
     assert_status(lethe_loss_get_constants(LETHE_LOSS_LOGISTIC, NAN, &k), LETHE_EINVAL);
     assert_status(lethe_loss_get_constants(LETHE_LOSS_LOGISTIC, -1.0, &k), LETHE_EINVAL);
@@ -99,8 +152,9 @@ static void test_gradient_hessian_fd(void **state)
     (void)state;
     lethe_ctx *ctx = ctx_new();
     const size_t n = 60, d = 7;
-    const lethe_loss losses[] = { LETHE_LOSS_LOGISTIC, LETHE_LOSS_SQUARED };
-    for (size_t li = 0; li < 2; li++) {
+    const lethe_loss losses[] = { LETHE_LOSS_LOGISTIC, LETHE_LOSS_SQUARED,
+                                  LETHE_LOSS_SMOOTH_HINGE, LETHE_LOSS_HUBER };
+    for (size_t li = 0; li < LETHE_LOSS_COUNT; li++) {
         double *x, *y;
         tu_problem(11 + li, n, d, losses[li], &x, &y);
         unsigned char alive[60];
@@ -294,6 +348,31 @@ static void test_cholesky_update_downdate(void **state)
     assert_status(lethe__chol_factor(Z, 2), LETHE_ENOTPD);
 }
 
+/* CLIP leaves every row with computed norm at most R(1 − (d + 2)u), the
+ * margin that proves the true norm ≤ R: rows at R and just below it are
+ * shrunk too, shorter rows are kept as they are. EVIDENCE: LTH-C-0004 */
+static void test_dataset_clip_margin(void **state)
+{
+    (void)state;
+    lethe_ctx *ctx = ctx_new();
+    const size_t d = 3;
+    const double x[] = { 1.0, 0.0, 0.0, 0.6, 0.8, 0.0, 0.6, 0.8 - 0x1p-52, 0.0, 0.3, 0.1, 0.2 };
+    const double y[] = { 1, -1, 1, -1 };
+    lethe_dataset *ds = NULL;
+    assert_status(lethe_dataset_create(ctx, 4, d, x, d, y, NULL, LETHE_NORM_CLIP, 1.0, &ds),
+                  LETHE_OK);
+    const double *cx = lethe_dataset_x(ds);
+    for (size_t i = 0; i < 4; i++) {
+        double s = 0.0;
+        for (size_t j = 0; j < d; j++)
+            s += cx[i * d + j] * cx[i * d + j];
+        assert_le(sqrt(s), 1.0 - ((double)d + 2.0) * 0x1p-53);
+    }
+    assert_memory_equal(cx + 9, x + 9, 3 * sizeof *x); /* the short row is untouched */
+    lethe_dataset_free(ds);
+    lethe_ctx_free(ctx);
+}
+
 static void test_dataset_errors(void **state)
 {
     (void)state;
@@ -425,6 +504,7 @@ int main(void)
         cmocka_unit_test(test_newton_no_convergence),
         cmocka_unit_test(test_cholesky_update_downdate),
         cmocka_unit_test(test_dataset_errors),
+        cmocka_unit_test(test_dataset_clip_margin),
         cmocka_unit_test(test_dataset_alloc_failure),
     };
     return cmocka_run_group_tests_name("optim", tests, NULL, NULL);

@@ -88,14 +88,7 @@ static int contains(const unsigned char *hay, size_t n, const void *needle, size
 /* n random records of d features (tu_problem, logistic), rows of norm 1. */
 static lethe_dataset *random_dataset(lethe_ctx *ctx, uint64_t seed, size_t n, size_t d)
 {
-    double *x, *y;
-    tu_problem(seed, n, d, LETHE_LOSS_LOGISTIC, &x, &y);
-    lethe_dataset *ds = NULL;
-    assert_status(lethe_dataset_create(ctx, n, d, x, d, y, NULL, LETHE_NORM_NORMALIZE, 1.0, &ds),
-                  LETHE_OK);
-    free(x);
-    free(y);
-    return ds;
+    return tu_dataset(ctx, seed, n, d, LETHE_LOSS_LOGISTIC, LETHE_NORM_NORMALIZE, 1.0);
 }
 
 static lethe_model *small_model(lethe_ctx *ctx, size_t n, lethe_dataset **out_ds)
@@ -692,7 +685,7 @@ static void test_workspace_m2(void **state)
     assert_int_equal(vr.idealised, 0);
     char *t = cert_text(ws, 2);
     static const char *const order[] = {
-        "\n  \"format\": \"lethe-certificate-2\",\n", "\n  \"mechanism\": \"M2\",\n",
+        "\n  \"format\": \"lethe-certificate-3\",\n", "\n  \"mechanism\": \"M2\",\n",
         "\n  \"n\": 300,\n", "\n  \"lambda\": 0.38500000000000001,\n", "\n  \"R\": 1,\n",
         "\n  \"tol\": 2.385e-12,\n", "\n  \"capacity\": 6,\n",
         "\n  \"used_before\": 2,\n", "\n  \"used_after\": 3,\n",

@@ -147,12 +147,27 @@ static inline void tu_problem(uint64_t seed, size_t n, size_t d, lethe_loss loss
             (*x)[i * d + j] = tu_uniform(&s);
             z += (*x)[i * d + j] * w[j];
         }
-        if (loss == LETHE_LOSS_LOGISTIC)
+        if (lethe_loss_is_classifier(loss))
             (*y)[i] = ((z > 0.0) != (tu_uniform(&s) > 0.8)) ? 1.0 : -1.0;
+        else if (loss == LETHE_LOSS_HUBER && i % 9 == 4) /* outliers, beyond the threshold */
+            (*y)[i] = z + 4.0 * tu_uniform(&s) + (tu_uniform(&s) > 0.0 ? 3.0 : -3.0);
         else
             (*y)[i] = z + 0.3 * tu_uniform(&s);
     }
     free(w);
+}
+
+/* tu_problem's records as a dataset, rows scaled to norm R under policy. */
+static inline lethe_dataset *tu_dataset(lethe_ctx *ctx, uint64_t seed, size_t n, size_t d,
+                                        lethe_loss loss, lethe_norm_policy policy, double R)
+{
+    double *x, *y;
+    tu_problem(seed, n, d, loss, &x, &y);
+    lethe_dataset *ds = NULL;
+    assert_status(lethe_dataset_create(ctx, n, d, x, d, y, NULL, policy, R, &ds), LETHE_OK);
+    free(x);
+    free(y);
+    return ds;
 }
 
 /* Directory of the real data, or NULL when it is not installed or the run

@@ -113,7 +113,7 @@ unchanged "refused or dry-run removals" "$ws"
 
 # the certificates: keyed id hashes, never the ids themselves
 cert="$ws/ledger/00000001.json"
-has "certificate" "$cert" '"format": "lethe-certificate-2"'
+has "certificate" "$cert" '"format": "lethe-certificate-3"'
 has "certificate" "$cert" '"mechanism": "M1"'
 # guo's numbers are marked as what they are: the owner's, under an idealised statement
 statement="guo: Guo et al\.'s idealised statement, not a proven guarantee; residual, budget"

@@ -10,6 +10,7 @@
 #include "base/base.h"
 #include "certify/idindex.h"
 #include "dp/dp.h"
+#include "features/features.h"
 #include "optim/optim.h"
 
 /* Workers sharing the residual pass (memory-bound: two cores read faster). */
@@ -63,6 +64,10 @@ struct lethe_model {
     size_t reanchors, extra_steps;
     uint64_t *unpub;     /* unpub_cap: ids removed since the last release     */
     size_t n_unpub, unpub_cap;
+    /* the frozen feature map the records went through (mapped = 0: none;
+     * d above is then the records' own width, else fmap.d_out) */
+    int mapped;
+    lethe_fmap fmap;
     /* scratch, allocated once */
     double *U2, *s2, *w2, *g2, *p, *hp, *v, *W2, *Z, *V, *acc;
     lethe_optim_ws ws;

@@ -120,8 +120,8 @@ lethe_status lethe__m3_setup(lethe_model *m, const lethe_train_options *o, size_
     if (m->dp) {
         if (!isfinite(m->k.grad_bound))
             return lethe__fail(ctx, LETHE_EINVAL,
-                               "dp_releases needs a loss with bounded ℓ' (logistic); the "
-                               "squared loss has none");
+                               "dp_releases needs a loss with bounded ℓ' (logistic, smooth "
+                               "hinge, Huber); the squared loss has none");
         if (r_measured)
             return lethe__fail(ctx, LETHE_EINVAL,
                                "dp_releases needs a norm bound R fixed in advance (norm policy "
@@ -143,7 +143,11 @@ static double drift_add(const lethe_model *m, double drift)
 {
     const int di = lethe__blas_int(m->d);
     double p = cblas_dnrm2(di, m->p, 1), w = cblas_dnrm2(di, m->w2, 1);
-    return (drift + p * (1.0 + 0x1p-40) + 0x1p-53 * (w + 2.0 * p)) * (1.0 + 0x1p-40);
+    /* dnrm2's error: the factor 1 + γ_{2d} (m3-capacity.md §6, M3-C5; 1 + 2⁻⁴⁰
+     * alone covered it only for d ≤ 4096), and 2⁻⁴⁰ for the rest */
+    const double g2d = 2.0 * (double)m->d * 0x1p-53;
+    const double up = 1.0 + g2d / (1.0 - g2d) + 0x1p-40;
+    return (drift + p * up + 0x1p-53 * (w + 2.0 * p)) * (1.0 + 0x1p-40);
 }
 
 /* One Newton step from the iterate w2 (gradient g2 on D') with the factor
@@ -332,7 +336,8 @@ size_t lethe__m3_guaranteed(const lethe_model *m)
      * counted while r' ≤ lethe__m3_budget(n'), the test the removal applies.
      * Every value is rounded up by (1 + 2⁻⁴⁰) (§6); γ_z = d2_lip, per unit z. */
     const double C = m->k.grad_bound, R = m->R, lam = m->lambda, up = 1.0 + 0x1p-40;
-    if (!isfinite(C) || m->n_live < 2 || !(m->xnorm >= 0.0))
+    /* no γ_z (smooth hinge, Huber: ℓ'' jumps): no guarantee */
+    if (!isfinite(C) || !isfinite(m->k.d2_lip) || m->n_live < 2 || !(m->xnorm >= 0.0))
         return 0;
     const double gz = m->k.d2_lip, d2 = m->k.d2_max, u = 0x1p-53;
     const double X2 = m->xnorm * m->xnorm * up, nf = (double)m->n_f, d = (double)m->d;

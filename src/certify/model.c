@@ -40,6 +40,7 @@ void lethe_train_options_init(lethe_train_options *opt)
     opt->dp_min_records = 0;
     opt->epsilon_cap = 0.0;
     opt->newton_extra = 3;
+    opt->features.gamma = 1.0; /* RFF's γ, for rows of norm about 1 */
 }
 
 static void model_free_buffers(lethe_model *m)
@@ -73,6 +74,7 @@ void lethe_model_free(lethe_model *m)
         return;
     lethe_ctx *ctx = m->ctx;
     model_free_buffers(m);
+    lethe__fmap_free(ctx, &m->fmap);
     lethe__free(ctx, m);
 }
 
@@ -146,8 +148,13 @@ lethe_objective lethe__model_objective(const lethe_model *m, const double *b)
 
 static lethe_status check_options(lethe_ctx *ctx, const lethe_train_options *o)
 {
-    if ((unsigned)o->loss > LETHE_LOSS_SQUARED)
+    if ((unsigned)o->loss >= LETHE_LOSS_COUNT)
         return lethe__fail(ctx, LETHE_EINVAL, "unknown loss %d", (int)o->loss);
+    if ((unsigned)o->loss > LETHE_LOSS_SQUARED)
+        return lethe__fail(ctx, LETHE_EINVAL,
+                           "guo supports the logistic and squared losses only: its bounds "
+                           "need a Lipschitz ℓ'', and the %s loss's jumps (use M3)",
+                           lethe_loss_name(o->loss));
     if (!(o->lambda > 0.0) || !isfinite(o->lambda))
         return lethe__fail(ctx, LETHE_EINVAL, "λ = %g must be finite and > 0", o->lambda);
     /* c(δ) = √(2 ln(1.5/δ)) is proven for ε ≤ 1 only (proofs/certificate.md, C1). */
@@ -305,20 +312,16 @@ lethe_status lethe__model_solve(lethe_model *m, const double *w0)
     return LETHE_OK;
 }
 
-lethe_status lethe_model_train(lethe_ctx *ctx, const lethe_dataset *data,
+/* Train the head on data (the records as the model keeps them). */
+static lethe_status train_head(lethe_ctx *ctx, const lethe_dataset *data,
                                const lethe_train_options *opt, lethe_model **out)
 {
-    if (ctx == NULL)
-        return LETHE_EINVAL;
-    lethe__clear(ctx);
-    if (data == NULL || opt == NULL || out == NULL)
-        return lethe__fail(ctx, LETHE_EINVAL, "train: data, opt and out must not be NULL");
     if (opt->mechanism != LETHE_MECH_M3 && opt->mechanism != LETHE_MECH_M1)
         return lethe__fail(ctx, LETHE_EINVAL,
                            "train: mechanism %d is not M3 (3) or M1 (1); M2 has lethe_m2_train",
                            (int)opt->mechanism);
     const int m3 = opt->mechanism == LETHE_MECH_M3;
-    if (m3 && ((unsigned)opt->loss > LETHE_LOSS_SQUARED || !(opt->lambda > 0.0) ||
+    if (m3 && ((unsigned)opt->loss >= LETHE_LOSS_COUNT || !(opt->lambda > 0.0) ||
                !isfinite(opt->lambda)))
         return lethe__fail(ctx, LETHE_EINVAL, "train: unknown loss %d or λ = %g not finite and > 0",
                            (int)opt->loss, opt->lambda);
@@ -392,6 +395,68 @@ lethe_status lethe_model_train(lethe_ctx *ctx, const lethe_dataset *data,
     }
     *out = m;
     return LETHE_OK;
+}
+
+lethe_status lethe_model_train(lethe_ctx *ctx, const lethe_dataset *data,
+                               const lethe_train_options *opt, lethe_model **out)
+{
+    if (ctx == NULL)
+        return LETHE_EINVAL;
+    lethe__clear(ctx);
+    if (data == NULL || opt == NULL || out == NULL)
+        return lethe__fail(ctx, LETHE_EINVAL, "train: data, opt and out must not be NULL");
+    *out = NULL;
+    if (!lethe__features_active(&opt->features))
+        return train_head(ctx, data, opt, out);
+    /* the map's public seed: given, or derived from a test run's seed, or
+     * fresh from the CSPRNG; it is recorded with the model either way */
+    lethe_feature_map p = opt->features;
+    static const unsigned char zero[32];
+    if (sodium_memcmp(p.seed, zero, sizeof zero) == 0) {
+        if (opt->seed != NULL)
+            crypto_generichash(p.seed, sizeof p.seed, (const unsigned char *)"lethe features",
+                               14, opt->seed, 32);
+        else
+            randombytes_buf(p.seed, sizeof p.seed);
+    }
+    lethe_fmap f;
+    lethe_status st = lethe__fmap_init(ctx, &p, data->d, &f);
+    if (st != LETHE_OK)
+        return st;
+    lethe__progress(ctx, "feature map", 0.0, 1.0);
+    lethe_dataset *mapped = NULL;
+    st = lethe__fmap_dataset(ctx, &f, data, &mapped);
+    if (st == LETHE_OK)
+        st = train_head(ctx, mapped, opt, out);
+    lethe_dataset_free(mapped);
+    if (st != LETHE_OK) {
+        lethe__fmap_free(ctx, &f);
+        return st;
+    }
+    (*out)->mapped = 1;
+    (*out)->fmap = f;
+    return LETHE_OK;
+}
+
+/* φ(x) of n rows for a mapped model, in a new array (n × d); NULL after a
+ * failure (reported). */
+static double *map_rows(lethe_model *m, size_t n, const double *x, size_t ldx)
+{
+    if (ldx < m->fmap.d_in) {
+        lethe__fail(m->ctx, LETHE_ESIZE, "predict: leading dimension %zu < %zu features", ldx,
+                    m->fmap.d_in);
+        return NULL;
+    }
+    size_t cells;
+    double *out = NULL;
+    if (lethe__mul_size(n, m->d, &cells))
+        out = lethe__calloc(m->ctx, cells, sizeof *out);
+    if (out == NULL) {
+        lethe__fail(m->ctx, LETHE_ENOMEM, "predict: no memory for φ of %zu rows", n);
+        return NULL;
+    }
+    lethe__fmap_apply(&m->fmap, n, x, ldx, out);
+    return out;
 }
 
 /* Move the live rows to the front, erase the rest, rebuild the index. */
@@ -481,6 +546,16 @@ lethe_status lethe_model_refresh(lethe_model *m)
 }
 
 size_t lethe_model_dim(const lethe_model *m) { return m == NULL ? 0 : m->d; }
+
+size_t lethe_model_input_dim(const lethe_model *m)
+{
+    return m == NULL ? 0 : m->mapped ? m->fmap.d_in : m->d;
+}
+
+const lethe_feature_map *lethe_model_features(const lethe_model *m)
+{
+    return m == NULL ? NULL : &m->fmap.p;
+}
 lethe_loss lethe_model_loss(const lethe_model *m) { return m == NULL ? LETHE_LOSS_LOGISTIC : m->loss; }
 /* The public weights: M3's last release, never θ. */
 static const double *public_weights(const lethe_model *m)
@@ -517,11 +592,13 @@ lethe_status lethe__predict(lethe_ctx *ctx, lethe_loss loss, const double *w, si
     const int di = lethe__blas_int(d);
     for (size_t i = 0; i < n; i++) {
         double z = cblas_ddot(di, x + i * ldx, 1, w, 1);
-        if (loss == LETHE_LOSS_LOGISTIC) {
+        if (lethe_loss_is_classifier(loss)) {
             if (label != NULL)
                 label[i] = z >= 0.0 ? 1.0 : -1.0;
-            if (prob != NULL)
+            if (prob != NULL && loss == LETHE_LOSS_LOGISTIC)
                 prob[i] = z >= 0.0 ? 1.0 / (1.0 + exp(-z)) : exp(z) / (1.0 + exp(z));
+            else if (prob != NULL) /* a margin loss gives no probability */
+                prob[i] = NAN;
         } else {
             if (label != NULL)
                 label[i] = z;
@@ -538,7 +615,20 @@ lethe_status lethe_model_predict(lethe_model *m, size_t n, const double *x, size
     if (m == NULL)
         return LETHE_EINVAL;
     lethe__clear(m->ctx);
-    return lethe__predict(m->ctx, m->loss, public_weights(m), m->d, n, x, ldx, label, prob);
+    if (!m->mapped || x == NULL || n == 0)
+        return lethe__predict(m->ctx, m->loss, public_weights(m), m->d, n, x, ldx, label, prob);
+    for (size_t i = 0; i < n; i++) /* φ of a non-finite input is not defined */
+        for (size_t j = 0; j < m->fmap.d_in && j < ldx; j++)
+            if (!isfinite(x[i * ldx + j]))
+                return lethe__fail(m->ctx, LETHE_ENONFINITE, "predict: x[%zu][%zu] is %g", i, j,
+                                   x[i * ldx + j]);
+    double *phi = map_rows(m, n, x, ldx);
+    if (phi == NULL)
+        return lethe_ctx_errcode(m->ctx);
+    lethe_status st = lethe__predict(m->ctx, m->loss, public_weights(m), m->d, n, phi, m->d,
+                                     label, prob);
+    lethe__free(m->ctx, phi);
+    return st;
 }
 
 lethe_status lethe__evaluate(lethe_ctx *ctx, lethe_loss loss, const double *w, size_t d,
@@ -557,13 +647,13 @@ lethe_status lethe__evaluate(lethe_ctx *ctx, lethe_loss loss, const double *w, s
     double acc = 0.0;
     for (size_t i = 0; i < data->n; i++) {
         double z = cblas_ddot(di, data->x + i * data->d, 1, w, 1);
-        if (loss == LETHE_LOSS_LOGISTIC)
+        if (lethe_loss_is_classifier(loss))
             acc += (z >= 0.0 ? 1.0 : -1.0) * data->y[i] > 0.0 ? 1.0 : 0.0;
         else
             acc += (z - data->y[i]) * (z - data->y[i]);
     }
     acc /= (double)data->n;
-    *score = loss == LETHE_LOSS_LOGISTIC ? acc : sqrt(acc);
+    *score = lethe_loss_is_classifier(loss) ? acc : sqrt(acc);
     return LETHE_OK;
 }
 
@@ -572,5 +662,12 @@ lethe_status lethe_model_evaluate(lethe_model *m, const lethe_dataset *data, dou
     if (m == NULL)
         return LETHE_EINVAL;
     lethe__clear(m->ctx);
-    return lethe__evaluate(m->ctx, m->loss, public_weights(m), m->d, data, score);
+    if (!m->mapped || data == NULL)
+        return lethe__evaluate(m->ctx, m->loss, public_weights(m), m->d, data, score);
+    lethe_dataset *phi = NULL;
+    lethe_status st = lethe__fmap_dataset(m->ctx, &m->fmap, data, &phi);
+    if (st == LETHE_OK)
+        st = lethe__evaluate(m->ctx, m->loss, public_weights(m), m->d, phi, score);
+    lethe_dataset_free(phi);
+    return st;
 }

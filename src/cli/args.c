@@ -65,6 +65,10 @@ static const struct option long_options[] = {
     { "epsilon-cap", required_argument, NULL, LONG_BASE + 38 },
     { "newton-extra", required_argument, NULL, LONG_BASE + 39 },
     { "no-publish", no_argument, NULL, LONG_BASE + 40 },
+    { "features", required_argument, NULL, LONG_BASE + 41 },
+    { "features-seed", required_argument, NULL, LONG_BASE + 42 },
+    { "features-file", required_argument, NULL, LONG_BASE + 43 },
+    { "bias", required_argument, NULL, LONG_BASE + 44 },
     { "help", no_argument, NULL, 'h' },
     { NULL, 0, NULL, 0 },
 };
@@ -194,19 +198,64 @@ static int hex_digit(char c)
     return -1;
 }
 
-static int option_seed(lethe__cli_args *a, const char *text)
+/* 32 bytes from 64 hexadecimal digits, for the option named opt. */
+static int option_hex32(lethe__cli_args *a, const char *opt, const char *text,
+                        unsigned char *out)
 {
     if (strlen(text) != 2 * LETHE__SEED_LEN)
-        return lethe__cli_usage(a, "--seed takes %d hexadecimal digits (%d bytes), not %zu "
+        return lethe__cli_usage(a, "--%s takes %d hexadecimal digits (%d bytes), not %zu "
                                    "characters",
-                                2 * LETHE__SEED_LEN, LETHE__SEED_LEN, strlen(text));
+                                opt, 2 * LETHE__SEED_LEN, LETHE__SEED_LEN, strlen(text));
     for (size_t i = 0; i < LETHE__SEED_LEN; i++) {
         int hi = hex_digit(text[2 * i]), lo = hex_digit(text[2 * i + 1]);
         if (hi < 0 || lo < 0)
-            return lethe__cli_usage(a, "--seed: '%s' is not hexadecimal", text);
-        a->seed[i] = (unsigned char)(hi << 4 | lo);
+            return lethe__cli_usage(a, "--%s: '%s' is not hexadecimal", opt, text);
+        out[i] = (unsigned char)(hi << 4 | lo);
     }
-    a->train.seed = a->seed;
+    return 0;
+}
+
+static int option_seed(lethe__cli_args *a, const char *text)
+{
+    int rc = option_hex32(a, "seed", text, a->seed);
+    if (rc == 0)
+        a->train.seed = a->seed;
+    return rc;
+}
+
+/* --features rff:D[:γ] or relu:D */
+static int option_features(lethe__cli_args *a, const char *text)
+{
+    lethe_feature_map *f = &a->train.features;
+    const char *rest = NULL;
+    if (strncmp(text, "rff:", 4) == 0) {
+        f->kind = LETHE_FEATURES_RFF;
+        rest = text + 4;
+    } else if (strncmp(text, "relu:", 5) == 0) {
+        f->kind = LETHE_FEATURES_RELU;
+        rest = text + 5;
+    } else {
+        return lethe__cli_usage(a, "--features '%s': not rff:D[:GAMMA] or relu:D", text);
+    }
+    char num[64];
+    const char *colon = strchr(rest, ':');
+    size_t len = colon != NULL ? (size_t)(colon - rest) : strlen(rest);
+    uint64_t D = 0;
+    if (len >= sizeof num)
+        len = sizeof num - 1;
+    memcpy(num, rest, len);
+    num[len] = '\0';
+    if (!lethe__cli_parse_u64(num, &D) || D == 0 || D > ((uint64_t)1 << 20))
+        return lethe__cli_usage(a, "--features '%s': D must be a number of features in "
+                                   "[1, 1048576]", text);
+    f->dim = (size_t)D;
+    f->gamma = 1.0;
+    if (colon != NULL) {
+        if (f->kind != LETHE_FEATURES_RFF)
+            return lethe__cli_usage(a, "--features '%s': relu takes no γ", text);
+        if (!parse_double(colon + 1, &f->gamma) || !(f->gamma > 0.0))
+            return lethe__cli_usage(a, "--features '%s': γ must be a number > 0", text);
+    }
     return 0;
 }
 
@@ -237,7 +286,6 @@ static int option_value(lethe__cli_args *a, uint64_t bit, const char *arg)
     static const char *const formats[] = { "idx", "csv", "libsvm" };
     static const char *const headers[] = { "no", "yes", "auto" };
     static const char *const norms[] = { "measure", "require", "clip", "normalize" };
-    static const char *const losses[] = { "logistic", "squared" };
     lethe_train_options *t = &a->train;
     int k = 0, rc = 0;
     switch (bit) {
@@ -312,10 +360,18 @@ static int option_value(lethe__cli_args *a, uint64_t bit, const char *arg)
         a->read.policy = (lethe_norm_policy)k;
         return rc;
     case LETHE__OPT_LOSS:
-        rc = option_word(a, "loss", arg, losses, 2, &k);
-        t->loss = (lethe_loss)k;
-        return rc;
+        if (lethe_loss_from_name(arg, &t->loss) != LETHE_OK)
+            return lethe__cli_usage(a, "--loss '%s': not logistic, squared, smooth-hinge or "
+                                       "huber", arg);
+        return 0;
     case LETHE__OPT_CLASSES: return option_classes(a, arg);
+    case LETHE__OPT_FEATURES: return option_features(a, arg);
+    case LETHE__OPT_FEATURES_SEED:
+        return option_hex32(a, "features-seed", arg, t->features.seed);
+    case LETHE__OPT_FEATURES_FILE: a->features_file = arg; return 0;
+    case LETHE__OPT_BIAS:
+        return option_range(a, "bias", "the intercept's constant", arg, 1e-6, 1e6,
+                            &t->features.bias);
     case LETHE__OPT_SEED: return option_seed(a, arg);
     case LETHE__OPT_LABEL_COL:
         if (!parse_long(arg, &a->read.label_col))
@@ -357,6 +413,17 @@ static int option_value(lethe__cli_args *a, uint64_t bit, const char *arg)
     }
 }
 
+int lethe__cli_features_file(lethe__cli_args *a, lethe_ctx *ctx, unsigned char identity[32])
+{
+    char hex[LETHE_HEX32_LEN];
+    if (lethe_cert_hash_file(ctx, a->features_file, hex) != LETHE_OK)
+        return lethe__cli_error(a->cmd, LETHE__EXIT_DATA, "--features-file %s: %s",
+                                a->features_file, lethe_ctx_errmsg(ctx));
+    for (size_t i = 0; i < 32; i++)
+        identity[i] = (unsigned char)(hex_digit(hex[2 * i]) << 4 | hex_digit(hex[2 * i + 1]));
+    return 0;
+}
+
 const char *lethe__cli_option_name(uint64_t bit)
 {
     for (const struct option *o = long_options; o->name != NULL; o++)
@@ -392,6 +459,11 @@ static int check_combinations(lethe__cli_args *a)
 {
     if ((a->given & LETHE__OPT_SIGMA) && (a->given & LETHE__OPT_BUDGET))
         return lethe__cli_usage(a, "give --sigma or --budget, not both");
+    if ((a->given & LETHE__OPT_FEATURES) && (a->given & LETHE__OPT_FEATURES_FILE))
+        return lethe__cli_usage(a, "give --features (a map lethe draws) or --features-file (a "
+                                   "map applied before lethe), not both");
+    if ((a->given & LETHE__OPT_FEATURES_SEED) && !(a->given & LETHE__OPT_FEATURES))
+        return lethe__cli_usage(a, "--features-seed is the seed of --features rff:… or relu:…");
     if ((a->given & LETHE__OPT_R) && a->read.policy == LETHE_NORM_MEASURE)
         return lethe__cli_usage(a, "--R needs --norm require, clip or normalize (with "
                                    "measure, the default, R is the largest row norm)");

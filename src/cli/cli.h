@@ -68,6 +68,13 @@ enum {
 #define LETHE__OPT_EPSILON_CAP   (UINT64_C(1) << 38)
 #define LETHE__OPT_NEWTON_EXTRA  (UINT64_C(1) << 39)
 #define LETHE__OPT_NO_PUBLISH    (UINT64_C(1) << 40)
+#define LETHE__OPT_FEATURES      (UINT64_C(1) << 41)
+#define LETHE__OPT_FEATURES_SEED (UINT64_C(1) << 42)
+#define LETHE__OPT_FEATURES_FILE (UINT64_C(1) << 43)
+#define LETHE__OPT_BIAS          (UINT64_C(1) << 44)
+/* The options that choose the feature map (train) */
+#define LETHE__OPTS_FEATURES                                                                \
+    (LETHE__OPT_FEATURES | LETHE__OPT_FEATURES_SEED | LETHE__OPT_FEATURES_FILE | LETHE__OPT_BIAS)
 
 /* The options that describe a data set (lethe__cli_read_data). */
 #define LETHE__OPTS_DATA                                                                    \
@@ -105,6 +112,7 @@ typedef struct lethe__cli_args {
     uint64_t given;    /* LETHE__OPT_* bits seen              */
     const char *data, *labels, *model, *public_path, *ids_file;
     const char *workspace, *key_file, *out; /* --workspace DIR, --key-file F, --out F */
+    const char *features_file; /* --features-file: the declared map's definition */
     lethe_workspace *ws; /* open while a command runs with --workspace */
     const char *secret, *cert, *ledger, *key; /* keygen and verify */
     int format;        /* LETHE__FORMAT_*                     */
@@ -244,6 +252,12 @@ void lethe__cli_out_end(lethe__cli_out *o);
 const char *lethe__cli_mech_label(int mech);
 /* The "mechanism" field of a report on a guo or M3 model. */
 void lethe__cli_out_mech(lethe__cli_out *o, const lethe_model *m);
+/* The model's feature map (lethe_features_describe), its hash, and the
+ * number of weights. */
+void lethe__cli_out_features(lethe__cli_out *o, const lethe_model *m);
+/* With --features-file: the BLAKE2b-256 of the file into identity (as
+ * lethe_cert_hash_file computes it). 0, or an exit status (reported). */
+int lethe__cli_features_file(lethe__cli_args *a, lethe_ctx *ctx, unsigned char identity[32]);
 /* The M3 accountant (lethe_budget's M3 fields, with units), shared by
  * train, status and capacity; m gives what lethe_budget does not hold. */
 void lethe__cli_out_m3(lethe__cli_out *o, const lethe_model *m, const lethe_budget *b);

@@ -165,6 +165,17 @@ void lethe__cli_out_mech(lethe__cli_out *o, const lethe_model *m)
                        lethe__cli_mech_label((int)lethe_model_mechanism(m)));
 }
 
+void lethe__cli_out_features(lethe__cli_out *o, const lethe_model *m)
+{
+    char text[LETHE_FEATURES_TEXT_MAX], hash[65];
+    if (lethe_features_describe(lethe_model_features(m), lethe_model_input_dim(m), text, hash) !=
+        LETHE_OK)
+        return;
+    lethe__cli_out_str(o, "features", "feature map", text);
+    lethe__cli_out_str(o, "features_hash", "feature map hash", hash);
+    lethe__cli_out_size(o, "weights", "weights", lethe_model_dim(m), NULL);
+}
+
 void lethe__cli_out_m3(lethe__cli_out *o, const lethe_model *m, const lethe_budget *b)
 {
     char unit[128];

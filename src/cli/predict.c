@@ -1,17 +1,21 @@
 /*
  * lethe predict: predictions of a state's model for a data set, or, with
- * --evaluate, its accuracy (logistic) or RMSE (squared) on that set.
+ * --evaluate, its accuracy (classification losses) or RMSE (regression) on
+ * that set.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
 #include <math.h>
 #include <stdlib.h>
 
+#include <sodium.h>
+
 #include "cli/cli.h"
 
 /* One line (or JSON element) per record: id, label and P(y = +1) for the
- * logistic loss; id and value for the squared loss. */
-static void print_predictions(const lethe__cli_args *a, const lethe_dataset *ds, int logistic,
+ * logistic loss, id and label for the smooth hinge; id and value for the
+ * regression losses. */
+static void print_predictions(const lethe__cli_args *a, const lethe_dataset *ds, int classifier,
                               const double *label, const double *prob)
 {
     const uint64_t *ids = lethe_dataset_ids(ds);
@@ -21,13 +25,17 @@ static void print_predictions(const lethe__cli_args *a, const lethe_dataset *ds,
     for (size_t i = 0; i < n; i++) {
         unsigned long long id = ids[i];
         const char *sep = i + 1 < n ? ",\n" : "\n";
-        if (a->json && logistic)
+        if (a->json && classifier && !isnan(prob[i]))
             printf("  {\"id\": %llu, \"label\": %.0f, \"probability\": %.17g}%s", id, label[i],
                    prob[i], sep);
+        else if (a->json && classifier)
+            printf("  {\"id\": %llu, \"label\": %.0f}%s", id, label[i], sep);
         else if (a->json)
             printf("  {\"id\": %llu, \"value\": %.17g}%s", id, label[i], sep);
-        else if (logistic)
+        else if (classifier && !isnan(prob[i]))
             printf("%llu %+.0f %.6f\n", id, label[i], prob[i]);
+        else if (classifier)
+            printf("%llu %+.0f\n", id, label[i]);
         else
             printf("%llu %.6g\n", id, label[i]);
     }
@@ -42,9 +50,9 @@ static int is_sign(double v)
 }
 
 static int evaluate(const lethe__cli_args *a, lethe_ctx *ctx, lethe_model *m,
-                    const lethe_dataset *ds, int logistic)
+                    const lethe_dataset *ds, int classifier)
 {
-    if (logistic) {
+    if (classifier) {
         /* evaluate() compares signs: labels other than ±1 would be counted wrongly */
         const double *y = lethe_dataset_y(ds);
         for (size_t i = 0; i < lethe_dataset_rows(ds); i++)
@@ -60,12 +68,30 @@ static int evaluate(const lethe__cli_args *a, lethe_ctx *ctx, lethe_model *m,
         return lethe__cli_status(a, ctx, st, LETHE__PHASE_MODEL);
     lethe__cli_out o;
     lethe__cli_out_begin(&o, stdout, a->json);
-    if (logistic)
+    if (classifier)
         lethe__cli_out_pct(&o, "accuracy", "accuracy", score);
     else
         lethe__cli_out_num(&o, "rmse", "RMSE", score, "(label units)");
     lethe__cli_out_end(&o);
     return 0;
+}
+
+/* --features-file: the model's map was declared with this very file. */
+static int check_map_file(lethe__cli_args *a, lethe_ctx *ctx, const lethe_model *m)
+{
+    const lethe_feature_map *map = lethe_model_features(m);
+    if (map == NULL || map->kind != LETHE_FEATURES_DECLARED)
+        return lethe__cli_error(a->cmd, LETHE__EXIT_DATA,
+                                "--features-file %s: the model has no declared feature map "
+                                "(it was trained without --features-file)", a->features_file);
+    unsigned char id[32];
+    int rc = lethe__cli_features_file(a, ctx, id);
+    if (rc == 0 && sodium_memcmp(id, map->identity, sizeof id) != 0)
+        rc = lethe__cli_error(a->cmd, LETHE__EXIT_DATA,
+                              "--features-file %s: its hash does not match the model's declared "
+                              "map: the records would not be the features the model was "
+                              "trained on", a->features_file);
+    return rc;
 }
 
 static int run(lethe__cli_args *a)
@@ -79,19 +105,21 @@ static int run(lethe__cli_args *a)
     int kind = rc == 0 ? lethe__cli_state_kind(a, ctx, &rc) : 0;
     if (rc == 0)
         rc = kind == 2 ? lethe__cli_load_m2(a, ctx, &m2) : lethe__cli_load_model(a, ctx, &m);
+    if (rc == 0 && a->features_file != NULL)
+        rc = check_map_file(a, ctx, m);
     if (rc == 0)
-        rc = lethe__cli_read_data(a, ctx, m2 != NULL ? lethe_m2_dim(m2) : lethe_model_dim(m),
+        rc = lethe__cli_read_data(a, ctx, m2 != NULL ? lethe_m2_dim(m2) : lethe_model_input_dim(m),
                                   &ds);
     if (rc != 0)
         goto done;
     const size_t n = lethe_dataset_rows(ds), d = lethe_dataset_cols(ds);
-    const size_t md = m2 != NULL ? lethe_m2_dim(m2) : lethe_model_dim(m);
+    const size_t md = m2 != NULL ? lethe_m2_dim(m2) : lethe_model_input_dim(m);
     if (d != md) {
         rc = lethe__cli_error(a->cmd, LETHE__EXIT_DATA, "%s has %zu features, the model %zu",
                               a->data, d, md);
         goto done;
     }
-    const int logistic = m2 != NULL || lethe_model_loss(m) == LETHE_LOSS_LOGISTIC;
+    const int classifier = m2 != NULL || lethe_loss_is_classifier(lethe_model_loss(m));
     if (a->evaluate && m2 != NULL) {
         double acc = NAN;
         lethe_status st2 = lethe_m2_evaluate(m2, ds, &acc);
@@ -106,7 +134,7 @@ static int run(lethe__cli_args *a)
         goto done;
     }
     if (a->evaluate) {
-        rc = evaluate(a, ctx, m, ds, logistic);
+        rc = evaluate(a, ctx, m, ds, classifier);
         goto done;
     }
     label = calloc(n, sizeof *label);
@@ -121,7 +149,7 @@ static int run(lethe__cli_args *a)
         rc = lethe__cli_status(a, ctx, st, LETHE__PHASE_MODEL);
         goto done;
     }
-    print_predictions(a, ds, logistic, label, prob);
+    print_predictions(a, ds, classifier, label, prob);
 
 done:
     free(prob);
@@ -142,19 +170,24 @@ const lethe__cli_command lethe__cli_predict = {
         "                     [--json]\n"
         "\n"
         "Print one prediction per record of FILE: 'ID LABEL PROBABILITY' for the\n"
-        "logistic loss (LABEL -1 or +1, PROBABILITY = P(y = +1)), 'ID VALUE' for\n"
-        "the squared loss. With --evaluate print only the accuracy (logistic) or\n"
-        "the RMSE (squared). The data is read as for train (it must have a label\n"
-        "column; --norm should match the one used for training).\n"
+        "logistic loss (LABEL -1 or +1, PROBABILITY = P(y = +1)), 'ID LABEL' for\n"
+        "the smooth hinge, 'ID VALUE' for the squared and Huber losses. With\n"
+        "--evaluate print only the accuracy (logistic, smooth hinge) or\n"
+        "the RMSE (squared, Huber). The data is read as for train (it must have a\n"
+        "label column; --norm should match the one used for training); a model's\n"
+        "feature map and intercept are applied to it.\n"
         "\n"
         "options:\n"
         "  --workspace DIR       the workspace (lethe init; read only)\n"
         "  --key-file FILE       the at-rest key of an encrypted workspace or state\n"
         "  --model STATE         instead: the owner's state (read only)\n"
         "  --evaluate            print the accuracy or RMSE only\n"
+        "  --features-file FILE  check that FILE is the map the model declared (its\n"
+        "                        hash): the records are phi(x) computed with it\n"
         "  --json                print JSON\n"
         "  -h, --help            this help\n",
     .options = LETHE__OPTS_DATA | LETHE__OPT_MODEL | LETHE__OPT_EVALUATE | LETHE__OPT_JSON |
+               LETHE__OPT_FEATURES_FILE |
                LETHE__OPT_WORKSPACE | LETHE__OPT_KEY_FILE,
     .required = LETHE__OPT_MODEL | LETHE__OPT_DATA,
     .operands = 0,
@@ -170,22 +203,24 @@ static int run_evaluate(lethe__cli_args *a)
 
 const lethe__cli_command lethe__cli_evaluate = {
     .name = "evaluate",
-    .summary = "accuracy (logistic) or RMSE (squared) of the model on labelled data",
+    .summary = "accuracy (classifiers) or RMSE (regression) of the model on labelled data",
     .usage =
         "usage: lethe evaluate (--workspace DIR | --model STATE) --data FILE\n"
         "                      [data options] [--json]\n"
         "\n"
         "The same as 'lethe predict --evaluate': read a labelled data set as for\n"
         "train (--norm should match training) and print the accuracy of the\n"
-        "published model (logistic loss) or its RMSE (squared loss).\n"
+        "published model (logistic, smooth hinge) or its RMSE (squared, Huber).\n"
         "\n"
         "options:\n"
         "  --workspace DIR       the workspace (read only)\n"
         "  --key-file FILE       the at-rest key of an encrypted workspace or state\n"
         "  --model STATE         instead: the owner's state (read only)\n"
+        "  --features-file FILE  check that FILE is the map the model declared\n"
         "  --json                print JSON\n"
         "  -h, --help            this help\n",
     .options = LETHE__OPTS_DATA | LETHE__OPT_MODEL | LETHE__OPT_JSON | LETHE__OPT_WORKSPACE |
+               LETHE__OPT_FEATURES_FILE |
                LETHE__OPT_KEY_FILE,
     .required = LETHE__OPT_MODEL | LETHE__OPT_DATA,
     .operands = 0,

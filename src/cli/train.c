@@ -80,6 +80,10 @@ static int run_m2(lethe__cli_args *a)
 {
     if (a->train.loss != LETHE_LOSS_LOGISTIC)
         return lethe__cli_usage(a, "M2 supports the logistic loss only");
+    if (a->given & LETHE__OPTS_FEATURES)
+        return lethe__cli_usage(a, "M2 has no feature map or intercept (--%s): use m3",
+                                lethe__cli_option_name((a->given & LETHE__OPTS_FEATURES) &
+                                                       -(a->given & LETHE__OPTS_FEATURES)));
     if (a->read.policy == LETHE_NORM_MEASURE)
         return lethe__cli_usage(a, "M2 needs a norm bound fixed in advance: --norm require, "
                                    "clip or normalize (with --R)");
@@ -168,14 +172,18 @@ static int model_options(lethe__cli_args *a)
         if (!(a->given & LETHE__OPTS_GUO))
             return lethe__cli_usage(a, "give guo's noise: --sigma V, or the residual budget: "
                                        "--budget V");
+        if (t->loss != LETHE_LOSS_LOGISTIC && t->loss != LETHE_LOSS_SQUARED)
+            return lethe__cli_usage(a, "guo supports the logistic and squared losses only: its "
+                                       "bounds need a Lipschitz ℓ'' (use --mechanism m3 for %s)",
+                                    lethe_loss_name(t->loss));
         return 0;
     }
     t->mechanism = LETHE_MECH_M3;
     if ((a->given & LETHE__OPT_DP_MIN) && !t->dp_releases)
         return lethe__cli_usage(a, "--dp-min-records is the floor of --dp-releases: give both");
-    if (t->dp_releases && t->loss != LETHE_LOSS_LOGISTIC)
-        return lethe__cli_usage(a, "--dp-releases needs a loss with bounded ℓ' (logistic); "
-                                   "the squared loss has none");
+    if (t->dp_releases && t->loss == LETHE_LOSS_SQUARED)
+        return lethe__cli_usage(a, "--dp-releases needs a loss with bounded ℓ' (logistic, "
+                                   "smooth-hinge, huber); the squared loss has none");
     if (t->dp_releases && a->read.policy == LETHE_NORM_MEASURE)
         return lethe__cli_usage(a, "--dp-releases needs a norm bound fixed in advance: --norm "
                                    "require, clip or normalize (with --R)");
@@ -210,6 +218,10 @@ static int run(lethe__cli_args *a)
     if (rc != 0)
         return rc;
     rc = empty_workspace(a);
+    if (rc == 0 && a->features_file != NULL) {
+        a->train.features.kind = LETHE_FEATURES_DECLARED;
+        rc = lethe__cli_features_file(a, ctx, a->train.features.identity);
+    }
     if (rc == 0)
         rc = lethe__cli_read_data(a, ctx, 0, &ds);
     if (rc != 0)
@@ -225,9 +237,10 @@ static int run(lethe__cli_args *a)
     }
     if (st != LETHE_OK) {
         rc = lethe__cli_status(a, ctx, st, LETHE__PHASE_MODEL);
-        if (st == LETHE_ELABEL && a->train.loss == LETHE_LOSS_LOGISTIC)
-            lethe__cli_error(a->cmd, rc, "the logistic loss needs labels -1/+1: choose two "
-                                         "classes with --classes POS,NEG");
+        if (st == LETHE_ELABEL && lethe_loss_is_classifier(a->train.loss))
+            lethe__cli_error(a->cmd, rc, "the %s loss needs labels -1/+1: choose two "
+                                         "classes with --classes POS,NEG",
+                             lethe_loss_name(a->train.loss));
         goto done;
     }
     double score = NAN;
@@ -244,16 +257,16 @@ static int run(lethe__cli_args *a)
         goto done;
 
     static const char *const norms[] = { "measure", "require", "clip", "normalize" };
-    const int logistic = a->train.loss == LETHE_LOSS_LOGISTIC;
     const int m3 = a->mechanism == LETHE_MECH_M3;
     lethe__cli_out o;
     lethe__cli_out_begin(&o, stdout, a->json);
     lethe__cli_out_mech(&o, m);
-    lethe__cli_out_str(&o, "loss", "loss", logistic ? "logistic" : "squared");
+    lethe__cli_out_str(&o, "loss", "loss", lethe_loss_name(a->train.loss));
     lethe__cli_out_size(&o, "n", "records n", lethe_dataset_rows(ds), NULL);
     lethe__cli_out_size(&o, "d", "features d", lethe_dataset_cols(ds), NULL);
     lethe__cli_out_num(&o, "R", "row norm bound R", lethe_dataset_norm_bound(ds), NULL);
     lethe__cli_out_str(&o, "norm", "norm policy", norms[a->read.policy]);
+    lethe__cli_out_features(&o, m);
     lethe__cli_out_num(&o, "lambda", "λ", a->train.lambda, "per record");
     if (m3) {
         lethe__cli_out_num(&o, "epsilon", "ε", b.epsilon, "per release");
@@ -264,7 +277,7 @@ static int run(lethe__cli_args *a)
     }
     lethe__cli_out_num(&o, "train_seconds", "training time", seconds, "s");
     const char *what = m3 ? "train acc. (release)" : "training accuracy";
-    if (logistic)
+    if (lethe_loss_is_classifier(a->train.loss))
         lethe__cli_out_pct(&o, "train_accuracy", what, score);
     else
         lethe__cli_out_num(&o, "train_rmse", m3 ? "train RMSE (release)" : "training RMSE", score,
@@ -292,7 +305,8 @@ const lethe__cli_command lethe__cli_train = {
         "usage: lethe train --data FILE [data options] [--mechanism m3]\n"
         "                   [--delta-max D] [--dp-releases [--dp-min-records N]]\n"
         "                   [--epsilon-cap E] [--newton-extra N]\n"
-        "                   [--loss logistic|squared] [--lambda V] [--epsilon V]\n"
+        "                   [--loss L] [--lambda V] [--epsilon V]\n"
+        "                   [--features rff:D[:G] | relu:D | --features-file F] [--bias C]\n"
         "                   [--delta V] [--tol V] [--seed HEX64]\n"
         "                   (--workspace DIR | --model STATE [--public FILE]) [--json]\n"
         "       lethe train --mechanism guo --data FILE [data options]\n"
@@ -335,7 +349,10 @@ const lethe__cli_command lethe__cli_train = {
         "  --model STATE         instead of a workspace: write the owner's state here\n"
         "                        (SECRET: it holds the training data, and guo's b)\n"
         "  --public FILE         with --model: also write the publishable model\n"
-        "  --loss L              logistic (default; labels -1/+1) or squared (ridge)\n"
+        "  --loss L              logistic (default; labels -1/+1), smooth-hinge (a\n"
+        "                        smooth SVM; labels -1/+1), squared (ridge) or huber\n"
+        "                        (robust regression, threshold 1 in label units);\n"
+        "                        guo: logistic or squared; m2: logistic\n"
         "  --lambda V            λ > 0, regulariser weight per record (default: m3\n"
         "                        0.0001, guo 0.001, m2 0.1)\n"
         "  --epsilon V           ε in [1e-6, 100] of the certificate (default 1; m3\n"
@@ -347,13 +364,30 @@ const lethe__cli_command lethe__cli_train = {
         "                        stream, for tests and reproducible runs only (recorded)\n"
         "  --json                print the report as one JSON object\n"
         "  -h, --help            this help\n"
+"feature map and intercept (m3 and guo; proofs/feature-maps.md):\n"
+        "  --features rff:D[:G]  random Fourier features of the RBF kernel\n"
+        "                        exp(-G|x - x'|^2) (G default 1, for rows of norm\n"
+        "                        about 1: --norm normalize), D of them\n"
+        "  --features relu:D     D random ReLU features max(0, Wx)/sqrt(D)\n"
+        "  --features-seed HEX64 the maps' PUBLIC seed (default: drawn and recorded);\n"
+        "                        every certificate names it\n"
+        "  --features-file FILE  the records are already phi(x), computed outside\n"
+        "                        lethe (e.g. embeddings from a network trained on\n"
+        "                        PUBLIC data); FILE defines the map (e.g. its\n"
+        "                        weights) and its hash goes into every certificate\n"
+        "  --bias C              an intercept: append the constant feature C to every\n"
+        "                        record (after a map's rows are scaled to norm 1);\n"
+        "                        it is regularised as λ/C²; C in [1e-6, 1e6]\n"
+        "  The map never depends on the records; what is certified is the convex\n"
+        "  head on it, given the map. Fine-tuning a network on the records is not.\n"
         "m3 only:\n"
         "  --delta-max D         Δ_max > 0, the bound on |θ - w*(D)| every removal\n"
         "                        certifies, in weight units (L2); default 0.03\n"
         "  --dp-releases         every release is also (ε, δ)-DP (against adding or\n"
         "                        removing one record), which protects a removed person\n"
         "                        even from someone who kept an older model; needs the\n"
-        "                        logistic loss and --norm require|clip|normalize\n"
+        "                        a loss other than squared and --norm\n"
+        "                        require|clip|normalize\n"
         "  --dp-min-records N    with --dp-releases: a release needs at least N records\n"
         "                        (default: half the training records, rounded up)\n"
         "  --epsilon-cap E       refuse a publication that would take ε of the whole\n"
@@ -379,7 +413,8 @@ const lethe__cli_command lethe__cli_train = {
                LETHE__OPT_DELTA | LETHE__OPT_SIGMA | LETHE__OPT_BUDGET | LETHE__OPT_TOL |
                LETHE__OPT_SEED | LETHE__OPT_MODEL | LETHE__OPT_PUBLIC | LETHE__OPT_JSON |
                LETHE__OPT_MECHANISM | LETHE__OPT_CAPACITY | LETHE__OPT_ALPHA |
-               LETHE__OPT_WORKSPACE | LETHE__OPT_KEY_FILE | LETHE__OPTS_M3,
+               LETHE__OPT_WORKSPACE | LETHE__OPT_KEY_FILE | LETHE__OPTS_M3 |
+               LETHE__OPTS_FEATURES,
     .required = LETHE__OPT_DATA | LETHE__OPT_MODEL,
     .operands = 0,
     .run = run,

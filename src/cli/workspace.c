@@ -119,7 +119,8 @@ static int run_status(lethe__cli_args *a)
     if (m != NULL && lethe_model_budget(m, &b) == LETHE_OK) {
         const int m3 = b.mechanism == LETHE_MECH_M3;
         lethe__cli_out_size(&o, "n", "records n", b.n, NULL);
-        lethe__cli_out_size(&o, "d", "features d", lethe_model_dim(m), NULL);
+        lethe__cli_out_size(&o, "d", "features d", lethe_model_input_dim(m), NULL);
+        lethe__cli_out_features(&o, m);
         lethe__cli_out_num(&o, "epsilon", "ε", b.epsilon, m3 ? "per release" : NULL);
         lethe__cli_out_num(&o, "delta", "δ", b.delta, m3 ? "per release" : NULL);
         lethe__cli_out_size(&o, "removals_total", "removals", b.removals_total, "records");

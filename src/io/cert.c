@@ -21,7 +21,7 @@
  *      is taken on trust. From the public parameters the verifier rebuilds
  *      the release sensitivity Δ ≥ base + g√d, base = Δ_max (with
  *      dp_releases 2Δ_max + 2R·sup|ℓ'|/(λ·n_min), sup|ℓ'| = 1 for the
- *      logistic loss), g the lattice step of σ; checks that σ calibrates Δ,
+ *      logistic, smooth-hinge and Huber losses), g the lattice step of σ; checks that σ calibrates Δ,
  *      δ ≥ δ_μ(ε) + δ_s with μ = Δ/σ (LTH-C-0012); and that the history of k
  *      releases, √k·μ-GDP, is not understated: μ_total ≥ √k·Δ/σ and
  *      ε_total ≥ the smallest ε with δ_{√k·μ}(ε) + (1 + e^ε)·k·d·τ ≤ δ
@@ -35,6 +35,7 @@
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
 #include "io/cert.h"
+#include "features/features.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -57,6 +58,7 @@
 /* The formats read; the last is the one written. */
 #define FORMAT_1 "lethe-certificate-1"
 #define FORMAT_2 "lethe-certificate-2"
+#define FORMAT_3 "lethe-certificate-3"
 #define WARNING "seeded test stream: reproducible noise, not private"
 /* M1's label in format 2: what its numbers are, and whose. */
 #define STATEMENT                                                                          \
@@ -278,8 +280,8 @@ static void member_bool(sbuf *b, const char *key, int v)
 static void serialize(sbuf *b, const lethe__cert_rec *r, int with_sig)
 {
     const lethe_certificate *c = &r->c;
-    const int v2 = c->format == 2;
-    member_str(b, "format", v2 ? FORMAT_2 : FORMAT_1);
+    const int v2 = c->format >= 2;
+    member_str(b, "format", c->format == 3 ? FORMAT_3 : v2 ? FORMAT_2 : FORMAT_1);
     member_u64(b, "seq", c->seq);
     member_str(b, "time", c->time);
     member_str(b, "mechanism", mech_name(c->mechanism));
@@ -290,6 +292,11 @@ static void serialize(sbuf *b, const lethe__cert_rec *r, int with_sig)
     if (c->seeded)
         member_str(b, "warning", WARNING);
     member_u64(b, "d", c->d);
+    if (c->format >= 3) {
+        member_u64(b, "classes", c->classes);
+        member_str(b, "features", c->features);
+        member_str(b, "features_hash", c->features_hash);
+    }
     member_num(b, "epsilon", c->epsilon);
     member_num(b, "delta", c->delta);
     member_num(b, "sigma", c->sigma);
@@ -321,7 +328,7 @@ static void serialize(sbuf *b, const lethe__cert_rec *r, int with_sig)
         member_u64(b, "used_before", c->used_before);
         member_u64(b, "used_after", c->used_after);
     } else {
-        member_str(b, "loss", c->loss == LETHE_LOSS_LOGISTIC ? "logistic" : "squared");
+        member_str(b, "loss", lethe_loss_name(c->loss));
         member_u64(b, "n", c->n);
         member_num(b, "lambda", c->lambda);
         member_num(b, "R", c->R);
@@ -349,7 +356,8 @@ enum {
     K_EPSILON, K_DELTA, K_SIGMA, K_K, K_IDS, K_RESIDUAL, K_BUDGET, K_REMAINING_BEFORE,
     K_REMAINING_AFTER, K_SENSITIVITY, K_CAPACITY, K_USED_BEFORE, K_USED_AFTER, K_LOSS, K_N,
     K_LAMBDA, K_R, K_TOL, K_DELTA_MAX, K_DP_RELEASES, K_DP_MIN_RECORDS, K_RELEASES, K_MU_TOTAL,
-    K_EPSILON_TOTAL, K_MODEL_BEFORE, K_MODEL_AFTER, K_PREV, K_PUBLIC_KEY, K_SIGNATURE, K_COUNT
+    K_EPSILON_TOTAL, K_MODEL_BEFORE, K_MODEL_AFTER, K_PREV, K_PUBLIC_KEY, K_SIGNATURE,
+    K_FEATURES, K_FEATURES_HASH, K_CLASSES, K_COUNT
 };
 
 static const char *const key_names[K_COUNT] = {
@@ -358,6 +366,7 @@ static const char *const key_names[K_COUNT] = {
     "remaining_after", "sensitivity", "capacity", "used_before", "used_after", "loss", "n",
     "lambda", "R", "tol", "delta_max", "dp_releases", "dp_min_records", "releases", "mu_total",
     "epsilon_total", "model_before", "model_after", "prev", "public_key", "signature",
+    "features", "features_hash", "classes",
 };
 
 #define BIT(k) ((uint64_t)1 << (k))
@@ -370,6 +379,7 @@ static const char *const key_names[K_COUNT] = {
                  BIT(K_RELEASES) | BIT(K_MU_TOTAL) | BIT(K_EPSILON_TOTAL))
 #define KEYS_M1_V2 BIT(K_STATEMENT)
 #define KEYS_M2_V2 (BIT(K_N) | BIT(K_LAMBDA) | BIT(K_R) | BIT(K_TOL))
+#define KEYS_V3 (BIT(K_FEATURES) | BIT(K_FEATURES_HASH) | BIT(K_CLASSES))
 #define KEYS_ALL (BIT(K_COUNT) - 1)
 
 typedef struct parser {
@@ -690,9 +700,26 @@ static int parse_value(parser *p, int k, lethe__cert_rec *r, size_t *n_ids)
     case K_FORMAT:
         if (!parse_string(p, t, sizeof t, &len))
             return 0;
-        c->format = strcmp(t, FORMAT_1) == 0 ? 1u : strcmp(t, FORMAT_2) == 0 ? 2u : 0u;
+        c->format = strcmp(t, FORMAT_1) == 0   ? 1u
+                    : strcmp(t, FORMAT_2) == 0 ? 2u
+                    : strcmp(t, FORMAT_3) == 0 ? 3u
+                                               : 0u;
         return c->format != 0 ? 1
-                              : perr(p, "format is neither \"" FORMAT_1 "\" nor \"" FORMAT_2 "\"");
+                              : perr(p, "format is not \"" FORMAT_1 "\", \"" FORMAT_2
+                                        "\" or \"" FORMAT_3 "\"");
+    case K_CLASSES:
+        return parse_size(p, &c->classes);
+    case K_FEATURES:
+        if (!parse_string(p, c->features, sizeof c->features, &len))
+            return 0;
+        return len > 0 ? 1 : perr(p, "empty features");
+    case K_FEATURES_HASH:
+        if (!parse_string(p, c->features_hash, sizeof c->features_hash, &len))
+            return 0;
+        unsigned char fh[32];
+        return from_hex(c->features_hash, len, fh, 32)
+                   ? 1
+                   : perr(p, "features_hash is not 64 lowercase hex digits");
     case K_STATEMENT:
         if (!parse_string(p, t, sizeof t, &len))
             return 0;
@@ -714,9 +741,9 @@ static int parse_value(parser *p, int k, lethe__cert_rec *r, size_t *n_ids)
     case K_LOSS:
         if (!parse_string(p, t, sizeof t, &len))
             return 0;
-        if (strcmp(t, "logistic") != 0 && strcmp(t, "squared") != 0)
-            return perr(p, "loss is neither \"logistic\" nor \"squared\"");
-        c->loss = t[0] == 'l' ? LETHE_LOSS_LOGISTIC : LETHE_LOSS_SQUARED;
+        if (lethe_loss_from_name(t, &c->loss) != LETHE_OK)
+            return perr(p, "loss is not \"logistic\", \"squared\", \"smooth-hinge\" or "
+                           "\"huber\"");
         return 1;
     case K_SAMPLER:
         if (!parse_string(p, r->sampler_buf, sizeof r->sampler_buf, &len))
@@ -813,9 +840,10 @@ lethe_status lethe__cert_parse(lethe_ctx *ctx, const unsigned char *buf, size_t 
         return lethe__fail(ctx, LETHE_ENOMEM, "no memory for the ids of a certificate");
     }
     if (ok) {
-        const int v2 = r->c.format == 2;
+        const int v2 = r->c.format >= 2;
         uint64_t want = KEYS_ALL & ~(KEYS_M1 | KEYS_M2 | KEYS_M3 | KEYS_M1_V2 | KEYS_M2_V2 |
-                                     BIT(K_WARNING));
+                                     KEYS_V3 | BIT(K_WARNING));
+        want |= r->c.format >= 3 ? KEYS_V3 : 0;
         want |= r->c.mechanism == LETHE_MECH_M1   ? KEYS_M1 | (v2 ? KEYS_M1_V2 : 0)
                 : r->c.mechanism == LETHE_MECH_M2 ? KEYS_M2 | (v2 ? KEYS_M2_V2 : 0)
                                                   : KEYS_M3;
@@ -979,7 +1007,7 @@ static int m2_ok(const lethe_certificate *c, double tv, char *why, size_t len)
                  c->capacity);
         return 0;
     }
-    if (c->format == 2 && !m2_sensitivity_ok(c, why, len))
+    if (c->format >= 2 && !m2_sensitivity_ok(c, why, len))
         return 0;
     return gdp_ok(c, tv, why, len);
 }
@@ -989,7 +1017,7 @@ static int m2_ok(const lethe_certificate *c, double tv, char *why, size_t len)
 static int m3_ok(const lethe_certificate *c, double tv, char *why, size_t len)
 {
     if (c->n == 0 || !positive(c->lambda) || !positive(c->R) || !positive(c->delta_max) ||
-        (unsigned)c->loss > LETHE_LOSS_SQUARED) {
+        (unsigned)c->loss >= LETHE_LOSS_COUNT) {
         snprintf(why, len, "an M3 parameter is out of range (n ≥ 1; λ, R and Δ_max finite "
                            "and > 0; a known loss)");
         return 0;
@@ -1011,15 +1039,21 @@ static int m3_ok(const lethe_certificate *c, double tv, char *why, size_t len)
                            "calibrated for so few records", c->n, c->dp_min_records);
         return 0;
     }
-    if (c->dp_releases && c->loss != LETHE_LOSS_LOGISTIC) {
-        snprintf(why, len, "dp_releases needs the logistic loss (bounded ℓ'); the squared "
-                           "loss has no ERM sensitivity");
+    if (c->dp_releases && c->loss == LETHE_LOSS_SQUARED) {
+        snprintf(why, len, "dp_releases needs a loss with bounded ℓ'; the squared loss has "
+                           "no ERM sensitivity");
         return 0;
     }
     /* base = Δ_max, or with DP releases 2Δ_max + 2R·sup|ℓ'|/(λ·n_min), sup|ℓ'| = 1
-     * for the logistic loss (LTH-C-0004), as the library calibrates it; then
-     * the lattice adds g√d (LTH-C-0010 §6.2) */
-    const double base = lethe__m3_base(c->delta_max, c->dp_releases, c->R, c->lambda,
+     * for the logistic, smooth-hinge and Huber losses (LTH-C-0004), as the
+     * library calibrates it; then
+     * the lattice adds g√d (LTH-C-0010 §6.2). With K heads (one-vs-rest) a
+     * record moves each head's minimiser, so the concatenation's ERM term has
+     * √K·R in place of R. */
+    const double C = c->format >= 3 && c->classes > 1
+                         ? c->R * sqrt((double)c->classes) * (1.0 + 0x1p-50)
+                         : c->R;
+    const double base = lethe__m3_base(c->delta_max, c->dp_releases, C, c->lambda,
                                        c->dp_min_records, NULL);
     if (!sensitivity_ok(c, base, c->dp_releases ? "Δ_max, the ERM's sensitivity" : "Δ_max",
                         why, len) ||
@@ -1049,6 +1083,46 @@ static int m3_ok(const lethe_certificate *c, double tv, char *why, size_t len)
 }
 
 /* 1 if the numbers are consistent (see lethe_cert_verify); else 0 and why. */
+/* Format 3: features_hash is the BLAKE2b-256 of features, and the map's
+ * widths give d (D for a random map, else in; one more with an intercept).
+ * The description itself is the owner's: the verifier checks that it is
+ * one, not which map it names (LTH-C-0015). */
+static int features_ok(const lethe_certificate *c, char *why, size_t len)
+{
+    unsigned char h[32];
+    char hx[65];
+    crypto_generichash(h, sizeof h, (const unsigned char *)c->features,
+                       strnlen(c->features, sizeof c->features), NULL, 0);
+    to_hex(h, 32, hx);
+    if (strcmp(hx, c->features_hash) != 0) {
+        snprintf(why, len, "features_hash is not the BLAKE2b-256 of features");
+        return 0;
+    }
+    /* canonical: it parses, and describing what it says gives it back */
+    lethe_feature_map map;
+    size_t in = 0;
+    char again[LETHE_FEATURES_TEXT_MAX], h2[65];
+    if (!lethe__features_parse(c->features, &map, &in) ||
+        lethe_features_describe(&map, in, again, h2) != LETHE_OK ||
+        strcmp(again, c->features) != 0) {
+        snprintf(why, len, "features \"%.80s\" is not a canonical map description",
+                 c->features);
+        return 0;
+    }
+    const int random = map.kind == LETHE_FEATURES_RFF || map.kind == LETHE_FEATURES_RELU;
+    const size_t width = (random ? map.dim : in) + (map.bias > 0.0 ? 1 : 0);
+    if (c->classes == 0 || c->classes == 2 || width > c->d / c->classes ||
+        width * c->classes != c->d ||
+        (c->mechanism == LETHE_MECH_M2 &&
+         (c->classes != 1 || map.kind != LETHE_FEATURES_NONE || map.bias > 0.0))) {
+        snprintf(why, len, "features \"%.80s\" and classes = %zu do not describe a model of "
+                           "d = %zu weights (classes 1 or ≥ 3; M2: one head, no map)",
+                 c->features, c->classes, c->d);
+        return 0;
+    }
+    return 1;
+}
+
 static int numbers_ok(const lethe_certificate *c, char *why, size_t len)
 {
     if (!(c->epsilon > 0.0) || !(c->delta > 0.0 && c->delta < 1.0) || !(c->sigma > 0.0) ||
@@ -1059,11 +1133,13 @@ static int numbers_ok(const lethe_certificate *c, char *why, size_t len)
     }
     /* format 2 names the sampler whose charges (τ, the lattice step g) are
      * applied below: the verifier knows no other */
-    if (c->format == 2 && strcmp(c->sampler, LETHE__SAMPLER_NAME) != 0) {
+    if (c->format >= 2 && strcmp(c->sampler, LETHE__SAMPLER_NAME) != 0) {
         snprintf(why, len, "the sampler is not \"%.60s…\", the one whose charges (τ, g) "
                            "the verifier applies", LETHE__SAMPLER_NAME);
         return 0;
     }
+    if (c->format >= 3 && !features_ok(c, why, len))
+        return 0;
     /* the sampler's share of δ, (1 + e^ε)·d·τ (LTH-C-0010 §6.3); M1 charges it
      * at ε = 1 ≥ its ε, so this is never more than what M1 set aside */
     const double tv = lethe__lattice_delta(c->d, c->epsilon);
@@ -1143,6 +1219,12 @@ static int follows(const lethe_certificate *prev, const lethe_certificate *c, ch
     if (c->format < prev->format) {
         snprintf(why, len, "format lethe-certificate-%u follows lethe-certificate-%u: a "
                            "ledger's format never goes back", c->format, prev->format);
+        return 0;
+    }
+    if (prev->format >= 3 &&
+        (strcmp(c->features, prev->features) != 0 || c->classes != prev->classes)) {
+        snprintf(why, len, "the feature map or the classes differ from the previous "
+                           "certificate's: a ledger records one model");
         return 0;
     }
     if ((prev->mechanism == LETHE_MECH_M3) != (c->mechanism == LETHE_MECH_M3)) {
@@ -1692,7 +1774,14 @@ static lethe_status build(lethe_ctx *ctx, const lethe_certificate *c, const keys
 {
     memset(r, 0, sizeof *r);
     r->c = *c;
-    r->c.format = 2; /* the only format written */
+    r->c.format = 3; /* the only format written */
+    if (memchr(c->features, '\0', sizeof c->features) == NULL || c->features[0] == '\0')
+        return lethe__fail(ctx, LETHE_EINVAL, "cert_write: features must name the model's map "
+                                              "(lethe_features_describe)");
+    unsigned char fh[32];
+    crypto_generichash(fh, sizeof fh, (const unsigned char *)c->features, strlen(c->features),
+                       NULL, 0);
+    to_hex(fh, 32, r->c.features_hash);
     r->c.seq = ch->count + 1;
     r->c.ids = NULL;
     if (c->time[0] == '\0') {

@@ -13,7 +13,9 @@
  *   u64 dp dp_min newton_extra releases fresh reanchors extra_steps n_unpub
  *   | f64 Δ_max ε_cap drift
  * right after the first eight u64, and pub[d] unpub[n_unpub] after x (b is
- * 0). σ, the sensitivity, the lattice and the budget are recomputed on
+ * 0). Version 2 (both magics) then has the feature map:
+ *   u64 mapped kind d_in dim | f64 γ bias | seed[32] identity[32]
+ * (Ω and β are drawn again from the seed on load). σ, the sensitivity, the lattice and the budget are recomputed on
  * load, never trusted.
  * Integers and doubles are little-endian (doubles as their IEEE-754 bits).
  * Writes are atomic: a unique temporary file beside the target (mkstemp),
@@ -36,7 +38,8 @@
 
 #define MAGIC "LETHEST1"
 #define MAGIC_M3 "LETHEM31"
-#define VERSION 1u
+#define VERSION 2u /* 2 adds the feature map; 1 (no map) still loads */
+#define FEATURES_BYTES ((size_t)(6 * 8 + 2 * 32))
 
 static lethe_pass gradient_pass(lethe_model *m);
 
@@ -80,6 +83,14 @@ lethe_status lethe_model_save(lethe_model *m, const char *path)
         const double p3[] = { m->delta_max, m->eps_cap, m->drift };
         lethe__sf_put_f64s(&s, p3, 3);
     }
+    const lethe_feature_map *fp = &m->fmap.p;
+    const uint64_t hf[] = { (uint64_t)m->mapped, (uint64_t)fp->kind, m->fmap.d_in, fp->dim };
+    for (size_t i = 0; i < sizeof hf / sizeof hf[0]; i++)
+        lethe__sf_put_u64(&s, hf[i]);
+    const double pf[] = { fp->gamma, fp->bias };
+    lethe__sf_put_f64s(&s, pf, 2);
+    lethe__sf_put_bytes(&s, fp->seed, sizeof fp->seed);
+    lethe__sf_put_bytes(&s, fp->identity, sizeof fp->identity);
     const double par[] = { m->lambda, m->epsilon, m->delta, m->sigma, m->c,
                            lethe__budget_at(m, m->n_live), m->tol,
                            m->R, m->xnorm, m->residual, m->train_residual, m->residual_bound,
@@ -303,23 +314,45 @@ lethe_status lethe_model_load(lethe_ctx *ctx, const char *path, lethe_model **ou
         lethe__sf_get_f64s(&s, p3, 3);
     }
     const uint64_t n_unpub = h3[7];
+    uint64_t hf[4] = { 0 };
+    lethe_feature_map fp;
+    memset(&fp, 0, sizeof fp);
+    if (version == VERSION) {
+        for (size_t i = 0; i < 4; i++)
+            hf[i] = lethe__sf_get_u64(&s);
+        double pf[2];
+        lethe__sf_get_f64s(&s, pf, 2);
+        fp.kind = hf[1] <= LETHE_FEATURES_DECLARED ? (lethe_feature_kind)hf[1]
+                                                    : LETHE_FEATURES_NONE;
+        fp.dim = (size_t)hf[3];
+        fp.gamma = pf[0];
+        fp.bias = pf[1];
+        lethe__sf_get_bytes(&s, fp.seed, sizeof fp.seed);
+        lethe__sf_get_bytes(&s, fp.identity, sizeof fp.identity);
+    }
     if (s.err) {
         st = bad(ctx, path, "truncated header");
         goto done;
     }
-    if (version != VERSION) {
-        st = lethe__fail(ctx, LETHE_EFORMAT, "load: %s: format version %llu, expected %u", path,
-                         (unsigned long long)version, VERSION);
+    if (version != VERSION && version != 1) {
+        st = lethe__fail(ctx, LETHE_EFORMAT, "load: %s: format version %llu, expected 1 or %u",
+                         path, (unsigned long long)version, VERSION);
         goto done;
     }
-    if (loss > LETHE_LOSS_SQUARED || d == 0 || n == 0 || seeded > 1 || max_iter > UINT32_MAX ||
+    if (hf[0] > 1 || hf[1] > LETHE_FEATURES_DECLARED || hf[2] > SIZE_MAX / 8 ||
+        hf[3] > SIZE_MAX / 8) {
+        st = bad(ctx, path, "feature map field out of range");
+        goto done;
+    }
+    if (loss >= LETHE_LOSS_COUNT || d == 0 || n == 0 || seeded > 1 || max_iter > UINT32_MAX ||
         !lethe__fits_blas((size_t)d) || !lethe__fits_blas((size_t)n) || h3[0] > 1 ||
         h3[2] > UINT32_MAX || h3[4] > 1 || n_unpub > SIZE_MAX / 16 - n) {
         st = bad(ctx, path, "header field out of range");
         goto done;
     }
     /* the sizes must match the file exactly before anything is allocated */
-    const size_t fixed = 8 + 8 * 8 + 14 * 8 + 4 * 8 + LETHE__SEED_BYTES + (m3 ? 11 * 8 : 0);
+    const size_t fixed = 8 + 8 * 8 + 14 * 8 + 4 * 8 + LETHE__SEED_BYTES + (m3 ? (size_t)88 : 0) +
+                         (version == VERSION ? FEATURES_BYTES : (size_t)0);
     size_t dd, nd, need;
     if (!lethe__mul_size(d, d, &dd) || !lethe__mul_size(n, d, &nd) ||
         (need = 3 * d + dd + 3 * n + nd + (m3 ? d + (size_t)n_unpub : 0)) < dd ||
@@ -412,6 +445,14 @@ lethe_status lethe_model_load(lethe_ctx *ctx, const char *path, lethe_model **ou
     }
     if (st == LETHE_OK && m3)
         st = check_unpublished(ctx, path, m);
+    if (st == LETHE_OK && hf[0]) { /* the map, drawn again from its seed */
+        st = lethe__fmap_init(ctx, &fp, (size_t)hf[2], &m->fmap);
+        if (st == LETHE_OK && m->fmap.d_out != m->d)
+            st = bad(ctx, path, "the feature map's width is not the model's");
+        else if (st == LETHE_EINVAL)
+            st = bad(ctx, path, "feature map parameters out of range");
+        m->mapped = st == LETHE_OK;
+    }
     if (st == LETHE_OK) {
         st = lethe__rng_create_at(seeded ? seed : NULL, seeded ? pos : 0, &m->rng);
         if (st != LETHE_OK)
@@ -430,10 +471,20 @@ done:
 
 /* The publishable model as text: what a user needs to use and judge it,
  * nothing secret, and no counters (they depend on b through refusals). */
+/* The public model file: the mechanism, loss, parameters, the feature map
+ * (map NULL: none, on d inputs) as lethe_features_describe writes it and
+ * its hash, then the weights. */
 static lethe_status write_public(lethe_ctx *ctx, const char *path, const char *mechanism,
                                  const char *loss, size_t d, double lambda, double epsilon,
-                                 double delta, double sigma, int seeded, const double *w)
+                                 double delta, double sigma, int seeded, const double *w,
+                                 const lethe_feature_map *map, size_t d_in)
 {
+    lethe_feature_map none;
+    memset(&none, 0, sizeof none);
+    char text[LETHE_FEATURES_TEXT_MAX], hash[65];
+    if (lethe_features_describe(map != NULL ? map : &none, map != NULL ? d_in : d, text,
+                                hash) != LETHE_OK)
+        return lethe__fail(ctx, LETHE_EINVAL, "save_public: the feature map is out of range");
     lethe_sfile s;
     lethe_status st = lethe__sfile_create(ctx, path, 0644, NULL, &s);
     if (st != LETHE_OK)
@@ -441,9 +492,9 @@ static lethe_status write_public(lethe_ctx *ctx, const char *path, const char *m
     int ok = fprintf(s.f,
                      "lethe-public-model 1\nmechanism %s\nloss %s\nd %zu\nlambda %.17g\n"
                      "epsilon %.17g\ndelta %.17g\nsigma %.17g\nsampler %s\nseeded %d\n"
-                     "weights\n",
+                     "features %s\nfeatures_hash %s\nweights\n",
                      mechanism, loss, d, lambda, epsilon, delta, sigma, LETHE__SAMPLER_NAME,
-                     seeded) >= 0;
+                     seeded, text, hash) >= 0;
     for (size_t j = 0; j < d && ok; j++)
         ok = fprintf(s.f, "%.17g\n", w[j]) >= 0;
     if (!ok) {
@@ -462,12 +513,14 @@ lethe_status lethe_model_save_public(lethe_model *m, const char *path)
         return lethe__fail(m->ctx, LETHE_EINVAL, "save_public: path is NULL");
     if (m->mech == LETHE_MECH_M3)
         return write_public(m->ctx, path, "M3 noise-free state, fresh lattice release",
-                            m->loss == LETHE_LOSS_LOGISTIC ? "logistic" : "squared", m->d,
+                            lethe_loss_name(m->loss), m->d,
                             m->lambda, m->epsilon, m->delta, m->sigma,
-                            lethe__rng_seeded(m->rng), m->pub);
+                            lethe__rng_seeded(m->rng), m->pub, lethe_model_features(m),
+                            lethe_model_input_dim(m));
     return write_public(m->ctx, path, "M1 loss-perturbation (Guo et al. 2020)",
-                        m->loss == LETHE_LOSS_LOGISTIC ? "logistic" : "squared", m->d, m->lambda,
-                        m->epsilon, m->delta, m->sigma, lethe__rng_seeded(m->rng), m->w);
+                        lethe_loss_name(m->loss), m->d, m->lambda,
+                        m->epsilon, m->delta, m->sigma, lethe__rng_seeded(m->rng), m->w,
+                        lethe_model_features(m), lethe_model_input_dim(m));
 }
 
 /* ─── Mechanism M2 ───────────────────────────────────────────────────────
@@ -634,7 +687,7 @@ lethe_status lethe_m2_save_public(lethe_m2 *m, const char *path)
         return lethe__fail(m->ctx, LETHE_EINVAL, "save_public: path is NULL");
     return write_public(m->ctx, path, "M2 output-perturbation (Sekhari et al. 2021)", "logistic",
                         m->d, m->lambda, m->epsilon, m->delta, m->sigma,
-                        lethe__rng_seeded(m->rng), m->w_pub);
+                        lethe__rng_seeded(m->rng), m->w_pub, NULL, 0);
 }
 
 lethe_status lethe_state_mechanism(lethe_ctx *ctx, const char *path, lethe_mechanism *out)

@@ -1103,6 +1103,17 @@ static lethe_status commit_files(lethe_workspace *ws, int mechanism, void *model
     return LETHE_OK;
 }
 
+/* c's features: the map map on d_in inputs (NULL: none, d_in = d). */
+static void cert_features(lethe_certificate *c, const lethe_feature_map *map, size_t d_in)
+{
+    c->classes = 1;
+    lethe_feature_map none;
+    memset(&none, 0, sizeof none);
+    char hash[65];
+    if (lethe_features_describe(map != NULL ? map : &none, d_in, c->features, hash) != LETHE_OK)
+        c->features[0] = '\0'; /* lethe_cert_write refuses it */
+}
+
 static void cert_common(lethe_certificate *c, lethe_mechanism mech, const char *sampler,
                         int seeded, size_t d, double eps, double delta, double sigma,
                         const uint64_t *ids, size_t k)
@@ -1145,6 +1156,7 @@ static lethe_status save_m3(lethe_workspace *ws, lethe_model *m, const uint64_t 
     lethe_certificate c;
     cert_common(&c, LETHE_MECH_M3, after->sampler, after->seeded, lethe_model_dim(m),
                 after->epsilon, after->delta, after->sigma, ids, k);
+    cert_features(&c, lethe_model_features(m), lethe_model_input_dim(m));
     c.loss = after->loss;
     c.n = after->n;
     c.lambda = after->lambda;
@@ -1188,6 +1200,7 @@ lethe_status lethe_workspace_save_model(lethe_workspace *ws, lethe_model *m, con
     lethe_certificate c;
     cert_common(&c, LETHE_MECH_M1, after.sampler, after.seeded, lethe_model_dim(m),
                 after.epsilon, after.delta, after.sigma, ids, k);
+    cert_features(&c, lethe_model_features(m), lethe_model_input_dim(m));
     c.residual = after.residual + after.residual_fp;
     c.budget = after.budget;
     c.remaining_before = before->remaining;
@@ -1216,6 +1229,7 @@ lethe_status lethe_workspace_save_m2(lethe_workspace *ws, lethe_m2 *m, const uin
                 after.epsilon, after.delta, after.sigma, ids, k);
     /* the public parameters σ and Δ were calibrated from (lethe__m2_calibrate),
      * for the verifier to rebuild Δ; lethe_m2_report does not carry them */
+    cert_features(&c, NULL, lethe_m2_dim(m));
     c.n = m->n;
     c.lambda = m->lambda;
     c.R = m->R;

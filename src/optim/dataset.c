@@ -129,7 +129,9 @@ lethe_status lethe_dataset_create(lethe_ctx *ctx, size_t n, size_t d, const doub
             return lethe__fail(ctx, LETHE_ENORM, "dataset: ‖x[%zu]‖ = %.17g exceeds R = %.17g",
                                i, norm, R);
         }
-        if ((policy == LETHE_NORM_CLIP && norm > R) ||
+        /* CLIP shrinks every row within the margin of R too: a computed
+         * norm just below R does not prove the true one is */
+        if ((policy == LETHE_NORM_CLIP && norm > R * (1.0 - ((double)d + 2.0) * 0x1p-53)) ||
             (policy == LETHE_NORM_NORMALIZE && norm > 0.0)) {
             /* First bring the norm near 1 by a power of two (exact), since
              * R/norm overflows for rows shorter than R/DBL_MAX. */

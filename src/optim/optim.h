@@ -16,7 +16,7 @@
 
 /* ℓ(z, y), ℓ'(z, y) and ℓ''(z, y) with respect to z; any pointer may be NULL. */
 void lethe__loss_eval(lethe_loss loss, double z, double y, double *l, double *d1, double *d2);
-/* 1 if y is a valid label for the loss (logistic: ±1; squared: finite). */
+/* 1 if y is a valid label for the loss (classifiers: ±1; regression: finite). */
 int lethe__loss_label_ok(lethe_loss loss, double y);
 
 /* Rows per block of the removal's residual pass: a block of 64 rows of 784
