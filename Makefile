@@ -4,9 +4,11 @@
 #   make check               every test suite (cmocka), the CLI test and the trace check
 #   make SANITIZE=address,undefined check
 #   make demo                the main job: certified removal on Fashion-MNIST
+#   make demo-multiclass     the same for all ten classes (one-vs-rest), with the tool
 #   make bench               M3 on the demo data (accuracy, re-anchors, λ × Δ_max, M1/M2/M3),
 #                            removal vs retraining, noise sampler vs float (bench/README.md)
 #   make bench-models        the models side by side: linear, intercept, smooth hinge, RFF, ReLU
+#   make bench-multiclass    ten classes one-vs-rest (linear, RFF) beside scikit-learn
 #   make killtest [KILLS=2000]  SIGKILL of forget/refresh at random moments (tests/kill.sh)
 #   make stattest            the noise sampler's statistical tests, fresh seeds, more samples
 #   make lipschitz           measures how the residual moves with b (proofs/certificate.md, G1)
@@ -68,7 +70,7 @@ STATIC := $(BUILD)/liblethe.a
 SHARED := $(BUILD)/liblethe.so.$(VERSION)
 TOOL   := $(BUILD)/lethe
 
-.PHONY: all check test killtest trace demo bench bench-models stattest lipschitz audit limits install \
+.PHONY: all check test killtest trace demo demo-multiclass bench bench-models bench-multiclass stattest lipschitz audit limits install \
         uninstall clean valgrind coverage fuzz fuzz-build
 all: $(STATIC) $(SHARED) $(TOOL) $(BUILD)/lethe.pc
 
@@ -166,6 +168,10 @@ $(FMNIST)/train-images-idx3-ubyte.gz:
 demo: $(BUILD)/examples/fashion_demo $(FMNIST)/train-images-idx3-ubyte.gz
 	$(BUILD)/examples/fashion_demo $(FMNIST)
 
+# All ten classes, one-vs-rest, 60 000 images, with the tool (about a minute).
+demo-multiclass: $(TOOL) $(FMNIST)/train-images-idx3-ubyte.gz
+	LETHE=$(CURDIR)/$(TOOL) sh scripts/demo-multiclass.sh $(FMNIST)
+
 bench: $(BUILD)/bench/bench_m3 $(BUILD)/bench/bench_removal $(BUILD)/bench/bench_noise \
        $(FMNIST)/train-images-idx3-ubyte.gz bench-models
 	$(BUILD)/bench/bench_m3 $(FMNIST)
@@ -177,6 +183,12 @@ bench: $(BUILD)/bench/bench_m3 $(BUILD)/bench/bench_removal $(BUILD)/bench/bench
 # retraining, memory (bench/README.md; about 5 minutes).
 bench-models: $(BUILD)/bench/bench_models $(FMNIST)/train-images-idx3-ubyte.gz
 	$(BUILD)/bench/bench_models $(FMNIST)
+
+# All ten classes, one-vs-rest (linear and RFF D = 1000), beside scikit-learn
+# in the same run (bench/README.md; about 10 minutes).
+bench-multiclass: $(BUILD)/bench/bench_multiclass $(FMNIST)/train-images-idx3-ubyte.gz
+	$(BUILD)/bench/bench_multiclass $(FMNIST)
+	/usr/bin/python3 bench/sklearn_multiclass.py $(FMNIST)
 
 # The noise sampler's statistical tests with fresh seeds (printed) and
 # STAT_SCALE times the samples of `make check` (minutes at the default).

@@ -21,12 +21,10 @@
 #define _DEFAULT_SOURCE         /* wait4 */
 
 #include <stdint.h>
-#include <sys/resource.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include "../examples/fmnist.h"
 #include "certify/certify.h"
+#include "child.h"
 
 typedef struct config {
     const char *name;
@@ -134,10 +132,7 @@ static result run_one(const char *dir, const config *c, size_t n_rem)
     lethe_budget br;
     lethe_model_budget(rt, &br);
     lethe_model_budget(m, &b);
-    r.retrain_gap = 0.0;
-    for (size_t j = 0; j < m->d; j++)
-        r.retrain_gap += (m->w[j] - rt->w[j]) * (m->w[j] - rt->w[j]);
-    r.retrain_gap = sqrt(r.retrain_gap);
+    r.retrain_gap = bench_gap(m, rt);
     r.retrain_bound = b.distance + br.distance;
     lethe_model_free(rt);
     lethe_dataset_free(rest);
@@ -149,6 +144,18 @@ static result run_one(const char *dir, const config *c, size_t n_rem)
     lethe_dataset_free(data);
     lethe_ctx_free(ctx);
     return r;
+}
+
+typedef struct child_arg {
+    const char *dir;
+    const config *c;
+    size_t n_rem;
+} child_arg;
+
+static void child(const void *arg, void *out)
+{
+    const child_arg *a = arg;
+    *(result *)out = run_one(a->dir, a->c, a->n_rem);
 }
 
 int main(int argc, char **argv)
@@ -169,24 +176,10 @@ int main(int argc, char **argv)
     fflush(stdout);
     int failed = 0;
     for (size_t i = 0; i < N_CONFIGS; i++) {
-        int fd[2];
-        if (pipe(fd) != 0)
-            return 1;
-        pid_t pid = fork();
-        if (pid == 0) {
-            close(fd[0]);
-            result r = run_one(dir, &configs[i], n_rem);
-            ssize_t w = write(fd[1], &r, sizeof r);
-            _exit(w == (ssize_t)sizeof r ? 0 : 1);
-        }
-        close(fd[1]);
+        child_arg arg = { dir, &configs[i], n_rem };
         result r;
-        ssize_t got = read(fd[0], &r, sizeof r);
-        close(fd[0]);
-        int status = 0;
-        struct rusage ru;
-        if (pid < 0 || wait4(pid, &status, 0, &ru) != pid || got != (ssize_t)sizeof r ||
-            !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        double rss = 0.0;
+        if (bench_in_child(child, &arg, &r, sizeof r, &rss) != 0) {
             fprintf(stderr, "bench_models: %s failed\n", configs[i].name);
             failed = 1;
             continue;
@@ -198,8 +191,7 @@ int main(int argc, char **argv)
                configs[i].name, r.d, r.train_s, 100 * r.acc_theta, 100 * r.acc_pub,
                100 * r.acc_lo, 100 * r.acc_hi, r.med_ms, r.p99_ms, r.retrain_s,
                r.retrain_s / (r.med_ms / 1e3), r.reanchors, r.extra, r.retrain_gap,
-               r.retrain_bound, bound_ok ? "" : " VIOLATED", r.guaranteed,
-               (double)ru.ru_maxrss / 1024.0);
+               r.retrain_bound, bound_ok ? "" : " VIOLATED", r.guaranteed, rss);
         fflush(stdout);
     }
     fputs("\n", stderr);

@@ -47,16 +47,18 @@ static inline void fm_die(lethe_ctx *ctx, const char *what, lethe_status st)
     exit(1);
 }
 
-/* split is "train" or "t10k". */
-static inline lethe_dataset *fm_load(lethe_ctx *ctx, const char *dir, const char *split)
+/* split is "train" or "t10k"; class pos → +1, neg → −1, the others left
+ * out, or with pos = neg = −1 every record with its class as its label. */
+static inline lethe_dataset *fm_load_classes(lethe_ctx *ctx, const char *dir, const char *split,
+                                             long pos, long neg)
 {
     char img[1024], lab[1024];
     snprintf(img, sizeof img, "%s/%s-images-idx3-ubyte.gz", dir, split);
     snprintf(lab, sizeof lab, "%s/%s-labels-idx1-ubyte.gz", dir, split);
     lethe_read_options ro;
     lethe_read_options_init(&ro);
-    ro.pos_class = FM_POS;
-    ro.neg_class = FM_NEG;
+    ro.pos_class = pos;
+    ro.neg_class = neg;
     ro.policy = LETHE_NORM_NORMALIZE;
     ro.R = 1.0;
     lethe_dataset *ds = NULL;
@@ -64,6 +66,12 @@ static inline lethe_dataset *fm_load(lethe_ctx *ctx, const char *dir, const char
     if (st != LETHE_OK)
         fm_die(ctx, img, st);
     return ds;
+}
+
+/* The demo's two classes: coat → +1, pullover → −1. */
+static inline lethe_dataset *fm_load(lethe_ctx *ctx, const char *dir, const char *split)
+{
+    return fm_load_classes(ctx, dir, split, FM_POS, FM_NEG);
 }
 
 /* The records of data that model still holds, as a new dataset. */

@@ -96,6 +96,7 @@ typedef enum lethe_status {
     LETHE_ECAPACITY,   /* the removal would exceed the deletion capacity m  */
     LETHE_EMISMATCH,   /* a record given for removal is not the one trained on */
     LETHE_EVERIFY,     /* a certificate or ledger failed a check (see lethe_cert_verify) */
+    LETHE_EUNSUPPORTED, /* the model or mechanism cannot do this (the message says why) */
     LETHE_STATUS_COUNT
 } lethe_status;
 
@@ -423,6 +424,16 @@ typedef struct lethe_train_options {
                               re-anchor (a fresh Hessian); default 3                  */
     lethe_feature_map features; /* M3 and M1: the frozen map and intercept; default
                               none (M2 has no map)                                    */
+    int multiclass;        /* M3, logistic or smooth hinge: 1 = one-vs-rest, certified
+                              and released as ONE model of K·d weights
+                              (proofs/multiclass.md); 0 (default): labels −1/+1, or a
+                              regression                                              */
+    const double *classes; /* with multiclass: the K class labels (3 to 1024, distinct,
+                              finite; every record's label one of them), fixed in
+                              advance: the list is public (certificates carry K), so
+                              fix it before the data when the classes themselves are
+                              private. NULL: the data's distinct labels            */
+    size_t n_classes;      /* their number (0 with classes NULL)                     */
 } lethe_train_options;
 
 /* Fill the defaults above. */
@@ -468,8 +479,10 @@ typedef struct lethe_removal_report {
     /* M3 (0 for M1): */
     double distance;         /* (residual + residual_fp)/(λ|D'|), rounded up: a bound on
                                 ‖θ' − w*(D')‖, ≤ delta_max when certified                 */
-    unsigned steps;          /* Newton steps taken (1 when the first one was accepted)    */
-    unsigned reanchors;      /* fresh Hessians computed after the first step failed       */
+    unsigned steps;          /* Newton steps taken (1 when the first one was accepted;
+                                one-vs-rest: the most any head took)                      */
+    unsigned reanchors;      /* fresh Hessians computed after the first step failed (one-
+                                vs-rest: over all heads)                                  */
 } lethe_removal_report;
 
 /* Remove the records named by ids[0..k-1] (a batch, one Newton step).
@@ -826,6 +839,12 @@ LETHE_API size_t lethe_model_input_dim(const lethe_model *model);
 /* The model's feature map (kind LETHE_FEATURES_NONE and bias 0 when it has
  * none), its seed as drawn at training; NULL for a NULL model. */
 LETHE_API const lethe_feature_map *lethe_model_features(const lethe_model *model);
+/* The model's heads: K ≥ 3 for a one-vs-rest model (*classes, if not NULL,
+ * gets its K class labels in increasing order, valid while the model
+ * lives), else 1 (*classes = NULL). Predictions of a one-vs-rest model are
+ * class labels, and the probability that of the predicted class (the
+ * heads' sigmoids normalised; NaN for the smooth hinge). */
+LETHE_API size_t lethe_model_classes(const lethe_model *model, const double **classes);
 LETHE_API lethe_loss lethe_model_loss(const lethe_model *model);
 /* The PUBLIC weights (d values), borrowed until the next call that changes
  * the model: M1's w; M3's last release (never the secret θ). */

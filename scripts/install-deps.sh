@@ -2,9 +2,10 @@
 # Install lethe's build, test and demo dependencies from Debian's packages.
 # As root it runs apt-get; otherwise it prints the exact command and stops.
 #   scripts/install-deps.sh     build, test and demo dependencies (the demo's data set,
-#                               Fashion-MNIST, and LIBLINEAR for the benchmark included)
+#                               Fashion-MNIST, and LIBLINEAR and scikit-learn for the
+#                               benchmarks included)
 set -eu
-pkgs="build-essential pkg-config libopenblas-dev liblapacke-dev libsodium-dev libcmocka-dev zlib1g-dev dataset-fashion-mnist liblinear-tools"
+pkgs="build-essential pkg-config libopenblas-dev liblapacke-dev libsodium-dev libcmocka-dev zlib1g-dev dataset-fashion-mnist liblinear-tools python3-sklearn"
 missing=""
 for p in $pkgs; do
     dpkg-query -W -f '${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||

@@ -638,6 +638,72 @@ run 1 "m2 with a bias" "$LETHE" train --mechanism m2 $m2data --bias 1 --capacity
     --model "$tmp/x.state"
 has "m2 with a bias" "$tmp/err" "M2 has no feature map or intercept"
 
+# ── one-vs-rest: --classes all, or a list of three or more ──────────────────
+# four classes: the largest of four linear scores of five features
+awk 'BEGIN {
+    srand(2385)
+    print "id,x1,x2,x3,x4,x5,y"
+    for (i = 0; i < 400; i++) {
+        best = -1e9; c = 0
+        for (j = 1; j <= 5; j++) x[j] = rand() - 0.5
+        for (k = 0; k < 4; k++) {
+            z = 0
+            for (j = 1; j <= 5; j++) z += x[j] * ((k * 7 + j * 3) % 5 - 2)
+            if (z > best) { best = z; c = k }
+        }
+        printf "%d", 5000 + i
+        for (j = 1; j <= 5; j++) printf ",%.4f", x[j]
+        printf ",%d\n", c
+    }
+}' >"$tmp/multi.csv"
+mdata="--data $tmp/multi.csv --id-col 0 --norm normalize"
+mw="$tmp/ws-multi"
+"$LETHE" init "$mw" >/dev/null
+# shellcheck disable=SC2086
+run 0 "train one-vs-rest" "$LETHE" train --workspace "$mw" $mdata --classes all --lambda 0.001 \
+    --seed $SEED
+has "train one-vs-rest" "$tmp/out" "^classes \(one-vs-rest\) +4$"
+has "train one-vs-rest" "$tmp/out" "^class labels +0,1,2,3$"
+has "train one-vs-rest" "$tmp/out" "^weights +20$"
+# shellcheck disable=SC2086
+run 0 "forget one-vs-rest" "$LETHE" forget --workspace "$mw" 5003 5010
+has "forget one-vs-rest" "$tmp/out" "^certified +yes"
+run 0 "verify one-vs-rest" "$LETHE" verify --workspace "$mw"
+grep -q '"classes": 4,' "$mw"/ledger/00000001.json && grep -q '"d": 20,' "$mw"/ledger/00000001.json &&
+    ok || bad "one-vs-rest: the certificate does not say classes 4, d 20"
+grep -q "^class_labels 0 1 2 3$" "$mw"/model.00000002.public && ok ||
+    bad "one-vs-rest: the public model does not name its classes"
+# shellcheck disable=SC2086
+run 0 "predict one-vs-rest" "$LETHE" predict --workspace "$mw" $mdata --classes all
+has "predict one-vs-rest" "$tmp/out" "^5000 [0-3] 0\.[0-9]+$"
+# shellcheck disable=SC2086
+run 0 "evaluate one-vs-rest" "$LETHE" evaluate --workspace "$mw" $mdata --classes all --json
+has "evaluate one-vs-rest" "$tmp/out" '"accuracy": 0\.[6-9]'
+run 3 "forget one-vs-rest again" "$LETHE" forget --workspace "$mw" 5003
+run 0 "refresh one-vs-rest" "$LETHE" refresh --workspace "$mw"
+# a list keeps those classes only
+"$LETHE" init "$tmp/ws-list" >/dev/null
+# shellcheck disable=SC2086
+run 0 "train a class list" "$LETHE" train --workspace "$tmp/ws-list" $mdata --classes 3,0,2 \
+    --lambda 0.001
+has "train a class list" "$tmp/out" "^class labels +0,2,3$"
+# bad input
+# shellcheck disable=SC2086
+run 1 "one-vs-rest squared" "$LETHE" train $mdata --classes all --loss squared --model "$tmp/x.state"
+has "one-vs-rest squared" "$tmp/err" "is a regression"
+# shellcheck disable=SC2086
+run 1 "one-vs-rest guo" "$LETHE" train --mechanism guo $mdata --classes all --budget 1 \
+    --model "$tmp/x.state"
+# shellcheck disable=SC2086
+run 1 "one-vs-rest m2" "$LETHE" train --mechanism m2 $mdata --classes all --model "$tmp/x.state"
+for bad in "1,2," "1,1,2" "1,x,2" ",1,2"; do
+    # shellcheck disable=SC2086
+    run 1 "classes '$bad'" "$LETHE" train $mdata --classes "$bad" --model "$tmp/x.state"
+done
+# shellcheck disable=SC2086
+run 2 "one-vs-rest on two labels" "$LETHE" train $data --classes all --model "$tmp/x.state"
+has "one-vs-rest on two labels" "$tmp/err" "one-vs-rest needs 3"
+
 # ── LIBSVM: the records of data.csv, read back identically ──────────────────
 # (without the id column: ids are then the record numbers in either format)
 awk -F, 'NR > 1 {

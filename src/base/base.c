@@ -36,6 +36,7 @@ static const char *const status_text[LETHE_STATUS_COUNT] = {
     [LETHE_ECAPACITY] = "removal would exceed the deletion capacity",
     [LETHE_EMISMATCH] = "record does not match the one trained on",
     [LETHE_EVERIFY] = "certificate verification failed",
+    [LETHE_EUNSUPPORTED] = "not supported for this model",
 };
 
 const char *lethe_strerror(lethe_status status)

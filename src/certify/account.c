@@ -78,7 +78,7 @@ double lethe__guo_worst_case(double gamma, double R, double C, double bnorm, dou
  * for the largest jump one removal has caused (ρ):
  *   res_max·((k + j)/k)² + ρ ≤ budget  ⇒  j = k·(√((budget − ρ)/res_max) − 1).
  * Before the first removal, k = 1 and res_max is the dry run's residual. */
-static size_t capacity_estimate(const lethe_model *m)
+size_t lethe__capacity_estimate(const lethe_model *m)
 {
     if (m->n_live < 2 || isnan(m->rho) || isnan(m->res_max))
         return 0;
@@ -179,12 +179,14 @@ lethe_status lethe_model_budget(const lethe_model *m, lethe_budget *out)
     out->n = m->n_live;
     out->seeded = lethe__rng_seeded(m->rng);
     out->sampler = LETHE__SAMPLER_NAME;
-    out->capacity_estimate = capacity_estimate(m);
+    out->capacity_estimate = lethe__capacity_estimate(m);
     out->lambda = m->lambda;
     out->R = m->R;
     out->loss = m->loss;
     if (m->mech == LETHE_MECH_M3) { /* its own lattice, charges and bounds */
         lethe__m3_budget_report(m, out);
+        if (m->K > 0)
+            lethe__multi_budget(m, out);
         return LETHE_OK;
     }
     out->worst_case_bound =

@@ -68,6 +68,15 @@ struct lethe_model {
      * d above is then the records' own width, else fmap.d_out) */
     int mapped;
     lethe_fmap fmap;
+    /* one-vs-rest (multiclass.c). A parent (K ≥ 3) holds the records (rows of
+     * d_row features), their class labels in y, classes[K], θ = [θ_1 … θ_K]
+     * in w (d = K·d_row) and the release; its heads are M3 models of d_row
+     * weights on labels ±1 whose x, ids, alive, index and w (a block of the
+     * parent's) are the parent's (shared = 1). K = 0: a model of one head. */
+    size_t K, d_row;
+    double *classes;
+    struct lethe_model **heads;
+    int shared;
     /* scratch, allocated once */
     double *U2, *s2, *w2, *g2, *p, *hp, *v, *W2, *Z, *V, *acc;
     lethe_optim_ws ws;
@@ -95,6 +104,41 @@ lethe_status lethe__evaluate(lethe_ctx *ctx, lethe_loss loss, const double *w, s
 
 /* Allocate every buffer of a model for n rows of d features (all-or-nothing). */
 lethe_status lethe__model_alloc(lethe_ctx *ctx, size_t n, size_t d, lethe_model **out);
+/* A head of parent P (multiclass.c): its own buffers of P->d_row, and P's
+ * records, ids, alive flags, index and the k-th block of P's w. */
+lethe_status lethe__model_alloc_head(lethe_model *P, size_t k, lethe_model **out);
+/* Free a model's buffers (those it owns) and the model. */
+void lethe__model_destroy(lethe_model *m);
+/* Commit a removal computed by lethe__removal_step / lethe__m3_step into m
+ * (cannot fail). With own_rows the rows' records leave m (zeroed, marked
+ * dead, their ids kept as unpublished); a head leaves that to its parent. */
+void lethe__removal_commit(lethe_model *m, const uint64_t *ids, const size_t *rows, size_t k,
+                           const lethe_removal_report *r, double drift, int own_rows);
+/* Mark the rows of ids ROW_PENDING in m (rows[] gets them); on failure
+ * nothing is marked. */
+lethe_status lethe__removal_mark(lethe_model *m, const uint64_t *ids, size_t k, size_t *rows);
+/* multiclass.c: train K heads on data (labels: the classes), the parent's
+ * removal, prediction, evaluation and report. */
+lethe_status lethe__multi_train(lethe_ctx *ctx, const lethe_dataset *data,
+                                const lethe_train_options *o, lethe_model **out);
+lethe_status lethe__multi_remove(lethe_model *P, const uint64_t *ids, size_t k,
+                                 lethe_removal_path path, lethe_removal_report *rep, int commit);
+lethe_status lethe__multi_predict(lethe_model *P, size_t n, const double *phi, size_t ld,
+                                  double *label, double *prob);
+lethe_status lethe__multi_evaluate(lethe_model *P, const lethe_dataset *phi, double *score);
+void lethe__multi_budget(const lethe_model *P, lethe_budget *out);
+/* A parent of n rows of d features and K heads, with every buffer but no
+ * parameters (lethe__multi_heads_setup copies the parent's to the heads
+ * and sets their labels from y and classes). */
+lethe_status lethe__multi_alloc(lethe_ctx *ctx, size_t n, size_t d, size_t K, lethe_model **out);
+void lethe__multi_heads_setup(lethe_model *P);
+/* Move the live rows to the front (records, labels, the heads' labels and
+ * curvatures), then recompute each head's gradient in the new order. */
+void lethe__multi_compact(lethe_model *P);
+/* The parent's residual report from its heads' (after any change to them). */
+void lethe__multi_combine(lethe_model *P);
+/* The data-dependent estimate of further single removals (account.c). */
+size_t lethe__capacity_estimate(const lethe_model *m);
 /* Rebuild the id index from ids[0..n_rows-1]; no allocation. */
 void lethe__model_index(lethe_model *m);
 /* Row holding id, or SIZE_MAX. */

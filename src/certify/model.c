@@ -46,6 +46,18 @@ void lethe_train_options_init(lethe_train_options *opt)
 static void model_free_buffers(lethe_model *m)
 {
     lethe_ctx *ctx = m->ctx;
+    if (m->shared) { /* the parent's: not this head's to free */
+        m->x = m->w = NULL;
+        m->ids = NULL;
+        m->alive = NULL;
+        memset(&m->index, 0, sizeof m->index);
+    }
+    for (size_t k = 0; m->heads != NULL && k < m->K; k++)
+        lethe__model_destroy(m->heads[k]);
+    lethe__free(ctx, m->heads);
+    lethe__free(ctx, m->classes);
+    m->heads = NULL;
+    m->classes = NULL;
     double **bufs[] = { &m->x, &m->y, &m->w, &m->g, &m->U, &m->s_f, &m->U2, &m->s2,
                         &m->w2, &m->g2, &m->p, &m->hp, &m->v, &m->W2, &m->Z, &m->V, &m->acc,
                         &m->pub };
@@ -68,7 +80,7 @@ static void model_free_buffers(lethe_model *m)
     m->rng = NULL;
 }
 
-void lethe_model_free(lethe_model *m)
+void lethe__model_destroy(lethe_model *m)
 {
     if (m == NULL)
         return;
@@ -78,7 +90,15 @@ void lethe_model_free(lethe_model *m)
     lethe__free(ctx, m);
 }
 
-lethe_status lethe__model_alloc(lethe_ctx *ctx, size_t n, size_t d, lethe_model **out)
+void lethe_model_free(lethe_model *m)
+{
+    lethe__model_destroy(m);
+}
+
+/* A model of n rows and d weights; with a parent P, a head that shares P's
+ * records, ids, alive flags, index and the k-th d-block of P's w. */
+static lethe_status model_alloc(lethe_ctx *ctx, size_t n, size_t d, lethe_model *P, size_t k,
+                                lethe_model **out)
 {
     size_t nd, dd;
     if (!lethe__mul_size(n, d, &nd) || !lethe__mul_size(d, d, &dd) || n > SIZE_MAX / 4)
@@ -90,11 +110,22 @@ lethe_status lethe__model_alloc(lethe_ctx *ctx, size_t n, size_t d, lethe_model 
     m->n_rows = n;
     m->d = d;
     size_t blk = n < LETHE__ROW_BLOCK ? n : LETHE__ROW_BLOCK;
-    m->x = lethe__calloc(ctx, nd, sizeof(double));
+    int index_ok = 1;
+    if (P != NULL) {
+        m->shared = 1;
+        m->x = P->x;
+        m->ids = P->ids;
+        m->alive = P->alive;
+        m->index = P->index;
+        m->w = P->w + k * d;
+    } else {
+        m->x = lethe__calloc(ctx, nd, sizeof(double));
+        m->ids = lethe__calloc(ctx, n, sizeof(uint64_t));
+        m->alive = lethe__calloc(ctx, n, 1);
+        m->w = lethe__calloc(ctx, d, sizeof(double));
+        index_ok = lethe__idindex_alloc(ctx, &m->index, n) == LETHE_OK;
+    }
     m->y = lethe__calloc(ctx, n, sizeof(double));
-    m->ids = lethe__calloc(ctx, n, sizeof(uint64_t));
-    m->alive = lethe__calloc(ctx, n, 1);
-    m->w = lethe__calloc(ctx, d, sizeof(double));
     m->g = lethe__calloc(ctx, d, sizeof(double));
     m->U = lethe__calloc(ctx, dd, sizeof(double));
     m->s_f = lethe__calloc(ctx, n, sizeof(double));
@@ -117,7 +148,7 @@ lethe_status lethe__model_alloc(lethe_ctx *ctx, size_t n, size_t d, lethe_model 
     if (m->b != NULL)
         memset(m->b, 0, d * sizeof(double)); /* M3's b stays 0 */
     if (m->pub == NULL || m->noise == NULL || m->unpub == NULL || m->x == NULL || m->y == NULL || m->ids == NULL || m->alive == NULL ||
-        lethe__idindex_alloc(ctx, &m->index, n) != LETHE_OK || m->w == NULL || m->g == NULL || m->U == NULL ||
+        !index_ok || m->w == NULL || m->g == NULL || m->U == NULL ||
         m->s_f == NULL || m->U2 == NULL || m->s2 == NULL || m->w2 == NULL || m->g2 == NULL ||
         m->p == NULL || m->hp == NULL || m->v == NULL || m->W2 == NULL || m->Z == NULL ||
         m->V == NULL || m->acc == NULL || m->b == NULL ||
@@ -127,6 +158,16 @@ lethe_status lethe__model_alloc(lethe_ctx *ctx, size_t n, size_t d, lethe_model 
     }
     *out = m;
     return LETHE_OK;
+}
+
+lethe_status lethe__model_alloc(lethe_ctx *ctx, size_t n, size_t d, lethe_model **out)
+{
+    return model_alloc(ctx, n, d, NULL, 0, out);
+}
+
+lethe_status lethe__model_alloc_head(lethe_model *P, size_t k, lethe_model **out)
+{
+    return model_alloc(P->ctx, P->n_rows, P->d_row, P, k, out);
 }
 
 void lethe__model_index(lethe_model *m)
@@ -281,6 +322,27 @@ static lethe_status draw_b(lethe_model *m, double *b)
     return st;
 }
 
+/* Commit a solve: w2, g2, U2 and s2 (the Hessian at w2) become the model's,
+ * with the charged residual r + fp; counts since training or refresh reset. */
+static void adopt_solution(lethe_model *m, double r, double fp)
+{
+    memcpy(m->w, m->w2, m->d * sizeof *m->w);
+    memcpy(m->g, m->g2, m->d * sizeof *m->g);
+    double *t = m->U;
+    m->U = m->U2;
+    m->U2 = t;
+    t = m->s_f;
+    m->s_f = m->s2;
+    m->s2 = t;
+    m->n_f = m->n_live;
+    m->residual = m->train_residual = m->res_max = r;
+    m->residual_fp = fp;
+    m->residual_bound = r + fp;
+    m->removals = 0;
+    m->drift = 0.0; /* the factor is the Hessian at w */
+    estimate_rho(m);
+}
+
 lethe_status lethe__model_solve(lethe_model *m, const double *w0)
 {
     double gnorm = 0.0;
@@ -293,22 +355,7 @@ lethe_status lethe__model_solve(lethe_model *m, const double *w0)
         return lethe__fail(m->ctx, LETHE_ENOCONV,
                            "train: training residual %.3e exceeds the budget %.3e; lower tol", r,
                            lethe__budget_at(m, m->n_live));
-    /* commit: everything below cannot fail */
-    memcpy(m->w, m->w2, m->d * sizeof *m->w);
-    memcpy(m->g, m->g2, m->d * sizeof *m->g);
-    double *t = m->U;
-    m->U = m->U2;
-    m->U2 = t;
-    t = m->s_f;
-    m->s_f = m->s2;
-    m->s2 = t;
-    m->n_f = m->n_live;
-    m->residual = m->train_residual = m->res_max = r;
-    m->residual_fp = pass.fp_error;
-    m->residual_bound = r + pass.fp_error;
-    m->removals = 0;
-    m->drift = 0.0; /* the factor is the Hessian at w */
-    estimate_rho(m);
+    adopt_solution(m, r, pass.fp_error); /* commit: cannot fail */
     return LETHE_OK;
 }
 
@@ -406,8 +453,12 @@ lethe_status lethe_model_train(lethe_ctx *ctx, const lethe_dataset *data,
     if (data == NULL || opt == NULL || out == NULL)
         return lethe__fail(ctx, LETHE_EINVAL, "train: data, opt and out must not be NULL");
     *out = NULL;
+    lethe_status (*const fit)(lethe_ctx *, const lethe_dataset *, const lethe_train_options *,
+                              lethe_model **) = opt->multiclass ? lethe__multi_train : train_head;
+    if (opt->multiclass != 0 && opt->multiclass != 1)
+        return lethe__fail(ctx, LETHE_EINVAL, "train: multiclass must be 0 or 1");
     if (!lethe__features_active(&opt->features))
-        return train_head(ctx, data, opt, out);
+        return fit(ctx, data, opt, out);
     /* the map's public seed: given, or derived from a test run's seed, or
      * fresh from the CSPRNG; it is recorded with the model either way */
     lethe_feature_map p = opt->features;
@@ -427,7 +478,7 @@ lethe_status lethe_model_train(lethe_ctx *ctx, const lethe_dataset *data,
     lethe_dataset *mapped = NULL;
     st = lethe__fmap_dataset(ctx, &f, data, &mapped);
     if (st == LETHE_OK)
-        st = train_head(ctx, mapped, opt, out);
+        st = fit(ctx, mapped, opt, out);
     lethe_dataset_free(mapped);
     if (st != LETHE_OK) {
         lethe__fmap_free(ctx, &f);
@@ -449,7 +500,7 @@ static double *map_rows(lethe_model *m, size_t n, const double *x, size_t ldx)
     }
     size_t cells;
     double *out = NULL;
-    if (lethe__mul_size(n, m->d, &cells))
+    if (lethe__mul_size(n, m->fmap.d_out, &cells))
         out = lethe__calloc(m->ctx, cells, sizeof *out);
     if (out == NULL) {
         lethe__fail(m->ctx, LETHE_ENOMEM, "predict: no memory for φ of %zu rows", n);
@@ -487,12 +538,51 @@ void lethe__model_compact(lethe_model *m)
     lethe__model_index(m);
 }
 
+/* M3's refresh of a one-vs-rest model: every head solved again on the
+ * records left into its scratch, then, only if all succeeded, committed;
+ * the shared records compacted once. */
+static lethe_status refresh_heads(lethe_model *P)
+{
+    lethe_status st = LETHE_OK;
+    double *res = lethe__calloc(P->ctx, 2 * P->K, sizeof *res); /* ρ_k, E_k */
+    if (res == NULL)
+        return lethe__fail(P->ctx, LETHE_ENOMEM, "refresh: no memory");
+    for (size_t k = 0; k < P->K && st == LETHE_OK; k++) {
+        lethe_model *h = P->heads[k];
+        double gnorm = 0.0;
+        st = solve(h, h->b, h->w, &gnorm);
+        lethe_pass pass = { NAN, NAN, NAN, NAN, NAN };
+        if (st == LETHE_OK)
+            pass = exact_residual(h, h->b);
+        if (st == LETHE_OK && !(pass.residual + pass.fp_error <= lethe__budget_at(h, h->n_live)))
+            st = lethe__fail(P->ctx, LETHE_ENOCONV, "refresh: head %zu's residual %.3e exceeds "
+                                                    "its budget", k, pass.residual);
+        res[2 * k] = pass.residual;
+        res[2 * k + 1] = pass.fp_error;
+    }
+    if (st != LETHE_OK) {
+        lethe__free(P->ctx, res);
+        return st; /* only the heads' scratch was written */
+    }
+    for (size_t k = 0; k < P->K; k++)
+        adopt_solution(P->heads[k], res[2 * k], res[2 * k + 1]);
+    lethe__free(P->ctx, res);
+    lethe__multi_compact(P);
+    P->train_residual = P->residual;
+    P->removals = 0;
+    P->refreshes++;
+    P->fresh = 0; /* Θ moved: the last release is of an older Θ */
+    return LETHE_OK;
+}
+
 /* IMPLEMENTS: LTH-C-0006 */
 lethe_status lethe_model_refresh(lethe_model *m)
 {
     if (m == NULL)
         return LETHE_EINVAL;
     lethe__clear(m->ctx);
+    if (m->K > 0)
+        return refresh_heads(m);
     /* A fresh b from the model's own source; the old one is kept until commit. */
     double *bnew = sodium_malloc(m->d * sizeof *bnew);
     if (bnew == NULL)
@@ -523,25 +613,11 @@ lethe_status lethe_model_refresh(lethe_model *m)
     }
     sodium_free(m->b);
     m->b = bnew;
-    memcpy(m->w, m->w2, m->d * sizeof *m->w);
-    memcpy(m->g, m->g2, m->d * sizeof *m->g);
-    double *t = m->U;
-    m->U = m->U2;
-    m->U2 = t;
-    t = m->s_f;
-    m->s_f = m->s2;
-    m->s2 = t;
+    adopt_solution(m, r, pass.fp_error);
     lethe__model_compact(m);
-    m->n_f = m->n_live;
-    m->residual = m->train_residual = m->res_max = r;
-    m->residual_fp = pass.fp_error;
-    m->residual_bound = r + pass.fp_error;
-    m->removals = 0;
     m->refreshes++;
-    m->drift = 0.0;
     if (m->mech == LETHE_MECH_M3)
         m->fresh = 0; /* θ moved: the last release is of an older θ */
-    estimate_rho(m);
     return LETHE_OK;
 }
 
@@ -549,7 +625,14 @@ size_t lethe_model_dim(const lethe_model *m) { return m == NULL ? 0 : m->d; }
 
 size_t lethe_model_input_dim(const lethe_model *m)
 {
-    return m == NULL ? 0 : m->mapped ? m->fmap.d_in : m->d;
+    return m == NULL ? 0 : m->mapped ? m->fmap.d_in : m->K > 0 ? m->d_row : m->d;
+}
+
+size_t lethe_model_classes(const lethe_model *m, const double **classes)
+{
+    if (classes != NULL)
+        *classes = m == NULL || m->K == 0 ? NULL : m->classes;
+    return m == NULL ? 0 : m->K > 0 ? m->K : 1;
 }
 
 const lethe_feature_map *lethe_model_features(const lethe_model *m)
@@ -615,18 +698,26 @@ lethe_status lethe_model_predict(lethe_model *m, size_t n, const double *x, size
     if (m == NULL)
         return LETHE_EINVAL;
     lethe__clear(m->ctx);
-    if (!m->mapped || x == NULL || n == 0)
+    if ((!m->mapped && m->K == 0) || x == NULL || n == 0)
         return lethe__predict(m->ctx, m->loss, public_weights(m), m->d, n, x, ldx, label, prob);
+    const size_t din = lethe_model_input_dim(m);
+    if (ldx < din)
+        return lethe__fail(m->ctx, LETHE_ESIZE, "predict: leading dimension %zu < %zu features",
+                           ldx, din);
     for (size_t i = 0; i < n; i++) /* φ of a non-finite input is not defined */
-        for (size_t j = 0; j < m->fmap.d_in && j < ldx; j++)
+        for (size_t j = 0; j < din; j++)
             if (!isfinite(x[i * ldx + j]))
                 return lethe__fail(m->ctx, LETHE_ENONFINITE, "predict: x[%zu][%zu] is %g", i, j,
                                    x[i * ldx + j]);
-    double *phi = map_rows(m, n, x, ldx);
-    if (phi == NULL)
+    double *phi = m->mapped ? map_rows(m, n, x, ldx) : NULL;
+    if (m->mapped && phi == NULL)
         return lethe_ctx_errcode(m->ctx);
-    lethe_status st = lethe__predict(m->ctx, m->loss, public_weights(m), m->d, n, phi, m->d,
-                                     label, prob);
+    const double *rows = phi != NULL ? phi : x;
+    const size_t ld = phi != NULL ? m->fmap.d_out : ldx;
+    lethe_status st = m->K > 0
+                          ? lethe__multi_predict(m, n, rows, ld, label, prob)
+                          : lethe__predict(m->ctx, m->loss, public_weights(m), m->d, n, rows, ld,
+                                           label, prob);
     lethe__free(m->ctx, phi);
     return st;
 }
@@ -662,12 +753,16 @@ lethe_status lethe_model_evaluate(lethe_model *m, const lethe_dataset *data, dou
     if (m == NULL)
         return LETHE_EINVAL;
     lethe__clear(m->ctx);
-    if (!m->mapped || data == NULL)
+    if (!m->mapped && m->K == 0)
         return lethe__evaluate(m->ctx, m->loss, public_weights(m), m->d, data, score);
+    if (data == NULL || score == NULL)
+        return lethe__fail(m->ctx, LETHE_EINVAL, "evaluate: data and score must not be NULL");
     lethe_dataset *phi = NULL;
-    lethe_status st = lethe__fmap_dataset(m->ctx, &m->fmap, data, &phi);
+    lethe_status st = m->mapped ? lethe__fmap_dataset(m->ctx, &m->fmap, data, &phi) : LETHE_OK;
+    const lethe_dataset *use = phi != NULL ? phi : data;
     if (st == LETHE_OK)
-        st = lethe__evaluate(m->ctx, m->loss, public_weights(m), m->d, phi, score);
+        st = m->K > 0 ? lethe__multi_evaluate(m, use, score)
+                      : lethe__evaluate(m->ctx, m->loss, public_weights(m), m->d, use, score);
     lethe_dataset_free(phi);
     return st;
 }

@@ -89,7 +89,7 @@ lethe_status lethe__removal_step(lethe_model *m, const size_t *rows, size_t k,
 }
 
 /* Resolve ids to rows and mark them ROW_PENDING; on failure nothing is marked. */
-static lethe_status mark_pending(lethe_model *m, const uint64_t *ids, size_t k, size_t *rows)
+lethe_status lethe__removal_mark(lethe_model *m, const uint64_t *ids, size_t k, size_t *rows)
 {
     lethe_status st = LETHE_OK;
     size_t t = 0;
@@ -130,10 +130,12 @@ static lethe_status remove_or_check(lethe_model *m, const uint64_t *ids, size_t 
         return lethe__fail(m->ctx, LETHE_EINVAL, "remove: no ids given");
     if (path != LETHE_PATH_FAST && path != LETHE_PATH_EXACT)
         return lethe__fail(m->ctx, LETHE_EINVAL, "remove: unknown path %d", (int)path);
+    if (m->K > 0)
+        return lethe__multi_remove(m, ids, k, path, rep, commit);
     size_t *rows = lethe__calloc(m->ctx, k, sizeof *rows);
     if (rows == NULL)
         return lethe__fail(m->ctx, LETHE_ENOMEM, "remove: no memory for %zu ids", k);
-    lethe_status st = mark_pending(m, ids, k, rows);
+    lethe_status st = lethe__removal_mark(m, ids, k, rows);
     if (st == LETHE_OK && k >= m->n_live) {
         for (size_t t = 0; t < k; t++)
             m->alive[rows[t]] = ROW_LIVE;
@@ -166,7 +168,18 @@ static lethe_status remove_or_check(lethe_model *m, const uint64_t *ids, size_t 
             *rep = r;
         return st;
     }
-    /* commit: nothing below can fail */
+    lethe__removal_commit(m, ids, rows, k, &r, drift, 1);
+    lethe__free(m->ctx, rows);
+    r.removed = k;
+    if (rep != NULL)
+        *rep = r;
+    return LETHE_OK;
+}
+
+void lethe__removal_commit(lethe_model *m, const uint64_t *ids, const size_t *rows, size_t k,
+                           const lethe_removal_report *rr, double drift, int own_rows)
+{
+    const lethe_removal_report r = *rr;
     const size_t d = m->d;
     double *t = m->U;
     m->U = m->U2;
@@ -180,8 +193,10 @@ static lethe_status remove_or_check(lethe_model *m, const uint64_t *ids, size_t 
     memcpy(m->w, m->w2, d * sizeof *m->w);
     memcpy(m->g, m->g2, d * sizeof *m->g);
     if (m->mech == LETHE_MECH_M3) {
-        memcpy(m->unpub + m->n_unpub, ids, k * sizeof *ids);
-        m->n_unpub += k;
+        if (own_rows) {
+            memcpy(m->unpub + m->n_unpub, ids, k * sizeof *ids);
+            m->n_unpub += k;
+        }
         m->fresh = 0;
         m->drift = drift;
         m->reanchors += r.reanchors;
@@ -189,12 +204,13 @@ static lethe_status remove_or_check(lethe_model *m, const uint64_t *ids, size_t 
     }
     for (size_t u = 0; u < k; u++) {
         size_t i = rows[u];
-        memset(m->x + i * d, 0, d * sizeof *m->x); /* the record's bytes leave the model */
+        if (own_rows) {
+            memset(m->x + i * d, 0, d * sizeof *m->x); /* the record's bytes leave the model */
+            m->alive[i] = ROW_DEAD;
+        }
         m->y[i] = 0.0;
         m->s_f[i] = 0.0;
-        m->alive[i] = ROW_DEAD;
     }
-    lethe__free(m->ctx, rows);
     double prev = m->residual;
     m->residual = r.residual;
     m->residual_fp = r.residual_fp;
@@ -206,10 +222,6 @@ static lethe_status remove_or_check(lethe_model *m, const uint64_t *ids, size_t 
         double inc = fmax(r.residual - prev, 0.0);
         m->rho = isnan(m->rho) ? inc : fmax(m->rho, inc);
     }
-    r.removed = k;
-    if (rep != NULL)
-        *rep = r;
-    return LETHE_OK;
 }
 
 /* IMPLEMENTS: LTH-C-0001 */

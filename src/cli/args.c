@@ -259,8 +259,56 @@ static int option_features(lethe__cli_args *a, const char *text)
     return 0;
 }
 
+/* --classes: POS,NEG (binary), all, or three or more classes (one-vs-rest) */
 static int option_classes(lethe__cli_args *a, const char *text)
 {
+    a->multiclass = 0;
+    a->n_class_list = 0;
+    if (strcmp(text, "all") == 0) {
+        a->multiclass = 1;
+        a->train.multiclass = 1;
+        a->read.pos_class = a->read.neg_class = -1;
+        return 0;
+    }
+    size_t commas = 0;
+    for (const char *c = text; *c != '\0'; c++)
+        commas += *c == ',';
+    if (commas >= 2) {
+        char buf[32];
+        const char *at = text;
+        for (;;) {
+            const char *end = strchr(at, ',');
+            size_t len = end != NULL ? (size_t)(end - at) : strlen(at);
+            long v = -1;
+            if (len == 0 || len >= sizeof buf)
+                v = -1;
+            else {
+                memcpy(buf, at, len);
+                buf[len] = '\0';
+                if (!parse_long(buf, &v))
+                    v = -1;
+            }
+            if (v < 0 || a->n_class_list == LETHE__CLASSES_MAX)
+                return lethe__cli_usage(a, "--classes takes POS,NEG, all, or up to %d class "
+                                           "numbers ≥ 0 separated by commas, not '%s'",
+                                        LETHE__CLASSES_MAX, text);
+            for (size_t t = 0; t < a->n_class_list; t++)
+                if (a->class_list[t] == v)
+                    return lethe__cli_usage(a, "--classes: class %ld is listed twice", v);
+            a->class_list[a->n_class_list++] = v;
+            if (end == NULL)
+                break;
+            at = end + 1;
+        }
+        a->multiclass = 1;
+        a->train.multiclass = 1;
+        for (size_t t = 0; t < a->n_class_list; t++)
+            a->class_values[t] = (double)a->class_list[t];
+        a->train.classes = a->class_values; /* fixed before the data: the list is public */
+        a->train.n_classes = a->n_class_list;
+        a->read.pos_class = a->read.neg_class = -1;
+        return 0;
+    }
     const char *comma = strchr(text, ',');
     char pos[32];
     long p = -1, n = -1;
@@ -271,7 +319,8 @@ static int option_classes(lethe__cli_args *a, const char *text)
             p = n = -1;
     }
     if (p < 0 || n < 0)
-        return lethe__cli_usage(a, "--classes takes POS,NEG, two class numbers ≥ 0, not '%s'",
+        return lethe__cli_usage(a, "--classes takes POS,NEG (two class numbers ≥ 0), all, or "
+                                   "three or more classes separated by commas, not '%s'",
                                 text);
     if (p == n)
         return lethe__cli_usage(a, "--classes: the two classes must differ (both are %ld)", p);
@@ -670,6 +719,52 @@ void lethe__cli_finish(lethe__cli_args *a, lethe_ctx *ctx)
     lethe_ctx_free(ctx);
 }
 
+/* Keep the records of the classes --classes listed (as read: the norm
+ * policy already applied, the bound kept, or measured again when it was). */
+static int keep_classes(const lethe__cli_args *a, lethe_ctx *ctx, lethe_dataset **ds)
+{
+    const size_t n = lethe_dataset_rows(*ds), d = lethe_dataset_cols(*ds);
+    const double *x = lethe_dataset_x(*ds), *y = lethe_dataset_y(*ds);
+    const uint64_t *ids = lethe_dataset_ids(*ds);
+    double *kx = malloc(n * d * sizeof *kx), *ky = malloc(n * sizeof *ky);
+    uint64_t *kid = malloc(n * sizeof *kid);
+    if (kx == NULL || ky == NULL || kid == NULL) {
+        free(kx);
+        free(ky);
+        free(kid);
+        return lethe__cli_error(a->cmd, LETHE__EXIT_FAILURE, "no memory for %zu records", n);
+    }
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++) {
+        int keep = 0;
+        for (size_t t = 0; t < a->n_class_list && !keep; t++)
+            keep = y[i] >= (double)a->class_list[t] && y[i] <= (double)a->class_list[t];
+        if (!keep)
+            continue;
+        memcpy(kx + m * d, x + i * d, d * sizeof *kx);
+        ky[m] = y[i];
+        kid[m++] = ids[i];
+    }
+    const int measured = a->read.policy == LETHE_NORM_MEASURE;
+    lethe_dataset *kept = NULL;
+    lethe_status st = m == 0 ? LETHE_EEMPTY
+                             : lethe_dataset_create(ctx, m, d, kx, d, ky, kid,
+                                                    measured ? LETHE_NORM_MEASURE
+                                                             : LETHE_NORM_REQUIRE,
+                                                    lethe_dataset_norm_bound(*ds), &kept);
+    free(kx);
+    free(ky);
+    free(kid);
+    if (st != LETHE_OK)
+        return st == LETHE_EEMPTY
+                   ? lethe__cli_error(a->cmd, LETHE__EXIT_DATA,
+                                      "%s: no record of the classes --classes lists", a->data)
+                   : lethe__cli_status(a, ctx, st, LETHE__PHASE_INPUT);
+    lethe_dataset_free(*ds);
+    *ds = kept;
+    return 0;
+}
+
 int lethe__cli_read_data(const lethe__cli_args *a, lethe_ctx *ctx, size_t dim,
                          lethe_dataset **out)
 {
@@ -688,7 +783,9 @@ int lethe__cli_read_data(const lethe__cli_args *a, lethe_ctx *ctx, size_t dim,
         st = lethe_dataset_read_csv(ctx, a->data, &o, out);
         break;
     }
-    return st == LETHE_OK ? 0 : lethe__cli_status(a, ctx, st, LETHE__PHASE_INPUT);
+    if (st != LETHE_OK)
+        return lethe__cli_status(a, ctx, st, LETHE__PHASE_INPUT);
+    return a->n_class_list > 0 ? keep_classes(a, ctx, out) : 0;
 }
 
 int lethe__cli_state_kind(const lethe__cli_args *a, lethe_ctx *ctx, int *rc)

@@ -105,6 +105,8 @@ enum {
 enum { LETHE__FORMAT_GUESS = 0, LETHE__FORMAT_IDX, LETHE__FORMAT_CSV, LETHE__FORMAT_LIBSVM };
 
 #define LETHE__SEED_LEN 32
+/* Most classes --classes may list. */
+#define LETHE__CLASSES_MAX 1024
 
 /* Everything the command line said, checked for range but not yet used. */
 typedef struct lethe__cli_args {
@@ -113,6 +115,10 @@ typedef struct lethe__cli_args {
     const char *data, *labels, *model, *public_path, *ids_file;
     const char *workspace, *key_file, *out; /* --workspace DIR, --key-file F, --out F */
     const char *features_file; /* --features-file: the declared map's definition */
+    int multiclass;    /* --classes all or three or more: one-vs-rest          */
+    size_t n_class_list; /* --classes A,B,C,…: the classes kept (0: all)       */
+    long class_list[LETHE__CLASSES_MAX];
+    double class_values[LETHE__CLASSES_MAX]; /* the same, the model's fixed classes */
     lethe_workspace *ws; /* open while a command runs with --workspace */
     const char *secret, *cert, *ledger, *key; /* keygen and verify */
     int format;        /* LETHE__FORMAT_*                     */
@@ -255,6 +261,8 @@ void lethe__cli_out_mech(lethe__cli_out *o, const lethe_model *m);
 /* The model's feature map (lethe_features_describe), its hash, and the
  * number of weights. */
 void lethe__cli_out_features(lethe__cli_out *o, const lethe_model *m);
+/* A one-vs-rest model's classes (nothing for one head). */
+void lethe__cli_out_classes(lethe__cli_out *o, const lethe_model *m);
 /* With --features-file: the BLAKE2b-256 of the file into identity (as
  * lethe_cert_hash_file computes it). 0, or an exit status (reported). */
 int lethe__cli_features_file(lethe__cli_args *a, lethe_ctx *ctx, unsigned char identity[32]);

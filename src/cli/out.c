@@ -176,6 +176,22 @@ void lethe__cli_out_features(lethe__cli_out *o, const lethe_model *m)
     lethe__cli_out_size(o, "weights", "weights", lethe_model_dim(m), NULL);
 }
 
+void lethe__cli_out_classes(lethe__cli_out *o, const lethe_model *m)
+{
+    const double *c = NULL;
+    size_t K = lethe_model_classes(m, &c);
+    if (K < 2 || c == NULL)
+        return;
+    char text[256];
+    size_t at = 0;
+    for (size_t k = 0; k < K && at + 24 < sizeof text; k++)
+        at += (size_t)snprintf(text + at, sizeof text - at, k ? ",%g" : "%g", c[k]);
+    if (at + 24 >= sizeof text)
+        snprintf(text + at, sizeof text - at, ",…");
+    lethe__cli_out_size(o, "classes", "classes (one-vs-rest)", K, NULL);
+    lethe__cli_out_str(o, "class_labels", "class labels", text);
+}
+
 void lethe__cli_out_m3(lethe__cli_out *o, const lethe_model *m, const lethe_budget *b)
 {
     char unit[128];

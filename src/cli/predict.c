@@ -26,10 +26,14 @@ static void print_predictions(const lethe__cli_args *a, const lethe_dataset *ds,
         unsigned long long id = ids[i];
         const char *sep = i + 1 < n ? ",\n" : "\n";
         if (a->json && classifier && !isnan(prob[i]))
-            printf("  {\"id\": %llu, \"label\": %.0f, \"probability\": %.17g}%s", id, label[i],
-                   prob[i], sep);
+            printf("  {\"id\": %llu, \"label\": %.17g, \"probability\": %.17g}%s", id,
+                   label[i], prob[i], sep);
         else if (a->json && classifier)
-            printf("  {\"id\": %llu, \"label\": %.0f}%s", id, label[i], sep);
+            printf("  {\"id\": %llu, \"label\": %.17g}%s", id, label[i], sep);
+        else if (classifier == 2 && !isnan(prob[i])) /* a class label */
+            printf("%llu %.17g %.6f\n", id, label[i], prob[i]);
+        else if (classifier == 2)
+            printf("%llu %.17g\n", id, label[i]);
         else if (a->json)
             printf("  {\"id\": %llu, \"value\": %.17g}%s", id, label[i], sep);
         else if (classifier && !isnan(prob[i]))
@@ -52,7 +56,7 @@ static int is_sign(double v)
 static int evaluate(const lethe__cli_args *a, lethe_ctx *ctx, lethe_model *m,
                     const lethe_dataset *ds, int classifier)
 {
-    if (classifier) {
+    if (classifier == 1) {
         /* evaluate() compares signs: labels other than ±1 would be counted wrongly */
         const double *y = lethe_dataset_y(ds);
         for (size_t i = 0; i < lethe_dataset_rows(ds); i++)
@@ -119,7 +123,9 @@ static int run(lethe__cli_args *a)
                               a->data, d, md);
         goto done;
     }
-    const int classifier = m2 != NULL || lethe_loss_is_classifier(lethe_model_loss(m));
+    /* 2: a one-vs-rest model, whose labels are the classes themselves */
+    const int classifier = m2 == NULL && lethe_model_classes(m, NULL) > 1 ? 2
+                           : m2 != NULL || lethe_loss_is_classifier(lethe_model_loss(m));
     if (a->evaluate && m2 != NULL) {
         double acc = NAN;
         lethe_status st2 = lethe_m2_evaluate(m2, ds, &acc);
@@ -170,8 +176,10 @@ const lethe__cli_command lethe__cli_predict = {
         "                     [--json]\n"
         "\n"
         "Print one prediction per record of FILE: 'ID LABEL PROBABILITY' for the\n"
-        "logistic loss (LABEL -1 or +1, PROBABILITY = P(y = +1)), 'ID LABEL' for\n"
-        "the smooth hinge, 'ID VALUE' for the squared and Huber losses. With\n"
+        "logistic loss (LABEL -1 or +1, PROBABILITY = P(y = +1); for a one-vs-rest\n"
+        "model LABEL is the class and PROBABILITY its heads' normalised score),\n"
+        "'ID LABEL' for the smooth hinge, 'ID VALUE' for the squared and Huber\n"
+        "losses. With\n"
         "--evaluate print only the accuracy (logistic, smooth hinge) or\n"
         "the RMSE (squared, Huber). The data is read as for train (it must have a\n"
         "label column; --norm should match the one used for training); a model's\n"

@@ -18,6 +18,11 @@ const char lethe__cli_data_help[] =
     "  --format idx|csv|libsvm  override the guess from the file name\n"
     "  --classes POS,NEG     keep the records of class POS (label +1) and NEG\n"
     "                        (label -1) only; ids stay the record numbers\n"
+    "  --classes all | A,B,C,…  every class, or three or more: a one-vs-rest\n"
+    "                        model (m3, logistic or smooth-hinge), one head per\n"
+    "                        class, certified and released as one model; the\n"
+    "                        class list is public (certificates carry it): a\n"
+    "                        list fixes it in advance, all takes it from the data\n"
     "  --header yes|no|auto  CSV: the first line is a header (default auto: it is\n"
     "                        if some field is not a number)\n"
     "  --label-col N         CSV: the label column, from 0; negative counts from\n"
@@ -84,6 +89,8 @@ static int run_m2(lethe__cli_args *a)
         return lethe__cli_usage(a, "M2 has no feature map or intercept (--%s): use m3",
                                 lethe__cli_option_name((a->given & LETHE__OPTS_FEATURES) &
                                                        -(a->given & LETHE__OPTS_FEATURES)));
+    if (a->multiclass)
+        return lethe__cli_usage(a, "M2 has no one-vs-rest model: --classes POS,NEG, or use m3");
     if (a->read.policy == LETHE_NORM_MEASURE)
         return lethe__cli_usage(a, "M2 needs a norm bound fixed in advance: --norm require, "
                                    "clip or normalize (with --R)");
@@ -176,9 +183,16 @@ static int model_options(lethe__cli_args *a)
             return lethe__cli_usage(a, "guo supports the logistic and squared losses only: its "
                                        "bounds need a Lipschitz ℓ'' (use --mechanism m3 for %s)",
                                     lethe_loss_name(t->loss));
+        if (a->multiclass)
+            return lethe__cli_usage(a, "guo has no one-vs-rest model: --classes POS,NEG, or "
+                                       "use m3");
         return 0;
     }
     t->mechanism = LETHE_MECH_M3;
+    if (a->multiclass && !lethe_loss_is_classifier(t->loss))
+        return lethe__cli_usage(a, "--classes with three or more classes trains one-vs-rest "
+                                   "classifiers: the %s loss is a regression",
+                                lethe_loss_name(t->loss));
     if ((a->given & LETHE__OPT_DP_MIN) && !t->dp_releases)
         return lethe__cli_usage(a, "--dp-min-records is the floor of --dp-releases: give both");
     if (t->dp_releases && t->loss == LETHE_LOSS_SQUARED)
@@ -267,6 +281,7 @@ static int run(lethe__cli_args *a)
     lethe__cli_out_num(&o, "R", "row norm bound R", lethe_dataset_norm_bound(ds), NULL);
     lethe__cli_out_str(&o, "norm", "norm policy", norms[a->read.policy]);
     lethe__cli_out_features(&o, m);
+    lethe__cli_out_classes(&o, m);
     lethe__cli_out_num(&o, "lambda", "λ", a->train.lambda, "per record");
     if (m3) {
         lethe__cli_out_num(&o, "epsilon", "ε", b.epsilon, "per release");

@@ -121,6 +121,7 @@ static int run_status(lethe__cli_args *a)
         lethe__cli_out_size(&o, "n", "records n", b.n, NULL);
         lethe__cli_out_size(&o, "d", "features d", lethe_model_input_dim(m), NULL);
         lethe__cli_out_features(&o, m);
+        lethe__cli_out_classes(&o, m);
         lethe__cli_out_num(&o, "epsilon", "ε", b.epsilon, m3 ? "per release" : NULL);
         lethe__cli_out_num(&o, "delta", "δ", b.delta, m3 ? "per release" : NULL);
         lethe__cli_out_size(&o, "removals_total", "removals", b.removals_total, "records");

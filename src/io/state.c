@@ -17,6 +17,17 @@
  *   u64 mapped kind d_in dim | f64 γ bias | seed[32] identity[32]
  * (Ω and β are drawn again from the seed on load). σ, the sensitivity, the lattice and the budget are recomputed on
  * load, never trusted.
+ * A one-vs-rest M3 model (K heads) has the magic "LETHEOV1" and holds the
+ * records once:
+ *   u64 version K d n loss max_iter seeded dp dp_min newton_extra releases
+ *   fresh reanchors extra_steps n_unpub removals removals_total refreshes
+ *   rng_position | the feature map (as version 2) | f64 λ ε δ tol R ‖X‖₂-bound
+ *   Δ_max ε_cap train_residual res_max | seed[32] | classes[K] pub[K·d]
+ *   unpub[n_unpub] ids[n] y[n] x[n·d] | per head: u64 n_f reanchors
+ *   extra_steps | f64 residual residual_fp train_residual ρ res_max drift |
+ *   θ[d] g[d] U[d·d] s_f[n]
+ * with the heads' labels, their Δ_max and σ, the lattice and the budget
+ * derived on load.
  * Integers and doubles are little-endian (doubles as their IEEE-754 bits).
  * Writes are atomic: a unique temporary file beside the target (mkstemp),
  * fsync, rename, fsync of the directory.
@@ -38,10 +49,73 @@
 
 #define MAGIC "LETHEST1"
 #define MAGIC_M3 "LETHEM31"
+#define MAGIC_OVR "LETHEOV1" /* a one-vs-rest M3 model (save_multi) */
+#define VERSION_OVR 1u
 #define VERSION 2u /* 2 adds the feature map; 1 (no map) still loads */
 #define FEATURES_BYTES ((size_t)(6 * 8 + 2 * 32))
 
 static lethe_pass gradient_pass(lethe_model *m);
+
+static void put_features(lethe_sfile *s, const lethe_model *m)
+{
+    const lethe_feature_map *fp = &m->fmap.p;
+    const uint64_t hf[] = { (uint64_t)m->mapped, (uint64_t)fp->kind, m->fmap.d_in, fp->dim };
+    for (size_t i = 0; i < sizeof hf / sizeof hf[0]; i++)
+        lethe__sf_put_u64(s, hf[i]);
+    const double pf[] = { fp->gamma, fp->bias };
+    lethe__sf_put_f64s(s, pf, 2);
+    lethe__sf_put_bytes(s, fp->seed, sizeof fp->seed);
+    lethe__sf_put_bytes(s, fp->identity, sizeof fp->identity);
+}
+
+/* A one-vs-rest model: the records once, then each head's state. */
+static lethe_status save_multi(lethe_model *P, const char *path)
+{
+    lethe_sfile s;
+    lethe_status st = lethe__sfile_create(P->ctx, path, 0600, MAGIC_OVR, &s);
+    if (st != LETHE_OK)
+        return st;
+    if (P->n_rows != P->n_live)
+        lethe__multi_compact(P);
+    const size_t d = P->d_row, n = P->n_rows, K = P->K;
+    unsigned char seed[LETHE__SEED_BYTES] = { 0 };
+    int seeded = lethe__rng_seed(P->rng, seed);
+    const uint64_t head[] = { VERSION_OVR, K, d, n, (uint64_t)P->loss, P->max_iter,
+                              (uint64_t)seeded, (uint64_t)P->dp, P->dp_min, P->newton_extra,
+                              P->releases, (uint64_t)P->fresh, P->reanchors, P->extra_steps,
+                              P->n_unpub, P->removals, P->removals_total, P->refreshes,
+                              lethe__rng_position(P->rng) };
+    for (size_t i = 0; i < sizeof head / sizeof head[0]; i++)
+        lethe__sf_put_u64(&s, head[i]);
+    put_features(&s, P);
+    const double par[] = { P->lambda, P->epsilon, P->delta, P->tol, P->R, P->xnorm,
+                           P->delta_max, P->eps_cap, P->train_residual, P->res_max };
+    lethe__sf_put_f64s(&s, par, sizeof par / sizeof par[0]);
+    lethe__sf_put_bytes(&s, seed, sizeof seed);
+    sodium_memzero(seed, sizeof seed);
+    lethe__sf_put_f64s(&s, P->classes, K);
+    lethe__sf_put_f64s(&s, P->pub, K * d);
+    for (size_t i = 0; i < P->n_unpub; i++)
+        lethe__sf_put_u64(&s, P->unpub[i]);
+    for (size_t i = 0; i < n; i++)
+        lethe__sf_put_u64(&s, P->ids[i]);
+    lethe__sf_put_f64s(&s, P->y, n);
+    lethe__sf_put_f64s(&s, P->x, n * d);
+    for (size_t k = 0; k < K; k++) {
+        const lethe_model *h = P->heads[k];
+        const uint64_t hu[] = { h->n_f, h->reanchors, h->extra_steps };
+        for (size_t i = 0; i < 3; i++)
+            lethe__sf_put_u64(&s, hu[i]);
+        const double hp[] = { h->residual, h->residual_fp, h->train_residual, h->rho,
+                              h->res_max, h->drift };
+        lethe__sf_put_f64s(&s, hp, 6);
+        lethe__sf_put_f64s(&s, h->w, d);
+        lethe__sf_put_f64s(&s, h->g, d);
+        lethe__sf_put_f64s(&s, h->U, d * d);
+        lethe__sf_put_f64s(&s, h->s_f, n);
+    }
+    return lethe__sfile_commit(&s);
+}
 
 lethe_status lethe_model_save(lethe_model *m, const char *path)
 {
@@ -50,6 +124,8 @@ lethe_status lethe_model_save(lethe_model *m, const char *path)
     lethe__clear(m->ctx);
     if (path == NULL)
         return lethe__fail(m->ctx, LETHE_EINVAL, "save: path is NULL");
+    if (m->K > 0)
+        return save_multi(m, path);
     lethe_sfile s;
     const int m3 = m->mech == LETHE_MECH_M3;
     /* the state holds b (or θ), the seed and the data: owner only */
@@ -83,14 +159,7 @@ lethe_status lethe_model_save(lethe_model *m, const char *path)
         const double p3[] = { m->delta_max, m->eps_cap, m->drift };
         lethe__sf_put_f64s(&s, p3, 3);
     }
-    const lethe_feature_map *fp = &m->fmap.p;
-    const uint64_t hf[] = { (uint64_t)m->mapped, (uint64_t)fp->kind, m->fmap.d_in, fp->dim };
-    for (size_t i = 0; i < sizeof hf / sizeof hf[0]; i++)
-        lethe__sf_put_u64(&s, hf[i]);
-    const double pf[] = { fp->gamma, fp->bias };
-    lethe__sf_put_f64s(&s, pf, 2);
-    lethe__sf_put_bytes(&s, fp->seed, sizeof fp->seed);
-    lethe__sf_put_bytes(&s, fp->identity, sizeof fp->identity);
+    put_features(&s, m);
     const double par[] = { m->lambda, m->epsilon, m->delta, m->sigma, m->c,
                            lethe__budget_at(m, m->n_live), m->tol,
                            m->R, m->xnorm, m->residual, m->train_residual, m->residual_bound,
@@ -281,6 +350,216 @@ static lethe_status recheck_residual(lethe_ctx *ctx, const char *path, lethe_mod
     return LETHE_OK;
 }
 
+/* 1 if path may hold a one-vs-rest model: its magic says so, or it is
+ * encrypted (the magic inside tells). */
+static int maybe_ovr(const char *path)
+{
+    char magic[LETHE__SFILE_MAGIC_BYTES];
+    FILE *f = fopen(path, "rb");
+    size_t got = f != NULL ? fread(magic, 1, sizeof magic, f) : 0;
+    if (f != NULL)
+        fclose(f);
+    return got == sizeof magic && (memcmp(magic, MAGIC_OVR, sizeof magic) == 0 ||
+                                   memcmp(magic, "LETHEENC", sizeof magic) == 0);
+}
+
+/* The one-vs-rest model of s (opened with MAGIC_OVR, payload bytes): every
+ * size checked against the file before anything is allocated, the fields
+ * checked as a trained model's, each head's gradient recomputed from the
+ * records and compared, σ and the budget derived. */
+static lethe_status load_multi(lethe_ctx *ctx, const char *path, lethe_sfile *s,
+                               long long payload, lethe_model **out)
+{
+    uint64_t h[19];
+    for (size_t i = 0; i < 19; i++)
+        h[i] = lethe__sf_get_u64(s);
+    uint64_t hf[4];
+    for (size_t i = 0; i < 4; i++)
+        hf[i] = lethe__sf_get_u64(s);
+    double pf[2], par[10];
+    lethe__sf_get_f64s(s, pf, 2);
+    lethe_feature_map fp;
+    memset(&fp, 0, sizeof fp);
+    lethe__sf_get_bytes(s, fp.seed, sizeof fp.seed);
+    lethe__sf_get_bytes(s, fp.identity, sizeof fp.identity);
+    lethe__sf_get_f64s(s, par, 10);
+    unsigned char seed[LETHE__SEED_BYTES];
+    lethe__sf_get_bytes(s, seed, sizeof seed);
+    const uint64_t K = h[1], d = h[2], n = h[3], n_unpub = h[14];
+    if (s->err)
+        return bad(ctx, path, "truncated header");
+    if (h[0] != VERSION_OVR)
+        return lethe__fail(ctx, LETHE_EFORMAT, "load: %s: format version %llu, expected %u",
+                           path, (unsigned long long)h[0], VERSION_OVR);
+    if (K < 3 || K > 1024 || d == 0 || n < 2 || h[4] >= LETHE_LOSS_COUNT ||
+        !lethe_loss_is_classifier((lethe_loss)h[4]) || h[5] == 0 || h[5] > UINT32_MAX ||
+        h[6] > 1 || h[7] > 1 || h[9] > UINT32_MAX || h[10] == 0 || h[11] > 1 ||
+        n_unpub > n * 4 || hf[0] > 1 || hf[1] > LETHE_FEATURES_DECLARED ||
+        !lethe__fits_blas((size_t)(K * d)) || !lethe__fits_blas((size_t)n) ||
+        d > ((uint64_t)1 << 24) || n > ((uint64_t)1 << 40))
+        return bad(ctx, path, "header field out of range");
+    /* the magic, 19 + 4 u64, 2 + 10 f64, 2·32 + 32 bytes; then the arrays */
+    size_t fixed = LETHE__SFILE_MAGIC_BYTES + 23 * 8 + 12 * 8 + 96, need = 0;
+    size_t dd = (size_t)(d * d), nd = (size_t)(n * d);
+    need = (size_t)(K + K * d + n_unpub + n + n + nd) * 8 +
+           (size_t)K * (9 * 8 + (2 * (size_t)d + dd + (size_t)n) * 8);
+    if ((long long)(fixed + need) != payload)
+        return bad(ctx, path, "size does not match the header (truncated or oversized)");
+    lethe_model *P = NULL;
+    lethe_status st = lethe__multi_alloc(ctx, (size_t)n, (size_t)d, (size_t)K, &P);
+    if (st != LETHE_OK)
+        return st;
+    if (n_unpub > P->unpub_cap) {
+        lethe__free(ctx, P->unpub);
+        P->unpub_cap = (size_t)n_unpub;
+        P->unpub = lethe__calloc(ctx, P->unpub_cap, sizeof *P->unpub);
+        if (P->unpub == NULL) {
+            lethe__model_destroy(P);
+            return lethe__fail(ctx, LETHE_ENOMEM, "load: no memory for the unpublished ids");
+        }
+    }
+    P->mech = LETHE_MECH_M3;
+    P->loss = (lethe_loss)h[4];
+    P->max_iter = (unsigned)h[5];
+    P->dp = (int)h[7];
+    P->dp_min = (size_t)h[8];
+    P->newton_extra = (unsigned)h[9];
+    P->releases = (size_t)h[10];
+    P->fresh = (int)h[11];
+    P->reanchors = (size_t)h[12];
+    P->extra_steps = (size_t)h[13];
+    P->n_unpub = (size_t)n_unpub;
+    P->removals = (size_t)h[15];
+    P->removals_total = (size_t)h[16];
+    P->refreshes = (size_t)h[17];
+    P->lambda = par[0];
+    P->epsilon = par[1];
+    P->delta = par[2];
+    P->tol = par[3];
+    P->R = par[4];
+    P->xnorm = par[5];
+    P->delta_max = par[6];
+    P->eps_cap = par[7];
+    P->train_residual = par[8];
+    P->res_max = par[9];
+    P->n_live = (size_t)n;
+    P->rho = NAN;
+    P->c = NAN;
+    lethe__sf_get_f64s(s, P->classes, (size_t)K);
+    lethe__sf_get_f64s(s, P->pub, (size_t)(K * d));
+    for (size_t i = 0; i < P->n_unpub && !s->err; i++)
+        P->unpub[i] = lethe__sf_get_u64(s);
+    for (size_t i = 0; i < n && !s->err; i++)
+        P->ids[i] = lethe__sf_get_u64(s);
+    lethe__sf_get_f64s(s, P->y, (size_t)n);
+    lethe__sf_get_f64s(s, P->x, nd);
+    memset(P->alive, ROW_LIVE, (size_t)n);
+    for (size_t k = 0; k < K; k++) {
+        lethe_model *hd = P->heads[k];
+        hd->n_f = (size_t)lethe__sf_get_u64(s);
+        hd->reanchors = (size_t)lethe__sf_get_u64(s);
+        hd->extra_steps = (size_t)lethe__sf_get_u64(s);
+        double hp[6];
+        lethe__sf_get_f64s(s, hp, 6);
+        hd->residual = hp[0];
+        hd->residual_fp = hp[1];
+        hd->train_residual = hp[2];
+        hd->rho = hp[3];
+        hd->res_max = hp[4];
+        hd->drift = hp[5];
+        lethe__sf_get_f64s(s, hd->w, (size_t)d);
+        lethe__sf_get_f64s(s, hd->g, (size_t)d);
+        lethe__sf_get_f64s(s, hd->U, dd);
+        lethe__sf_get_f64s(s, hd->s_f, (size_t)n);
+    }
+    st = lethe__sfile_verify(s);
+    const char *why = NULL;
+    /* the classes: finite, strictly increasing; every label one of them */
+    for (size_t k = 0; st == LETHE_OK && why == NULL && k < K; k++)
+        if (!isfinite(P->classes[k]) || (k > 0 && !(P->classes[k] > P->classes[k - 1])))
+            why = "classes out of order";
+    for (size_t i = 0; st == LETHE_OK && why == NULL && i < n; i++) {
+        size_t k = 0;
+        while (k < K && (P->y[i] < P->classes[k] || P->y[i] > P->classes[k]))
+            k++;
+        double s2 = 0.0;
+        for (size_t j = 0; j < d; j++)
+            s2 += P->x[i * d + j] * P->x[i * d + j];
+        if (k == K)
+            why = "a label is none of the classes";
+        else if (!isfinite(s2) || sqrt(s2) > P->R * (1.0 + 1e-12) ||
+                 sqrt(s2) > P->xnorm * (1.0 + 1e-12))
+            why = "a record beyond the norm bounds";
+    }
+    for (size_t j = 0; st == LETHE_OK && why == NULL && j < K * d; j++)
+        if (!isfinite(P->pub[j]) || !isfinite(P->w[j]))
+            why = "non-finite weights";
+    if (st == LETHE_OK && why == NULL &&
+        (!(P->R > 0.0) || !isfinite(P->R) || !isfinite(P->xnorm) || !(P->delta_max > 0.0) ||
+         !isfinite(P->delta_max) || !(P->eps_cap >= 0.0) || !isfinite(P->eps_cap) ||
+         (P->dp && P->dp_min == 0) || (!P->dp && P->dp_min != 0) ||
+         P->removals > P->removals_total))
+        why = "parameters out of range";
+    for (size_t k = 0; st == LETHE_OK && why == NULL && k < K; k++) {
+        const lethe_model *hd = P->heads[k];
+        why = factor_problem(hd->U, (size_t)d);
+        for (size_t i = 0; why == NULL && i < n; i++)
+            if (!(hd->s_f[i] >= 0.0) || !isfinite(hd->s_f[i]))
+                why = "bad curvature";
+        if (why == NULL && (hd->n_f < n || !(hd->drift >= 0.0) || !isfinite(hd->drift)))
+            why = "a head's counters out of range";
+    }
+    uint64_t dup = 0;
+    if (st == LETHE_OK && why == NULL &&
+        (st = lethe__ids_distinct(ctx, P->ids, (size_t)n, &dup)) == LETHE_EDUPLICATE)
+        why = "duplicate ids";
+    if (st == LETHE_OK && why != NULL)
+        st = bad(ctx, path, why);
+    if (st == LETHE_OK) {
+        lethe_loss_get_constants(P->loss, P->R, &P->k);
+        P->k.grad_bound *= sqrt((double)K) * (1.0 + 0x1p-50);
+        st = check_params(ctx, path, P); /* σ for K·d weights */
+        /* and the solver's stop inside each head's share, as training checks it */
+        const double stop = P->tol * fmax(1.0, P->lambda * (double)P->n_live);
+        if (st == LETHE_OK && !(stop <= P->lambda * (double)P->n_live * P->delta_max /
+                                             (10.0 * sqrt((double)K))))
+            st = bad(ctx, path, "the tolerance is too loose for each head's share of Δ_max");
+    }
+    if (st == LETHE_OK) {
+        lethe__idindex_build(&P->index, P->ids, (size_t)n);
+        lethe__multi_heads_setup(P);
+        for (size_t k = 0; k < K && st == LETHE_OK; k++)
+            st = recheck_residual(ctx, path, P->heads[k]);
+    }
+    if (st == LETHE_OK)
+        st = check_unpublished(ctx, path, P);
+    if (st == LETHE_OK && hf[0]) {
+        fp.kind = (lethe_feature_kind)hf[1];
+        fp.dim = (size_t)hf[3];
+        fp.gamma = pf[0];
+        fp.bias = pf[1];
+        st = lethe__fmap_init(ctx, &fp, (size_t)hf[2], &P->fmap);
+        if (st == LETHE_OK && P->fmap.d_out != d)
+            st = bad(ctx, path, "the feature map's width is not the model's");
+        else if (st == LETHE_EINVAL)
+            st = bad(ctx, path, "feature map parameters out of range");
+        P->mapped = st == LETHE_OK;
+    }
+    if (st == LETHE_OK) {
+        lethe__multi_combine(P);
+        st = lethe__rng_create_at(h[6] ? seed : NULL, h[6] ? h[18] : 0, &P->rng);
+        if (st != LETHE_OK)
+            st = lethe__fail(ctx, st, "load: no memory for the noise source");
+    }
+    sodium_memzero(seed, sizeof seed);
+    if (st != LETHE_OK) {
+        lethe__model_destroy(P);
+        return st;
+    }
+    *out = P;
+    return LETHE_OK;
+}
+
 lethe_status lethe_model_load(lethe_ctx *ctx, const char *path, lethe_model **out)
 {
     if (ctx == NULL)
@@ -297,6 +576,16 @@ lethe_status lethe_model_load(lethe_ctx *ctx, const char *path, lethe_model **ou
     if (mech == LETHE_MECH_M2)
         return lethe__fail(ctx, LETHE_EFORMAT, "load: %s holds an M2 state (lethe_m2_load)",
                            path);
+    if (mech == LETHE_MECH_M3 && maybe_ovr(path) &&
+        lethe__sfile_open(ctx, path, MAGIC_OVR, &s, &payload) == LETHE_OK) {
+        lethe_model *P = NULL;
+        st = load_multi(ctx, path, &s, payload, &P);
+        lethe__sfile_close(&s);
+        if (st == LETHE_OK)
+            *out = P;
+        return st;
+    }
+    lethe__clear(ctx);
     const int m3 = mech == LETHE_MECH_M3;
     st = lethe__sfile_open(ctx, path, m3 ? MAGIC_M3 : MAGIC, &s, &payload);
     if (st != LETHE_OK)
@@ -477,7 +766,8 @@ done:
 static lethe_status write_public(lethe_ctx *ctx, const char *path, const char *mechanism,
                                  const char *loss, size_t d, double lambda, double epsilon,
                                  double delta, double sigma, int seeded, const double *w,
-                                 const lethe_feature_map *map, size_t d_in)
+                                 const lethe_feature_map *map, size_t d_in, size_t K,
+                                 const double *classes)
 {
     lethe_feature_map none;
     memset(&none, 0, sizeof none);
@@ -492,9 +782,17 @@ static lethe_status write_public(lethe_ctx *ctx, const char *path, const char *m
     int ok = fprintf(s.f,
                      "lethe-public-model 1\nmechanism %s\nloss %s\nd %zu\nlambda %.17g\n"
                      "epsilon %.17g\ndelta %.17g\nsigma %.17g\nsampler %s\nseeded %d\n"
-                     "features %s\nfeatures_hash %s\nweights\n",
+                     "features %s\nfeatures_hash %s\nclasses %zu\n",
                      mechanism, loss, d, lambda, epsilon, delta, sigma, LETHE__SAMPLER_NAME,
-                     seeded, text, hash) >= 0;
+                     seeded, text, hash, K < 2 ? (size_t)1 : K) >= 0;
+    /* one-vs-rest: the class of each block of d/K weights, in order */
+    if (ok && K > 1) {
+        ok = fputs("class_labels", s.f) >= 0;
+        for (size_t k = 0; k < K && ok; k++)
+            ok = fprintf(s.f, " %.17g", classes[k]) >= 0;
+        ok = ok && fputc('\n', s.f) != EOF;
+    }
+    ok = ok && fputs("weights\n", s.f) >= 0;
     for (size_t j = 0; j < d && ok; j++)
         ok = fprintf(s.f, "%.17g\n", w[j]) >= 0;
     if (!ok) {
@@ -516,11 +814,11 @@ lethe_status lethe_model_save_public(lethe_model *m, const char *path)
                             lethe_loss_name(m->loss), m->d,
                             m->lambda, m->epsilon, m->delta, m->sigma,
                             lethe__rng_seeded(m->rng), m->pub, lethe_model_features(m),
-                            lethe_model_input_dim(m));
+                            lethe_model_input_dim(m), m->K, m->classes);
     return write_public(m->ctx, path, "M1 loss-perturbation (Guo et al. 2020)",
                         lethe_loss_name(m->loss), m->d, m->lambda,
                         m->epsilon, m->delta, m->sigma, lethe__rng_seeded(m->rng), m->w,
-                        lethe_model_features(m), lethe_model_input_dim(m));
+                        lethe_model_features(m), lethe_model_input_dim(m), (size_t)1, NULL);
 }
 
 /* ─── Mechanism M2 ───────────────────────────────────────────────────────
@@ -687,7 +985,7 @@ lethe_status lethe_m2_save_public(lethe_m2 *m, const char *path)
         return lethe__fail(m->ctx, LETHE_EINVAL, "save_public: path is NULL");
     return write_public(m->ctx, path, "M2 output-perturbation (Sekhari et al. 2021)", "logistic",
                         m->d, m->lambda, m->epsilon, m->delta, m->sigma,
-                        lethe__rng_seeded(m->rng), m->w_pub, NULL, 0);
+                        lethe__rng_seeded(m->rng), m->w_pub, NULL, 0, (size_t)1, NULL);
 }
 
 lethe_status lethe_state_mechanism(lethe_ctx *ctx, const char *path, lethe_mechanism *out)
@@ -705,9 +1003,10 @@ lethe_status lethe_state_mechanism(lethe_ctx *ctx, const char *path, lethe_mecha
     fclose(f);
     if (got == sizeof magic && memcmp(magic, "LETHEENC", sizeof magic) == 0) {
         /* encrypted: the magic inside tells (this needs the key) */
-        const char *const magics[3] = { MAGIC, MAGIC_M2, MAGIC_M3 };
-        const lethe_mechanism mechs[3] = { LETHE_MECH_M1, LETHE_MECH_M2, LETHE_MECH_M3 };
-        for (int k = 0; k < 3; k++) {
+        const char *const magics[4] = { MAGIC, MAGIC_M2, MAGIC_M3, MAGIC_OVR };
+        const lethe_mechanism mechs[4] = { LETHE_MECH_M1, LETHE_MECH_M2, LETHE_MECH_M3,
+                                           LETHE_MECH_M3 };
+        for (int k = 0; k < 4; k++) {
             lethe_sfile sf;
             long long payload;
             lethe_status st = lethe__sfile_open(ctx, path, magics[k], &sf, &payload);
@@ -717,7 +1016,7 @@ lethe_status lethe_state_mechanism(lethe_ctx *ctx, const char *path, lethe_mecha
                 *out = mechs[k];
                 return LETHE_OK;
             }
-            if (st != LETHE_EFORMAT || k == 2)
+            if (st != LETHE_EFORMAT || k == 3)
                 return st;
         }
     }
@@ -725,7 +1024,8 @@ lethe_status lethe_state_mechanism(lethe_ctx *ctx, const char *path, lethe_mecha
         *out = LETHE_MECH_M1;
     else if (got == sizeof magic && memcmp(magic, MAGIC_M2, sizeof magic) == 0)
         *out = LETHE_MECH_M2;
-    else if (got == sizeof magic && memcmp(magic, MAGIC_M3, sizeof magic) == 0)
+    else if (got == sizeof magic && (memcmp(magic, MAGIC_M3, sizeof magic) == 0 ||
+                                     memcmp(magic, MAGIC_OVR, sizeof magic) == 0))
         *out = LETHE_MECH_M3;
     else
         return lethe__fail(ctx, LETHE_EFORMAT, "state: %s is not a lethe state file", path);

@@ -1157,6 +1157,7 @@ static lethe_status save_m3(lethe_workspace *ws, lethe_model *m, const uint64_t 
     cert_common(&c, LETHE_MECH_M3, after->sampler, after->seeded, lethe_model_dim(m),
                 after->epsilon, after->delta, after->sigma, ids, k);
     cert_features(&c, lethe_model_features(m), lethe_model_input_dim(m));
+    c.classes = lethe_model_classes(m, NULL);
     c.loss = after->loss;
     c.n = after->n;
     c.lambda = after->lambda;
