@@ -86,6 +86,20 @@ static void test_multiclass_matches_retrain(void **state)
             assert_close(cls[k], 10.0 * (double)k + 3.0, 0.0, 0.0);
         assert_int_equal(lethe_model_dim(m), K * d);
         assert_int_equal(lethe_model_input_dim(m), d);
+        /* the premise of training's shared first Hessian: at w = 0 every
+         * head's Hessian is the same matrix, bit for bit */
+        double *zero = calloc(d, sizeof *zero), *H0 = malloc(d * d * sizeof *H0);
+        double *Hk = malloc(d * d * sizeof *Hk);
+        for (size_t k = 0; k < K; k++) {
+            lethe_model *h = m->heads[k];
+            lethe_objective obj = lethe__model_objective(h, h->b);
+            lethe__hessian(&obj, zero, k == 0 ? H0 : Hk, NULL, &h->ws);
+            for (size_t i = 0; k > 0 && i < d; i++) /* the upper triangles */
+                assert_memory_equal(H0 + i * d + i, Hk + i * d + i, (d - i) * sizeof *H0);
+        }
+        free(zero);
+        free(H0);
+        free(Hk);
         /* removals, single and batched */
         uint64_t gone[64];
         size_t n_gone = 0;

@@ -147,6 +147,9 @@ size_t lethe__model_find(const lethe_model *m, uint64_t id);
  * and commit: w, the exact gradient, the factor, the accountant. Nothing
  * changes on failure. */
 lethe_status lethe__model_solve(lethe_model *m, const double *w0);
+/* The same, with U_first (not NULL) the factor of the Hessian at w0, which
+ * the caller computed (the first Newton iteration uses it). */
+lethe_status lethe__model_solve_from(lethe_model *m, const double *w0, const double *U_first);
 /* The objective view of the model's live data with noise b. */
 lethe_objective lethe__model_objective(const lethe_model *m, const double *b);
 

@@ -245,7 +245,8 @@ lethe_status lethe__model_params(lethe_ctx *ctx, const lethe_train_options *o, s
 
 /* Solve from the current m->w with the noise in bnew; on success the factor,
  * s, w (in w2) and the exact gradient are in scratch. Nothing is committed. */
-static lethe_status solve(lethe_model *m, const double *bnew, const double *w0, double *gnorm)
+static lethe_status solve_from(lethe_model *m, const double *bnew, const double *w0,
+                               double *gnorm, const double *U_first)
 {
     lethe_objective obj = lethe__model_objective(m, bnew);
     /* The gradient sums terms as large as ‖b‖ and λn‖w‖ that cancel at the
@@ -256,8 +257,13 @@ static lethe_status solve(lethe_model *m, const double *bnew, const double *w0, 
     unsigned iters = 0;
     if (w0 != m->w2)
         memcpy(m->w2, w0, m->d * sizeof *m->w2);
-    return lethe__newton(m->ctx, &obj, m->w2, tol, m->max_iter, m->U2, m->s2, &m->ws, gnorm,
-                         &iters);
+    return lethe__newton_from(m->ctx, &obj, m->w2, tol, m->max_iter, m->U2, m->s2, &m->ws,
+                              gnorm, &iters, U_first);
+}
+
+static lethe_status solve(lethe_model *m, const double *bnew, const double *w0, double *gnorm)
+{
+    return solve_from(m, bnew, w0, gnorm, NULL);
 }
 
 /* After a solve: exact residual at w2 with the given b, by the same pass the
@@ -345,8 +351,13 @@ static void adopt_solution(lethe_model *m, double r, double fp)
 
 lethe_status lethe__model_solve(lethe_model *m, const double *w0)
 {
+    return lethe__model_solve_from(m, w0, NULL);
+}
+
+lethe_status lethe__model_solve_from(lethe_model *m, const double *w0, const double *U_first)
+{
     double gnorm = 0.0;
-    lethe_status st = solve(m, m->b, w0, &gnorm);
+    lethe_status st = solve_from(m, m->b, w0, &gnorm, U_first);
     if (st != LETHE_OK)
         return st;
     lethe_pass pass = exact_residual(m, m->b);

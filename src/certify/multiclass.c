@@ -291,15 +291,29 @@ lethe_status lethe__multi_train(lethe_ctx *ctx, const lethe_dataset *data,
         lethe__multi_heads_setup(P);
         st = lethe__spectral_bound(P->heads[0], &P->xnorm);
     }
+    /* Every head starts at w = 0, where its Hessian Σ ℓ''(0, y_ik)xᵢxᵢᵀ + λnI
+     * does not depend on its labels (ℓ''(0, ±1) is ¼ for the logistic loss,
+     * 0 for the smooth hinge): one Hessian and factor serve all K first
+     * Newton iterations, which are then exactly those of K separate solves. */
+    double *U0 = st == LETHE_OK ? lethe__calloc(ctx, P->d_row * P->d_row, sizeof *U0) : NULL;
+    if (st == LETHE_OK && U0 != NULL) {
+        lethe_model *h = P->heads[0];
+        lethe_objective obj = lethe__model_objective(h, h->b);
+        memset(h->w2, 0, h->d * sizeof *h->w2);
+        lethe__hessian(&obj, h->w2, U0, NULL, &h->ws);
+        if (lethe__chol_factor(U0, h->d) != LETHE_OK) {
+            lethe__free(ctx, U0);
+            U0 = NULL; /* each head then builds its own */
+        }
+    }
     for (size_t k = 0; st == LETHE_OK && k < K; k++) {
         lethe_model *h = P->heads[k];
         h->xnorm = P->xnorm;
         lethe__progress(ctx, "training heads", (double)k, (double)K);
-        if (st == LETHE_OK) {
-            memset(h->w2, 0, h->d * sizeof *h->w2);
-            st = lethe__model_solve(h, h->w2); /* θ_k into its block of Θ */
-        }
+        memset(h->w2, 0, h->d * sizeof *h->w2);
+        st = lethe__model_solve_from(h, h->w2, U0); /* θ_k into its block of Θ */
     }
+    lethe__free(ctx, U0);
     if (st == LETHE_OK) {
         lethe__multi_combine(P);
         P->train_residual = P->residual;

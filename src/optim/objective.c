@@ -124,6 +124,14 @@ lethe_status lethe__newton(lethe_ctx *ctx, const lethe_objective *obj, double *w
                            unsigned max_iter, double *U, double *s, lethe_optim_ws *ws,
                            double *gnorm, unsigned *iters)
 {
+    return lethe__newton_from(ctx, obj, w, tol, max_iter, U, s, ws, gnorm, iters, NULL);
+}
+
+lethe_status lethe__newton_from(lethe_ctx *ctx, const lethe_objective *obj, double *w,
+                                double tol, unsigned max_iter, double *U, double *s,
+                                lethe_optim_ws *ws, double *gnorm, unsigned *iters,
+                                const double *U_first)
+{
     const size_t d = obj->d;
     const int di = lethe__blas_int(d);
     double *g = ws->g, *p = ws->p, *wt = ws->wt;
@@ -138,9 +146,13 @@ lethe_status lethe__newton(lethe_ctx *ctx, const lethe_objective *obj, double *w
             return lethe__fail(ctx, LETHE_ENOCONV,
                                "newton: ‖∇L‖ = %.3e > tol %.3e after %u iterations", gn, tol, it);
         }
-        lethe__hessian(obj, w, U, NULL, ws);
-        if (lethe__chol_factor(U, d) != LETHE_OK)
-            return lethe__fail(ctx, LETHE_ENOTPD, "newton: Hessian not positive definite");
+        if (it == 0 && U_first != NULL) {
+            memcpy(U, U_first, d * d * sizeof *U);
+        } else {
+            lethe__hessian(obj, w, U, NULL, ws);
+            if (lethe__chol_factor(U, d) != LETHE_OK)
+                return lethe__fail(ctx, LETHE_ENOTPD, "newton: Hessian not positive definite");
+        }
         for (size_t j = 0; j < d; j++)
             p[j] = -g[j];
         lethe__chol_solve(U, d, p);

@@ -72,6 +72,13 @@ void lethe__hessian(const lethe_objective *obj, const double *w, double *H, doub
 lethe_status lethe__newton(lethe_ctx *ctx, const lethe_objective *obj, double *w, double tol,
                            unsigned max_iter, double *U, double *s, lethe_optim_ws *ws,
                            double *gnorm, unsigned *iters);
+/* The same, with U_first (not NULL) the Cholesky factor of the Hessian at the
+ * starting w, computed by the caller (one-vs-rest heads share it at w = 0):
+ * the first iteration uses it instead of building its own. */
+lethe_status lethe__newton_from(lethe_ctx *ctx, const lethe_objective *obj, double *w,
+                                double tol, unsigned max_iter, double *U, double *s,
+                                lethe_optim_ws *ws, double *gnorm, unsigned *iters,
+                                const double *U_first);
 
 /* Cholesky factor in place: upper triangle of the row-major symmetric A
  * becomes U with A = UᵀU. Returns LETHE_OK or LETHE_ENOTPD. O(d³/3). */
