@@ -639,23 +639,7 @@ run 1 "m2 with a bias" "$LETHE" train --mechanism m2 $m2data --bias 1 --capacity
 has "m2 with a bias" "$tmp/err" "M2 has no feature map or intercept"
 
 # ── one-vs-rest: --classes all, or a list of three or more ──────────────────
-# four classes: the largest of four linear scores of five features
-awk 'BEGIN {
-    srand(2385)
-    print "id,x1,x2,x3,x4,x5,y"
-    for (i = 0; i < 400; i++) {
-        best = -1e9; c = 0
-        for (j = 1; j <= 5; j++) x[j] = rand() - 0.5
-        for (k = 0; k < 4; k++) {
-            z = 0
-            for (j = 1; j <= 5; j++) z += x[j] * ((k * 7 + j * 3) % 5 - 2)
-            if (z > best) { best = z; c = k }
-        }
-        printf "%d", 5000 + i
-        for (j = 1; j <= 5; j++) printf ",%.4f", x[j]
-        printf ",%d\n", c
-    }
-}' >"$tmp/multi.csv"
+make_multi_csv "$tmp/multi.csv" 2385 400 5000
 mdata="--data $tmp/multi.csv --id-col 0 --norm normalize"
 mw="$tmp/ws-multi"
 "$LETHE" init "$mw" >/dev/null

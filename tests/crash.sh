@@ -161,5 +161,15 @@ cp -a "$m3" "$m3u"
 "$LETHE" forget --workspace "$m3u" --no-publish 540 >/dev/null || bad "m3 forget --no-publish"
 sweep "$m3u" m3-publish "" publish
 
+# one-vs-rest (M3, four classes): its own state file, the records once
+make_multi_csv "$tmp/multi.csv" 977 200 600
+mdata="--data $tmp/multi.csv --id-col 0 --norm normalize"
+ovr="$tmp/ovr"
+"$LETHE" init "$ovr" >/dev/null || bad "init one-vs-rest"
+"$LETHE" train --workspace "$ovr" $mdata --classes all --lambda 0.001 >/dev/null ||
+    bad "train one-vs-rest"
+sweep "$ovr" ovr-forget 607 forget 607
+sweep "$ovr" ovr-refresh "" refresh
+
 echo "crash: $points crash points checked; $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

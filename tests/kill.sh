@@ -1,8 +1,8 @@
 #!/bin/sh
 # A fault from outside the process: `lethe forget` and `lethe refresh` are
 # killed with SIGKILL at random moments (a random few milliseconds after they
-# start), over and over on the same guo and M3 workspaces, and after each
-# kill the invariants are checked:
+# start), over and over on the same guo, M3 and one-vs-rest workspaces, and
+# after each kill the invariants are checked:
 #   - the workspace opens (`lethe status` exits 0, tidying what the kill left);
 #   - `lethe verify --workspace` passes;
 #   - every id a certificate names is absent from the model (`forget
@@ -29,15 +29,20 @@ data="--data $tmp/data.csv --id-col 0"
 "$LETHE" train --workspace "$tmp/guo" $data --mechanism guo --budget 50 >/dev/null
 "$LETHE" init "$tmp/m3" >/dev/null
 "$LETHE" train --workspace "$tmp/m3" $data >/dev/null
+# one-vs-rest (M3, four classes, the same ids): its own state file
+make_multi_csv "$tmp/multi.csv" 3119 400 1000
+"$LETHE" init "$tmp/ovr" >/dev/null
+"$LETHE" train --workspace "$tmp/ovr" --data "$tmp/multi.csv" --id-col 0 --norm normalize \
+    --classes all --lambda 0.001 >/dev/null
 
 # One attempt per line: the command (0–2: forget, 3: refresh), the delay
 # in microseconds before the kill (0–20 ms; a command takes 10–30), the
-# workspace (0 or 1). A command that finished first does not count: the
+# workspace (0 guo, 1 M3, 2 one-vs-rest). A command that finished first does not count: the
 # attempts go on until KILLS kills (at most 4·KILLS attempts).
 awk -v seed="$KILL_SEED" -v n="$KILLS" 'BEGIN {
     srand(seed)
     for (i = 0; i < 4 * n; i++)
-        printf "%d %d %d\n", int(4 * rand()), int(20000 * rand()), int(2 * rand())
+        printf "%d %d %d\n", int(4 * rand()), int(20000 * rand()), int(3 * rand())
 }' >"$tmp/plan"
 
 certs() { ls "$1/ledger" | grep -c '^[0-9]\{8\}\.json$'; }
@@ -62,9 +67,10 @@ check() {
 }
 : >"$tmp/certified.guo"
 : >"$tmp/certified.m3"
+: >"$tmp/certified.ovr"
 
 while [ "$kills" -lt "$KILLS" ] && read -r what delay which; do
-    if [ "$which" -eq 0 ]; then name=guo; else name=m3; fi
+    case $which in 0) name=guo ;; 1) name=m3 ;; *) name=ovr ;; esac
     w="$tmp/$name"
     before=$(certs "$w")
     if [ "$what" -lt 3 ]; then
@@ -95,8 +101,8 @@ while [ "$kills" -lt "$KILLS" ] && read -r what delay which; do
     check "$w" "$name ($1 after ${delay} µs)" "$name"
 done <"$tmp/plan"
 
-# at the end: every certified id of both workspaces
-for name in guo m3; do
+# at the end: every certified id of every workspace
+for name in guo m3 ovr; do
     while read -r id; do
         invariants=$((invariants + 1))
         run 3 "$name: certified id $id is absent at the end" \

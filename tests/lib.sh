@@ -67,3 +67,25 @@ make_csv() {
         }
     }' >"$out"
 }
+
+# make_multi_csv OUT SEED N FIRST: N records (ids FIRST, FIRST + 1, …) of five
+# features in [−0.5, 0.5) and a class 0…3, the largest of four fixed linear
+# scores; header id,x1,…,x5,y.
+make_multi_csv() {
+    awk -v s="$2" -v n="$3" -v first="$4" 'BEGIN {
+        srand(s)
+        print "id,x1,x2,x3,x4,x5,y"
+        for (i = 0; i < n; i++) {
+            best = -1e9; c = 0
+            for (j = 1; j <= 5; j++) x[j] = rand() - 0.5
+            for (k = 0; k < 4; k++) {
+                z = 0
+                for (j = 1; j <= 5; j++) z += x[j] * ((k * 7 + j * 3) % 5 - 2)
+                if (z > best) { best = z; c = k }
+            }
+            printf "%d", first + i
+            for (j = 1; j <= 5; j++) printf ",%.4f", x[j]
+            printf ",%d\n", c
+        }
+    }' >"$1"
+}
