@@ -146,6 +146,9 @@ check: all $(TEST_BIN) trace
 	  else fail=$$((fail+1)); echo "FAILED: tests/kill.sh"; fi; \
 	  if [ -z "$(SANITIZE)" ]; then if LETHE=$(CURDIR)/$(TOOL) sh tests/limits.sh; then pass=$$((pass+1)); \
 	  else fail=$$((fail+1)); echo "FAILED: tests/limits.sh"; fi; fi; \
+	  if [ -z "$(SANITIZE)$(COVERAGE)" ]; then if PYTHONDONTWRITEBYTECODE=1 LETHE_LIB=$(CURDIR)/$(SHARED) PYTHONPATH=$(CURDIR)/python \
+	    /usr/bin/python3 -m pytest -q -p no:cacheprovider python/tests; then pass=$$((pass+1)); \
+	  else fail=$$((fail+1)); echo "FAILED: python/tests"; fi; fi; \
 	  if sh scripts/check-noise.sh $(STATIC); then pass=$$((pass+1)); \
 	  else fail=$$((fail+1)); echo "FAILED: scripts/check-noise.sh"; fi; \
 	  if [ -z "$(SANITIZE)$(COVERAGE)" ]; then if sh tests/install.sh; then pass=$$((pass+1)); \

@@ -104,6 +104,12 @@ typedef enum lethe_status {
  * outside the enum. Never NULL. Thread-safe. */
 LETHE_API const char *lethe_strerror(lethe_status status);
 
+/* sizeof the public struct named name ("lethe_train_options", "lethe_budget",
+ * "lethe_removal_report", "lethe_release_report", "lethe_feature_map"), or 0
+ * for another name: for bindings (the Python package) to check, when they
+ * load the library, that their copies of the structs have its layout. */
+LETHE_API size_t lethe_struct_size(const char *name);
+
 /* ─── Context ────────────────────────────────────────────────────────────── */
 
 /* Allocator hook. malloc must return memory aligned for double (or NULL);

@@ -194,3 +194,21 @@ int lethe__is_zero(double v)
 {
     return !(v < 0.0) && !(v > 0.0);
 }
+
+size_t lethe_struct_size(const char *name)
+{
+    static const struct {
+        const char *name;
+        size_t size;
+    } sizes[] = {
+        { "lethe_train_options", sizeof(lethe_train_options) },
+        { "lethe_budget", sizeof(lethe_budget) },
+        { "lethe_removal_report", sizeof(lethe_removal_report) },
+        { "lethe_release_report", sizeof(lethe_release_report) },
+        { "lethe_feature_map", sizeof(lethe_feature_map) },
+    };
+    for (size_t i = 0; name != NULL && i < sizeof sizes / sizeof sizes[0]; i++)
+        if (strcmp(name, sizes[i].name) == 0)
+            return sizes[i].size;
+    return 0;
+}

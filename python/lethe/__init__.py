@@ -1,0 +1,590 @@
+"""lethe — certified machine unlearning, from Python.
+
+A thin ctypes layer over liblethe with scikit-learn's conventions:
+
+    from lethe import CertifiedClassifier
+    model = CertifiedClassifier(epsilon=1.0, delta=1e-5).fit(X, y, ids=ids)
+    report = model.forget([4711])        # certified removal: a Removal
+    release = model.publish()            # a fresh release of the model
+    model.predict(X_test)                # with the PUBLISHED weights
+
+`coef_` is always the published release, never the owner's secret state.
+Every failure raises LetheError (with lethe's status and message); a call
+that fails changes nothing. One model per thread: a model and its calls
+must not be shared between threads without a lock.
+
+The library is found through LETHE_LIB (a path), then next to this package
+in a source tree (build/liblethe.so), then the system's (liblethe.so.0).
+
+SPDX-License-Identifier: GPL-3.0-or-later
+"""
+
+import ctypes
+import ctypes.util
+import glob
+import os
+
+import numpy as np
+
+__all__ = [
+    "CertifiedClassifier",
+    "CertifiedRegressor",
+    "LetheError",
+    "RemovalRefused",
+    "Removal",
+    "Release",
+]
+
+# ─── The library ─────────────────────────────────────────────────────────────
+
+
+def _find_library():
+    path = os.environ.get("LETHE_LIB")
+    if path:
+        return path
+    here = os.path.dirname(os.path.abspath(__file__))
+    for candidate in sorted(glob.glob(os.path.join(here, "..", "..", "build", "liblethe.so*"))):
+        return candidate
+    found = ctypes.util.find_library("lethe")
+    if found:
+        return found
+    raise ImportError("lethe: liblethe not found; build it (make) or set LETHE_LIB")
+
+
+_lib = ctypes.CDLL(_find_library())
+
+_c_size = ctypes.c_size_t
+_c_double_p = ctypes.POINTER(ctypes.c_double)
+_c_u64_p = ctypes.POINTER(ctypes.c_uint64)
+
+# lethe_status values (include/lethe.h), for the exceptions
+_EINVAL = 1
+_EBUDGET = 10
+_ECAPACITY = 19
+
+
+class _FeatureMap(ctypes.Structure):
+    _fields_ = [
+        ("kind", ctypes.c_int),
+        ("dim", _c_size),
+        ("gamma", ctypes.c_double),
+        ("seed", ctypes.c_ubyte * 32),
+        ("identity", ctypes.c_ubyte * 32),
+        ("bias", ctypes.c_double),
+    ]
+
+
+class _TrainOptions(ctypes.Structure):
+    _fields_ = [
+        ("mechanism", ctypes.c_int),
+        ("loss", ctypes.c_int),
+        ("lambda_", ctypes.c_double),
+        ("epsilon", ctypes.c_double),
+        ("delta", ctypes.c_double),
+        ("sigma", ctypes.c_double),
+        ("budget", ctypes.c_double),
+        ("tol", ctypes.c_double),
+        ("max_iter", ctypes.c_uint),
+        ("seed", ctypes.POINTER(ctypes.c_ubyte)),
+        ("delta_max", ctypes.c_double),
+        ("dp_releases", ctypes.c_int),
+        ("dp_min_records", _c_size),
+        ("epsilon_cap", ctypes.c_double),
+        ("newton_extra", ctypes.c_uint),
+        ("features", _FeatureMap),
+        ("multiclass", ctypes.c_int),
+        ("classes", _c_double_p),
+        ("n_classes", _c_size),
+    ]
+
+
+class _RemovalReport(ctypes.Structure):
+    _fields_ = [
+        ("removed", _c_size),
+        ("path", ctypes.c_int),
+        ("residual", ctypes.c_double),
+        ("residual_fp", ctypes.c_double),
+        ("residual_bound", ctypes.c_double),
+        ("budget", ctypes.c_double),
+        ("certified", ctypes.c_int),
+        ("distance", ctypes.c_double),
+        ("steps", ctypes.c_uint),
+        ("reanchors", ctypes.c_uint),
+    ]
+
+
+class _ReleaseReport(ctypes.Structure):
+    _fields_ = [
+        ("release", _c_size),
+        ("sigma", ctypes.c_double),
+        ("sensitivity", ctypes.c_double),
+        ("mu", ctypes.c_double),
+        ("mu_total", ctypes.c_double),
+        ("epsilon_total", ctypes.c_double),
+    ]
+
+
+class _Budget(ctypes.Structure):
+    _fields_ = [
+        ("epsilon", ctypes.c_double),
+        ("delta", ctypes.c_double),
+        ("sigma", ctypes.c_double),
+        ("c", ctypes.c_double),
+        ("budget", ctypes.c_double),
+        ("residual", ctypes.c_double),
+        ("residual_fp", ctypes.c_double),
+        ("train_residual", ctypes.c_double),
+        ("residual_bound", ctypes.c_double),
+        ("remaining", ctypes.c_double),
+        ("removals", _c_size),
+        ("removals_total", _c_size),
+        ("refreshes", _c_size),
+        ("n", _c_size),
+        ("capacity_estimate", _c_size),
+        ("worst_case_bound", ctypes.c_double),
+        ("worst_case_count", _c_size),
+        ("seeded", ctypes.c_int),
+        ("lattice", ctypes.c_double),
+        ("lattice_rounding", ctypes.c_double),
+        ("delta_sampler", ctypes.c_double),
+        ("sampler", ctypes.c_char_p),
+        ("mechanism", ctypes.c_int),
+        ("delta_max", ctypes.c_double),
+        ("distance", ctypes.c_double),
+        ("sensitivity", ctypes.c_double),
+        ("mu", ctypes.c_double),
+        ("releases", _c_size),
+        ("mu_total", ctypes.c_double),
+        ("epsilon_total", ctypes.c_double),
+        ("epsilon_cap", ctypes.c_double),
+        ("lambda_", ctypes.c_double),
+        ("R", ctypes.c_double),
+        ("loss", ctypes.c_int),
+        ("releases_left", _c_size),
+        ("fresh", ctypes.c_int),
+        ("dp_releases", ctypes.c_int),
+        ("dp_min_records", _c_size),
+        ("dp_sensitivity", ctypes.c_double),
+        ("capacity_guaranteed", _c_size),
+        ("reanchors", _c_size),
+        ("newton_steps", _c_size),
+    ]
+
+
+def _declare(name, restype, *argtypes):
+    fn = getattr(_lib, name)
+    fn.restype = restype
+    fn.argtypes = list(argtypes)
+    return fn
+
+
+_vp = ctypes.c_void_p
+_st = ctypes.c_int
+_strerror = _declare("lethe_strerror", ctypes.c_char_p, _st)
+_struct_size = _declare("lethe_struct_size", _c_size, ctypes.c_char_p)
+_ctx_create = _declare("lethe_ctx_create", _st, _vp, ctypes.POINTER(_vp))
+_ctx_free = _declare("lethe_ctx_free", None, _vp)
+_errmsg = _declare("lethe_ctx_errmsg", ctypes.c_char_p, _vp)
+_dataset_create = _declare("lethe_dataset_create", _st, _vp, _c_size, _c_size, _c_double_p,
+                           _c_size, _c_double_p, _c_u64_p, ctypes.c_int, ctypes.c_double,
+                           ctypes.POINTER(_vp))
+_dataset_free = _declare("lethe_dataset_free", None, _vp)
+_options_init = _declare("lethe_train_options_init", None, ctypes.POINTER(_TrainOptions))
+_train = _declare("lethe_model_train", _st, _vp, _vp, ctypes.POINTER(_TrainOptions),
+                  ctypes.POINTER(_vp))
+_model_free = _declare("lethe_model_free", None, _vp)
+_remove = _declare("lethe_model_remove", _st, _vp, _c_u64_p, _c_size, ctypes.c_int,
+                   ctypes.POINTER(_RemovalReport))
+_check = _declare("lethe_model_check_removal", _st, _vp, _c_u64_p, _c_size, ctypes.c_int,
+                  ctypes.POINTER(_RemovalReport))
+_publish = _declare("lethe_model_publish", _st, _vp, ctypes.POINTER(_ReleaseReport))
+_budget = _declare("lethe_model_budget", _st, _vp, ctypes.POINTER(_Budget))
+_weights = _declare("lethe_model_weights", _c_double_p, _vp)
+_dim = _declare("lethe_model_dim", _c_size, _vp)
+_input_dim = _declare("lethe_model_input_dim", _c_size, _vp)
+_classes = _declare("lethe_model_classes", _c_size, _vp, ctypes.POINTER(_c_double_p))
+_predict = _declare("lethe_model_predict", _st, _vp, _c_size, _c_double_p, _c_size, _c_double_p,
+                    _c_double_p)
+_evaluate = _declare("lethe_model_evaluate", _st, _vp, _vp, _c_double_p)
+_save = _declare("lethe_model_save", _st, _vp, ctypes.c_char_p)
+_save_public = _declare("lethe_model_save_public", _st, _vp, ctypes.c_char_p)
+_load = _declare("lethe_model_load", _st, _vp, ctypes.c_char_p, ctypes.POINTER(_vp))
+_has_id = _declare("lethe_model_has_id", ctypes.c_int, _vp, ctypes.c_uint64)
+_rows = _declare("lethe_model_rows", _c_size, _vp)
+
+for _cls, _cname in ((_TrainOptions, "lethe_train_options"), (_Budget, "lethe_budget"),
+                     (_RemovalReport, "lethe_removal_report"),
+                     (_ReleaseReport, "lethe_release_report"), (_FeatureMap, "lethe_feature_map")):
+    if ctypes.sizeof(_cls) != _struct_size(_cname.encode()):
+        raise ImportError(f"lethe: {_cname} has {_struct_size(_cname.encode())} bytes in the "
+                          f"library, {ctypes.sizeof(_cls)} here: a library of another version?")
+
+# ─── Errors and reports ──────────────────────────────────────────────────────
+
+
+class LetheError(Exception):
+    """A call into lethe failed; nothing changed. `status` is lethe's status
+    code, `message` its detail."""
+
+    def __init__(self, status, message):
+        self.status = status
+        self.message = message
+        super().__init__(f"{_strerror(status).decode()}: {message}")
+
+
+class RemovalRefused(LetheError):
+    """A removal or release the certificate does not allow (over the ε cap,
+    the DP floor or a capacity); nothing changed."""
+
+
+def _raise(ctx, status):
+    message = (_errmsg(ctx) or b"").decode("utf-8", "replace")
+    cls = RemovalRefused if status in (_EBUDGET, _ECAPACITY) else LetheError
+    raise cls(status, message)
+
+
+class Removal:
+    """What a certified removal did (the owner's figures: they stay with the
+    owner and never enter a certificate)."""
+
+    def __init__(self, rep):
+        self.removed = rep.removed
+        self.certified = bool(rep.certified)
+        self.distance = rep.distance
+        self.residual = rep.residual
+        self.steps = rep.steps
+        self.reanchors = rep.reanchors
+
+    def __repr__(self):
+        return (f"Removal(removed={self.removed}, certified={self.certified}, "
+                f"distance={self.distance:.3g})")
+
+
+class Release:
+    """One publication: its number, σ, and ε of the whole published history."""
+
+    def __init__(self, rep):
+        self.release = rep.release
+        self.sigma = rep.sigma
+        self.mu = rep.mu
+        self.mu_total = rep.mu_total
+        self.epsilon_total = rep.epsilon_total
+
+    def __repr__(self):
+        return f"Release({self.release}, epsilon_total={self.epsilon_total:.4g})"
+
+
+_LOSSES = {"logistic": 0, "squared": 1, "smooth-hinge": 2, "huber": 3}
+_MECHANISMS = {"m3": 3, "guo": 1}
+_FEATURES = {None: 0, "rff": 1, "relu": 2}
+_NORMALIZE = 3  # LETHE_NORM_NORMALIZE
+
+
+def _matrix(X):
+    X = np.ascontiguousarray(X, dtype=np.float64)
+    if X.ndim != 2:
+        raise ValueError(f"X must be 2-dimensional, not {X.ndim}")
+    return X
+
+
+def _unit_rows(X):
+    """X with every non-zero row scaled to norm 1, as fit scales the records
+    (the certificate's R is 1)."""
+    X = _matrix(X)
+    norms = np.linalg.norm(X, axis=1, keepdims=True)
+    return np.ascontiguousarray(X / np.where(norms > 0, norms, 1.0))
+
+
+# ─── Estimators ──────────────────────────────────────────────────────────────
+
+
+class _Certified:
+    """Common to both estimators: an L2-regularised convex model under lethe's
+    M3 (default) or guo, trained to optimality, whose records can be removed
+    with a certificate."""
+
+    _classifier = False
+
+    def __init__(self, *, mechanism="m3", loss=None, epsilon=1.0, delta=1e-5, lam=1e-4,
+                 delta_max=0.03, features=None, n_features=1000, gamma=1.0, bias=0.0,
+                 dp_releases=False, epsilon_cap=0.0, seed=None, sigma=0.0,
+                 residual_budget=2.0):
+        self.mechanism = mechanism
+        self.loss = loss
+        self.epsilon = epsilon
+        self.delta = delta
+        self.lam = lam
+        self.delta_max = delta_max
+        self.features = features
+        self.n_features = n_features
+        self.gamma = gamma
+        self.bias = bias
+        self.dp_releases = dp_releases
+        self.epsilon_cap = epsilon_cap
+        self.seed = seed
+        self.sigma = sigma
+        self.residual_budget = residual_budget
+
+    # scikit-learn's parameter protocol
+    def get_params(self, deep=True):
+        names = ("mechanism", "loss", "epsilon", "delta", "lam", "delta_max", "features",
+                 "n_features", "gamma", "bias", "dp_releases", "epsilon_cap", "seed", "sigma",
+                 "residual_budget")
+        return {name: getattr(self, name) for name in names}
+
+    def set_params(self, **params):
+        valid = self.get_params()
+        for key, value in params.items():
+            if key not in valid:
+                raise ValueError(f"{type(self).__name__} has no parameter {key!r}")
+            setattr(self, key, value)
+        return self
+
+    def __del__(self):
+        model = getattr(self, "_model", None)
+        if model:
+            _model_free(model)
+        ctx = getattr(self, "_ctx", None)
+        if ctx:
+            _ctx_free(ctx)
+
+    def _context(self):
+        if getattr(self, "_ctx", None) is None:
+            ctx = _vp()
+            status = _ctx_create(None, ctypes.byref(ctx))
+            if status != 0:
+                raise LetheError(status, "no context")
+            self._ctx = ctx
+        return self._ctx
+
+    def _options(self, n_labels):
+        o = _TrainOptions()
+        _options_init(ctypes.byref(o))
+        if self.mechanism not in _MECHANISMS:
+            raise ValueError(f"mechanism must be one of {sorted(_MECHANISMS)}, not "
+                             f"{self.mechanism!r}")
+        loss = self.loss or ("logistic" if self._classifier else "squared")
+        if loss not in _LOSSES:
+            raise ValueError(f"loss must be one of {sorted(_LOSSES)}, not {loss!r}")
+        if self.features not in _FEATURES:
+            raise ValueError(f"features must be None, 'rff' or 'relu', not {self.features!r}")
+        o.mechanism = _MECHANISMS[self.mechanism]
+        o.loss = _LOSSES[loss]
+        o.lambda_ = self.lam
+        o.epsilon = self.epsilon
+        o.delta = self.delta
+        o.delta_max = self.delta_max
+        o.dp_releases = int(bool(self.dp_releases))
+        o.epsilon_cap = self.epsilon_cap
+        o.sigma = self.sigma if self.mechanism == "guo" else 0.0
+        o.budget = self.residual_budget
+        o.features.kind = _FEATURES[self.features]
+        o.features.dim = self.n_features if self.features else 0
+        o.features.gamma = self.gamma
+        o.features.bias = self.bias
+        o.multiclass = int(n_labels > 2)
+        self._seed_buf = None
+        if self.seed is not None:
+            seed = bytes(self.seed)
+            if len(seed) != 32:
+                raise ValueError("seed must be 32 bytes (reproducible test noise, not private)")
+            self._seed_buf = (ctypes.c_ubyte * 32)(*seed)
+            o.seed = self._seed_buf
+        return o
+
+    def fit(self, X, y, ids=None):
+        """Train on the rows of X (each scaled to norm 1 first, as predict does)
+        with labels y and, if
+        given, distinct non-negative integer ids (default 0 … n−1): the ids
+        name records for forget()."""
+        X = _matrix(X)
+        y = np.asarray(y)
+        if y.shape != (X.shape[0],):
+            raise ValueError(f"y has shape {y.shape}, X has {X.shape[0]} rows")
+        labels = np.unique(y)
+        if self._classifier:
+            if len(labels) < 2:
+                raise ValueError("a classifier needs two or more classes")
+            self.classes_ = labels
+            if len(labels) == 2:  # the second class is +1
+                yy = np.where(y == labels[1], 1.0, -1.0)
+            else:
+                yy = y.astype(np.float64)
+        else:
+            yy = y.astype(np.float64)
+        yy = np.ascontiguousarray(yy, dtype=np.float64)
+        ids_arr = None
+        if ids is not None:
+            ids_arr = np.ascontiguousarray(ids, dtype=np.uint64)
+            if ids_arr.shape != (X.shape[0],):
+                raise ValueError("ids must give one id per row")
+        ctx = self._context()
+        data = _vp()
+        status = _dataset_create(ctx, X.shape[0], X.shape[1],
+                                 X.ctypes.data_as(_c_double_p), X.shape[1],
+                                 yy.ctypes.data_as(_c_double_p),
+                                 ids_arr.ctypes.data_as(_c_u64_p) if ids_arr is not None else None,
+                                 _NORMALIZE, 1.0, ctypes.byref(data))
+        if status != 0:
+            _raise(ctx, status)
+        try:
+            opts = self._options(len(labels) if self._classifier else 0)
+            model = _vp()
+            status = _train(ctx, data, ctypes.byref(opts), ctypes.byref(model))
+            if status != 0:
+                _raise(ctx, status)
+        finally:
+            _dataset_free(data)
+        if getattr(self, "_model", None):
+            _model_free(self._model)
+        self._model = model
+        self.n_features_in_ = X.shape[1]
+        return self
+
+    def _need_model(self):
+        if not getattr(self, "_model", None):
+            raise LetheError(_EINVAL, f"this {type(self).__name__} is not fitted yet: call fit")
+        return self._model
+
+    @property
+    def coef_(self):
+        """The PUBLISHED weights (the last release), shaped (classes or 1,
+        features); never the owner's noise-free state."""
+        m = self._need_model()
+        d = _dim(m)
+        w = np.ctypeslib.as_array(_weights(m), shape=(d,)).copy()
+        k = max(1, _classes(m, None))
+        return w.reshape(k, d // k)
+
+    def _raw(self, X):
+        m = self._need_model()
+        X = _unit_rows(X)
+        label = np.empty(X.shape[0])
+        prob = np.empty(X.shape[0])
+        status = _predict(m, X.shape[0], X.ctypes.data_as(_c_double_p), X.shape[1],
+                          label.ctypes.data_as(_c_double_p), prob.ctypes.data_as(_c_double_p))
+        if status != 0:
+            _raise(self._ctx, status)
+        return label, prob
+
+    def forget(self, ids, dry_run=False):
+        """Remove the records named by ids as one batch, certified (M3: the
+        next publish() releases the model without them). Raises LetheError
+        for an unknown or already removed id and changes nothing."""
+        m = self._need_model()
+        arr = np.ascontiguousarray(np.atleast_1d(ids), dtype=np.uint64)
+        rep = _RemovalReport()
+        fn = _check if dry_run else _remove
+        status = fn(m, arr.ctypes.data_as(_c_u64_p), arr.size, 0, ctypes.byref(rep))
+        if status != 0:
+            _raise(self._ctx, status)
+        return Removal(rep)
+
+    def publish(self):
+        """M3: a fresh release of the model (new noise); its weights become
+        coef_. Raises RemovalRefused over the ε cap."""
+        rep = _ReleaseReport()
+        status = _publish(self._need_model(), ctypes.byref(rep))
+        if status != 0:
+            _raise(self._ctx, status)
+        return Release(rep)
+
+    def budget(self):
+        """The accountant: a dict of lethe_budget's fields."""
+        b = _Budget()
+        status = _budget(self._need_model(), ctypes.byref(b))
+        if status != 0:
+            _raise(self._ctx, status)
+        out = {name: getattr(b, name) for name, _ in _Budget._fields_}
+        out["sampler"] = (b.sampler or b"").decode()
+        out["lambda"] = out.pop("lambda_")
+        return out
+
+    def capacity(self):
+        """(guaranteed, estimated) further single removals (M3: the
+        guaranteed one holds for any records in any order)."""
+        b = self.budget()
+        return b["capacity_guaranteed"], b["capacity_estimate"]
+
+    def has_record(self, record_id):
+        return bool(_has_id(self._need_model(), int(record_id)))
+
+    def save(self, path):
+        """The owner's state (SECRET: it holds the records and θ)."""
+        status = _save(self._need_model(), os.fsencode(path))
+        if status != 0:
+            _raise(self._ctx, status)
+
+    def save_public(self, path):
+        """The publishable model file: the release and its parameters."""
+        status = _save_public(self._need_model(), os.fsencode(path))
+        if status != 0:
+            _raise(self._ctx, status)
+
+    @classmethod
+    def load(cls, path, **params):
+        est = cls(**params)
+        ctx = est._context()
+        model = _vp()
+        status = _load(ctx, os.fsencode(path), ctypes.byref(model))
+        if status != 0:
+            _raise(ctx, status)
+        est._model = model
+        est.n_features_in_ = _input_dim(model)
+        if est._classifier:
+            c = _c_double_p()
+            k = _classes(model, ctypes.byref(c))
+            est.classes_ = (np.ctypeslib.as_array(c, shape=(k,)).copy() if k > 1
+                            else np.array([0, 1]))
+        return est
+
+
+class CertifiedClassifier(_Certified):
+    """A certified classifier: logistic (default) or smooth-hinge loss, binary
+    or one-vs-rest over three or more classes (one model, one release)."""
+
+    _classifier = True
+
+    def decision_function(self, X):
+        self._need_model()
+        X = _unit_rows(X)
+        w = self.coef_
+        if self.features or self.bias:  # the scores of a mapped model come from predict
+            raise NotImplementedError("decision_function with a feature map: use predict_proba")
+        scores = X @ w.T
+        return scores[:, 0] if scores.shape[1] == 1 else scores
+
+    def predict(self, X):
+        label, _ = self._raw(X)
+        if len(self.classes_) == 2:
+            return np.where(label > 0, self.classes_[1], self.classes_[0])
+        return label.astype(self.classes_.dtype)
+
+    def predict_proba(self, X):
+        """Binary logistic: P(class) per column of classes_. One-vs-rest:
+        the predicted class's normalised head score in its column (a
+        heuristic, not a calibrated probability; 0 elsewhere)."""
+        label, prob = self._raw(X)
+        if len(self.classes_) == 2:
+            return np.column_stack([1.0 - prob, prob])
+        out = np.zeros((len(label), len(self.classes_)))
+        cols = np.searchsorted(self.classes_, label)
+        out[np.arange(len(label)), cols] = prob
+        return out
+
+    def score(self, X, y):
+        return float(np.mean(self.predict(X) == np.asarray(y)))
+
+
+class CertifiedRegressor(_Certified):
+    """A certified regressor: squared (ridge, default) or Huber loss."""
+
+    def predict(self, X):
+        label, _ = self._raw(X)
+        return label
+
+    def score(self, X, y):
+        """R², as scikit-learn's regressors."""
+        y = np.asarray(y, dtype=np.float64)
+        r = y - self.predict(X)
+        return float(1.0 - (r @ r) / ((y - y.mean()) @ (y - y.mean())))

@@ -1,0 +1,154 @@
+"""The Python package against the library: layouts, fit/forget/publish, the
+accountant's numbers, refusals that change nothing, save/load, parameters,
+and the README's example.
+
+SPDX-License-Identifier: GPL-3.0-or-later
+"""
+import os
+import pathlib
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import lethe
+
+SEED = bytes(range(32))
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+
+
+def problem(n=400, d=6, classes=2, seed=3):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, d))
+    if classes == 2:
+        y = (X @ rng.normal(size=d) > 0).astype(int) * 5 + 2  # labels 2 and 7
+    else:
+        y = np.argmax(X @ rng.normal(size=(d, classes)), axis=1) * 10
+    return X, y, np.arange(1000, 1000 + n, dtype=np.uint64)
+
+
+def test_accountant_fields_land_where_the_library_puts_them():
+    X, y, ids = problem()
+    m = lethe.CertifiedClassifier(lam=2e-3, delta_max=0.05, seed=SEED).fit(X, y, ids=ids)
+    b = m.budget()
+    assert b["mechanism"] == 3 and b["releases"] == 1 and b["n"] == 400
+    assert b["delta_max"] == 0.05 and b["lambda"] == 2e-3
+    assert b["epsilon"] == 1.0 and b["delta"] == 1e-5 and b["seeded"] == 1
+    assert b["sigma"] > 0 and b["sensitivity"] >= 0.05 and b["fresh"] == 1
+    assert b["sampler"].startswith("lattice-gaussian-int64")
+
+
+def test_binary_fit_forget_publish():
+    X, y, ids = problem()
+    m = lethe.CertifiedClassifier(lam=2e-3, seed=SEED).fit(X, y, ids=ids)
+    assert list(m.classes_) == [2, 7]
+    assert m.score(X, y) > 0.9
+    assert set(np.unique(m.predict(X))) <= {2, 7}
+    p = m.predict_proba(X[:5])
+    assert p.shape == (5, 2) and np.allclose(p.sum(axis=1), 1.0)
+    released = m.coef_.copy()
+    r = m.forget([1003, 1010])
+    assert r.removed == 2 and r.certified and r.distance <= 0.03
+    assert not m.has_record(1003) and m.has_record(1004)
+    assert np.array_equal(m.coef_, released)  # not published yet
+    rel = m.publish()
+    assert rel.release == 2 and rel.epsilon_total > 1.0
+    assert not np.array_equal(m.coef_, released)  # a fresh release
+    assert m.budget()["n"] == 398
+
+
+def test_a_refused_call_changes_nothing():
+    X, y, ids = problem()
+    m = lethe.CertifiedClassifier(seed=SEED).fit(X, y, ids=ids)
+    m.forget([1001])
+    before = (m.coef_.copy(), m.budget()["n"])
+    with pytest.raises(lethe.LetheError) as err:
+        m.forget([1001])  # already removed
+    assert err.value.status == 12 and "already removed" in str(err.value)
+    with pytest.raises(lethe.LetheError) as err:
+        m.forget([1002, 99])  # 99 names nobody: the batch is refused whole
+    assert err.value.status == 11
+    assert m.has_record(1002)
+    dry = m.forget([1002], dry_run=True)
+    assert dry.certified and dry.removed == 0 and m.has_record(1002)
+    assert np.array_equal(m.coef_, before[0]) and m.budget()["n"] == before[1]
+    with pytest.raises(lethe.LetheError):
+        m.predict(np.zeros((2, 3)))  # three features, the model has six
+
+
+def test_the_epsilon_cap_refuses_a_release():
+    X, y, ids = problem()
+    m = lethe.CertifiedClassifier(epsilon_cap=2.0, seed=SEED).fit(X, y, ids=ids)
+    with pytest.raises(lethe.RemovalRefused):
+        for _ in range(50):
+            m.publish()
+    b = m.budget()
+    assert b["epsilon_total"] <= 2.0
+
+
+def test_one_vs_rest():
+    X, y, ids = problem(classes=4)
+    m = lethe.CertifiedClassifier(lam=1e-3, seed=SEED).fit(X, y, ids=ids)
+    assert list(m.classes_) == [0, 10, 20, 30]
+    assert m.coef_.shape == (4, 6)
+    assert m.score(X, y) > 0.8
+    assert set(np.unique(m.predict(X))) <= {0, 10, 20, 30}
+    r = m.forget(ids[:5])
+    assert r.certified and r.removed == 5
+
+
+def test_regressor_and_features():
+    X, _, ids = problem()
+    t = X @ np.arange(1.0, 7.0)
+    t = t / np.linalg.norm(X, axis=1)  # a function of the unit rows the model sees
+    r = lethe.CertifiedRegressor(lam=1e-4).fit(X, t, ids=ids)
+    assert r.score(X, t) > 0.99
+    assert r.forget([1000]).certified
+    Xc, yc, _ = problem(seed=5)
+    f = lethe.CertifiedClassifier(features="rff", n_features=200, gamma=2.0, lam=1e-3,
+                                  seed=SEED).fit(Xc, yc)
+    assert f.coef_.shape == (1, 200) and f.score(Xc, yc) > 0.8
+
+
+def test_save_and_load(tmp_path):
+    X, y, ids = problem(classes=3)
+    m = lethe.CertifiedClassifier(lam=1e-3, seed=SEED).fit(X, y, ids=ids)
+    m.forget([1007])
+    m.publish()
+    path = tmp_path / "owner.state"
+    m.save(path)
+    assert oct(path.stat().st_mode & 0o777) == "0o600"
+    back = lethe.CertifiedClassifier.load(path)
+    assert list(back.classes_) == list(m.classes_)
+    assert np.array_equal(back.coef_, m.coef_)
+    assert np.array_equal(back.predict(X), m.predict(X))
+    assert not back.has_record(1007)
+    m.save_public(tmp_path / "model.txt")
+    assert "class_labels 0 10 20" in (tmp_path / "model.txt").read_text()
+
+
+def test_parameters():
+    m = lethe.CertifiedClassifier(lam=0.5)
+    assert m.get_params()["lam"] == 0.5
+    assert m.set_params(epsilon=2.0) is m and m.epsilon == 2.0
+    with pytest.raises(ValueError):
+        m.set_params(nonsense=1)
+    X, y, _ = problem()
+    with pytest.raises(ValueError):
+        lethe.CertifiedClassifier(loss="hinge").fit(X, y)
+    with pytest.raises(ValueError):
+        lethe.CertifiedClassifier().fit(X, y[:10])
+    with pytest.raises(lethe.LetheError):
+        lethe.CertifiedClassifier().predict(X)  # not fitted
+    with pytest.raises(lethe.LetheError):
+        lethe.CertifiedClassifier(epsilon=-1).fit(X, y)
+
+
+def test_the_readme_example_runs_as_written():
+    example = (ROOT / "python" / "examples" / "quickstart.py").read_text()
+    assert example in (ROOT / "README.md").read_text()
+    env = dict(os.environ, PYTHONPATH=str(ROOT / "python"))
+    out = subprocess.run([sys.executable, "-c", example], env=env, capture_output=True,
+                         text=True, check=True).stdout
+    assert "certified: True" in out
