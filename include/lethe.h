@@ -105,7 +105,8 @@ typedef enum lethe_status {
 LETHE_API const char *lethe_strerror(lethe_status status);
 
 /* sizeof the public struct named name ("lethe_train_options", "lethe_budget",
- * "lethe_removal_report", "lethe_release_report", "lethe_feature_map"), or 0
+ * "lethe_removal_report", "lethe_release_report", "lethe_feature_map",
+ * "lethe_verify_report", "lethe_workspace_info"), or 0
  * for another name: for bindings (the Python package) to check, when they
  * load the library, that their copies of the structs have its layout. */
 LETHE_API size_t lethe_struct_size(const char *name);

@@ -534,8 +534,9 @@ class _Certified:
         if est._classifier:
             c = _c_double_p()
             k = _classes(model, ctypes.byref(c))
+            # a binary model keeps its labels as −1/+1 only
             est.classes_ = (np.ctypeslib.as_array(c, shape=(k,)).copy() if k > 1
-                            else np.array([0, 1]))
+                            else np.array([-1, 1]))
         return est
 
 
@@ -588,3 +589,243 @@ class CertifiedRegressor(_Certified):
         y = np.asarray(y, dtype=np.float64)
         r = y - self.predict(X)
         return float(1.0 - (r @ r) / ((y - y.mean()) @ (y - y.mean())))
+
+
+# ─── Workspaces, certificates, the ledger ────────────────────────────────────
+
+class _VerifyReport(ctypes.Structure):
+    _fields_ = [
+        ("checked", _c_size),
+        ("last_seq", ctypes.c_uint64),
+        ("failed", ctypes.c_int),
+        ("failed_seq", ctypes.c_uint64),
+        ("pinned", ctypes.c_int),
+        ("model_checked", ctypes.c_int),
+        ("seeded", ctypes.c_int),
+        ("mechanism", ctypes.c_int),
+        ("idealised", ctypes.c_int),
+        ("signer", ctypes.c_char * 65),
+        ("model_after", ctypes.c_char * 65),
+    ]
+
+
+class _WorkspaceInfo(ctypes.Structure):
+    _fields_ = [
+        ("mechanism", ctypes.c_int),
+        ("generation", ctypes.c_uint64),
+        ("certificates", ctypes.c_uint64),
+        ("encrypted", ctypes.c_int),
+        ("recovered", _c_size),
+    ]
+
+
+_cert_verify = _declare("lethe_cert_verify", _st, _vp, ctypes.c_char_p, ctypes.c_char_p,
+                        ctypes.c_char_p, ctypes.POINTER(_VerifyReport))
+_check_name = _declare("lethe_cert_check_name", ctypes.c_char_p, ctypes.c_int)
+_ws_init = _declare("lethe_workspace_init", _st, _vp, ctypes.c_char_p, ctypes.c_char_p)
+_ws_open = _declare("lethe_workspace_open", _st, _vp, ctypes.c_char_p, ctypes.c_char_p,
+                    ctypes.POINTER(_vp))
+_ws_close = _declare("lethe_workspace_close", None, _vp)
+_ws_status = _declare("lethe_workspace_status", _st, _vp, ctypes.POINTER(_WorkspaceInfo))
+_ws_path = _declare("lethe_workspace_path", ctypes.c_char_p, _vp, ctypes.c_int)
+_ws_load = _declare("lethe_workspace_load_model", _st, _vp, ctypes.POINTER(_vp))
+_ws_save = _declare("lethe_workspace_save_model", _st, _vp, _vp, _c_u64_p, _c_size,
+                    ctypes.POINTER(_Budget))
+_unpublished = _declare("lethe_model_unpublished", _c_u64_p, _vp, ctypes.POINTER(_c_size))
+
+for _cls, _cname in ((_VerifyReport, "lethe_verify_report"),
+                     (_WorkspaceInfo, "lethe_workspace_info")):
+    if ctypes.sizeof(_cls) != _struct_size(_cname.encode()):
+        raise ImportError(f"lethe: {_cname} has {_struct_size(_cname.encode())} bytes in the "
+                          f"library, {ctypes.sizeof(_cls)} here: a library of another version?")
+
+
+class VerifyReport:
+    """What lethe_cert_verify found: `ok`, the certificates `checked`, the
+    `failed` check's name and `message` when not ok, the `signer`, and
+    whether any certificate is guo's `idealised` statement or `seeded`."""
+
+    def __init__(self, status, rep, message):
+        self.ok = status == 0
+        self.checked = rep.checked
+        self.last_seq = rep.last_seq
+        self.failed = _check_name(rep.failed).decode()
+        self.failed_seq = rep.failed_seq
+        self.signer = rep.signer.decode()
+        self.model_checked = bool(rep.model_checked)
+        self.idealised = bool(rep.idealised)
+        self.seeded = bool(rep.seeded)
+        self.message = message
+
+    def __bool__(self):
+        return self.ok
+
+    def __repr__(self):
+        return (f"VerifyReport(ok={self.ok}, checked={self.checked}, failed={self.failed!r}, "
+                f"signer={self.signer[:16]}…)")
+
+
+def _verify(path, public_key=None, model=None):
+    ctx = _vp()
+    status = _ctx_create(None, ctypes.byref(ctx))
+    if status != 0:
+        raise LetheError(status, "no context")
+    try:
+        rep = _VerifyReport()
+        status = _cert_verify(ctx, os.fsencode(path),
+                              os.fsencode(public_key) if public_key else None,
+                              os.fsencode(model) if model else None, ctypes.byref(rep))
+        message = (_errmsg(ctx) or b"").decode("utf-8", "replace")
+        if status not in (0, 21):  # 21: LETHE_EVERIFY, a check failed (reported)
+            raise LetheError(status, message)
+        return VerifyReport(status, rep, message)
+    finally:
+        _ctx_free(ctx)
+
+
+def verify_ledger(ledger, public_key=None, model=None):
+    """Verify a ledger directory (or one certificate file): syntax, signer
+    (pinned to public_key if given), signatures, the numbers recomputed, the
+    chain, and the public model file's hash if given. Returns a
+    VerifyReport (falsy when a check failed)."""
+    return _verify(ledger, public_key, model)
+
+
+class Certificate:
+    """One signed deletion certificate of a ledger (its JSON fields as
+    attributes: seq, mechanism, k, ids (keyed hashes), epsilon, delta,
+    releases, epsilon_total, features, classes, …)."""
+
+    def __init__(self, path):
+        import json
+        self.path = os.fspath(path)
+        with open(self.path, "rb") as f:
+            self._bytes = f.read()
+        self.fields = json.loads(self._bytes)
+        for key, value in self.fields.items():
+            setattr(self, key, value)
+
+    def to_json(self):
+        return self._bytes.decode()
+
+    def verify(self, public_key=None):
+        return _verify(self.path, public_key)
+
+    def __repr__(self):
+        return f"Certificate(seq={self.seq}, mechanism={self.mechanism!r}, k={self.k})"
+
+
+class Workspace:
+    """A crash-safe directory that keeps one model, its public file, the
+    owner's signing keys and the ledger of signed certificates (lethe's
+    workspace). Workspace.create(path) makes one; Workspace(path) opens it."""
+
+    def __init__(self, path, key_file=None):
+        self._ctx = _vp()
+        status = _ctx_create(None, ctypes.byref(self._ctx))
+        if status != 0:
+            raise LetheError(status, "no context")
+        self._ws = _vp()
+        status = _ws_open(self._ctx, os.fsencode(path),
+                          os.fsencode(key_file) if key_file else None, ctypes.byref(self._ws))
+        if status != 0:
+            _raise(self._ctx, status)
+        self.path = os.fspath(path)
+
+    @classmethod
+    def create(cls, path, key_file=None):
+        ctx = _vp()
+        status = _ctx_create(None, ctypes.byref(ctx))
+        if status != 0:
+            raise LetheError(status, "no context")
+        try:
+            status = _ws_init(ctx, os.fsencode(path), os.fsencode(key_file) if key_file else None)
+            if status != 0:
+                _raise(ctx, status)
+        finally:
+            _ctx_free(ctx)
+        return cls(path, key_file)
+
+    def close(self):
+        if getattr(self, "_ws", None):
+            _ws_close(self._ws)
+            self._ws = None
+        if getattr(self, "_ctx", None):
+            _ctx_free(self._ctx)
+            self._ctx = None
+
+    def __del__(self):
+        self.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def _file(self, which):
+        p = _ws_path(self._ws, which)
+        return p.decode() if p else None
+
+    @property
+    def ledger(self):
+        return self._file(2)
+
+    @property
+    def public_key(self):
+        return self._file(3)
+
+    @property
+    def public_model(self):
+        return self._file(1)
+
+    def info(self):
+        i = _WorkspaceInfo()
+        _ws_status(self._ws, ctypes.byref(i))
+        return {"mechanism": i.mechanism, "generation": i.generation,
+                "certificates": i.certificates, "encrypted": bool(i.encrypted)}
+
+    def save(self, estimator):
+        """The trained model's first commit (no certificate)."""
+        status = _ws_save(self._ws, estimator._need_model(), None, 0, None)
+        if status != 0:
+            _raise(self._ctx, status)
+
+    def forget(self, estimator, ids):
+        """Remove ids from the workspace's model (estimator, as load() or
+        save() gave it), publish the model without them, and commit both with
+        a signed certificate; returns the Certificate. A refusal changes
+        neither the model in the file nor the ledger."""
+        m = estimator._need_model()
+        before = _Budget()
+        status = _budget(m, ctypes.byref(before))
+        if status != 0:
+            _raise(estimator._ctx, status)
+        estimator.forget(ids)
+        # the certificate names every id removed since the last release
+        k = _c_size(0)
+        p = _unpublished(m, ctypes.byref(k))
+        named = np.ctypeslib.as_array(p, shape=(k.value,)).copy() if k.value else \
+            np.zeros(0, dtype=np.uint64)
+        estimator.publish()
+        status = _ws_save(self._ws, m, named.ctypes.data_as(_c_u64_p), named.size,
+                          ctypes.byref(before))
+        if status != 0:
+            _raise(self._ctx, status)
+        return self.last_certificate()
+
+    def last_certificate(self):
+        n = self.info()["certificates"]
+        return Certificate(os.path.join(self.ledger, f"{n:08d}.json")) if n else None
+
+    def load(self, cls=None):
+        """The workspace's model, as an estimator of cls (CertifiedClassifier
+        by default) of its own (the workspace may be closed afterwards)."""
+        if self.info()["encrypted"]:
+            raise LetheError(22, "an encrypted workspace's model: load it with the key "
+                                 "through the tool for now")
+        return (cls or CertifiedClassifier).load(self._file(0))
+
+    def verify(self):
+        """The ledger against the workspace's own key and public model."""
+        return _verify(self.ledger, self.public_key, self.public_model)

@@ -152,3 +152,30 @@ def test_the_readme_example_runs_as_written():
     out = subprocess.run([sys.executable, "-c", example], env=env, capture_output=True,
                          text=True, check=True).stdout
     assert "certified: True" in out
+
+
+def test_workspace_certificates_and_the_ledger(tmp_path):
+    X, y, ids = problem(classes=3)
+    ws = lethe.Workspace.create(tmp_path / "ws")
+    m = lethe.CertifiedClassifier(lam=1e-3, seed=SEED).fit(X, y, ids=ids)
+    ws.save(m)
+    assert ws.info()["generation"] == 1 and ws.last_certificate() is None
+    m.forget([1009])  # removed, not yet published: the next certificate names it too
+    cert = ws.forget(m, [1011, 1012])
+    assert cert.seq == 1 and cert.mechanism == "M3" and cert.k == 3 and cert.classes == 3
+    assert cert.features == "none in=6" and len(cert.ids) == 3
+    assert cert.verify(ws.public_key) and '"format": "lethe-certificate-3"' in cert.to_json()
+    report = ws.verify()
+    assert report.ok and report.checked == 1 and report.model_checked and report.seeded
+    assert lethe.verify_ledger(ws.ledger, ws.public_key)
+    again = ws.load()
+    assert not again.has_record(1011) and np.array_equal(again.coef_, m.coef_)
+    # a tampered certificate fails verification, and says which check
+    text = cert.to_json().replace('"k": 3', '"k": 4')
+    bad = tmp_path / "bad.json"
+    bad.write_text(text)
+    failed = lethe.verify_ledger(bad)
+    assert not failed and failed.failed != "none" and failed.message
+    ws.close()
+    with pytest.raises(lethe.LetheError):
+        lethe.Workspace(tmp_path / "nowhere")

@@ -206,6 +206,8 @@ size_t lethe_struct_size(const char *name)
         { "lethe_removal_report", sizeof(lethe_removal_report) },
         { "lethe_release_report", sizeof(lethe_release_report) },
         { "lethe_feature_map", sizeof(lethe_feature_map) },
+        { "lethe_verify_report", sizeof(lethe_verify_report) },
+        { "lethe_workspace_info", sizeof(lethe_workspace_info) },
     };
     for (size_t i = 0; name != NULL && i < sizeof sizes / sizeof sizes[0]; i++)
         if (strcmp(name, sizes[i].name) == 0)
