@@ -179,3 +179,26 @@ def test_workspace_certificates_and_the_ledger(tmp_path):
     ws.close()
     with pytest.raises(lethe.LetheError):
         lethe.Workspace(tmp_path / "nowhere")
+
+
+def test_report_draws_the_published_history(tmp_path):
+    from lethe import report
+    X, y, ids = problem()
+    ws = lethe.Workspace.create(tmp_path / "ws")
+    m = lethe.CertifiedClassifier(seed=SEED).fit(X, y, ids=ids)
+    ws.save(m)
+    for batch in ([1001], [1002, 1003], [1004, 1005, 1006]):
+        ws.forget(m, batch)
+    rows = report.history(ws.ledger)
+    assert [r for r, _ in rows] == [1, 3, 6]
+    assert rows[-1][1]["releases"] == 4
+    ws.close()
+    out = tmp_path / "fig"
+    assert report.main([str(tmp_path / "ws"), "--out", str(out)]) == 0
+    png, svg = out / "privacy.png", out / "privacy.svg"
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 10000
+    assert "records removed (certified)" in svg.read_text()
+    # a ledger that does not verify is not drawn
+    cert = tmp_path / "ws" / "ledger" / "00000002.json"
+    cert.write_text(cert.read_text().replace('"k": 2', '"k": 5'))
+    assert report.main([str(tmp_path / "ws"), "--out", str(out)]) != 0
