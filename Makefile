@@ -250,7 +250,7 @@ coverage:
 # that truly asks for a large matrix.
 FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS := csv idx libsvm state_m1 state_m2 cert keyfile encrypted head
+FUZZ_TARGETS := csv idx libsvm state_m1 state_m2 cert keyfile encrypted head npy
 FUZZ_BUILD   := build-fuzz
 FUZZ_CFLAGS  := -std=c11 -D_POSIX_C_SOURCE=200809L -O1 -g $(WARN) -Iinclude -Isrc $(DEP_CFLAGS) \
                 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \

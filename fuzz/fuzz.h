@@ -45,7 +45,7 @@ static inline int lethe_fuzz_write(const char *path, const uint8_t *p, size_t n)
     return fclose(f) == 0 && ok ? 0 : -1;
 }
 
-enum { LETHE_FUZZ_CSV, LETHE_FUZZ_IDX, LETHE_FUZZ_LIBSVM };
+enum { LETHE_FUZZ_CSV, LETHE_FUZZ_IDX, LETHE_FUZZ_LIBSVM, LETHE_FUZZ_NPY };
 
 /* Call one reader (for IDX path is the image file and path2 the labels)
  * and check the promise every reader makes. */
@@ -56,9 +56,10 @@ static inline void lethe_fuzz_read(int reader, const char *path, const char *pat
     if (lethe_ctx_create(NULL, &ctx) != LETHE_OK)
         return;
     lethe_dataset *ds = NULL;
-    lethe_status st = reader == LETHE_FUZZ_CSV    ? lethe_dataset_read_csv(ctx, path, o, &ds)
-                      : reader == LETHE_FUZZ_IDX ? lethe_dataset_read_idx(ctx, path, path2, o, &ds)
-                                                 : lethe_dataset_read_libsvm(ctx, path, o, &ds);
+    lethe_status st = reader == LETHE_FUZZ_CSV      ? lethe_dataset_read_csv(ctx, path, o, &ds)
+                      : reader == LETHE_FUZZ_IDX  ? lethe_dataset_read_idx(ctx, path, path2, o, &ds)
+                      : reader == LETHE_FUZZ_NPY  ? lethe_dataset_read_npy(ctx, path, path2, o, &ds)
+                                                  : lethe_dataset_read_libsvm(ctx, path, o, &ds);
     if (st != LETHE_OK) {
         if (ds != NULL || lethe_ctx_errcode(ctx) != st || *lethe_ctx_errmsg(ctx) == '\0')
             abort();
@@ -108,11 +109,12 @@ static inline void lethe_fuzz_csv(const char *path, const char *path2, const uin
     lethe_fuzz_read(LETHE_FUZZ_CSV, path, path2, &o);
 }
 
-/* IDX: byte 0 the options, bytes 1–2 (little-endian) the length L of the
- * label file, which is the next L bytes (fewer if the input ends); the rest
- * is the image file. Either may be gzip-compressed, as the reader accepts. */
-static inline void lethe_fuzz_idx(const char *images, const char *labels, const uint8_t *data,
-                                  size_t size)
+/* A reader of two files (IDX, NumPy): byte 0 the options, bytes 1–2
+ * (little-endian) the length L of the labels file, which is the next L bytes
+ * (fewer if the input ends); the rest is the first file (images, records).
+ * Either may be gzip-compressed, as the readers accept. */
+static inline void lethe_fuzz_two_files(int reader, const char *first, const char *labels,
+                                        const uint8_t *data, size_t size)
 {
     if (size < 3)
         return;
@@ -120,11 +122,23 @@ static inline void lethe_fuzz_idx(const char *images, const char *labels, const 
     if (len > size - 3)
         len = size - 3;
     if (lethe_fuzz_write(labels, data + 3, len) != 0 ||
-        lethe_fuzz_write(images, data + 3 + len, size - 3 - len) != 0)
+        lethe_fuzz_write(first, data + 3 + len, size - 3 - len) != 0)
         return;
     lethe_read_options o;
     lethe_fuzz_common_options(data[0], &o);
-    lethe_fuzz_read(LETHE_FUZZ_IDX, images, labels, &o);
+    lethe_fuzz_read(reader, first, labels, &o);
+}
+
+static inline void lethe_fuzz_idx(const char *images, const char *labels, const uint8_t *data,
+                                  size_t size)
+{
+    lethe_fuzz_two_files(LETHE_FUZZ_IDX, images, labels, data, size);
+}
+
+static inline void lethe_fuzz_npy(const char *records, const char *labels, const uint8_t *data,
+                                  size_t size)
+{
+    lethe_fuzz_two_files(LETHE_FUZZ_NPY, records, labels, data, size);
 }
 
 /* LIBSVM: byte 0 the options (bits 4–5: d fixed at 0 = inferred, 3, 8, 1000). */

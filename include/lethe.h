@@ -235,6 +235,20 @@ LETHE_API lethe_status lethe_dataset_read_idx(lethe_ctx *ctx, const char *images
                                               const lethe_read_options *opt,
                                               lethe_dataset **out);
 
+/* Read NumPy .npy files (format 1.0, 2.0 or 3.0, raw or gzip-compressed):
+ * the records, a 2-dimensional C-order array (n, d) of little-endian
+ * float64, float32 or uint8, and their labels, a 1-dimensional array (n,)
+ * of those or int32/int64. Ids are the record numbers (0-based); the class
+ * filter, scale (default 1) and norm policy apply as for the other readers.
+ * Cost O(n·d). Returns LETHE_OK, LETHE_EIO, LETHE_EFORMAT (a header that is
+ * not one of these, Fortran order, sizes that disagree, truncation or extra
+ * bytes; the message names the file and why), LETHE_EEMPTY, LETHE_ENONFINITE,
+ * LETHE_EINVAL, LETHE_ENOMEM, and the errors of lethe_dataset_create(). */
+LETHE_API lethe_status lethe_dataset_read_npy(lethe_ctx *ctx, const char *records_path,
+                                              const char *labels_path,
+                                              const lethe_read_options *opt,
+                                              lethe_dataset **out);
+
 /* Read a CSV file of numbers separated by commas (blank lines skipped).
  * Every row must have the same number of fields. Returns LETHE_OK, LETHE_EIO,
  * LETHE_EFORMAT (unparsable number, ragged rows; the message names line and

@@ -1292,7 +1292,7 @@ static void test_fuzz_regressions(void **state)
         { "libsvm", lethe_fuzz_libsvm },     { "state_m1", lethe_fuzz_state_m1 },
         { "state_m2", lethe_fuzz_state_m2 },  { "cert", lethe_fuzz_cert },
         { "keyfile", lethe_fuzz_keyfile },    { "encrypted", lethe_fuzz_encrypted },
-        { "head", lethe_fuzz_head },
+        { "head", lethe_fuzz_head },          { "npy", lethe_fuzz_npy },
     };
     const char *data = getenv("LETHE_TEST_DATA"), *corpus = getenv("LETHE_FUZZ_CORPUS");
     if (data == NULL || *data == '\0')
@@ -1313,6 +1313,136 @@ static void test_fuzz_regressions(void **state)
     if (found == 0) /* there is one at least (fuzz/README.md): the path is wrong */
         print_error("no fuzz regression input under %s/fuzz\n", data);
     assert_true(found > 0);
+}
+
+/* ─── NumPy .npy ─────────────────────────────────────────────────────────── */
+
+/* An .npy file (format 1.0) of the header dict and the data bytes; the
+ * header is padded with spaces to a multiple of 64 as NumPy writes it. */
+static size_t npy_bytes(unsigned char *out, const char *dict, const void *data, size_t len)
+{
+    size_t dl = strlen(dict), total = 10 + dl + 1;
+    size_t pad = (64 - total % 64) % 64, hlen = dl + pad + 1;
+    memcpy(out, "\x93NUMPY\x01\x00", 8);
+    out[8] = (unsigned char)(hlen & 0xff);
+    out[9] = (unsigned char)(hlen >> 8);
+    memcpy(out + 10, dict, dl);
+    memset(out + 10 + dl, ' ', pad);
+    out[10 + dl + pad] = '\n';
+    memcpy(out + 10 + hlen, data, len);
+    return 10 + hlen + len;
+}
+
+static const char *npy_file(const char *name, const char *dict, const void *data, size_t len)
+{
+    static unsigned char buf[4096];
+    assert_true(len + 200 < sizeof buf);
+    return write_raw(name, buf, npy_bytes(buf, dict, data, len));
+}
+
+/* float64, float32 and uint8 records, int64 and float labels, the class
+ * filter, gzip; and every malformed file refused with the reason, *out
+ * untouched. */
+static void test_npy(void **state)
+{
+    lethe_ctx *ctx = *state;
+    const double x8[6] = { 0.5, -1.0, 2.0, 0.25, -3.0, 1.5 };
+    const float x4[6] = { 0.5f, -1.0f, 2.0f, 0.25f, -3.0f, 1.5f };
+    const unsigned char x1[6] = { 1, 2, 3, 4, 5, 6 };
+    const int64_t y8[3] = { 7, 3, 7 };
+    const double yd[3] = { 1.0, -1.0, 1.0 };
+    lethe_read_options o;
+    lethe_read_options_init(&o);
+    lethe_dataset *ds = NULL;
+    const char *lab = npy_file("y.npy", "{'descr': '<i8', 'fortran_order': False, 'shape': (3,), }",
+                               y8, sizeof y8);
+    const char *rec = npy_file("x.npy", "{'descr': '<f8', 'fortran_order': False, 'shape': (3, 2), }",
+                               x8, sizeof x8);
+    assert_status(lethe_dataset_read_npy(ctx, rec, lab, &o, &ds), LETHE_OK);
+    assert_int_equal(lethe_dataset_rows(ds), 3);
+    assert_int_equal(lethe_dataset_cols(ds), 2);
+    assert_double_near(lethe_dataset_x(ds)[4], -3.0, 0.0);
+    assert_double_near(lethe_dataset_y(ds)[1], 3.0, 0.0);
+    assert_int_equal(lethe_dataset_ids(ds)[2], 2);
+    lethe_dataset_free(ds);
+    /* float32 and uint8 records; the class filter keeps 7 (+1) and 3 (−1) */
+    rec = npy_file("x4.npy", "{'descr': '<f4', 'fortran_order': False, 'shape': (3, 2), }", x4,
+                   sizeof x4);
+    o.pos_class = 3;
+    o.neg_class = 9;
+    ds = NULL;
+    assert_status(lethe_dataset_read_npy(ctx, rec, lab, &o, &ds), LETHE_OK);
+    assert_int_equal(lethe_dataset_rows(ds), 1); /* only record 1 is of class 3 */
+    assert_int_equal(lethe_dataset_ids(ds)[0], 1);
+    assert_double_near(lethe_dataset_x(ds)[0], 2.0, 0.0);
+    lethe_dataset_free(ds);
+    lethe_read_options_init(&o);
+    rec = npy_file("x1.npy", "{'descr': '|u1', 'fortran_order': False, 'shape': (3, 2), }", x1,
+                   sizeof x1);
+    char labels[512]; /* tpath's buffers rotate: keep this one */
+    snprintf(labels, sizeof labels, "%s",
+             npy_file("yd.npy", "{'descr': '<f8', 'fortran_order': False, 'shape': (3,), }",
+                      yd, sizeof yd));
+    lab = labels;
+    o.scale = 0.5;
+    ds = NULL;
+    assert_status(lethe_dataset_read_npy(ctx, rec, lab, &o, &ds), LETHE_OK);
+    assert_double_near(lethe_dataset_x(ds)[5], 3.0, 0.0);
+    lethe_dataset_free(ds);
+    /* gzip-compressed, as the other readers */
+    unsigned char buf[512];
+    size_t len = npy_bytes(buf, "{'descr': '<f8', 'fortran_order': False, 'shape': (3, 2), }",
+                           x8, sizeof x8);
+    rec = write_gz("x.npy.gz", buf, len);
+    lethe_read_options_init(&o);
+    ds = NULL;
+    assert_status(lethe_dataset_read_npy(ctx, rec, lab, &o, &ds), LETHE_OK);
+    lethe_dataset_free(ds);
+    /* malformed: each refused with its reason, nothing returned */
+    static const struct {
+        const char *dict;
+        size_t bytes;
+        const char *why;
+    } bad[] = {
+        { "{'descr': '<f8', 'fortran_order': True, 'shape': (3, 2), }", 48, "Fortran order" },
+        { "{'descr': '<c16', 'fortran_order': False, 'shape': (3, 2), }", 96, "dtype" },
+        { "{'descr': '<f8', 'fortran_order': False, 'shape': (3, 2, 1), }", 48, "shape" },
+        { "{'descr': '<f8', 'fortran_order': False, 'shape': (6,), }", 48, "2-dimensional" },
+        { "{'descr': '<i8', 'fortran_order': False, 'shape': (3, 2), }", 48, "float64" },
+        { "{'descr': '<f8', 'shape': (3, 2), }", 48, "exactly" },
+        { "{'descr': '<f8', 'fortran_order': False, 'shape': (3, 2), 'x': 1, }", 48, "exactly" },
+        { "{'descr': '<f8', 'fortran_order': False, 'shape': (3, 2), }", 40, "shorter" },
+        { "{'descr': '<f8', 'fortran_order': False, 'shape': (3, 2), }", 56, "after the data" },
+        { "{'descr': '<f8', 'fortran_order': False, 'shape': (4, 2), }", 64, "labels" },
+        { "['descr', '<f8']", 48, "not a dict" },
+    };
+    double big[12] = { 0 };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        rec = npy_file("bad.npy", bad[i].dict, big, bad[i].bytes);
+        ds = (lethe_dataset *)&ds; /* any non-NULL value: it must stay */
+        lethe_dataset *keep = ds;
+        lethe_status st = lethe_dataset_read_npy(ctx, rec, lab, &o, &ds);
+        if (st != LETHE_EFORMAT || strstr(lethe_ctx_errmsg(ctx), bad[i].why) == NULL)
+            print_error("case %zu: %s: %s\n", i, lethe_strerror(st), lethe_ctx_errmsg(ctx));
+        assert_int_equal(st, LETHE_EFORMAT);
+        assert_non_null(strstr(lethe_ctx_errmsg(ctx), bad[i].why));
+        assert_ptr_equal(ds, keep);
+    }
+    /* not the magic, a version 4, a huge header length */
+    unsigned char junk[64] = "\x93NUMPX\x01\x00\x10\x00{}";
+    rec = write_raw("junk.npy", junk, sizeof junk);
+    ds = NULL;
+    assert_status(lethe_dataset_read_npy(ctx, rec, lab, &o, &ds), LETHE_EFORMAT);
+    memcpy(junk, "\x93NUMPY\x04\x00", 8);
+    rec = write_raw("v4.npy", junk, sizeof junk);
+    assert_status(lethe_dataset_read_npy(ctx, rec, lab, &o, &ds), LETHE_EFORMAT);
+    assert_non_null(strstr(lethe_ctx_errmsg(ctx), "version"));
+    memcpy(junk, "\x93NUMPY\x02\x00\xff\xff\xff\x7f", 12);
+    rec = write_raw("huge.npy", junk, sizeof junk);
+    assert_status(lethe_dataset_read_npy(ctx, rec, lab, &o, &ds), LETHE_EFORMAT);
+    assert_null(ds);
+    assert_status(lethe_dataset_read_npy(ctx, tpath("missing.npy"), lab, &o, &ds), LETHE_EIO);
+    assert_status(lethe_dataset_read_npy(ctx, NULL, lab, &o, &ds), LETHE_EINVAL);
 }
 
 int main(void)
@@ -1339,6 +1469,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_libsvm_csv_round_trip, ctx_setup, ctx_teardown),
         cmocka_unit_test(test_sfile_disk_full),
         cmocka_unit_test(test_fuzz_regressions),
+        cmocka_unit_test_setup_teardown(test_npy, ctx_setup, ctx_teardown),
     };
     return cmocka_run_group_tests_name("io", tests, setup, teardown);
 }

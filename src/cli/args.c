@@ -332,7 +332,7 @@ static int option_classes(lethe__cli_args *a, const char *text)
 /* Store the value of option bit for a; 0 or an exit status. */
 static int option_value(lethe__cli_args *a, uint64_t bit, const char *arg)
 {
-    static const char *const formats[] = { "idx", "csv", "libsvm" };
+    static const char *const formats[] = { "idx", "csv", "libsvm", "npy" };
     static const char *const headers[] = { "no", "yes", "auto" };
     static const char *const norms[] = { "measure", "require", "clip", "normalize" };
     lethe_train_options *t = &a->train;
@@ -397,7 +397,7 @@ static int option_value(lethe__cli_args *a, uint64_t bit, const char *arg)
         return 0;
     }
     case LETHE__OPT_FORMAT:
-        rc = option_word(a, "format", arg, formats, 3, &k);
+        rc = option_word(a, "format", arg, formats, 4, &k);
         a->format = k + LETHE__FORMAT_IDX; /* in the order of formats[] */
         return rc;
     case LETHE__OPT_HEADER:
@@ -491,7 +491,8 @@ static int ends_with(const char *base, const char *suffix)
 }
 
 /* IDX if the file is named like the MNIST files (*idx*-ubyte[.gz]), LIBSVM
- * if it is named *.libsvm, *.svm or *.svmlight (each also with .gz), else CSV. */
+ * if it is named *.libsvm, *.svm or *.svmlight, NumPy if *.npy (each also
+ * with .gz), else CSV. */
 static int guess_format(const char *path)
 {
     const char *base = strrchr(path, '/');
@@ -500,6 +501,8 @@ static int guess_format(const char *path)
         return LETHE__FORMAT_IDX;
     if (ends_with(base, ".libsvm") || ends_with(base, ".svm") || ends_with(base, ".svmlight"))
         return LETHE__FORMAT_LIBSVM;
+    if (ends_with(base, ".npy"))
+        return LETHE__FORMAT_NPY;
     return LETHE__FORMAT_CSV;
 }
 
@@ -523,11 +526,13 @@ static int check_combinations(lethe__cli_args *a)
     }
     if (a->format == LETHE__FORMAT_GUESS)
         a->format = guess_format(a->data);
-    if (a->format == LETHE__FORMAT_IDX && a->labels == NULL)
-        return lethe__cli_usage(a, "IDX data (%s) needs --labels FILE", a->data);
-    if (a->format != LETHE__FORMAT_IDX && a->labels != NULL)
-        return lethe__cli_usage(a, "--labels is for IDX data; a %s file holds its labels",
-                                a->format == LETHE__FORMAT_CSV ? "CSV" : "LIBSVM");
+    const int two_files = a->format == LETHE__FORMAT_IDX || a->format == LETHE__FORMAT_NPY;
+    if (two_files && a->labels == NULL)
+        return lethe__cli_usage(a, "%s data (%s) needs --labels FILE",
+                                a->format == LETHE__FORMAT_IDX ? "IDX" : "NumPy", a->data);
+    if (!two_files && a->labels != NULL)
+        return lethe__cli_usage(a, "--labels is for IDX and .npy data; a %s file holds its "
+                                   "labels", a->format == LETHE__FORMAT_CSV ? "CSV" : "LIBSVM");
     if (a->format != LETHE__FORMAT_CSV && (a->given & LETHE__OPTS_CSV))
         return lethe__cli_usage(a, "--header, --label-col and --id-col apply to CSV data "
                                    "only");
@@ -773,6 +778,9 @@ int lethe__cli_read_data(const lethe__cli_args *a, lethe_ctx *ctx, size_t dim,
     switch (a->format) {
     case LETHE__FORMAT_IDX:
         st = lethe_dataset_read_idx(ctx, a->data, a->labels, &o, out);
+        break;
+    case LETHE__FORMAT_NPY:
+        st = lethe_dataset_read_npy(ctx, a->data, a->labels, &o, out);
         break;
     case LETHE__FORMAT_LIBSVM:
         if (!(a->given & LETHE__OPT_DIM))
