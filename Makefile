@@ -219,9 +219,14 @@ audit: $(BUILD)/bench/audit
 limits: all
 	LETHE=$(CURDIR)/$(TOOL) sh tests/limits.sh
 
-install: all
+# The manual page, written from the tool's own --help texts (scripts/manpage.sh).
+$(BUILD)/lethe.1: $(TOOL) scripts/manpage.sh
+	sh scripts/manpage.sh $(TOOL) > $@.tmp && mv $@.tmp $@
+
+install: all $(BUILD)/lethe.1
 	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include \
-	  $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/bin
+	  $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/bin \
+	  $(DESTDIR)$(PREFIX)/share/man/man1
 	install -m 644 $(STATIC) $(DESTDIR)$(PREFIX)/lib/
 	install -m 755 $(SHARED) $(DESTDIR)$(PREFIX)/lib/
 	ln -sf liblethe.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/liblethe.so.$(SOMAJOR)
@@ -229,10 +234,12 @@ install: all
 	install -m 644 include/lethe.h $(DESTDIR)$(PREFIX)/include/
 	printf '%s\n' "$$PC_TEXT" > $(DESTDIR)$(PREFIX)/lib/pkgconfig/lethe.pc
 	install -m 755 $(TOOL) $(DESTDIR)$(PREFIX)/bin/
+	install -m 644 $(BUILD)/lethe.1 $(DESTDIR)$(PREFIX)/share/man/man1/
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/lib/liblethe.* $(DESTDIR)$(PREFIX)/include/lethe.h \
-	  $(DESTDIR)$(PREFIX)/lib/pkgconfig/lethe.pc $(DESTDIR)$(PREFIX)/bin/lethe
+	  $(DESTDIR)$(PREFIX)/lib/pkgconfig/lethe.pc $(DESTDIR)$(PREFIX)/bin/lethe \
+	  $(DESTDIR)$(PREFIX)/share/man/man1/lethe.1
 
 valgrind: all $(TEST_BIN)
 	@for t in $(TEST_BIN); do LETHE_TEST_NO_REAL=1 valgrind -q --error-exitcode=1 \

@@ -11,9 +11,19 @@ check() { if "$@"; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL:
 
 make -s -C "$top" install PREFIX="$tmp/prefix" >/dev/null
 for f in include/lethe.h lib/liblethe.a lib/liblethe.so lib/liblethe.so.0 \
-         lib/pkgconfig/lethe.pc bin/lethe; do
+         lib/pkgconfig/lethe.pc bin/lethe share/man/man1/lethe.1; do
     check test -e "$tmp/prefix/$f"
 done
+# the manual page: every command's section, rendered without a warning
+man1="$tmp/prefix/share/man/man1/lethe.1"
+for c in $("$tmp/prefix/bin/lethe" --help | awk '/^commands:/ { on = 1; next }
+        on && /^  [a-z]/ { print $1 } on && /^$/ { exit }'); do
+    check grep -q "^\.SS $c\$" "$man1"
+done
+check grep -q "usage: lethe train --data FILE" "$man1"
+if command -v groff >/dev/null; then
+    check test -z "$(groff -k -man -Tutf8 -ww -z "$man1" 2>&1)"
+fi
 check grep -q "^prefix=$tmp/prefix\$" "$tmp/prefix/lib/pkgconfig/lethe.pc"
 soname=$(readelf -d "$tmp/prefix/lib/liblethe.so" | sed -n 's/.*SONAME.*\[\(.*\)\]/\1/p')
 check test "$soname" = liblethe.so.0

@@ -103,8 +103,10 @@ static void help(FILE *f)
           "       lethe COMMAND --help\n"
           "       lethe --help | --version\n"
           "\n"
-          "Certified machine unlearning for L2-regularised linear models: train a\n"
-          "model whose records can later be removed with an (ε, δ) certificate.\n"
+          "Certified machine unlearning for L2-regularised convex models (logistic,\n"
+          "smooth hinge, ridge, Huber; binary or one-vs-rest; on the records or a\n"
+          "frozen feature map): train a model whose records can later be removed\n"
+          "with an (ε, δ) certificate.\n"
           "\n"
           "commands:\n",
           f);
