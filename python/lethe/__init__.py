@@ -280,10 +280,27 @@ _FEATURES = {None: 0, "rff": 1, "relu": 2}
 _NORMALIZE = 3  # LETHE_NORM_NORMALIZE
 
 
-def _matrix(X):
-    X = np.ascontiguousarray(X, dtype=np.float64)
+def _matrix(X, fitting=False):
+    """X as a C-contiguous float64 array (no copy when it already is one),
+    checked as scikit-learn checks its input."""
+    if hasattr(X, "toarray") or hasattr(X, "tocsr"):
+        raise TypeError("lethe needs dense data: a sparse matrix was passed (use X.toarray())")
+    X = np.asarray(X)
+    if np.iscomplexobj(X):
+        raise ValueError("Complex data not supported")
     if X.ndim != 2:
-        raise ValueError(f"X must be 2-dimensional, not {X.ndim}")
+        raise ValueError(f"Expected 2D array, got {X.ndim}D array instead. Reshape your data "
+                         "either using array.reshape(-1, 1) if your data has a single feature "
+                         "or array.reshape(1, -1) if it contains a single sample.")
+    X = np.ascontiguousarray(X, dtype=np.float64)
+    if X.shape[1] == 0:
+        raise ValueError(f"0 feature(s) (shape={X.shape}) while a minimum of 1 is required.")
+    if X.shape[0] == 0 or (fitting and X.shape[0] < 2):
+        raise ValueError(f"Found array with {X.shape[0]} sample(s) (shape={X.shape}) while a "
+                         f"minimum of {2 if fitting else 1} is required: n_samples = 1 cannot "
+                         "be trained with a certified removal (one must remain).")
+    if not np.all(np.isfinite(X)):
+        raise ValueError("Input contains NaN or infinity.")
     return X
 
 
@@ -348,6 +365,38 @@ class _Certified:
         if ctx:
             _ctx_free(ctx)
 
+    # pickling: the fitted model travels as its state file's bytes (SECRET:
+    # the records and θ, as save() writes them)
+    def __getstate__(self):
+        state = {k: v for k, v in self.__dict__.items()
+                 if k not in ("_model", "_ctx", "_seed_buf")}
+        if getattr(self, "_model", None):
+            import tempfile
+            with tempfile.TemporaryDirectory() as tmp:
+                path = os.path.join(tmp, "state")
+                self.save(path)
+                with open(path, "rb") as f:
+                    state["_state_bytes"] = f.read()
+        return state
+
+    def __setstate__(self, state):
+        blob = state.pop("_state_bytes", None)
+        self.__dict__.update(state)
+        self._ctx = None
+        self._model = None
+        if blob is not None:
+            import tempfile
+            with tempfile.TemporaryDirectory() as tmp:
+                path = os.path.join(tmp, "state")
+                with open(path, "wb") as f:
+                    f.write(blob)
+                ctx = self._context()
+                model = _vp()
+                status = _load(ctx, os.fsencode(path), ctypes.byref(model))
+                if status != 0:
+                    _raise(ctx, status)
+                self._model = model
+
     def _context(self):
         if getattr(self, "_ctx", None) is None:
             ctx = _vp()
@@ -397,10 +446,14 @@ class _Certified:
         with labels y and, if
         given, distinct non-negative integer ids (default 0 … n−1): the ids
         name records for forget()."""
-        X = _matrix(X)
+        X = _matrix(X, fitting=True)
         y = np.asarray(y)
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = y.ravel()
         if y.shape != (X.shape[0],):
             raise ValueError(f"y has shape {y.shape}, X has {X.shape[0]} rows")
+        if not self._classifier and not np.all(np.isfinite(y.astype(np.float64))):
+            raise ValueError("Input y contains NaN or infinity.")
         labels = np.unique(y)
         if self._classifier:
             if len(labels) < 2:
