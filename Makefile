@@ -23,7 +23,7 @@ DESTDIR  ?=
 SANITIZE ?=
 CC       ?= cc
 
-PKGS := openblas lapacke libsodium cmocka zlib
+PKGS := openblas lapacke libsodium cmocka zlib gsl
 # Missing build dependencies are installed (as root) or named (otherwise).
 DEPS_OK := $(shell pkg-config --exists $(PKGS) 2>/dev/null && echo yes)
 ifneq ($(DEPS_OK),yes)
@@ -45,6 +45,10 @@ WARN := -Wall -Wextra -Wshadow -Wconversion -Wstrict-prototypes -Wmissing-protot
 DEP_CFLAGS := $(shell pkg-config --cflags openblas lapacke libsodium zlib)
 DEP_LIBS := $(shell pkg-config --libs openblas lapacke libsodium zlib) -lpthread -lm
 CMOCKA_LIBS := $(shell pkg-config --libs cmocka)
+# GSL with OpenBLAS as its CBLAS (never gslcblas beside it); for the audit's
+# statistics (bench/audit.c, tests/test_audit.c)
+GSL_CFLAGS := $(shell pkg-config --cflags gsl)
+GSL_LIBS := $(shell pkg-config --define-variable=GSL_CBLAS_LIB=-lopenblas --libs gsl)
 
 OPT ?= -O2
 CFLAGS_ALL := -std=c11 -D_POSIX_C_SOURCE=200809L $(OPT) -g -fPIC $(WARN) \
@@ -96,7 +100,8 @@ $(TOOL): $(CLI_OBJ) $(STATIC)
 
 $(BUILD)/tests/%: tests/%.c $(wildcard tests/*.h) fuzz/fuzz.h $(STATIC)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -Itests -o $@ $< $(STATIC) $(CMOCKA_LIBS) $(DEP_LIBS) $(LDFLAGS_ALL)
+	$(CC) $(CFLAGS_ALL) $(GSL_CFLAGS) -Itests -o $@ $< $(STATIC) $(CMOCKA_LIBS) $(GSL_LIBS) \
+	  $(DEP_LIBS) $(LDFLAGS_ALL)
 
 # The short audit in make check is bench/audit.c itself, without its main.
 $(BUILD)/tests/test_audit: bench/audit.c
@@ -107,7 +112,7 @@ $(BUILD)/examples/%: examples/%.c $(STATIC)
 
 $(BUILD)/bench/%: bench/%.c $(STATIC)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -o $@ $< $(STATIC) $(DEP_LIBS) $(LDFLAGS_ALL)
+	$(CC) $(CFLAGS_ALL) $(GSL_CFLAGS) -o $@ $< $(STATIC) $(GSL_LIBS) $(DEP_LIBS) $(LDFLAGS_ALL)
 
 # pkg-config file for the prefix given (install writes it again for its PREFIX).
 define PC_TEXT
