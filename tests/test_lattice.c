@@ -11,6 +11,7 @@
  */
 #include "testutil.h"
 
+#include <gsl/gsl_cdf.h>
 #include <sodium.h>
 #include <stdint.h>
 #include <string.h>
@@ -247,8 +248,8 @@ static void test_lattice_ks(void **state)
  * that every bin expects at least 5 draws (at 200 000 draws), as χ² needs.
  * A bin's probability Σ_{x=a}^{b−1} e^{−x²/2t²}/Σ_x e^{−x²/2t²} equals
  * Φ((b − ½)/t) − Φ((a − ½)/t) up to a relative O(e^{−2π²t²}) (Poisson
- * summation), i.e. exactly in binary64. 41 degrees of freedom: critical
- * value 99.1739 at p = 1e-6. */
+ * summation), i.e. exactly in binary64. 41 degrees of freedom: the
+ * critical value at p = 1e-6 is GSL's χ² quantile (99.1739). */
 static void test_lattice_chi2(void **state)
 {
     (void)state;
@@ -273,15 +274,18 @@ static void test_lattice_chi2(void **state)
         least = fmin(least, e);
         chi2 += (count[b] - e) * (count[b] - e) / e;
     }
-    print_message("χ² = %.2f on 41 degrees of freedom (critical 99.17)\n", chi2);
+    const double crit = gsl_cdf_chisq_Qinv(1e-6, 41.0);
+    assert_close(crit, 99.1739, 0.0, 1e-4); /* the value the text states */
+    print_message("χ² = %.2f on 41 degrees of freedom (p = %.3g; critical %.2f at p = 1e-6)\n",
+                  chi2, gsl_cdf_chisq_Q(chi2, 41.0), crit);
     assert_true(least >= 5.0); /* the test's own validity */
-    assert_le(chi2, 99.1739);
+    assert_le(chi2, crit);
     lethe__rng_free(r);
 }
 
 /* EVIDENCE: LTH-C-0010 */
 /* No holes at the lattice's own scale: the low 6 bits of m are uniform
- * (χ², 63 degrees of freedom, critical 131.3697 at p = 1e-6). A sampler
+ * (χ², 63 degrees of freedom, GSL's critical value at p = 1e-6). A sampler
  * that skipped odd multiples of g, as a float transform rounded to a
  * coarser grid does, fails this at once. */
 static void test_lattice_low_bits(void **state)
@@ -297,8 +301,11 @@ static void test_lattice_low_bits(void **state)
     double e = (double)N / 64.0, chi2 = 0.0;
     for (int b = 0; b < 64; b++)
         chi2 += (count[b] - e) * (count[b] - e) / e;
-    print_message("low bits: χ² = %.2f on 63 degrees of freedom (critical 131.37)\n", chi2);
-    assert_le(chi2, 131.3697);
+    const double crit = gsl_cdf_chisq_Qinv(1e-6, 63.0);
+    assert_close(crit, 131.3697, 0.0, 1e-4);
+    print_message("low bits: χ² = %.2f on 63 degrees of freedom (p = %.3g; critical %.2f)\n",
+                  chi2, gsl_cdf_chisq_Q(chi2, 63.0), crit);
+    assert_le(chi2, crit);
     lethe__rng_free(r);
 }
 
