@@ -530,6 +530,46 @@ static void test_refresh(void **state)
     lethe_ctx_free(ctx);
 }
 
+/* Refreshes in a row: each solves L_b for a fresh b from the previous
+ * optimum. With ‖b‖ large, f ≈ 0 at the optimum while its terms (Σℓ,
+ * λn‖w‖²/2, bᵀw) are of order ‖b‖²/(λn), and the line search must judge its
+ * noise regime by the terms, not by |f|: judged by |f|, it accepted steps
+ * that did not move w until the iterations ran out, about once in 1,400
+ * refreshes of guo's crash test. Every refresh here must succeed. */
+static void test_refresh_many(void **state)
+{
+    (void)state;
+    lethe_ctx *ctx = ctx_new();
+    const char *dir = getenv("LETHE_TEST_DATA");
+    char path[1024];
+    snprintf(path, sizeof path, "%s/guo-refresh.csv",
+             dir != NULL && *dir != '\0' ? dir : "tests/data");
+    lethe_read_options ro;
+    lethe_read_options_init(&ro);
+    ro.id_col = 0;
+    lethe_dataset *ds = NULL;
+    assert_status(lethe_dataset_read_csv(ctx, path, &ro, &ds), LETHE_OK);
+    /* the streams under which a refresh failed: 7 at its 726th, 54 at its 933rd */
+    const unsigned char streams[] = { 7, 54 };
+    for (size_t k = 0; k < sizeof streams; k++) {
+        unsigned char seed[32] = { streams[k] };
+        lethe_train_options o;
+        lethe_train_options_init(&o);
+        o.mechanism = LETHE_MECH_M1;
+        o.lambda = 1e-3;
+        o.budget = 0.5;
+        o.seed = seed;
+        lethe_model *m = NULL;
+        assert_status(lethe_model_train(ctx, ds, &o, &m), LETHE_OK);
+        for (int r = 0; r < 1000; r++)
+            if (lethe_model_refresh(m) != LETHE_OK)
+                fail_msg("stream %d, refresh %d: %s", streams[k], r + 1, lethe_ctx_errmsg(ctx));
+        lethe_model_free(m);
+    }
+    lethe_dataset_free(ds);
+    lethe_ctx_free(ctx);
+}
+
 /* A refresh that fails (here: the solver is given one iteration) changes
  * nothing: the state file is byte-identical, the seeded stream included. */
 static void test_refresh_failure(void **state)
@@ -1132,6 +1172,7 @@ int main(void)
         cmocka_unit_test(test_budget_refusal_changes_nothing),
         cmocka_unit_test(test_refresh),
         cmocka_unit_test(test_refresh_failure),
+        cmocka_unit_test(test_refresh_many),
         cmocka_unit_test(test_fast_falls_back_to_exact),
         cmocka_unit_test(test_load_validates),
         cmocka_unit_test(test_remove_errors),

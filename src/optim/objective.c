@@ -62,18 +62,24 @@ double lethe__objective_eval(const lethe_objective *obj, const double *w, double
     const double reg = obj->lambda * (double)obj->n_reg;
     double *z = ws->z, *v = ws->s;
     cblas_dgemv(CblasRowMajor, CblasNoTrans, n, d, 1.0, obj->x, d, w, 1, 0.0, z, 1);
-    double f = 0.0;
+    double f = 0.0, mag = 0.0;
     for (size_t i = 0; i < obj->n; i++) {
         double l = 0.0, d1 = 0.0;
         if (row_alive(obj, i))
             lethe__loss_eval(obj->loss, z[i], obj->y[i], &l, &d1, NULL);
         f += l;
+        mag += fabs(l);
         v[i] = d1;
     }
     double ww = cblas_ddot(d, w, 1, w, 1);
     f += 0.5 * reg * ww;
-    if (obj->b != NULL)
-        f += cblas_ddot(d, obj->b, 1, w, 1);
+    mag += 0.5 * reg * ww;
+    if (obj->b != NULL) {
+        double bw = cblas_ddot(d, obj->b, 1, w, 1);
+        f += bw;
+        mag += fabs(bw);
+    }
+    ws->fmag = mag;
     if (g != NULL) {
         /* g = Xᵀv + reg·w + b */
         memcpy(g, w, obj->d * sizeof *g);
@@ -136,6 +142,7 @@ lethe_status lethe__newton_from(lethe_ctx *ctx, const lethe_objective *obj, doub
     const int di = lethe__blas_int(d);
     double *g = ws->g, *p = ws->p, *wt = ws->wt;
     double f = lethe__objective_eval(obj, w, g, ws);
+    double fmag = ws->fmag;
     double gn = cblas_dnrm2(di, g, 1);
     unsigned it = 0;
     while (!(gn <= tol)) {
@@ -158,16 +165,23 @@ lethe_status lethe__newton_from(lethe_ctx *ctx, const lethe_objective *obj, doub
         lethe__chol_solve(U, d, p);
         double slope = cblas_ddot(di, g, 1, p, 1); /* < 0 for an SPD Hessian */
         /* When the predicted decrease is below what f's rounding can resolve
-         * (f sums n terms: a relative error of a few dozen u is ordinary),
-         * the Armijo test compares noise; there the full Newton step is
-         * taken (it converges quadratically) and progress is judged on ‖∇L‖. */
-        int in_noise = -slope <= 64.0 * 0x1p-53 * (1.0 + fabs(f));
+         * (f sums n terms: a relative error of a few dozen u of the terms'
+         * magnitudes is ordinary, and with a large b they cancel to a far
+         * smaller |f|), the Armijo test compares noise; there the full
+         * Newton step is taken (it converges quadratically) and progress is
+         * judged on ‖∇L‖. */
+        int in_noise = -slope <= 64.0 * 0x1p-53 * (1.0 + fmag);
         int accepted = in_noise;
-        /* Backtracking halves t; 2^-60 ≈ 1e-18 of a Newton step is no step. */
+        /* Backtracking halves t; 2^-60 ≈ 1e-18 of a Newton step is no step.
+         * A step that leaves f where it was was decided by rounding, not by
+         * a decrease (it may not even move w): the noise regime again. */
         for (double t = 1.0; !accepted && t > 0x1p-60; t *= 0.5) {
             for (size_t j = 0; j < d; j++)
                 wt[j] = w[j] + t * p[j];
-            accepted = lethe__objective_eval(obj, wt, NULL, ws) <= f + 1e-4 * t * slope;
+            double ft = lethe__objective_eval(obj, wt, NULL, ws);
+            accepted = ft <= f + 1e-4 * t * slope;
+            if (accepted && !(ft < f))
+                in_noise = 1;
         }
         if (!accepted) {
             *gnorm = gn;
@@ -180,6 +194,7 @@ lethe_status lethe__newton_from(lethe_ctx *ctx, const lethe_objective *obj, doub
                 wt[j] = w[j] + p[j];
         memcpy(w, wt, d * sizeof *w);
         f = lethe__objective_eval(obj, w, g, ws);
+        fmag = ws->fmag;
         double gprev = gn;
         gn = cblas_dnrm2(di, g, 1);
         it++;

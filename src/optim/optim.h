@@ -50,12 +50,15 @@ typedef struct lethe_optim_ws {
     double *p;    /* d   */
     double *wt;   /* d   */
     double *g;    /* d   */
+    double fmag;  /* Σ|terms| of the last objective_eval: f's rounding scale */
 } lethe_optim_ws;
 
 lethe_status lethe__optim_ws_init(lethe_ctx *ctx, lethe_optim_ws *ws, size_t n, size_t d);
 void lethe__optim_ws_free(lethe_ctx *ctx, lethe_optim_ws *ws);
 
-/* f = L_b(w), g = ∇L_b(w) (g may be NULL); z := Xw in ws->z. O(nd). */
+/* f = L_b(w), g = ∇L_b(w) (g may be NULL); z := Xw in ws->z, and ws->fmag
+ * := the sum of the magnitudes of f's terms (its rounding scale: the terms
+ * cancel at the optimum when b is large, so |f| can be far smaller). O(nd). */
 double lethe__objective_eval(const lethe_objective *obj, const double *w, double *g,
                              lethe_optim_ws *ws);
 /* H := Σ_{alive} ℓ''(wᵀxᵢ)xᵢxᵢᵀ + λ·n_reg·I (upper triangle, row-major d×d),
