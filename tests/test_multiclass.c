@@ -9,6 +9,8 @@
 
 #include <unistd.h>
 
+#include <cblas.h>
+
 static const unsigned char SEED[32] = { 0x6d, 0x75, 0x6c, 0x74, 1 };
 
 /* n records of d features in K classes (labels 10k + 3): the class of the
@@ -137,6 +139,133 @@ static void test_multiclass_matches_retrain(void **state)
         lethe_dataset_free(rest);
         lethe_model_free(m);
     }
+    lethe_dataset_free(ds);
+    lethe_ctx_free(ctx);
+}
+
+/* The one pass for all heads (two K-column dgemms) against each head's own
+ * pass and against the residual in long double, with plain loops: with a
+ * record removed and one pending (neither may count), at points off the
+ * optimum. Each must lie within the charged rounding bound E of the long
+ * double value. EVIDENCE: LTH-C-0002, LTH-C-0016 */
+static void pass_heads_case(size_t d, size_t K)
+{
+    lethe_ctx *ctx = NULL;
+    assert_status(lethe_ctx_create(NULL, &ctx), LETHE_OK);
+    const size_t n = 900;
+    lethe_dataset *ds = classes_data(ctx, 307, n, d, K, NULL, 0);
+    lethe_model *m = train_multi(ctx, ds, 1e-3, 0.05, 1e-10);
+    uint64_t id = 40;
+    lethe_removal_report rep;
+    assert_status(lethe_model_remove(m, &id, 1, LETHE_PATH_FAST, &rep), LETHE_OK);
+    const size_t pending = lethe__model_find(m, 41);
+    m->alive[pending] = ROW_PENDING; /* as during a removal of 41 */
+    uint64_t s = 17;
+    for (size_t h = 0; h < K; h++)
+        for (size_t j = 0; j < d; j++)
+            m->heads[h]->w2[j] = m->heads[h]->w[j] + 0.01 * tu_uniform(&s);
+    lethe_pass fused[16], own;
+    for (int plain = 0; plain < 2; plain++) { /* the SIMD kernels (if any), the portable ones */
+    lethe__heads_plain = plain;
+    lethe__residual_pass_heads(m, fused);
+    lethe__heads_plain = 0;
+    for (size_t h = 0; h < K; h++) {
+        lethe_model *hd = m->heads[h];
+        double g_fused[32];
+        memcpy(g_fused, hd->g2, d * sizeof *g_fused);
+        lethe__residual_pass(hd, hd->b, hd->w2, hd->p, hd->v, &own);
+        /* the same gradient vector as the head's own pass leaves in g2 */
+        for (size_t j = 0; j < d; j++)
+            assert_close(g_fused[j], hd->g2[j], 1e-12, 1e-13);
+        long double g[32] = { 0 };
+        size_t live = 0;
+        for (size_t i = 0; i < hd->n_rows; i++) {
+            if (m->alive[i] != ROW_LIVE)
+                continue;
+            live++;
+            long double z = 0.0L;
+            for (size_t j = 0; j < d; j++)
+                z += (long double)m->x[i * d + j] * hd->w2[j];
+            long double d1 = -hd->y[i] / (1.0L + expl(hd->y[i] * z)); /* logistic ℓ' */
+            for (size_t j = 0; j < d; j++)
+                g[j] += d1 * m->x[i * d + j];
+        }
+        assert_int_equal(live, hd->n_live - 1); /* the pending record is not counted */
+        long double r2 = 0.0L;
+        for (size_t j = 0; j < d; j++) {
+            long double gj = g[j] + (long double)hd->lambda * (long double)hd->n_live * hd->w2[j];
+            r2 += gj * gj;
+        }
+        const double r = (double)sqrtl(r2);
+        assert_le(fabs(fused[h].residual - r), fused[h].fp_error);
+        assert_le(fabs(own.residual - r), own.fp_error);
+        assert_true(fused[h].residual > 1e3 * fused[h].fp_error); /* off the optimum */
+        assert_close(fused[h].fp_error, own.fp_error, 1e-9, 0.0);
+    }
+    }
+    lethe_model_free(m);
+    lethe_dataset_free(ds);
+    lethe_ctx_free(ctx);
+}
+
+/* K = 5 (one 4-head tile and padding), d = 13 (a tail of features); K = 14
+ * (a 12-head tile, then 4) and d = 32 */
+static void test_multiclass_pass_heads(void **state)
+{
+    (void)state;
+    pass_heads_case(13, 5);
+    pass_heads_case(32, 14);
+}
+
+/* The logistic heads' warm start: every step decreases every head's
+ * objective (H0 = XᵀX/4 + λnI majorises its Hessian), it stops with every
+ * gradient at 10⁻³ of its start (or after its 300 steps), and Newton from
+ * there reaches the trained Θ within the solver's tolerance. */
+static void test_multiclass_warm_start(void **state)
+{
+    (void)state;
+    lethe_ctx *ctx = NULL;
+    assert_status(lethe_ctx_create(NULL, &ctx), LETHE_OK);
+    const size_t n = 800, d = 11, K = 4;
+    lethe_dataset *ds = classes_data(ctx, 311, n, d, K, NULL, 0);
+    lethe_model *m = train_multi(ctx, ds, 1e-3, 0.05, 1e-10);
+    double *zero = calloc(d, sizeof *zero), *U0 = malloc(d * d * sizeof *U0);
+    double *g = malloc(d * sizeof *g);
+    lethe_objective obj0 = lethe__model_objective(m->heads[0], m->heads[0]->b);
+    lethe__hessian(&obj0, zero, U0, NULL, &m->heads[0]->ws);
+    assert_status(lethe__chol_factor(U0, d), LETHE_OK);
+    double f0[4], g0[4];
+    for (size_t h = 0; h < K; h++) {
+        lethe_model *hd = m->heads[h];
+        lethe_objective obj = lethe__model_objective(hd, hd->b);
+        f0[h] = lethe__objective_eval(&obj, zero, g, &hd->ws);
+        g0[h] = cblas_dnrm2((int)d, g, 1);
+    }
+    lethe_pass pass[4];
+    lethe__multi_warm_start(m, U0, pass);
+    double top0 = 0.0, top = 0.0;
+    for (size_t h = 0; h < K; h++) {
+        lethe_model *hd = m->heads[h];
+        lethe_objective obj = lethe__model_objective(hd, hd->b);
+        double f = lethe__objective_eval(&obj, hd->w2, g, &hd->ws);
+        assert_true(f < f0[h]);
+        top0 = fmax(top0, g0[h]);
+        top = fmax(top, cblas_dnrm2((int)d, g, 1));
+        /* Newton from the warm start lands on the trained θ_k */
+        double gn;
+        unsigned iters;
+        const double tol = 1e-10 * fmax(1.0, 1e-3 * (double)hd->n_live);
+        assert_status(lethe__newton(ctx, &obj, hd->w2, tol, 100, hd->U2, NULL, &hd->ws, &gn,
+                                    &iters), LETHE_OK);
+        assert_le(tu_dist(hd->w2, hd->w, d), 2.0 * tol / (1e-3 * (double)hd->n_live));
+        assert_true(iters <= 5);
+    }
+    print_message("warm start: the largest gradient from %.3g to %.3g\n", top0, top);
+    assert_le(top, 1e-3 * top0 * (1.0 + 1e-12));
+    free(zero);
+    free(U0);
+    free(g);
+    lethe_model_free(m);
     lethe_dataset_free(ds);
     lethe_ctx_free(ctx);
 }
@@ -372,6 +501,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_multiclass_matches_retrain),
+        cmocka_unit_test(test_multiclass_pass_heads),
+        cmocka_unit_test(test_multiclass_warm_start),
         cmocka_unit_test(test_multiclass_release),
         cmocka_unit_test(test_multiclass_refusals),
         cmocka_unit_test(test_multiclass_save_load),

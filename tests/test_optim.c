@@ -6,6 +6,8 @@
  */
 #include "testutil.h"
 
+#include <float.h>
+
 #include <cblas.h>
 #include <lapacke.h>
 
@@ -251,6 +253,60 @@ static void test_newton_no_convergence(void **state)
     lethe_ctx_free(ctx);
 }
 
+/* The single-precision Hessian against the double one, entry by entry
+ * (upper triangle) relative to the largest entry; and Newton with it on a
+ * problem large enough to use it (d ≥ 256) still reaches its tolerance and
+ * returns the factor of the double Hessian at its final w, bit for bit. */
+static void test_hessian_f32(void **state)
+{
+    (void)state;
+    lethe_ctx *ctx = ctx_new();
+    const size_t n = 1500, d = 300;
+    double *x, *y;
+    tu_problem(51, n, d, LETHE_LOSS_LOGISTIC, &x, &y);
+    for (size_t i = 0; i < n * d; i++)
+        x[i] /= sqrt((double)d); /* rows of norm below 1 */
+    lethe_objective obj = { LETHE_LOSS_LOGISTIC, n, d, x, y, NULL, n, 1e-3, NULL };
+    lethe_optim_ws ws;
+    assert_status(lethe__optim_ws_init(ctx, &ws, n, d), LETHE_OK);
+    double *w = calloc(d, sizeof *w), *H = malloc(d * d * sizeof *H);
+    double *Hf = malloc(d * d * sizeof *Hf), *U = malloc(d * d * sizeof *U);
+    uint64_t s = 3;
+    for (size_t j = 0; j < d; j++)
+        w[j] = 2.0 * tu_uniform(&s);
+    lethe__hessian(&obj, w, H, NULL, &ws);
+    lethe__hessian_f32(&obj, w, Hf, &ws);
+    double top = 0.0, err = 0.0;
+    for (size_t i = 0; i < d; i++)
+        for (size_t j = i; j < d; j++) {
+            top = fmax(top, fabs(H[i * d + j]));
+            err = fmax(err, fabs(H[i * d + j] - Hf[i * d + j]));
+        }
+    print_message("single-precision Hessian: max error %.2e of the largest entry %.3g\n",
+                  err / top, top);
+    assert_le(err, 1e-5 * top);
+    assert_true(err > 0.0); /* it is the float sum, not the double one */
+    memset(w, 0, d * sizeof *w);
+    double gnorm;
+    unsigned iters;
+    const double tol = 1e-10 * fmax(1.0, 1e-3 * (double)n);
+    assert_status(lethe__newton(ctx, &obj, w, tol, 100, U, NULL, &ws, &gnorm, &iters),
+                  LETHE_OK);
+    assert_le(gnorm, tol);
+    lethe__hessian(&obj, w, H, NULL, &ws);
+    assert_status(lethe__chol_factor(H, d), LETHE_OK);
+    for (size_t i = 0; i < d; i++) /* the upper triangles */
+        assert_memory_equal(U + i * d + i, H + i * d + i, (d - i) * sizeof *H);
+    free(w);
+    free(H);
+    free(Hf);
+    free(U);
+    lethe__optim_ws_free(ctx, &ws);
+    free(x);
+    free(y);
+    lethe_ctx_free(ctx);
+}
+
 static void random_spd(uint64_t seed, size_t d, double *A)
 {
     uint64_t s = seed;
@@ -297,6 +353,27 @@ static void test_cholesky_update_downdate(void **state)
         for (size_t i = 0; i < d; i++)
             for (size_t j = i; j < d; j++)
                 assert_close(U[i * d + j], R[i * d + j], 1e-9, 1e-10);
+        /* the unchecked down-date (vmax2 = ∞, a vectorised loop) gives the
+         * checked one's bits exactly */
+        {
+            double *Ua = malloc(d * d * sizeof *Ua), *Ub = malloc(d * d * sizeof *Ub);
+            double *va = malloc(d * sizeof *va), *vb = malloc(d * sizeof *vb);
+            memcpy(va, v, d * sizeof *v);
+            memcpy(vb, v, d * sizeof *v);
+            lethe__chol_update(R, d, va); /* R: the factor of A + vvᵀ */
+            memcpy(va, v, d * sizeof *v);
+            assert_status(lethe__chol_downdate_from(R, Ua, d, va, 0.0, INFINITY), LETHE_OK);
+            assert_status(lethe__chol_downdate_from(R, Ub, d, vb, 0.0, DBL_MAX), LETHE_OK);
+            for (size_t i = 0; i < d; i++)
+                assert_memory_equal(Ua + i * d + i, Ub + i * d + i, (d - i) * sizeof *Ua);
+            assert_memory_equal(va, vb, d * sizeof *va);
+            memcpy(R, A, d * d * sizeof *R);
+            assert_status(lethe__chol_factor(R, d), LETHE_OK);
+            free(Ua);
+            free(Ub);
+            free(va);
+            free(vb);
+        }
         /* down-dating by a vector outside the ellipsoid loses definiteness */
         for (size_t j = 0; j < d; j++)
             v2[j] = 1e3 * (v[j] + 1.0);
@@ -502,6 +579,7 @@ int main(void)
         cmocka_unit_test(test_gradient_hessian_fd),
         cmocka_unit_test(test_newton_vs_dposv),
         cmocka_unit_test(test_newton_no_convergence),
+        cmocka_unit_test(test_hessian_f32),
         cmocka_unit_test(test_cholesky_update_downdate),
         cmocka_unit_test(test_dataset_errors),
         cmocka_unit_test(test_dataset_clip_margin),

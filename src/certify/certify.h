@@ -167,6 +167,21 @@ typedef struct lethe_pass {
  * noise b, write r = ∇L_b(wnew; D') into m->g2 and fill *out. O(nd). */
 void lethe__residual_pass(lethe_model *m, const double *b, const double *wnew, const double *p,
                           const double *g, lethe_pass *out);
+/* One-vs-rest: the residual ‖∇F_k(w2_k; D')‖ of every head k of P and its
+ * rounding bound, into out[k] (and each head's g2), as K calls of
+ * lethe__residual_pass with p = 0 would compute them (M3: residual and
+ * fp_error only) but reading the records twice in all: Z = X·[w2_1 … w2_K]
+ * and S = Xᵀ·[ℓ'(Z)] as two K-column dgemms. Falls back to the K passes
+ * when its O(nK) buffers cannot be had. */
+void lethe__residual_pass_heads(lethe_model *P, lethe_pass *out);
+/* Tests: 1 makes lethe__residual_pass_heads use its portable kernels even
+ * where the CPU has AVX2 and FMA. */
+extern int lethe__heads_plain;
+/* One-vs-rest, logistic: steps w ← w − H0⁻¹∇F_k(w) for all heads at once from
+ * 0 (U0 the factor of H0 = XᵀX/4 + λnI, a majorant of every head's Hessian),
+ * until every gradient is 10⁻³ of its start or 300 steps; each head's start
+ * for Newton in its w2. pass (K entries) is scratch. */
+void lethe__multi_warm_start(lethe_model *P, const double *U0, lethe_pass *pass);
 
 /* Upper bound on ‖X‖₂ for the live rows (LTH-C-0003). Uses m->U2 as scratch.
  * Returns LETHE_OK, LETHE_ENOMEM or LETHE_EBACKEND. */
@@ -217,6 +232,9 @@ double lethe__m3_distance(const lethe_model *m, double residual, double fp, size
  * drift since the anchor in *drift. Changes nothing that is committed. */
 lethe_status lethe__m3_step(lethe_model *m, const size_t *rows, size_t k,
                             lethe_removal_path path, lethe_removal_report *rep, double *drift);
+/* The rest of lethe__m3_step after its first step's report: further steps,
+ * a re-anchor, the distance and the drift. */
+lethe_status lethe__m3_continue(lethe_model *m, lethe_removal_report *rep, double *drift);
 /* Publish a fresh release of θ into pub (see lethe_model_publish). */
 lethe_status lethe__m3_publish(lethe_model *m, lethe_release_report *rep);
 /* ε at δ of a history of k releases (LTH-C-0013); NaN if none reaches δ. */
@@ -231,5 +249,13 @@ void lethe__m3_budget_report(const lethe_model *m, lethe_budget *out);
  * that lethe__removal_commit does not then make permanent. */
 lethe_status lethe__removal_step(lethe_model *m, const size_t *rows, size_t k,
                                  lethe_removal_path path, lethe_removal_report *rep);
+/* lethe__removal_step in its two halves, for a caller that makes the pass
+ * itself (one-vs-rest: one pass for all heads): prepare takes the Newton
+ * step into w2 (p, and g' in v) and says which path it used; finish fills
+ * the report from the pass over w2. */
+lethe_status lethe__removal_prepare(lethe_model *m, const size_t *rows, size_t k,
+                                    lethe_removal_path path, lethe_removal_path *used_path);
+lethe_status lethe__removal_finish(lethe_model *m, const lethe_pass *pass,
+                                   lethe_removal_path used, lethe_removal_report *rep);
 
 #endif /* LETHE_CERTIFY_H */

@@ -197,6 +197,13 @@ lethe_status lethe__m3_step(lethe_model *m, const size_t *rows, size_t k,
     lethe_status st = lethe__removal_step(m, rows, k, path, rep); /* budget at |D'| */
     if (st != LETHE_OK)
         return st;
+    return lethe__m3_continue(m, rep, drift);
+}
+
+/* IMPLEMENTS: LTH-C-0012 */
+lethe_status lethe__m3_continue(lethe_model *m, lethe_removal_report *rep, double *drift)
+{
+    lethe_status st = LETHE_OK;
     double dr = drift_add(m, rep->path == LETHE_PATH_EXACT ? 0.0 : m->drift);
     unsigned steps = 1, extra = 0, reanchors = 0;
     for (; !rep->certified && extra < m->newton_extra; extra++, steps++) {

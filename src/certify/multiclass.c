@@ -196,6 +196,54 @@ void lethe__multi_combine(lethe_model *P)
     P->res_max = fmax(P->res_max, P->residual);
 }
 
+/* Warm start for the logistic heads (Böhning's bound, 1992): ℓ''(z) ≤ ¼ =
+ * ℓ''(0), so H0 = XᵀX/4 + λnI, the Hessian every head has at w = 0 (U0 its
+ * factor), is at least every head's Hessian anywhere. The step
+ * w ← w − H0⁻¹∇F_k(w) therefore never increases F_k (it minimises a quadratic
+ * majorant), and it costs one pass over the records for all K heads (two
+ * K-column dgemms) and K solves with U0, against a Hessian (O(nd²)) per head
+ * for a Newton step. Run until every head's gradient is below MM_DROP of
+ * where it started, or MM_MAX steps: Newton then starts near enough to take
+ * full steps (about 4 per head on Fashion-MNIST's features, against 9 to 20
+ * from 0). The solver's tolerance and the exact residual pass decide the
+ * result, as from any start. Leaves each head's start in its w2; a step
+ * whose gradient is not finite sends every head back to 0. */
+#define MM_MAX 300
+#define MM_DROP 1e-3
+void lethe__multi_warm_start(lethe_model *P, const double *U0, lethe_pass *pass)
+{
+    const size_t K = P->K, d = P->d_row;
+    double top0 = 0.0;
+    for (size_t h = 0; h < K; h++)
+        memset(P->heads[h]->w2, 0, d * sizeof(double));
+    for (unsigned it = 0; it < MM_MAX; it++) {
+        lethe__progress(P->ctx, "warm start", (double)it, (double)MM_MAX);
+        lethe__residual_pass_heads(P, pass); /* ∇F_k(w2_k) in each g2 */
+        double top = 0.0;
+        int finite = 1;
+        for (size_t h = 0; h < K; h++) {
+            top = fmax(top, pass[h].residual);
+            finite &= isfinite(pass[h].residual);
+        }
+        if (!finite) {
+            for (size_t h = 0; h < K; h++)
+                memset(P->heads[h]->w2, 0, d * sizeof(double));
+            return;
+        }
+        if (it == 0)
+            top0 = top;
+        else if (top <= MM_DROP * top0)
+            return;
+        for (size_t h = 0; h < K; h++) {
+            lethe_model *m = P->heads[h];
+            for (size_t j = 0; j < d; j++)
+                m->p[j] = -m->g2[j];
+            lethe__chol_solve(U0, d, m->p);
+            cblas_daxpy(lethe__blas_int(d), 1.0, m->p, 1, m->w2, 1);
+        }
+    }
+}
+
 /* IMPLEMENTS: LTH-C-0016 */
 lethe_status lethe__multi_train(lethe_ctx *ctx, const lethe_dataset *data,
                                 const lethe_train_options *o, lethe_model **out)
@@ -291,10 +339,11 @@ lethe_status lethe__multi_train(lethe_ctx *ctx, const lethe_dataset *data,
         lethe__multi_heads_setup(P);
         st = lethe__spectral_bound(P->heads[0], &P->xnorm);
     }
-    /* Every head starts at w = 0, where its Hessian Σ ℓ''(0, y_ik)xᵢxᵢᵀ + λnI
-     * does not depend on its labels (ℓ''(0, ±1) is ¼ for the logistic loss,
-     * 0 for the smooth hinge): one Hessian and factor serve all K first
-     * Newton iterations, which are then exactly those of K separate solves. */
+    /* At w = 0 every head's Hessian Σ ℓ''(0, y_ik)xᵢxᵢᵀ + λnI does not depend
+     * on its labels (ℓ''(0, ±1) is ¼ for the logistic loss, 0 for the smooth
+     * hinge): one Hessian and factor serve every head, as the logistic
+     * heads' majorant in the warm start (lethe__multi_warm_start) or as the smooth
+     * hinge heads' first Newton iteration. */
     double *U0 = st == LETHE_OK ? lethe__calloc(ctx, P->d_row * P->d_row, sizeof *U0) : NULL;
     if (st == LETHE_OK && U0 != NULL) {
         lethe_model *h = P->heads[0];
@@ -306,13 +355,21 @@ lethe_status lethe__multi_train(lethe_ctx *ctx, const lethe_dataset *data,
             U0 = NULL; /* each head then builds its own */
         }
     }
+    /* logistic heads start where the shared majorant's steps take them */
+    const int warm = st == LETHE_OK && U0 != NULL && P->loss == LETHE_LOSS_LOGISTIC;
+    lethe_pass *pass = warm ? lethe__calloc(ctx, K, sizeof *pass) : NULL;
+    if (pass != NULL)
+        lethe__multi_warm_start(P, U0, pass);
     for (size_t k = 0; st == LETHE_OK && k < K; k++) {
         lethe_model *h = P->heads[k];
         h->xnorm = P->xnorm;
         lethe__progress(ctx, "training heads", (double)k, (double)K);
-        memset(h->w2, 0, h->d * sizeof *h->w2);
-        st = lethe__model_solve_from(h, h->w2, U0); /* θ_k into its block of Θ */
+        if (pass == NULL)
+            memset(h->w2, 0, h->d * sizeof *h->w2);
+        /* θ_k into its block of Θ; from 0 the shared factor is the Hessian */
+        st = lethe__model_solve_from(h, h->w2, pass == NULL ? U0 : NULL);
     }
+    lethe__free(ctx, pass);
     lethe__free(ctx, U0);
     if (st == LETHE_OK) {
         lethe__multi_combine(P);
@@ -335,7 +392,9 @@ lethe_status lethe__multi_remove(lethe_model *P, const uint64_t *ids, size_t k,
     size_t *rows = lethe__calloc(ctx, k, sizeof *rows);
     lethe_removal_report *r = lethe__calloc(ctx, P->K, sizeof *r);
     double *drift = lethe__calloc(ctx, P->K, sizeof *drift);
-    lethe_status st = rows == NULL || r == NULL || drift == NULL
+    lethe_pass *pass = lethe__calloc(ctx, P->K, sizeof *pass);
+    lethe_removal_path *used = lethe__calloc(ctx, P->K, sizeof *used);
+    lethe_status st = rows == NULL || r == NULL || drift == NULL || pass == NULL || used == NULL
                           ? lethe__fail(ctx, LETHE_ENOMEM, "remove: no memory for %zu ids", k)
                           : lethe__removal_mark(P, ids, k, rows);
     const int marked = st == LETHE_OK;
@@ -348,9 +407,18 @@ lethe_status lethe__multi_remove(lethe_model *P, const uint64_t *ids, size_t k,
         P->n_live -= k;
         for (size_t h = 0; h < P->K; h++)
             P->heads[h]->n_live -= k;
-        /* every head's steps into its scratch; nothing is committed yet */
+        /* every head's steps into its scratch; nothing is committed yet:
+         * the first steps' Newton solves, one pass for all their residuals,
+         * then each head's further steps where its first one missed */
         for (size_t h = 0; h < P->K && st == LETHE_OK; h++)
-            st = lethe__m3_step(P->heads[h], rows, k, path, &r[h], &drift[h]);
+            st = lethe__removal_prepare(P->heads[h], rows, k, path, &used[h]);
+        if (st == LETHE_OK)
+            lethe__residual_pass_heads(P, pass);
+        for (size_t h = 0; h < P->K && st == LETHE_OK; h++) {
+            st = lethe__removal_finish(P->heads[h], &pass[h], used[h], &r[h]);
+            if (st == LETHE_OK)
+                st = lethe__m3_continue(P->heads[h], &r[h], &drift[h]);
+        }
         if (st != LETHE_OK || !commit) {
             P->n_live += k;
             for (size_t h = 0; h < P->K; h++)
@@ -407,6 +475,8 @@ lethe_status lethe__multi_remove(lethe_model *P, const uint64_t *ids, size_t k,
     }
     if (rep != NULL && st == LETHE_OK)
         *rep = all;
+    lethe__free(ctx, used);
+    lethe__free(ctx, pass);
     lethe__free(ctx, drift);
     lethe__free(ctx, r);
     lethe__free(ctx, rows);

@@ -27,8 +27,8 @@
 #include <cblas.h>
 
 /* IMPLEMENTS: LTH-C-0002 */
-lethe_status lethe__removal_step(lethe_model *m, const size_t *rows, size_t k,
-                                 lethe_removal_path path, lethe_removal_report *rep)
+lethe_status lethe__removal_prepare(lethe_model *m, const size_t *rows, size_t k,
+                                    lethe_removal_path path, lethe_removal_path *used_path)
 {
     const size_t d = m->d;
     const int di = lethe__blas_int(d);
@@ -70,8 +70,14 @@ lethe_status lethe__removal_step(lethe_model *m, const size_t *rows, size_t k,
     lethe__chol_solve(m->U2, d, p);
     for (size_t j = 0; j < d; j++)
         m->w2[j] = m->w[j] + p[j];
-    lethe_pass pass;
-    lethe__residual_pass(m, m->b, m->w2, p, gp, &pass);
+    *used_path = used;
+    return LETHE_OK;
+}
+
+lethe_status lethe__removal_finish(lethe_model *m, const lethe_pass *pass_in,
+                                   lethe_removal_path used, lethe_removal_report *rep)
+{
+    const lethe_pass pass = *pass_in;
     if (!isfinite(pass.residual))
         return lethe__fail(m->ctx, LETHE_EBACKEND, "remove: residual is not finite");
     rep->removed = 0;
@@ -86,6 +92,18 @@ lethe_status lethe__removal_step(lethe_model *m, const size_t *rows, size_t k,
     rep->steps = 1;
     rep->reanchors = 0;
     return LETHE_OK;
+}
+
+lethe_status lethe__removal_step(lethe_model *m, const size_t *rows, size_t k,
+                                 lethe_removal_path path, lethe_removal_report *rep)
+{
+    lethe_removal_path used = path;
+    lethe_status st = lethe__removal_prepare(m, rows, k, path, &used);
+    if (st != LETHE_OK)
+        return st;
+    lethe_pass pass;
+    lethe__residual_pass(m, m->b, m->w2, m->p, m->v, &pass);
+    return lethe__removal_finish(m, &pass, used, rep);
 }
 
 /* Resolve ids to rows and mark them ROW_PENDING; on failure nothing is marked. */

@@ -171,3 +171,291 @@ void lethe__residual_pass(lethe_model *m, const double *b, const double *wnew, c
     out->bound = out->first_order +
                  m->k.d2_lip * m->R * m->xnorm * cblas_dnrm2(di, p, 1) * out->xp_norm;
 }
+
+/* ─── One pass for the K heads of a one-vs-rest model ───────────────────────
+ *
+ * Per group of 4 rows: z_rh = x_rᵀw_h for every head (W stored feature-major,
+ * d × KP with KP = K rounded up to 4, zero columns beyond K), v_rh = ℓ'(z_rh)
+ * (0 for rows not live and for the padding), then S += Σ_r x_r v_rᵀ (S also
+ * d × KP). Each row is read from memory once; W and S stay in cache. The
+ * kernels do the arithmetic of two dgemms in another order, with fused
+ * multiply-adds where the CPU has them: the bounds of
+ * proofs/exact-residual.md (e) hold in any summation order. (A K-column dgemm
+ * was measured slower: OpenBLAS packs the records for so narrow a product.) */
+
+#define HEADS_ROWS 4
+
+/* z[r·KP + h] = Σ_j x_r[j]·W[j·KP + h], and S[j·KP + h] += Σ_r x_r[j]·v[r·KP + h]:
+ * the portable versions. */
+static void heads_z_plain(const double *const x[HEADS_ROWS], const double *W, size_t d,
+                          size_t KP, double *z)
+{
+    memset(z, 0, HEADS_ROWS * KP * sizeof *z);
+    for (size_t j = 0; j < d; j++)
+        for (size_t r = 0; r < HEADS_ROWS; r++) {
+            const double xr = x[r][j];
+            for (size_t h = 0; h < KP; h++)
+                z[r * KP + h] += xr * W[j * KP + h];
+        }
+}
+
+static void heads_s_plain(const double *const x[HEADS_ROWS], const double *v, size_t d,
+                          size_t KP, double *S)
+{
+    for (size_t j = 0; j < d; j++)
+        for (size_t r = 0; r < HEADS_ROWS; r++) {
+            const double xr = x[r][j];
+            for (size_t h = 0; h < KP; h++)
+                S[j * KP + h] += xr * v[r * KP + h];
+        }
+}
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <immintrin.h>
+#define HEADS_AVX2 1
+
+#define BC(r, j) _mm256_broadcast_sd(x[r] + (j))
+#define FMA3(acc0, acc1, acc2, xb) \
+    do { \
+        __m256d xb_ = (xb); \
+        acc0 = _mm256_fmadd_pd(xb_, v0, acc0); \
+        acc1 = _mm256_fmadd_pd(xb_, v1, acc1); \
+        acc2 = _mm256_fmadd_pd(xb_, v2, acc2); \
+    } while (0)
+
+/* AVX2 + FMA. Z: tiles of 4 rows × 12 heads in 12 named accumulators (W's
+ * row in v0..v2); the heads beyond a multiple of 12, 4 at a time. */
+__attribute__((target("avx2,fma"))) static void heads_z_avx2(const double *const x[HEADS_ROWS],
+                                                             const double *W, size_t d,
+                                                             size_t KP, double *z)
+{
+    size_t h0 = 0;
+    for (; h0 + 12 <= KP; h0 += 12) {
+        __m256d a00 = _mm256_setzero_pd(), a01 = a00, a02 = a00, a10 = a00, a11 = a00,
+                a12 = a00, a20 = a00, a21 = a00, a22 = a00, a30 = a00, a31 = a00, a32 = a00;
+        for (size_t j = 0; j < d; j++) {
+            const double *wj = W + j * KP + h0;
+            const __m256d v0 = _mm256_loadu_pd(wj), v1 = _mm256_loadu_pd(wj + 4),
+                          v2 = _mm256_loadu_pd(wj + 8);
+            FMA3(a00, a01, a02, BC(0, j));
+            FMA3(a10, a11, a12, BC(1, j));
+            FMA3(a20, a21, a22, BC(2, j));
+            FMA3(a30, a31, a32, BC(3, j));
+        }
+        double *zt = z + h0;
+        _mm256_storeu_pd(zt, a00), _mm256_storeu_pd(zt + 4, a01), _mm256_storeu_pd(zt + 8, a02);
+        zt += KP;
+        _mm256_storeu_pd(zt, a10), _mm256_storeu_pd(zt + 4, a11), _mm256_storeu_pd(zt + 8, a12);
+        zt += KP;
+        _mm256_storeu_pd(zt, a20), _mm256_storeu_pd(zt + 4, a21), _mm256_storeu_pd(zt + 8, a22);
+        zt += KP;
+        _mm256_storeu_pd(zt, a30), _mm256_storeu_pd(zt + 4, a31), _mm256_storeu_pd(zt + 8, a32);
+    }
+    for (; h0 < KP; h0 += 4) {
+        __m256d a0 = _mm256_setzero_pd(), a1 = a0, a2 = a0, a3 = a0;
+        for (size_t j = 0; j < d; j++) {
+            const __m256d v0 = _mm256_loadu_pd(W + j * KP + h0);
+            a0 = _mm256_fmadd_pd(BC(0, j), v0, a0);
+            a1 = _mm256_fmadd_pd(BC(1, j), v0, a1);
+            a2 = _mm256_fmadd_pd(BC(2, j), v0, a2);
+            a3 = _mm256_fmadd_pd(BC(3, j), v0, a3);
+        }
+        _mm256_storeu_pd(z + h0, a0), _mm256_storeu_pd(z + KP + h0, a1);
+        _mm256_storeu_pd(z + 2 * KP + h0, a2), _mm256_storeu_pd(z + 3 * KP + h0, a3);
+    }
+}
+
+/* S: tiles of 4 features × 12 heads, loaded once and updated by all 4 rows
+ * (their ℓ' in v0..v2); the heads beyond a multiple of 12, 4 at a time; the
+ * features beyond a multiple of 4 by the portable loop. */
+__attribute__((target("avx2,fma"))) static void heads_s_avx2(const double *const x[HEADS_ROWS],
+                                                             const double *v, size_t d,
+                                                             size_t KP, double *S)
+{
+    const size_t d4 = d / 4 * 4;
+    size_t h0 = 0;
+    for (; h0 + 12 <= KP; h0 += 12) {
+        for (size_t j = 0; j < d4; j += 4) {
+            double *s0 = S + j * KP + h0, *s1 = s0 + KP, *s2 = s1 + KP, *s3 = s2 + KP;
+            __m256d a00 = _mm256_loadu_pd(s0), a01 = _mm256_loadu_pd(s0 + 4),
+                    a02 = _mm256_loadu_pd(s0 + 8), a10 = _mm256_loadu_pd(s1),
+                    a11 = _mm256_loadu_pd(s1 + 4), a12 = _mm256_loadu_pd(s1 + 8),
+                    a20 = _mm256_loadu_pd(s2), a21 = _mm256_loadu_pd(s2 + 4),
+                    a22 = _mm256_loadu_pd(s2 + 8), a30 = _mm256_loadu_pd(s3),
+                    a31 = _mm256_loadu_pd(s3 + 4), a32 = _mm256_loadu_pd(s3 + 8);
+            for (size_t r = 0; r < HEADS_ROWS; r++) {
+                const double *vr = v + r * KP + h0;
+                const __m256d v0 = _mm256_loadu_pd(vr), v1 = _mm256_loadu_pd(vr + 4),
+                              v2 = _mm256_loadu_pd(vr + 8);
+                FMA3(a00, a01, a02, BC(r, j));
+                FMA3(a10, a11, a12, BC(r, j + 1));
+                FMA3(a20, a21, a22, BC(r, j + 2));
+                FMA3(a30, a31, a32, BC(r, j + 3));
+            }
+            _mm256_storeu_pd(s0, a00), _mm256_storeu_pd(s0 + 4, a01);
+            _mm256_storeu_pd(s0 + 8, a02), _mm256_storeu_pd(s1, a10);
+            _mm256_storeu_pd(s1 + 4, a11), _mm256_storeu_pd(s1 + 8, a12);
+            _mm256_storeu_pd(s2, a20), _mm256_storeu_pd(s2 + 4, a21);
+            _mm256_storeu_pd(s2 + 8, a22), _mm256_storeu_pd(s3, a30);
+            _mm256_storeu_pd(s3 + 4, a31), _mm256_storeu_pd(s3 + 8, a32);
+        }
+    }
+    for (; h0 < KP; h0 += 4) {
+        for (size_t j = 0; j < d4; j += 4) {
+            double *s0 = S + j * KP + h0;
+            __m256d a0 = _mm256_loadu_pd(s0), a1 = _mm256_loadu_pd(s0 + KP),
+                    a2 = _mm256_loadu_pd(s0 + 2 * KP), a3 = _mm256_loadu_pd(s0 + 3 * KP);
+            for (size_t r = 0; r < HEADS_ROWS; r++) {
+                const __m256d v0 = _mm256_loadu_pd(v + r * KP + h0);
+                a0 = _mm256_fmadd_pd(BC(r, j), v0, a0);
+                a1 = _mm256_fmadd_pd(BC(r, j + 1), v0, a1);
+                a2 = _mm256_fmadd_pd(BC(r, j + 2), v0, a2);
+                a3 = _mm256_fmadd_pd(BC(r, j + 3), v0, a3);
+            }
+            _mm256_storeu_pd(s0, a0), _mm256_storeu_pd(s0 + KP, a1);
+            _mm256_storeu_pd(s0 + 2 * KP, a2), _mm256_storeu_pd(s0 + 3 * KP, a3);
+        }
+    }
+    for (size_t j = d4; j < d; j++) /* the last d mod 4 features */
+        for (size_t r = 0; r < HEADS_ROWS; r++)
+            for (size_t h = 0; h < KP; h++)
+                S[j * KP + h] += x[r][j] * v[r * KP + h];
+}
+#undef FMA3
+#undef BC
+#endif
+
+typedef struct heads_job {
+    const lethe_model *P;
+    const double *W, *zero; /* W: d × KP; zero: a row of d zeros for a short group */
+    size_t r0, r1, KP;
+    int avx2;
+    double *S, *s1; /* d × KP and KP: this worker's sums */
+} heads_job;
+
+static void *heads_rows(void *arg)
+{
+    heads_job *job = arg;
+    const lethe_model *P = job->P;
+    const size_t d = P->d_row, K = P->K, KP = job->KP;
+    double z[HEADS_ROWS * 1024];
+    memset(job->S, 0, d * KP * sizeof *job->S);
+    memset(job->s1, 0, KP * sizeof *job->s1);
+    for (size_t r0 = job->r0; r0 < job->r1; r0 += HEADS_ROWS) {
+        const double *x[HEADS_ROWS];
+        int any = 0;
+        for (size_t r = 0; r < HEADS_ROWS; r++) {
+            size_t i = r0 + r;
+            int live = i < job->r1 && P->alive[i] == ROW_LIVE;
+            x[r] = live ? P->x + i * d : job->zero;
+            any |= live;
+        }
+        if (!any)
+            continue;
+#ifdef HEADS_AVX2
+        if (job->avx2)
+            heads_z_avx2(x, job->W, d, KP, z);
+        else
+#endif
+            heads_z_plain(x, job->W, d, KP, z);
+        /* ℓ' in place; rows not live and the padding get exact zeros, so
+         * the sum gets the live rows' terms and no rounding more */
+        for (size_t r = 0; r < HEADS_ROWS; r++) {
+            size_t i = r0 + r;
+            int live = x[r] != job->zero;
+            for (size_t h = 0; h < KP; h++) {
+                double d1 = 0.0;
+                if (live && h < K)
+                    lethe__loss_eval(P->loss, z[r * KP + h], P->heads[h]->y[i], NULL, &d1,
+                                     NULL);
+                job->s1[h] += fabs(d1);
+                z[r * KP + h] = d1;
+            }
+        }
+#ifdef HEADS_AVX2
+        if (job->avx2)
+            heads_s_avx2(x, z, d, KP, job->S);
+        else
+#endif
+            heads_s_plain(x, z, d, KP, job->S);
+    }
+    return NULL;
+}
+
+int lethe__heads_plain = 0;
+
+static int have_avx2(void)
+{
+#ifdef HEADS_AVX2
+    if (lethe__heads_plain)
+        return 0;
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+#else
+    return 0;
+#endif
+}
+
+/* IMPLEMENTS: LTH-C-0002 */
+/* IMPLEMENTS: LTH-C-0016 */
+void lethe__residual_pass_heads(lethe_model *P, lethe_pass *out)
+{
+    const size_t K = P->K, d = P->d_row, n = P->n_rows, KP = (K + 3) / 4 * 4;
+    lethe_ctx *ctx = P->ctx;
+    const size_t T = LETHE__PASS_THREADS;
+    double *W = K <= 1024 ? lethe__calloc(ctx, d * KP, sizeof *W) : NULL;
+    double *S = lethe__calloc(ctx, T * d * KP, sizeof *S);
+    double *s1 = lethe__calloc(ctx, T * KP, sizeof *s1);
+    double *zero = lethe__calloc(ctx, d, sizeof *zero);
+    if (W == NULL || S == NULL || s1 == NULL || zero == NULL) { /* the K passes need no more */
+        for (size_t h = 0; h < K; h++) {
+            lethe_model *m = P->heads[h];
+            lethe__residual_pass(m, m->b, m->w2, m->p, m->v, &out[h]);
+        }
+    } else {
+        for (size_t h = 0; h < K; h++)
+            for (size_t j = 0; j < d; j++)
+                W[j * KP + h] = P->heads[h]->w2[j];
+        /* the rows in T shares of whole groups; sums reduced in a fixed order */
+        heads_job jobs[LETHE__PASS_THREADS];
+        const size_t groups = (n + HEADS_ROWS - 1) / HEADS_ROWS;
+        const int avx2 = have_avx2();
+        size_t at = 0;
+        for (size_t t = 0; t < T; t++) {
+            size_t end = groups * (t + 1) / T * HEADS_ROWS;
+            jobs[t] = (heads_job){ P, W, zero, at, end < n ? end : n, KP, avx2,
+                                   S + t * d * KP, s1 + t * KP };
+            at = jobs[t].r1;
+        }
+        pthread_t tid[LETHE__PASS_THREADS];
+        int started[LETHE__PASS_THREADS] = { 0 };
+        for (size_t t = 1; t < T; t++)
+            started[t] = pthread_create(&tid[t], NULL, heads_rows, &jobs[t]) == 0;
+        heads_rows(&jobs[0]);
+        for (size_t t = 1; t < T; t++) {
+            if (started[t])
+                pthread_join(tid[t], NULL);
+            else
+                heads_rows(&jobs[t]); /* no thread to be had: do the share here */
+        }
+        for (size_t t = 1; t < T; t++) {
+            cblas_daxpy(lethe__blas_int(d * KP), 1.0, S + t * d * KP, 1, S, 1);
+            cblas_daxpy(lethe__blas_int(KP), 1.0, s1 + t * KP, 1, s1, 1);
+        }
+        const int di = lethe__blas_int(d);
+        for (size_t h = 0; h < K; h++) {
+            lethe_model *m = P->heads[h];
+            const double reg = m->lambda * (double)m->n_live;
+            for (size_t j = 0; j < d; j++)
+                m->g2[j] = S[j * KP + h] + reg * m->w2[j] + m->b[j];
+            out[h].residual = cblas_dnrm2(di, m->g2, 1);
+            out[h].fp_error = rounding_bound(m, out[h].residual, s1[h],
+                                             cblas_dnrm2(di, m->w2, 1), cblas_dnrm2(di, m->b, 1));
+            out[h].first_order = out[h].xp_norm = out[h].bound = NAN;
+        }
+    }
+    lethe__free(ctx, zero);
+    lethe__free(ctx, s1);
+    lethe__free(ctx, S);
+    lethe__free(ctx, W);
+}

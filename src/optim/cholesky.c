@@ -39,6 +39,22 @@ void lethe__chol_solve(const double *U, size_t d, double *v)
     cblas_dtrsv(CblasRowMajor, CblasUpper, CblasNoTrans, CblasNonUnit, di, U, di, v, 1);
 }
 
+/* One row of the rotation, j in [j0, d): the same operations, in the same
+ * order, as the checked loop below (ss = sign·s), without its reduction, so
+ * that the compiler may vectorise it; each element's rounding is unchanged
+ * (no contraction into fused multiply-adds in ISO C mode). */
+__attribute__((optimize("tree-vectorize"), target_clones("avx2", "default"))) static void rank1_row(double *restrict row,
+                                                                  double *restrict v,
+                                                                  size_t j0, size_t d,
+                                                                  double ss, double c, double s)
+{
+    for (size_t j = j0; j < d; j++) {
+        double u = (row[j] + ss * v[j]) / c;
+        v[j] = c * v[j] - s * u;
+        row[j] = u;
+    }
+}
+
 /* dst := the updated factor of src (dst may equal src: in place). Reading
  * each row of src once and writing it to dst saves a separate copy when the
  * caller must keep src. */
@@ -56,6 +72,10 @@ static lethe_status chol_rank1(const double *src, double *U, size_t d, double *v
         double r = sqrt(r2);
         double c = r / ukk, s = vk / ukk;
         row[k] = r;
+        if (isinf(vmax2)) { /* no check of the tail: the loop vectorises */
+            rank1_row(row, v, k + 1, d, sign * s, c, s);
+            continue;
+        }
         double vv = 0.0; /* ‖v^(k)‖², the transformed vector's tail */
         for (size_t j = k + 1; j < d; j++) {
             double u = (row[j] + sign * s * v[j]) / c;

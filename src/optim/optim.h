@@ -67,6 +67,15 @@ double lethe__objective_eval(const lethe_objective *obj, const double *w, double
 void lethe__hessian(const lethe_objective *obj, const double *w, double *H, double *s,
                     lethe_optim_ws *ws);
 
+/* The same H summed in single precision (rows scaled and rounded to float,
+ * ssyrk), returned in double with λ·n_reg added in double: the whole matrix
+ * (both triangles) is overwritten; only the upper one is meaningful. Its
+ * entries are within about 1e-6 of H's largest, relative. For Newton's
+ * intermediate iterations (d ≥ 256, ‖∇L‖ > 10⁶·tol); never for the factor
+ * a solve returns. O(nd²) at single-precision speed. */
+void lethe__hessian_f32(const lethe_objective *obj, const double *w, double *H,
+                        lethe_optim_ws *ws);
+
 /* Newton's method with Cholesky and Armijo backtracking from w (updated in
  * place) until ‖∇L_b‖ ≤ tol. On LETHE_OK, U holds the Cholesky factor of the
  * Hessian at the final w (upper, row-major: H = UᵀU) and s its ℓ'' values;
