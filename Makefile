@@ -14,7 +14,9 @@
 #   make lipschitz           measures how the residual moves with b (proofs/certificate.md, G1)
 #   make audit               privacy audits of M3, with controls that must fail (bench/audit.md)
 #   make limits              the tool under ulimit -v (tests/limits.sh; LETHE_LIMITS="MB …")
-#   make install PREFIX=/usr/local DESTDIR=
+#   make install PREFIX=/usr/local DESTDIR=   (the Python package too, beside the library)
+#   make python              the Python package as a wheel, liblethe inside (build/python/)
+#   make plots               the Python demo's figures: budget, accuracy, removal times
 #   make valgrind | coverage | clean
 #   make fuzz [FUZZ_SECONDS=60]   each libFuzzer target in fuzz/ (needs clang)
 
@@ -75,7 +77,7 @@ SHARED := $(BUILD)/liblethe.so.$(VERSION)
 TOOL   := $(BUILD)/lethe
 
 .PHONY: all check test killtest trace demo demo-multiclass bench bench-models bench-multiclass stattest lipschitz audit limits install \
-        uninstall clean valgrind coverage fuzz fuzz-build
+        uninstall clean valgrind coverage fuzz fuzz-build python plots
 all: $(STATIC) $(SHARED) $(TOOL) $(BUILD)/lethe.pc
 
 $(BUILD)/src/%.o: src/%.c include/lethe.h $(wildcard src/*/*.h)
@@ -228,6 +230,20 @@ limits: all
 $(BUILD)/lethe.1: $(TOOL) scripts/manpage.sh
 	sh scripts/manpage.sh $(TOOL) > $@.tmp && mv $@.tmp $@
 
+# The Python package (python/, README.md "From Python"). make python builds a
+# wheel with liblethe inside, for pip in a virtual environment; make install
+# puts the package in PREFIX's site directory for Debian's python3, where it
+# loads PREFIX/lib/liblethe.so.0.
+PYTHON ?= /usr/bin/python3
+PYTHON_VERSION := $(shell $(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null)
+PYTHONDIR ?= $(PREFIX)/lib/python$(PYTHON_VERSION)/dist-packages
+
+python: $(SHARED)
+	@rm -rf $(BUILD)/python build/python-setup
+	LETHE_LIB=$(CURDIR)/$(SHARED) $(PYTHON) -m pip wheel -q --no-index --no-deps \
+	  --no-build-isolation -w $(BUILD)/python ./python
+	@ls $(BUILD)/python/*.whl
+
 install: all $(BUILD)/lethe.1
 	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include \
 	  $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/bin \
@@ -240,11 +256,14 @@ install: all $(BUILD)/lethe.1
 	printf '%s\n' "$$PC_TEXT" > $(DESTDIR)$(PREFIX)/lib/pkgconfig/lethe.pc
 	install -m 755 $(TOOL) $(DESTDIR)$(PREFIX)/bin/
 	install -m 644 $(BUILD)/lethe.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	if [ -n "$(PYTHON_VERSION)" ]; then install -d $(DESTDIR)$(PYTHONDIR)/lethe && \
+	  install -m 644 python/lethe/*.py $(DESTDIR)$(PYTHONDIR)/lethe/; fi
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/lib/liblethe.* $(DESTDIR)$(PREFIX)/include/lethe.h \
 	  $(DESTDIR)$(PREFIX)/lib/pkgconfig/lethe.pc $(DESTDIR)$(PREFIX)/bin/lethe \
 	  $(DESTDIR)$(PREFIX)/share/man/man1/lethe.1
+	rm -rf $(DESTDIR)$(PYTHONDIR)/lethe
 
 valgrind: all $(TEST_BIN)
 	@for t in $(TEST_BIN); do LETHE_TEST_NO_REAL=1 valgrind -q --error-exitcode=1 \

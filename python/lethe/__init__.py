@@ -13,8 +13,11 @@ Every failure raises LetheError (with lethe's status and message); a call
 that fails changes nothing. One model per thread: a model and its calls
 must not be shared between threads without a lock.
 
-The library is found through LETHE_LIB (a path), then next to this package
-in a source tree (build/liblethe.so), then the system's (liblethe.so.0).
+The library is found through LETHE_LIB (a path); then inside this package
+(lethe/liblethe.so.0, as `pip install ./python` and `make python`'s wheel
+bundle it); then where `make install` put it, beside the package's
+site-packages (PREFIX/lib/liblethe.so.0); then in the source tree
+(build/liblethe.so, for PYTHONPATH=python); then the system's (liblethe.so.0).
 
 SPDX-License-Identifier: GPL-3.0-or-later
 """
@@ -43,6 +46,13 @@ def _find_library():
     if path:
         return path
     here = os.path.dirname(os.path.abspath(__file__))
+    candidates = [os.path.join(here, "liblethe.so.0")]  # bundled
+    if os.path.basename(os.path.dirname(here)) in ("dist-packages", "site-packages"):
+        # make install: PREFIX/lib/pythonX.Y/dist-packages/lethe → PREFIX/lib
+        candidates.append(os.path.join(here, "..", "..", "..", "liblethe.so.0"))
+    for candidate in candidates:
+        if os.path.isfile(candidate):
+            return os.path.normpath(candidate)
     for candidate in sorted(glob.glob(os.path.join(here, "..", "..", "build", "liblethe.so*"))):
         return candidate
     found = ctypes.util.find_library("lethe")
