@@ -244,6 +244,14 @@ python: $(SHARED)
 	  --no-build-isolation -w $(BUILD)/python ./python
 	@ls $(BUILD)/python/*.whl
 
+# The Python demo's figures (python3 -m lethe.report --demo, on the demo's
+# task): ε of the published history, the published accuracy and the removal
+# times against removals, PNG and SVG, and demo.json, in PLOTS (about 15 s).
+PLOTS ?= python/figures
+plots: $(SHARED) $(FMNIST)/train-images-idx3-ubyte.gz
+	PYTHONDONTWRITEBYTECODE=1 LETHE_LIB=$(CURDIR)/$(SHARED) PYTHONPATH=$(CURDIR)/python \
+	  $(PYTHON) -m lethe.report --demo $(PLOTS)
+
 install: all $(BUILD)/lethe.1
 	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include \
 	  $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/bin \
