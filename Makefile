@@ -8,6 +8,7 @@
 #   make bench               M3 on the demo data (accuracy, re-anchors, λ × Δ_max, M1/M2/M3),
 #                            removal vs retraining, noise sampler vs float (bench/README.md)
 #   make bench-models        the models side by side: linear, intercept, smooth hinge, RFF, ReLU
+#   make bench-scaling       removal and retraining against n and d, figures in bench/figures
 #   make bench-multiclass    ten classes one-vs-rest (linear, RFF) beside scikit-learn
 #   make killtest [KILLS=2000]  SIGKILL of forget/refresh at random moments (tests/kill.sh)
 #   make stattest            the noise sampler's statistical tests, fresh seeds, more samples
@@ -24,6 +25,7 @@ PREFIX   ?= /usr/local
 DESTDIR  ?=
 SANITIZE ?=
 CC       ?= cc
+PYTHON   ?= /usr/bin/python3
 
 PKGS := openblas lapacke libsodium cmocka zlib gsl
 # Missing build dependencies are installed (as root) or named (otherwise).
@@ -76,7 +78,7 @@ STATIC := $(BUILD)/liblethe.a
 SHARED := $(BUILD)/liblethe.so.$(VERSION)
 TOOL   := $(BUILD)/lethe
 
-.PHONY: all check test killtest trace demo demo-multiclass bench bench-models bench-multiclass stattest lipschitz audit limits install \
+.PHONY: all check test killtest trace demo demo-multiclass bench bench-models bench-scaling bench-multiclass stattest lipschitz audit limits install \
         uninstall clean valgrind coverage fuzz fuzz-build python plots
 all: $(STATIC) $(SHARED) $(TOOL) $(BUILD)/lethe.pc
 
@@ -183,7 +185,7 @@ demo-multiclass: $(TOOL) $(FMNIST)/train-images-idx3-ubyte.gz
 	LETHE=$(CURDIR)/$(TOOL) sh scripts/demo-multiclass.sh $(FMNIST)
 
 bench: $(BUILD)/bench/bench_m3 $(BUILD)/bench/bench_removal $(BUILD)/bench/bench_noise \
-       $(FMNIST)/train-images-idx3-ubyte.gz bench-models
+       $(FMNIST)/train-images-idx3-ubyte.gz bench-models bench-scaling
 	$(BUILD)/bench/bench_m3 $(FMNIST)
 	$(BUILD)/bench/bench_removal $(FMNIST)
 	$(BUILD)/bench/bench_noise
@@ -193,6 +195,16 @@ bench: $(BUILD)/bench/bench_m3 $(BUILD)/bench/bench_removal $(BUILD)/bench/bench
 # retraining, memory (bench/README.md; about 5 minutes).
 bench-models: $(BUILD)/bench/bench_models $(FMNIST)/train-images-idx3-ubyte.gz
 	$(BUILD)/bench/bench_models $(FMNIST)
+
+# M3's removal and retraining from scratch against n (the first n records)
+# and against d (random Fourier features of dimension d), medians of the
+# same run, as CSV files and figures in bench/figures (bench/README.md;
+# about 1.5 minutes).
+bench-scaling: $(BUILD)/bench/bench_scaling $(FMNIST)/train-images-idx3-ubyte.gz
+	@mkdir -p bench/figures
+	$(BUILD)/bench/bench_scaling n $(FMNIST) bench/figures/scaling-n.csv
+	$(BUILD)/bench/bench_scaling d $(FMNIST) bench/figures/scaling-d.csv
+	$(PYTHON) bench/plot_scaling.py bench/figures
 
 # All ten classes, one-vs-rest (linear and RFF D = 1000), beside scikit-learn
 # in the same run (bench/README.md; about 10 minutes).
@@ -234,7 +246,6 @@ $(BUILD)/lethe.1: $(TOOL) scripts/manpage.sh
 # wheel with liblethe inside, for pip in a virtual environment; make install
 # puts the package in PREFIX's site directory for Debian's python3, where it
 # loads PREFIX/lib/liblethe.so.0.
-PYTHON ?= /usr/bin/python3
 PYTHON_VERSION := $(shell $(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null)
 PYTHONDIR ?= $(PREFIX)/lib/python$(PYTHON_VERSION)/dist-packages
 
