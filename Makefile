@@ -8,13 +8,16 @@
 #   make bench               M3 on the demo data (accuracy, re-anchors, λ × Δ_max, M1/M2/M3),
 #                            removal vs retraining, noise sampler vs float (bench/README.md)
 #   make bench-models        the models side by side: linear, intercept, smooth hinge, RFF, ReLU
+#   make bench-scaling       removal and retraining against n and d, figures in bench/figures
 #   make bench-multiclass    ten classes one-vs-rest (linear, RFF) beside scikit-learn
 #   make killtest [KILLS=2000]  SIGKILL of forget/refresh at random moments (tests/kill.sh)
 #   make stattest            the noise sampler's statistical tests, fresh seeds, more samples
 #   make lipschitz           measures how the residual moves with b (proofs/certificate.md, G1)
 #   make audit               privacy audits of M3, with controls that must fail (bench/audit.md)
 #   make limits              the tool under ulimit -v (tests/limits.sh; LETHE_LIMITS="MB …")
-#   make install PREFIX=/usr/local DESTDIR=
+#   make install PREFIX=/usr/local DESTDIR=   (the Python package too, beside the library)
+#   make python              the Python package as a wheel, liblethe inside (build/python/)
+#   make plots               the Python demo's figures: budget, accuracy, removal times
 #   make valgrind | coverage | clean
 #   make fuzz [FUZZ_SECONDS=60]   each libFuzzer target in fuzz/ (needs clang)
 
@@ -22,6 +25,7 @@ PREFIX   ?= /usr/local
 DESTDIR  ?=
 SANITIZE ?=
 CC       ?= cc
+PYTHON   ?= /usr/bin/python3
 
 PKGS := openblas lapacke libsodium cmocka zlib gsl
 # Missing build dependencies are installed (as root) or named (otherwise).
@@ -74,8 +78,8 @@ STATIC := $(BUILD)/liblethe.a
 SHARED := $(BUILD)/liblethe.so.$(VERSION)
 TOOL   := $(BUILD)/lethe
 
-.PHONY: all check test killtest trace demo demo-multiclass bench bench-models bench-multiclass stattest lipschitz audit limits install \
-        uninstall clean valgrind coverage fuzz fuzz-build
+.PHONY: all check test killtest trace demo demo-multiclass bench bench-models bench-scaling bench-multiclass stattest lipschitz audit limits install \
+        uninstall clean valgrind coverage fuzz fuzz-build python plots
 all: $(STATIC) $(SHARED) $(TOOL) $(BUILD)/lethe.pc
 
 $(BUILD)/src/%.o: src/%.c include/lethe.h $(wildcard src/*/*.h)
@@ -181,7 +185,7 @@ demo-multiclass: $(TOOL) $(FMNIST)/train-images-idx3-ubyte.gz
 	LETHE=$(CURDIR)/$(TOOL) sh scripts/demo-multiclass.sh $(FMNIST)
 
 bench: $(BUILD)/bench/bench_m3 $(BUILD)/bench/bench_removal $(BUILD)/bench/bench_noise \
-       $(FMNIST)/train-images-idx3-ubyte.gz bench-models
+       $(FMNIST)/train-images-idx3-ubyte.gz bench-models bench-scaling
 	$(BUILD)/bench/bench_m3 $(FMNIST)
 	$(BUILD)/bench/bench_removal $(FMNIST)
 	$(BUILD)/bench/bench_noise
@@ -191,6 +195,16 @@ bench: $(BUILD)/bench/bench_m3 $(BUILD)/bench/bench_removal $(BUILD)/bench/bench
 # retraining, memory (bench/README.md; about 5 minutes).
 bench-models: $(BUILD)/bench/bench_models $(FMNIST)/train-images-idx3-ubyte.gz
 	$(BUILD)/bench/bench_models $(FMNIST)
+
+# M3's removal and retraining from scratch against n (the first n records)
+# and against d (random Fourier features of dimension d), medians of the
+# same run, as CSV files and figures in bench/figures (bench/README.md;
+# about 1.5 minutes).
+bench-scaling: $(BUILD)/bench/bench_scaling $(FMNIST)/train-images-idx3-ubyte.gz
+	@mkdir -p bench/figures
+	$(BUILD)/bench/bench_scaling n $(FMNIST) bench/figures/scaling-n.csv
+	$(BUILD)/bench/bench_scaling d $(FMNIST) bench/figures/scaling-d.csv
+	$(PYTHON) bench/plot_scaling.py bench/figures
 
 # All ten classes, one-vs-rest (linear and RFF D = 1000), beside scikit-learn
 # in the same run (bench/README.md; about 10 minutes).
@@ -228,6 +242,27 @@ limits: all
 $(BUILD)/lethe.1: $(TOOL) scripts/manpage.sh
 	sh scripts/manpage.sh $(TOOL) > $@.tmp && mv $@.tmp $@
 
+# The Python package (python/, README.md "From Python"). make python builds a
+# wheel with liblethe inside, for pip in a virtual environment; make install
+# puts the package in PREFIX's site directory for Debian's python3, where it
+# loads PREFIX/lib/liblethe.so.0.
+PYTHON_VERSION := $(shell $(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null)
+PYTHONDIR ?= $(PREFIX)/lib/python$(PYTHON_VERSION)/dist-packages
+
+python: $(SHARED)
+	@rm -rf $(BUILD)/python build/python-setup
+	LETHE_LIB=$(CURDIR)/$(SHARED) $(PYTHON) -m pip wheel -q --no-index --no-deps \
+	  --no-build-isolation -w $(BUILD)/python ./python
+	@ls $(BUILD)/python/*.whl
+
+# The Python demo's figures (python3 -m lethe.report --demo, on the demo's
+# task): ε of the published history, the published accuracy and the removal
+# times against removals, PNG and SVG, and demo.json, in PLOTS (about 15 s).
+PLOTS ?= python/figures
+plots: $(SHARED) $(FMNIST)/train-images-idx3-ubyte.gz
+	PYTHONDONTWRITEBYTECODE=1 LETHE_LIB=$(CURDIR)/$(SHARED) PYTHONPATH=$(CURDIR)/python \
+	  $(PYTHON) -m lethe.report --demo $(PLOTS)
+
 install: all $(BUILD)/lethe.1
 	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include \
 	  $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/bin \
@@ -240,11 +275,14 @@ install: all $(BUILD)/lethe.1
 	printf '%s\n' "$$PC_TEXT" > $(DESTDIR)$(PREFIX)/lib/pkgconfig/lethe.pc
 	install -m 755 $(TOOL) $(DESTDIR)$(PREFIX)/bin/
 	install -m 644 $(BUILD)/lethe.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	if [ -n "$(PYTHON_VERSION)" ]; then install -d $(DESTDIR)$(PYTHONDIR)/lethe && \
+	  install -m 644 python/lethe/*.py $(DESTDIR)$(PYTHONDIR)/lethe/; fi
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/lib/liblethe.* $(DESTDIR)$(PREFIX)/include/lethe.h \
 	  $(DESTDIR)$(PREFIX)/lib/pkgconfig/lethe.pc $(DESTDIR)$(PREFIX)/bin/lethe \
 	  $(DESTDIR)$(PREFIX)/share/man/man1/lethe.1
+	rm -rf $(DESTDIR)$(PYTHONDIR)/lethe
 
 valgrind: all $(TEST_BIN)
 	@for t in $(TEST_BIN); do LETHE_TEST_NO_REAL=1 valgrind -q --error-exitcode=1 \

@@ -5,7 +5,7 @@
 #                               Fashion-MNIST, and LIBLINEAR and scikit-learn for the
 #                               benchmarks included)
 set -eu
-pkgs="build-essential pkg-config libopenblas-dev liblapacke-dev libsodium-dev libcmocka-dev zlib1g-dev dataset-fashion-mnist liblinear-tools python3-sklearn python3-numpy python3-pytest python3-matplotlib libgsl-dev"
+pkgs="build-essential pkg-config libopenblas-dev liblapacke-dev libsodium-dev libcmocka-dev zlib1g-dev dataset-fashion-mnist liblinear-tools python3-sklearn python3-numpy python3-pytest python3-matplotlib python3-pip python3-venv python3-setuptools python3-wheel libgsl-dev"
 missing=""
 for p in $pkgs; do
     dpkg-query -W -f '${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||

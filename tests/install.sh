@@ -62,5 +62,53 @@ check cc -std=c11 -o "$tmp/use-static" "$tmp/use.c" $(pkg-config --cflags lethe)
     "$tmp/prefix/lib/liblethe.a" $(pkg-config --static --libs-only-other --libs lethe | sed 's/-llethe//')
 check "$tmp/use-static"
 check "$tmp/prefix/bin/lethe" --version
+
+# The Python package, used from outside the source tree with neither
+# LETHE_LIB nor PYTHONPATH pointing into it: it must load the library it was
+# installed with (argument 1) and fit, forget, publish and certify.
+cat >"$tmp/smoke.py" <<'PY'
+import os, sys
+import numpy as np
+import lethe
+lib = os.path.realpath(lethe._lib._name)
+assert lib == os.path.realpath(sys.argv[1]), f"loaded {lib}, not {sys.argv[1]}"
+assert not lethe.__file__.startswith(sys.argv[2]), f"{lethe.__file__} is in the source tree"
+rng = np.random.default_rng(11)
+X = rng.normal(size=(300, 5))
+y = (X @ np.array([0.7, -1.3, 0.2, 0.9, -0.4]) > 0).astype(int)
+model = lethe.CertifiedClassifier(lam=1e-3).fit(X, y, ids=np.arange(500, 800))
+ws = lethe.Workspace.create(os.path.join(sys.argv[3], "ws"))
+ws.save(model)
+cert = ws.forget(model, [517, 642])
+assert cert.k == 2 and not model.has_record(642) and ws.verify()
+assert model.score(X, y) > 0.8
+print("python", lib, "removed", cert.k)
+PY
+pysmoke() { # PYTHONPATH PYTHON LIBRARY: the smoke test, run from an empty directory
+    rm -rf "$tmp/run" && mkdir "$tmp/run" &&
+        (cd "$tmp/run" && env -u LETHE_LIB PYTHONPATH="$1" PYTHONDONTWRITEBYTECODE=1 \
+            "$2" "$tmp/smoke.py" "$3" "$top" "$tmp/run")
+}
+# make install: Debian's python3, with the prefix's site directory on its path
+site=$(find "$tmp/prefix/lib" -path '*-packages/lethe/__init__.py' | sed 's|/lethe/__init__.py$||')
+check test -n "$site"
+check pysmoke "$site" /usr/bin/python3 "$tmp/prefix/lib/liblethe.so.0"
+
+# make python's wheel, and pip install ./python, each in a virtual environment
+# that sees Debian's numpy; no package index is consulted
+check make -s -C "$top" python >/dev/null
+wheel=$(ls "$top"/build/python/lethe-*.whl)
+check /usr/bin/python3 -m venv --system-site-packages "$tmp/venv"
+venv_site=$("$tmp/venv/bin/python" -c 'import sysconfig; print(sysconfig.get_path("platlib"))')
+check "$tmp/venv/bin/pip" install -q --no-index "$wheel"
+check pysmoke "" "$tmp/venv/bin/python" "$venv_site/lethe/liblethe.so.0"
+check "$tmp/venv/bin/pip" uninstall -q -y lethe
+check "$tmp/venv/bin/pip" install -q --no-index "$top/python"
+check pysmoke "" "$tmp/venv/bin/python" "$venv_site/lethe/liblethe.so.0"
+# LETHE_LIB overrides the bundled library
+lib=$(cd "$tmp" && LETHE_LIB="$tmp/prefix/lib/liblethe.so.0" "$tmp/venv/bin/python" -c \
+    'import lethe; print(lethe._lib._name)')
+check test "$lib" = "$tmp/prefix/lib/liblethe.so.0"
+
 echo "install: $pass passed, $fail failed"
 test "$fail" -eq 0

@@ -13,8 +13,11 @@ Every failure raises LetheError (with lethe's status and message); a call
 that fails changes nothing. One model per thread: a model and its calls
 must not be shared between threads without a lock.
 
-The library is found through LETHE_LIB (a path), then next to this package
-in a source tree (build/liblethe.so), then the system's (liblethe.so.0).
+The library is found through LETHE_LIB (a path); then inside this package
+(lethe/liblethe.so.0, as `pip install ./python` and `make python`'s wheel
+bundle it); then where `make install` put it, beside the package's
+site-packages (PREFIX/lib/liblethe.so.0); then in the source tree
+(build/liblethe.so, for PYTHONPATH=python); then the system's (liblethe.so.0).
 
 SPDX-License-Identifier: GPL-3.0-or-later
 """
@@ -33,6 +36,11 @@ __all__ = [
     "RemovalRefused",
     "Removal",
     "Release",
+    "Workspace",
+    "Certificate",
+    "VerifyReport",
+    "verify_ledger",
+    "read_idx",
 ]
 
 # ─── The library ─────────────────────────────────────────────────────────────
@@ -43,6 +51,13 @@ def _find_library():
     if path:
         return path
     here = os.path.dirname(os.path.abspath(__file__))
+    candidates = [os.path.join(here, "liblethe.so.0")]  # bundled
+    if os.path.basename(os.path.dirname(here)) in ("dist-packages", "site-packages"):
+        # make install: PREFIX/lib/pythonX.Y/dist-packages/lethe → PREFIX/lib
+        candidates.append(os.path.join(here, "..", "..", "..", "liblethe.so.0"))
+    for candidate in candidates:
+        if os.path.isfile(candidate):
+            return os.path.normpath(candidate)
     for candidate in sorted(glob.glob(os.path.join(here, "..", "..", "build", "liblethe.so*"))):
         return candidate
     found = ctypes.util.find_library("lethe")
@@ -642,6 +657,105 @@ class CertifiedRegressor(_Certified):
         y = np.asarray(y, dtype=np.float64)
         r = y - self.predict(X)
         return float(1.0 - (r @ r) / ((y - y.mean()) @ (y - y.mean())))
+
+
+# ─── Data files ──────────────────────────────────────────────────────────────
+
+class _ReadOptions(ctypes.Structure):
+    _fields_ = [
+        ("header", ctypes.c_int),
+        ("label_col", ctypes.c_long),
+        ("id_col", ctypes.c_long),
+        ("pos_class", ctypes.c_long),
+        ("neg_class", ctypes.c_long),
+        ("scale", ctypes.c_double),
+        ("policy", ctypes.c_int),
+        ("R", ctypes.c_double),
+        ("dim", _c_size),
+    ]
+
+
+_read_options_init = _declare("lethe_read_options_init", None, ctypes.c_void_p)
+_read_idx = _declare("lethe_dataset_read_idx", _st, _vp, ctypes.c_char_p, ctypes.c_char_p,
+                     ctypes.POINTER(_ReadOptions), ctypes.POINTER(_vp))
+_dataset_rows = _declare("lethe_dataset_rows", _c_size, _vp)
+_dataset_cols = _declare("lethe_dataset_cols", _c_size, _vp)
+_dataset_x = _declare("lethe_dataset_x", _c_double_p, _vp)
+_dataset_y = _declare("lethe_dataset_y", _c_double_p, _vp)
+_dataset_ids = _declare("lethe_dataset_ids", _c_u64_p, _vp)
+
+
+def _read_options():
+    """lethe_read_options as the library initialises it. lethe_struct_size
+    does not know this struct, so its layout is checked here: the library
+    initialises a buffer longer than ours, whose tail must stay as it was,
+    and its documented defaults must land in our fields."""
+    size = ctypes.sizeof(_ReadOptions)
+    buf = (ctypes.c_ubyte * (size + 64))(*([0xA5] * (size + 64)))
+    _read_options_init(buf)
+    o = _ReadOptions.from_buffer_copy(buf)
+    defaults = (o.header, o.label_col, o.id_col, o.pos_class, o.neg_class, o.scale, o.policy,
+                o.R, o.dim)
+    if bytes(buf[size:]) != b"\xa5" * 64 or defaults != (-1, -1, -1, -1, -1, 0.0, 0, 1.0, 0):
+        raise LetheError(_EINVAL, "lethe_read_options differs in the library: a library of "
+                                  "another version?")
+    return o
+
+
+def read_idx(images, labels, classes=None):
+    """Read an IDX image file and its label file (MNIST, Fashion-MNIST; raw
+    or gzip-compressed) with lethe's reader, the one the tool uses.
+
+    Parameters
+    ----------
+    images, labels : path-like
+        The two IDX files (for example train-images-idx3-ubyte.gz and
+        train-labels-idx1-ubyte.gz).
+    classes : None or (int, int)
+        None: every record. Two class numbers: only the records of those two
+        classes (read without holding the others in memory).
+
+    Returns
+    -------
+    X : ndarray (n, d), float64
+        The pixels scaled by 1/255 (into [0, 1]), one row per image.
+    y : ndarray (n,), int64
+        Each record's class number.
+    ids : ndarray (n,), uint64
+        Each record's 0-based number in the file (the tool's ids), stable
+        under the class filter.
+
+    Raises LetheError (EIO: a file cannot be read; EFORMAT: a bad magic
+    number, sizes or truncation, with the file and the reason; EEMPTY: no
+    record of those classes) and ValueError for a classes argument that is
+    not two distinct non-negative integers.
+    """
+    opts = _read_options()
+    if classes is not None:
+        pos, neg = (int(c) for c in classes)
+        if pos < 0 or neg < 0 or pos == neg:
+            raise ValueError(f"classes must be two distinct class numbers, not {classes!r}")
+        opts.pos_class, opts.neg_class = pos, neg
+    ctx = _vp()
+    status = _ctx_create(None, ctypes.byref(ctx))
+    if status != 0:
+        raise LetheError(status, "no context")
+    data = _vp()
+    try:
+        status = _read_idx(ctx, os.fsencode(images), os.fsencode(labels), ctypes.byref(opts),
+                           ctypes.byref(data))
+        if status != 0:
+            _raise(ctx, status)
+        n, d = _dataset_rows(data), _dataset_cols(data)
+        X = np.ctypeslib.as_array(_dataset_x(data), shape=(n, d)).copy()
+        y = np.ctypeslib.as_array(_dataset_y(data), shape=(n,)).copy()
+        ids = np.ctypeslib.as_array(_dataset_ids(data), shape=(n,)).copy()
+    finally:
+        _dataset_free(data)
+        _ctx_free(ctx)
+    if classes is not None:  # the reader maps them to ±1
+        y = np.where(y > 0, pos, neg)
+    return X, y.astype(np.int64), ids
 
 
 # ─── Workspaces, certificates, the ledger ────────────────────────────────────

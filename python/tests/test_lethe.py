@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 import lethe
+from lethe import report
 
 SEED = bytes(range(32))
 ROOT = pathlib.Path(__file__).resolve().parents[2]
@@ -181,27 +182,39 @@ def test_workspace_certificates_and_the_ledger(tmp_path):
         lethe.Workspace(tmp_path / "nowhere")
 
 
-def test_report_draws_the_published_history(tmp_path):
-    from lethe import report
-    X, y, ids = problem()
-    ws = lethe.Workspace.create(tmp_path / "ws")
-    m = lethe.CertifiedClassifier(seed=SEED).fit(X, y, ids=ids)
-    ws.save(m)
-    for batch in ([1001], [1002, 1003], [1004, 1005, 1006]):
-        ws.forget(m, batch)
-    rows = report.history(ws.ledger)
-    assert [r for r, _ in rows] == [1, 3, 6]
-    assert rows[-1][1]["releases"] == 4
-    ws.close()
-    out = tmp_path / "fig"
-    assert report.main([str(tmp_path / "ws"), "--out", str(out)]) == 0
-    png, svg = out / "privacy.png", out / "privacy.svg"
-    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 10000
-    assert "records removed (certified)" in svg.read_text()
-    # a ledger that does not verify is not drawn
-    cert = tmp_path / "ws" / "ledger" / "00000002.json"
-    cert.write_text(cert.read_text().replace('"k": 2', '"k": 5'))
-    assert report.main([str(tmp_path / "ws"), "--out", str(out)]) != 0
+FASHION_MNIST = pathlib.Path(report.FASHION_MNIST)
+needs_fashion_mnist = pytest.mark.skipif(
+    not FASHION_MNIST.is_dir(), reason="Fashion-MNIST is not installed (Debian: dataset-fashion-mnist)")
+
+
+@needs_fashion_mnist
+def test_read_idx_against_the_files_bytes():
+    import gzip
+    images = FASHION_MNIST / "t10k-images-idx3-ubyte.gz"
+    labels = FASHION_MNIST / "t10k-labels-idx1-ubyte.gz"
+    raw = np.frombuffer(gzip.open(images).read(), dtype=np.uint8, offset=16).reshape(-1, 784)
+    classes = np.frombuffer(gzip.open(labels).read(), dtype=np.uint8, offset=8)
+    X, y, ids = lethe.read_idx(images, labels, classes=(4, 2))
+    want = np.flatnonzero((classes == 4) | (classes == 2))
+    assert X.shape == (len(want), 784) and X.dtype == np.float64
+    assert np.array_equal(ids, want) and np.array_equal(y, classes[want])
+    assert np.array_equal(np.rint(X * 255).astype(np.uint8), raw[want])
+    Xa, ya, ida = lethe.read_idx(images, labels)
+    assert Xa.shape == (10000, 784) and np.array_equal(ya, classes)
+    assert np.array_equal(Xa[ids], X) and np.array_equal(ida, np.arange(10000))
+
+
+def test_read_idx_refuses_bad_files(tmp_path):
+    with pytest.raises(lethe.LetheError) as err:
+        lethe.read_idx(tmp_path / "none", tmp_path / "none")
+    assert err.value.status == 15 and "none" in str(err.value)  # LETHE_EIO
+    bad = tmp_path / "bad-idx3-ubyte"
+    bad.write_bytes(b"\x00\x00\x08\x03" + b"\x00\x00\x00\x05" + b"\x00" * 20)
+    with pytest.raises(lethe.LetheError) as err:
+        lethe.read_idx(bad, bad)
+    assert err.value.status == 16  # LETHE_EFORMAT
+    with pytest.raises(ValueError):
+        lethe.read_idx(bad, bad, classes=(4, 4))
 
 
 def _failing_checks(est):
