@@ -438,9 +438,13 @@ void lethe__residual_pass_heads(lethe_model *P, lethe_pass *out)
             else
                 heads_rows(&jobs[t]); /* no thread to be had: do the share here */
         }
+        /* plain loops: a daxpy this long would wake OpenBLAS's threads, whose
+         * spinning then takes the cores from the next pass */
         for (size_t t = 1; t < T; t++) {
-            cblas_daxpy(lethe__blas_int(d * KP), 1.0, S + t * d * KP, 1, S, 1);
-            cblas_daxpy(lethe__blas_int(KP), 1.0, s1 + t * KP, 1, s1, 1);
+            for (size_t q = 0; q < d * KP; q++)
+                S[q] += S[t * d * KP + q];
+            for (size_t h = 0; h < KP; h++)
+                s1[h] += s1[t * KP + h];
         }
         const int di = lethe__blas_int(d);
         for (size_t h = 0; h < K; h++) {

@@ -21,6 +21,11 @@ typedef struct lethe_rng lethe_rng;
 /* seed NULL: the CSPRNG; otherwise a copy of 32 bytes keys the test stream.
  * The state lives in sodium_malloc memory (guarded, wiped on free).
  * Returns LETHE_OK or LETHE_ENOMEM. */
+/* log Φ(x), the standard normal's log CDF, to about 1e-16 relative (calibrate.c). */
+double lethe__log_ndtr(double x);
+/* The positive nodes of 20-point Gauss–Legendre on [−1, 1] and their weights. */
+extern const double lethe__gl20_node[10], lethe__gl20_weight[10];
+
 lethe_status lethe__rng_create(const unsigned char *seed, lethe_rng **out);
 void lethe__rng_free(lethe_rng *rng);
 int lethe__rng_seeded(const lethe_rng *rng);
