@@ -174,6 +174,9 @@ void lethe__residual_pass(lethe_model *m, const double *b, const double *wnew, c
  * and S = Xᵀ·[ℓ'(Z)] as two K-column dgemms. Falls back to the K passes
  * when its O(nK) buffers cannot be had. */
 void lethe__residual_pass_heads(lethe_model *P, lethe_pass *out);
+/* Run fn on n ≤ LETHE__PASS_THREADS jobs, size bytes apart, in parallel (the
+ * first on the calling thread); returns when all are done. */
+void lethe__parallel(void *(*fn)(void *), void *jobs, size_t size, size_t n);
 /* Tests: 1 makes lethe__residual_pass_heads use its portable kernels even
  * where the CPU has AVX2 and FMA. */
 extern int lethe__heads_plain;
@@ -255,6 +258,12 @@ lethe_status lethe__removal_step(lethe_model *m, const size_t *rows, size_t k,
  * the report from the pass over w2. */
 lethe_status lethe__removal_prepare(lethe_model *m, const size_t *rows, size_t k,
                                     lethe_removal_path path, lethe_removal_path *used_path);
+/* prepare in two: the part that may run for several heads at once (no
+ * allocation, no message on the context; says EXACT when the exact Hessian
+ * is needed), and that part (the Hessian, its factor, the solve). */
+lethe_removal_path lethe__removal_prepare_fast(lethe_model *m, const size_t *rows, size_t k,
+                                               lethe_removal_path path);
+lethe_status lethe__removal_prepare_exact(lethe_model *m);
 lethe_status lethe__removal_finish(lethe_model *m, const lethe_pass *pass,
                                    lethe_removal_path used, lethe_removal_report *rep);
 

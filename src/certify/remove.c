@@ -26,9 +26,24 @@
 
 #include <cblas.h>
 
-/* IMPLEMENTS: LTH-C-0002 */
-lethe_status lethe__removal_prepare(lethe_model *m, const size_t *rows, size_t k,
-                                    lethe_removal_path path, lethe_removal_path *used_path)
+/* p = −Ĥ⁻¹g' (g' in v, Ĥ's factor in U2), the Newton step, and w2 = w + p. */
+static void newton_solve(lethe_model *m)
+{
+    const size_t d = m->d;
+    for (size_t j = 0; j < d; j++)
+        m->p[j] = -m->v[j];
+    lethe__chol_solve(m->U2, d, m->p);
+    for (size_t j = 0; j < d; j++)
+        m->w2[j] = m->w[j] + m->p[j];
+}
+
+/* The step's first half, safe to run for several heads at once (it touches
+ * only m's scratch and reads the shared records; no allocation, no message
+ * on the context): g', and on the fast path the down-dates, the solve and
+ * w2. Says EXACT when the step needs the exact Hessian (asked for, or a
+ * down-date lost definiteness): lethe__removal_prepare_exact finishes it. */
+lethe_removal_path lethe__removal_prepare_fast(lethe_model *m, const size_t *rows, size_t k,
+                                               lethe_removal_path path)
 {
     const size_t d = m->d;
     const int di = lethe__blas_int(d);
@@ -43,35 +58,39 @@ lethe_status lethe__removal_prepare(lethe_model *m, const size_t *rows, size_t k
                          NULL);
         cblas_daxpy(di, -d1, xu, 1, gp, 1);
     }
-    lethe_removal_path used = path;
-    if (path == LETHE_PATH_FAST) {
-        for (size_t t = 0; t < k && used == LETHE_PATH_FAST; t++) {
-            /* Ĥ −= ℓ''(w_fᵀx_u)·x_u x_uᵀ: the record's own term at the factor's point */
-            cblas_dcopy(di, m->x + rows[t] * d, 1, p, 1);
-            cblas_dscal(di, sqrt(m->s_f[rows[t]]), p, 1);
-            /* Ĥ ⪰ λn_f·I always, so each pivot² ≥ λn_f: one below half of
-             * that means rounding has broken the factor; refactor instead.
-             * The first down-date reads U and writes U2 (U stays committed). */
-            if (lethe__chol_downdate_from(t == 0 ? m->U : m->U2, m->U2, d, p,
-                                          0.5 * m->lambda * (double)m->n_f,
-                                          INFINITY) != LETHE_OK)
-                used = LETHE_PATH_EXACT;
-        }
+    if (path != LETHE_PATH_FAST)
+        return LETHE_PATH_EXACT;
+    for (size_t t = 0; t < k; t++) {
+        /* Ĥ −= ℓ''(w_fᵀx_u)·x_u x_uᵀ: the record's own term at the factor's point */
+        cblas_dcopy(di, m->x + rows[t] * d, 1, p, 1);
+        cblas_dscal(di, sqrt(m->s_f[rows[t]]), p, 1);
+        /* Ĥ ⪰ λn_f·I always, so each pivot² ≥ λn_f: one below half of
+         * that means rounding has broken the factor; refactor instead.
+         * The first down-date reads U and writes U2 (U stays committed). */
+        if (lethe__chol_downdate_from(t == 0 ? m->U : m->U2, m->U2, d, p,
+                                      0.5 * m->lambda * (double)m->n_f, INFINITY) != LETHE_OK)
+            return LETHE_PATH_EXACT;
     }
-    if (used == LETHE_PATH_EXACT) {
-        lethe_objective obj = lethe__model_objective(m, m->b);
-        lethe__hessian(&obj, m->w, m->U2, m->s2, &m->ws);
-        if (lethe__chol_factor(m->U2, d) != LETHE_OK)
-            return lethe__fail(m->ctx, LETHE_ENOTPD, "remove: Hessian on D' not positive definite");
-    }
-    /* p = −Ĥ⁻¹g', the Newton step */
-    for (size_t j = 0; j < d; j++)
-        p[j] = -gp[j];
-    lethe__chol_solve(m->U2, d, p);
-    for (size_t j = 0; j < d; j++)
-        m->w2[j] = m->w[j] + p[j];
-    *used_path = used;
+    newton_solve(m);
+    return LETHE_PATH_FAST;
+}
+
+lethe_status lethe__removal_prepare_exact(lethe_model *m)
+{
+    lethe_objective obj = lethe__model_objective(m, m->b);
+    lethe__hessian(&obj, m->w, m->U2, m->s2, &m->ws);
+    if (lethe__chol_factor(m->U2, m->d) != LETHE_OK)
+        return lethe__fail(m->ctx, LETHE_ENOTPD, "remove: Hessian on D' not positive definite");
+    newton_solve(m);
     return LETHE_OK;
+}
+
+/* IMPLEMENTS: LTH-C-0002 */
+lethe_status lethe__removal_prepare(lethe_model *m, const size_t *rows, size_t k,
+                                    lethe_removal_path path, lethe_removal_path *used_path)
+{
+    *used_path = lethe__removal_prepare_fast(m, rows, k, path);
+    return *used_path == LETHE_PATH_EXACT ? lethe__removal_prepare_exact(m) : LETHE_OK;
 }
 
 lethe_status lethe__removal_finish(lethe_model *m, const lethe_pass *pass_in,

@@ -89,6 +89,25 @@ static void *pass_rows(void *arg)
     return NULL;
 }
 
+/* fn on each of n ≤ LETHE__PASS_THREADS jobs (size bytes apart), the first on
+ * this thread and the others on threads of their own, joined before it
+ * returns; a job whose thread cannot be had runs here. */
+void lethe__parallel(void *(*fn)(void *), void *jobs, size_t size, size_t n)
+{
+    pthread_t tid[LETHE__PASS_THREADS];
+    int started[LETHE__PASS_THREADS] = { 0 };
+    unsigned char *job = jobs;
+    for (size_t t = 1; t < n; t++)
+        started[t] = pthread_create(&tid[t], NULL, fn, job + t * size) == 0;
+    fn(job);
+    for (size_t t = 1; t < n; t++) {
+        if (started[t])
+            pthread_join(tid[t], NULL);
+        else
+            fn(job + t * size);
+    }
+}
+
 /* γ_k = k·u/(1 − k·u), Higham's constant for k roundings. */
 static double gamma_k(double k)
 {
@@ -134,17 +153,7 @@ void lethe__residual_pass(lethe_model *m, const double *b, const double *wnew, c
                               m->V + t * 2 * blk, m->acc + t * 2 * d, 0.0, 0.0 };
         at = jobs[t].r1;
     }
-    pthread_t tid[LETHE__PASS_THREADS];
-    int started[LETHE__PASS_THREADS] = { 0 };
-    for (size_t t = 1; t < nj; t++)
-        started[t] = pthread_create(&tid[t], NULL, pass_rows, &jobs[t]) == 0;
-    pass_rows(&jobs[0]);
-    for (size_t t = 1; t < nj; t++) {
-        if (started[t])
-            pthread_join(tid[t], NULL);
-        else
-            pass_rows(&jobs[t]); /* no thread to be had: do the share here */
-    }
+    lethe__parallel(pass_rows, jobs, sizeof jobs[0], nj);
     /* reduce in a fixed order, so the result does not depend on timing */
     double xp2 = 0.0, s1 = 0.0, *acc = m->acc;
     for (size_t t = 0; t < nj; t++) {
@@ -427,17 +436,7 @@ void lethe__residual_pass_heads(lethe_model *P, lethe_pass *out)
                                    S + t * d * KP, s1 + t * KP };
             at = jobs[t].r1;
         }
-        pthread_t tid[LETHE__PASS_THREADS];
-        int started[LETHE__PASS_THREADS] = { 0 };
-        for (size_t t = 1; t < T; t++)
-            started[t] = pthread_create(&tid[t], NULL, heads_rows, &jobs[t]) == 0;
-        heads_rows(&jobs[0]);
-        for (size_t t = 1; t < T; t++) {
-            if (started[t])
-                pthread_join(tid[t], NULL);
-            else
-                heads_rows(&jobs[t]); /* no thread to be had: do the share here */
-        }
+        lethe__parallel(heads_rows, jobs, sizeof jobs[0], T);
         /* plain loops: a daxpy this long would wake OpenBLAS's threads, whose
          * spinning then takes the cores from the next pass */
         for (size_t t = 1; t < T; t++) {
