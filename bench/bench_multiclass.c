@@ -14,7 +14,8 @@
  *
  *   usage: bench_multiclass [DATA_DIR] [REMOVALS] [LAMBDA] [RFF_DIMS…]
  *          (default 50 removals, λ = 1e-4, the linear model and RFF with
- *          D = 1000; a D of 0 is the linear model)
+ *          D = 1000; a D of 0 is the linear model; D:sqrt puts the signed
+ *          square root of the pixels, LETHE_INPUT_SQRT, before the map)
  *
  * bench/sklearn_multiclass.py measures scikit-learn on the same data.
  *
@@ -39,8 +40,8 @@ typedef struct result {
 
 static double lambda = 1e-4;
 
-static lethe_model *train(lethe_ctx *ctx, const lethe_dataset *data, size_t D, double tol,
-                          double *seconds)
+static lethe_model *train(lethe_ctx *ctx, const lethe_dataset *data, size_t D, int sq,
+                          double tol, double *seconds)
 {
     lethe_train_options o;
     lethe_train_options_init(&o);
@@ -52,6 +53,7 @@ static lethe_model *train(lethe_ctx *ctx, const lethe_dataset *data, size_t D, d
         o.features.dim = D;
         o.features.gamma = 2.0;
         memset(o.features.seed, 0x5e, sizeof o.features.seed);
+        o.features.input = sq ? LETHE_INPUT_SQRT : LETHE_INPUT_RAW;
     }
     lethe_model *m = NULL;
     double t0 = fm_now();
@@ -76,7 +78,7 @@ static double theta_accuracy(lethe_ctx *ctx, lethe_model *m, const lethe_dataset
     return a;
 }
 
-static result run_one(const char *dir, size_t D, size_t n_rem)
+static result run_one(const char *dir, size_t D, int sq, size_t n_rem)
 {
     result r;
     memset(&r, 0, sizeof r);
@@ -86,7 +88,7 @@ static result run_one(const char *dir, size_t D, size_t n_rem)
     lethe_dataset *data = fm_load_classes(ctx, dir, "train", -1, -1);
     lethe_dataset *test = fm_load_classes(ctx, dir, "t10k", -1, -1);
     fm_progress("D = %zu: training", D);
-    lethe_model *m = train(ctx, data, D, 1e-10, &r.train_s);
+    lethe_model *m = train(ctx, data, D, sq, 1e-10, &r.train_s);
     r.weights = lethe_model_dim(m);
     r.acc_theta = theta_accuracy(ctx, m, test);
     r.acc_pub = fm_published_accuracy(ctx, m, test, RELEASES, &r.acc_lo, &r.acc_hi, NULL);
@@ -111,7 +113,7 @@ static result run_one(const char *dir, size_t D, size_t n_rem)
     r.guaranteed = b.capacity_guaranteed;
     fm_progress("D = %zu: retraining", D);
     lethe_dataset *rest = fm_remaining(ctx, data, m);
-    lethe_model *rt = train(ctx, rest, D, 1e-12, &r.retrain_s);
+    lethe_model *rt = train(ctx, rest, D, sq, 1e-12, &r.retrain_s);
     lethe_budget br;
     lethe_model_budget(rt, &br);
     r.gap = bench_gap(m, rt);
@@ -129,13 +131,15 @@ static result run_one(const char *dir, size_t D, size_t n_rem)
 
 typedef struct child_arg {
     const char *dir;
-    size_t D, n_rem;
+    size_t D;
+    int sq;
+    size_t n_rem;
 } child_arg;
 
 static void child(const void *arg, void *out)
 {
     const child_arg *a = arg;
-    *(result *)out = run_one(a->dir, a->D, a->n_rem);
+    *(result *)out = run_one(a->dir, a->D, a->sq, a->n_rem);
 }
 
 int main(int argc, char **argv)
@@ -143,16 +147,23 @@ int main(int argc, char **argv)
     const char *dir = argc > 1 ? argv[1] : "/usr/share/datasets/fashion-mnist";
     size_t n_rem = argc > 2 ? strtoul(argv[2], NULL, 10) : 50;
     size_t dims[8] = { 0, 1000 }, n_dims = 2;
+    int sq[8] = { 0 }, bad_dim = 0;
     if (argc > 3)
         lambda = strtod(argv[3], NULL);
     if (argc > 4) {
         n_dims = 0;
-        for (int i = 4; i < argc && n_dims < 8; i++)
-            dims[n_dims++] = strtoul(argv[i], NULL, 10);
+        for (int i = 4; i < argc && n_dims < 8; i++) {
+            char *end = NULL;
+            dims[n_dims] = strtoul(argv[i], &end, 10);
+            sq[n_dims] = strcmp(end, ":sqrt") == 0;
+            bad_dim |= end == argv[i] || (*end != '\0' && !sq[n_dims]) ||
+                       (sq[n_dims] && dims[n_dims] == 0);
+            n_dims++;
+        }
     }
-    if (n_rem < 2 || n_rem > 5000 || !(lambda > 0.0)) {
+    if (n_rem < 2 || n_rem > 5000 || !(lambda > 0.0) || bad_dim) {
         fprintf(stderr, "usage: bench_multiclass [DATA_DIR] [REMOVALS (2 … 5000)] [LAMBDA > 0] "
-                        "[RFF_DIMS…]\n");
+                        "[RFF_DIMS (D or D:sqrt)…]\n");
         return 2;
     }
     printf("Fashion-MNIST, 10 classes one-vs-rest, n = 60000 train / 10000 test, M3, "
@@ -165,7 +176,7 @@ int main(int argc, char **argv)
     fflush(stdout);
     int failed = 0;
     for (size_t i = 0; i < n_dims; i++) {
-        child_arg arg = { dir, dims[i], n_rem };
+        child_arg arg = { dir, dims[i], sq[i], n_rem };
         result r;
         double rss = 0.0;
         if (bench_in_child(child, &arg, &r, sizeof r, &rss) != 0) {
@@ -177,7 +188,7 @@ int main(int argc, char **argv)
         if (dims[i] == 0)
             snprintf(name, sizeof name, "linear, logistic");
         else
-            snprintf(name, sizeof name, "RFF D=%zu γ=2", dims[i]);
+            snprintf(name, sizeof name, "RFF D=%zu γ=2%s", dims[i], sq[i] ? ", √pixels" : "");
         const int ok = r.gap <= r.bound;
         failed |= !ok;
         printf("| %s | %zu | %.1f | %.2f %% | %.2f %% (%.2f–%.2f) | %.1f / %.1f | %.1f | %.0f× | "

@@ -586,7 +586,7 @@ run 1 "m2 with smooth hinge" "$LETHE" train --mechanism m2 $m2data --loss smooth
 # ── feature maps and the intercept ──────────────────────────────────────────
 fseed=0102030405060708091011121314151617181920212223242526272829303132
 for map in "--features rff:64:2 --features-seed $fseed" "--features relu:48 --bias 0.5" \
-           "--bias 1"; do
+           "--bias 1" "--features rff:64:2 --features-input sqrt"; do
     fw="$tmp/ws-map"
     rm -rf "$fw"
     "$LETHE" init "$fw" >/dev/null
@@ -594,6 +594,9 @@ for map in "--features rff:64:2 --features-seed $fseed" "--features relu:48 --bi
     run 0 "train $map" "$LETHE" train --workspace "$fw" $data --norm normalize $map --seed $SEED \
         --json
     has "train $map" "$tmp/out" '"features": "(rff|relu|none) in=5 '
+    case $map in
+    *sqrt*) has "train $map" "$tmp/out" '"features": "rff in=5 input=sqrt dim=64 ' ;;
+    esac
     run 0 "forget with $map" "$LETHE" forget --workspace "$fw" 1001
     run 0 "verify with $map" "$LETHE" verify --workspace "$fw"
     grep -q '"features": "' "$fw"/ledger/00000001.json && ok || bad "$map: no features in the certificate"
@@ -634,6 +637,12 @@ run 1 "features seed short" "$LETHE" train $data --features rff:4 --features-see
 run 1 "features and file" "$LETHE" train $data --features rff:4 --features-file "$tmp/map.def" \
     --model "$tmp/x.state"
 run 1 "bias 0" "$LETHE" train $data --bias 0 --model "$tmp/x.state"
+run 1 "features-input unknown" "$LETHE" train $data --features rff:4 --features-input cbrt \
+    --model "$tmp/x.state"
+has "features-input unknown" "$tmp/err" "'cbrt' is not one of raw, sqrt"
+run 1 "m2 with features-input" "$LETHE" train --mechanism m2 $m2data --features-input sqrt \
+    --capacity 3 --model "$tmp/x.state"
+has "m2 with features-input" "$tmp/err" "M2 has no feature map or intercept \(--features-input\)"
 run 1 "m2 with a bias" "$LETHE" train --mechanism m2 $m2data --bias 1 --capacity 3 \
     --model "$tmp/x.state"
 has "m2 with a bias" "$tmp/err" "M2 has no feature map or intercept"

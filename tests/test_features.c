@@ -74,6 +74,26 @@ static void test_features_describe(void **state)
     assert_status(lethe_features_describe(&p, 10, text, hash), LETHE_EINVAL);
     p = rff(10, 1.0);
     assert_status(lethe_features_describe(&p, 0, text, hash), LETHE_EINVAL);
+    p.input = (lethe_feature_input)2;
+    assert_status(lethe_features_describe(&p, 10, text, hash), LETHE_EINVAL);
+    /* the input transform: after in=, in the hash, read back by the parser */
+    p = rff(300, 0.5);
+    assert_status(lethe_features_describe(&p, 784, text, hash), LETHE_OK);
+    p.input = LETHE_INPUT_SQRT;
+    assert_status(lethe_features_describe(&p, 784, text, hash2), LETHE_OK);
+    assert_true(strncmp(text, "rff in=784 input=sqrt dim=300 gamma=0.5 seed=1fea", 49) == 0);
+    assert_string_not_equal(hash, hash2);
+    lethe_feature_map q;
+    size_t in = 0;
+    assert_true(lethe__features_parse(text, &q, &in));
+    assert_int_equal(in, 784);
+    assert_int_equal(q.input, LETHE_INPUT_SQRT);
+    assert_int_equal(q.dim, 300);
+    none.input = LETHE_INPUT_SQRT;
+    assert_status(lethe_features_describe(&none, 5, text, hash), LETHE_OK);
+    assert_string_equal(text, "none in=5 input=sqrt");
+    assert_true(lethe__features_active(&none));
+    assert_false(lethe__features_parse("none in=5 input=cbrt", &q, &in));
 }
 
 /* The maps as defined: unit rows; E φ(x)ᵀφ(x') = exp(−γ‖x − x'‖²) for RFF
@@ -104,7 +124,7 @@ static void test_features_maps(void **state)
     double x[3 * 6] = { 0.1, -0.3, 0.2, 0.5, 0.0, -0.4, 0.2, -0.1, 0.1, 0.4, 0.3, -0.5,
                         -0.6, 0.2, 0.0, -0.1, 0.5, 0.3 };
     double *phi = malloc(3 * D * sizeof *phi);
-    lethe__fmap_apply(&f, 3, x, d, phi);
+    assert_status(lethe__fmap_apply(ctx, &f, 3, x, d, phi), LETHE_OK);
     for (size_t i = 0; i < 3; i++)
         assert_close(cblas_dnrm2((int)D, phi + i * D, 1), 1.0, 1e-14, 0.0);
     for (size_t i = 1; i < 3; i++) {
@@ -126,7 +146,7 @@ static void test_features_maps(void **state)
     lethe_fmap h;
     assert_status(lethe__fmap_init(ctx, &r, d, &h), LETHE_OK);
     assert_int_equal(h.d_out, 51);
-    lethe__fmap_apply(&h, 3, x, d, phi);
+    assert_status(lethe__fmap_apply(ctx, &h, 3, x, d, phi), LETHE_OK);
     for (size_t i = 0; i < 3; i++) {
         for (size_t j = 0; j < 50; j++)
             assert_true(phi[i * 51 + j] >= 0.0);
@@ -134,6 +154,52 @@ static void test_features_maps(void **state)
         assert_close(phi[i * 51 + 50], 2.0, 0.0, 0.0);
     }
     lethe__fmap_free(ctx, &h);
+    /* the square-root input: φ of x is the raw map's φ of z = s(x)/√‖x‖₁,
+     * over more rows than one block (600, a zero row among them) */
+    const size_t nr = 600, Dr = 40;
+    double *xr = malloc(nr * d * sizeof *xr), *zr = malloc(nr * d * sizeof *zr);
+    double *pr = malloc(nr * Dr * sizeof *pr), *pz = malloc(nr * Dr * sizeof *pz);
+    for (size_t i = 0; i < nr * d; i++)
+        xr[i] = i / d == 17 ? 0.0 : sin(1.7 * (double)i + 0.3) * (double)(i % 5);
+    for (size_t i = 0; i < nr; i++) {
+        double l1 = 0.0;
+        for (size_t j = 0; j < d; j++)
+            l1 += fabs(xr[i * d + j]);
+        for (size_t j = 0; j < d; j++) {
+            double v = xr[i * d + j];
+            zr[i * d + j] = l1 > 0.0 ? (v < 0.0 ? -1.0 : 1.0) * sqrt(fabs(v) / l1) : 0.0;
+        }
+    }
+    lethe_feature_map ps = rff(Dr, 0.7), pn;
+    ps.input = LETHE_INPUT_SQRT;
+    lethe_fmap fs, fr, fn;
+    assert_status(lethe__fmap_init(ctx, &ps, d, &fs), LETHE_OK);
+    ps.input = LETHE_INPUT_RAW;
+    assert_status(lethe__fmap_init(ctx, &ps, d, &fr), LETHE_OK);
+    assert_status(lethe__fmap_apply(ctx, &fs, nr, xr, d, pr), LETHE_OK);
+    assert_status(lethe__fmap_apply(ctx, &fr, nr, zr, d, pz), LETHE_OK);
+    double worst = 0.0;
+    for (size_t i = 0; i < nr * Dr; i++)
+        worst = fmax(worst, fabs(pr[i] - pz[i]));
+    assert_true(worst < 1e-12);
+    /* without a random map the transformed rows are the features, norm 1 */
+    memset(&pn, 0, sizeof pn);
+    pn.input = LETHE_INPUT_SQRT;
+    assert_status(lethe__fmap_init(ctx, &pn, d, &fn), LETHE_OK);
+    assert_int_equal(fn.d_out, d);
+    assert_status(lethe__fmap_apply(ctx, &fn, nr, xr, d, pr), LETHE_OK);
+    for (size_t i = 0; i < nr; i++) {
+        assert_close(cblas_dnrm2((int)d, pr + i * d, 1), i == 17 ? 0.0 : 1.0, 1e-14, 0.0);
+        for (size_t j = 0; j < d; j++)
+            assert_close(pr[i * d + j], zr[i * d + j], 1e-14, 1e-15);
+    }
+    lethe__fmap_free(ctx, &fs);
+    lethe__fmap_free(ctx, &fr);
+    lethe__fmap_free(ctx, &fn);
+    free(xr);
+    free(zr);
+    free(pr);
+    free(pz);
     lethe__fmap_free(ctx, &f);
     free(phi);
     lethe_ctx_free(ctx);
@@ -148,8 +214,10 @@ static void test_features_model(void **state)
     (void)state;
     lethe_ctx *ctx = ctx_new();
     const size_t n = 500, d = 5;
-    lethe_feature_map maps[3];
+    lethe_feature_map maps[4];
     maps[0] = rff(60, 1.5);
+    maps[3] = rff(60, 1.5); /* on the records' signed square roots */
+    maps[3].input = LETHE_INPUT_SQRT;
     memset(&maps[1], 0, sizeof maps[1]);
     maps[1].kind = LETHE_FEATURES_RELU;
     maps[1].dim = 40;
@@ -157,7 +225,7 @@ static void test_features_model(void **state)
     memcpy(maps[1].seed, SEED, 32);
     memset(&maps[2], 0, sizeof maps[2]); /* the intercept alone */
     maps[2].bias = 0.5;
-    for (size_t k = 0; k < 3; k++) {
+    for (size_t k = 0; k < 4; k++) {
         lethe_dataset *ds = random_data(ctx, 201 + k, n, d, LETHE_LOSS_LOGISTIC);
         lethe_train_options o;
         lethe_train_options_init(&o);
@@ -168,7 +236,7 @@ static void test_features_model(void **state)
         lethe_model *m = NULL;
         assert_status(lethe_model_train(ctx, ds, &o, &m), LETHE_OK);
         assert_int_equal(lethe_model_input_dim(m), d);
-        const size_t width = k == 0 ? 60 : k == 1 ? 41 : d + 1;
+        const size_t width = k == 0 || k == 3 ? 60 : k == 1 ? 41 : d + 1;
         assert_int_equal(m->d, width);
         if (k == 2) /* R = √(1 + ½²) for unit rows and an intercept of ½ */
             assert_close(m->R, sqrt(1.25), 1e-12, 0.0);
@@ -212,6 +280,7 @@ static void test_features_model(void **state)
         lethe_model *l = NULL;
         assert_status(lethe_model_load(ctx, path, &l), LETHE_OK);
         remove(path);
+        assert_int_equal(lethe_model_features(l)->input, maps[k].input);
         double la[20], pa[20], lb[20], pb[20];
         assert_status(lethe_model_predict(m, 20, lethe_dataset_x(ds), d, la, pa), LETHE_OK);
         assert_status(lethe_model_predict(l, 20, lethe_dataset_x(ds), d, lb, pb), LETHE_OK);

@@ -86,6 +86,7 @@ class _FeatureMap(ctypes.Structure):
         ("seed", ctypes.c_ubyte * 32),
         ("identity", ctypes.c_ubyte * 32),
         ("bias", ctypes.c_double),
+        ("input", ctypes.c_int),
     ]
 
 
@@ -292,6 +293,7 @@ class Release:
 _LOSSES = {"logistic": 0, "squared": 1, "smooth-hinge": 2, "huber": 3}
 _MECHANISMS = {"m3": 3, "guo": 1}
 _FEATURES = {None: 0, "rff": 1, "relu": 2}
+_INPUTS = {None: 0, "raw": 0, "sqrt": 1}  # lethe_feature_input
 _NORMALIZE = 3  # LETHE_NORM_NORMALIZE
 
 
@@ -339,7 +341,7 @@ class _Certified:
 
     def __init__(self, *, mechanism="m3", loss=None, epsilon=1.0, delta=1e-5, lam=1e-4,
                  delta_max=0.03, features=None, n_features=1000, gamma=1.0, bias=0.0,
-                 dp_releases=False, epsilon_cap=0.0, seed=None, sigma=0.0,
+                 features_input=None, dp_releases=False, epsilon_cap=0.0, seed=None, sigma=0.0,
                  residual_budget=2.0):
         self.mechanism = mechanism
         self.loss = loss
@@ -351,6 +353,7 @@ class _Certified:
         self.n_features = n_features
         self.gamma = gamma
         self.bias = bias
+        self.features_input = features_input
         self.dp_releases = dp_releases
         self.epsilon_cap = epsilon_cap
         self.seed = seed
@@ -360,8 +363,8 @@ class _Certified:
     # scikit-learn's parameter protocol
     def get_params(self, deep=True):
         names = ("mechanism", "loss", "epsilon", "delta", "lam", "delta_max", "features",
-                 "n_features", "gamma", "bias", "dp_releases", "epsilon_cap", "seed", "sigma",
-                 "residual_budget")
+                 "n_features", "gamma", "bias", "features_input", "dp_releases", "epsilon_cap",
+                 "seed", "sigma", "residual_budget")
         return {name: getattr(self, name) for name in names}
 
     def set_params(self, **params):
@@ -432,6 +435,9 @@ class _Certified:
             raise ValueError(f"loss must be one of {sorted(_LOSSES)}, not {loss!r}")
         if self.features not in _FEATURES:
             raise ValueError(f"features must be None, 'rff' or 'relu', not {self.features!r}")
+        if self.features_input not in _INPUTS:
+            raise ValueError(f"features_input must be None, 'raw' or 'sqrt', not "
+                             f"{self.features_input!r}")
         o.mechanism = _MECHANISMS[self.mechanism]
         o.loss = _LOSSES[loss]
         o.lambda_ = self.lam
@@ -446,6 +452,7 @@ class _Certified:
         o.features.dim = self.n_features if self.features else 0
         o.features.gamma = self.gamma
         o.features.bias = self.bias
+        o.features.input = _INPUTS[self.features_input]
         o.multiclass = int(n_labels > 2)
         self._seed_buf = None
         if self.seed is not None:
@@ -618,7 +625,8 @@ class CertifiedClassifier(_Certified):
         self._need_model()
         X = _unit_rows(X)
         w = self.coef_
-        if self.features or self.bias:  # the scores of a mapped model come from predict
+        if self.features or self.bias or _INPUTS[self.features_input]:
+            # the scores of a mapped model come from predict
             raise NotImplementedError("decision_function with a feature map: use predict_proba")
         scores = X @ w.T
         return scores[:, 0] if scores.shape[1] == 1 else scores

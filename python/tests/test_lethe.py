@@ -99,7 +99,7 @@ def test_one_vs_rest():
     assert r.certified and r.removed == 5
 
 
-def test_regressor_and_features():
+def test_regressor_and_features(tmp_path):
     X, _, ids = problem()
     t = X @ np.arange(1.0, 7.0)
     t = t / np.linalg.norm(X, axis=1)  # a function of the unit rows the model sees
@@ -110,6 +110,22 @@ def test_regressor_and_features():
     f = lethe.CertifiedClassifier(features="rff", n_features=200, gamma=2.0, lam=1e-3,
                                   seed=SEED).fit(Xc, yc)
     assert f.coef_.shape == (1, 200) and f.score(Xc, yc) > 0.8
+    # the signed square root before the map: in the certificate's map, and
+    # applied by predict (the same model as the plain map on √-rows by hand)
+    Xc, yc, idc = problem(seed=5)
+    s = lethe.CertifiedClassifier(features="rff", n_features=200, gamma=2.0, lam=1e-3,
+                                  features_input="sqrt", seed=SEED).fit(Xc, yc, ids=idc)
+    assert s.score(Xc, yc) > 0.8
+    Z = np.sign(Xc) * np.sqrt(np.abs(Xc))
+    hand = lethe.CertifiedClassifier(features="rff", n_features=200, gamma=2.0, lam=1e-3,
+                                     seed=SEED).fit(Z, yc, ids=idc)
+    assert np.allclose(hand.predict_proba(Z), s.predict_proba(Xc), rtol=0, atol=1e-6)
+    assert not np.allclose(f.predict_proba(Xc), s.predict_proba(Xc), rtol=0, atol=1e-3)
+    assert s.forget([int(idc[0])]).certified
+    s.save_public(tmp_path / "model.txt")
+    assert " input=sqrt dim=200 " in (tmp_path / "model.txt").read_text()
+    with pytest.raises(ValueError, match="features_input"):
+        lethe.CertifiedClassifier(features_input="cbrt").fit(Xc, yc)
 
 
 def test_save_and_load(tmp_path):

@@ -517,7 +517,10 @@ static double *map_rows(lethe_model *m, size_t n, const double *x, size_t ldx)
         lethe__fail(m->ctx, LETHE_ENOMEM, "predict: no memory for φ of %zu rows", n);
         return NULL;
     }
-    lethe__fmap_apply(&m->fmap, n, x, ldx, out);
+    if (lethe__fmap_apply(m->ctx, &m->fmap, n, x, ldx, out) != LETHE_OK) {
+        lethe__free(m->ctx, out);
+        return NULL;
+    }
     return out;
 }
 

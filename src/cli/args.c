@@ -69,6 +69,7 @@ static const struct option long_options[] = {
     { "features-seed", required_argument, NULL, LONG_BASE + 42 },
     { "features-file", required_argument, NULL, LONG_BASE + 43 },
     { "bias", required_argument, NULL, LONG_BASE + 44 },
+    { "features-input", required_argument, NULL, LONG_BASE + 45 },
     { "help", no_argument, NULL, 'h' },
     { NULL, 0, NULL, 0 },
 };
@@ -335,6 +336,7 @@ static int option_value(lethe__cli_args *a, uint64_t bit, const char *arg)
     static const char *const formats[] = { "idx", "csv", "libsvm", "npy" };
     static const char *const headers[] = { "no", "yes", "auto" };
     static const char *const norms[] = { "measure", "require", "clip", "normalize" };
+    static const char *const inputs[] = { "raw", "sqrt" }; /* lethe_feature_input's order */
     lethe_train_options *t = &a->train;
     int k = 0, rc = 0;
     switch (bit) {
@@ -418,6 +420,10 @@ static int option_value(lethe__cli_args *a, uint64_t bit, const char *arg)
     case LETHE__OPT_FEATURES_SEED:
         return option_hex32(a, "features-seed", arg, t->features.seed);
     case LETHE__OPT_FEATURES_FILE: a->features_file = arg; return 0;
+    case LETHE__OPT_FEATURES_INPUT:
+        rc = option_word(a, "features-input", arg, inputs, 2, &k);
+        t->features.input = (lethe_feature_input)k;
+        return rc;
     case LETHE__OPT_BIAS:
         return option_range(a, "bias", "the intercept's constant", arg, 1e-6, 1e6,
                             &t->features.bias);

@@ -72,9 +72,11 @@ enum {
 #define LETHE__OPT_FEATURES_SEED (UINT64_C(1) << 42)
 #define LETHE__OPT_FEATURES_FILE (UINT64_C(1) << 43)
 #define LETHE__OPT_BIAS          (UINT64_C(1) << 44)
+#define LETHE__OPT_FEATURES_INPUT (UINT64_C(1) << 45)
 /* The options that choose the feature map (train) */
 #define LETHE__OPTS_FEATURES                                                                \
-    (LETHE__OPT_FEATURES | LETHE__OPT_FEATURES_SEED | LETHE__OPT_FEATURES_FILE | LETHE__OPT_BIAS)
+    (LETHE__OPT_FEATURES | LETHE__OPT_FEATURES_SEED | LETHE__OPT_FEATURES_FILE |             \
+     LETHE__OPT_BIAS | LETHE__OPT_FEATURES_INPUT)
 
 /* The options that describe a data set (lethe__cli_read_data). */
 #define LETHE__OPTS_DATA                                                                    \

@@ -6,6 +6,9 @@
  *   ReLU  ψ(x) = max(0, Ωx)/√D, Ω ~ N(0, 1) entrywise
  *   φ(x) = [ψ(x)/‖ψ(x)‖ ; bias]  (ψ = 0 stays 0; no bias entry when bias = 0)
  *
+ * with x first replaced by z = s(x)/√‖x‖₁, s(x)_j = sign(x_j)·√|x_j|, when
+ * the map's input transform is LETHE_INPUT_SQRT (‖z‖ = 1, 0 stays 0).
+ *
  * Ω and β are drawn from the seeded ChaCha20 stream of the map's public
  * seed: Ω's entries through the integer lattice sampler (a discrete
  * Gaussian on a lattice of step ≈ σ·2⁻⁵⁵, so the map is the same bits on
@@ -30,7 +33,7 @@
 
 int lethe__features_active(const lethe_feature_map *p)
 {
-    return p->kind != LETHE_FEATURES_NONE || p->bias > 0.0;
+    return p->kind != LETHE_FEATURES_NONE || p->bias > 0.0 || p->input != LETHE_INPUT_RAW;
 }
 
 static int random_map(const lethe_feature_map *p)
@@ -43,6 +46,8 @@ static const char *out_of_range(const lethe_feature_map *p, size_t d_in)
 {
     if ((unsigned)p->kind > LETHE_FEATURES_DECLARED)
         return "unknown feature map";
+    if ((unsigned)p->input > LETHE_INPUT_SQRT)
+        return "unknown input transform";
     if (d_in == 0)
         return "no input features";
     if (!(p->bias >= 0.0) || !isfinite(p->bias))
@@ -158,6 +163,10 @@ int lethe__features_parse(const char *text, lethe_feature_map *p, size_t *d_in)
                 p->gamma = v;
             else
                 p->bias = v;
+        } else if (strcmp(key, "input") == 0) {
+            if (strcmp(val, "sqrt") != 0)
+                return 0;
+            p->input = LETHE_INPUT_SQRT;
         } else if (strcmp(key, "seed") == 0 || strcmp(key, "identity") == 0) {
             if (!read_hex32(val, key[0] == 's' ? p->seed : p->identity))
                 return 0;
@@ -174,26 +183,27 @@ lethe_status lethe_features_describe(const lethe_feature_map *p, size_t d_in,
 {
     if (p == NULL || text == NULL || hash == NULL || out_of_range(p, d_in) != NULL)
         return LETHE_EINVAL;
-    char hx[65], num[64];
+    char hx[65], num[64], in[48];
     int len = 0;
+    snprintf(in, sizeof in, "in=%zu%s", d_in, p->input == LETHE_INPUT_SQRT ? " input=sqrt" : "");
     const size_t cap = LETHE_FEATURES_TEXT_MAX;
     switch (p->kind) {
     case LETHE_FEATURES_NONE:
-        len = snprintf(text, cap, "none in=%zu", d_in);
+        len = snprintf(text, cap, "none %s", in);
         break;
     case LETHE_FEATURES_RFF:
         hex32(p->seed, hx);
         number(num, sizeof num, p->gamma);
-        len = snprintf(text, cap, "rff in=%zu dim=%zu gamma=%s seed=%s norm=1", d_in, p->dim,
-                       num, hx);
+        len = snprintf(text, cap, "rff %s dim=%zu gamma=%s seed=%s norm=1", in, p->dim, num,
+                       hx);
         break;
     case LETHE_FEATURES_RELU:
         hex32(p->seed, hx);
-        len = snprintf(text, cap, "relu in=%zu dim=%zu seed=%s norm=1", d_in, p->dim, hx);
+        len = snprintf(text, cap, "relu %s dim=%zu seed=%s norm=1", in, p->dim, hx);
         break;
     case LETHE_FEATURES_DECLARED:
         hex32(p->identity, hx);
-        len = snprintf(text, cap, "declared in=%zu identity=%s", d_in, hx);
+        len = snprintf(text, cap, "declared %s identity=%s", in, hx);
         break;
     }
     if (len > 0 && p->bias > 0.0 && (size_t)len < cap) {
@@ -274,7 +284,8 @@ void lethe__fmap_free(lethe_ctx *ctx, lethe_fmap *f)
     f->omega = f->beta = NULL;
 }
 
-void lethe__fmap_apply(const lethe_fmap *f, size_t n, const double *x, size_t ldx, double *out)
+/* φ of n rows already transformed (or raw): the map and the intercept. */
+static void map_rows(const lethe_fmap *f, size_t n, const double *x, size_t ldx, double *out)
 {
     const size_t dout = f->d_out, D = f->p.dim;
     if (!random_map(&f->p)) {
@@ -301,6 +312,40 @@ void lethe__fmap_apply(const lethe_fmap *f, size_t n, const double *x, size_t ld
             out[i * dout + dout - 1] = f->p.bias;
 }
 
+/* The signed square root of d inputs, scaled to norm 1 (0 stays 0). */
+static void sqrt_row(const double *x, size_t d, double *z)
+{
+    for (size_t j = 0; j < d; j++)
+        z[j] = copysign(sqrt(fabs(x[j])), x[j]);
+    double norm = cblas_dnrm2(lethe__blas_int(d), z, 1);
+    if (norm > 0.0)
+        cblas_dscal(lethe__blas_int(d), 1.0 / norm, z, 1);
+}
+
+lethe_status lethe__fmap_apply(lethe_ctx *ctx, const lethe_fmap *f, size_t n, const double *x,
+                               size_t ldx, double *out)
+{
+    if (f->p.input == LETHE_INPUT_RAW || n == 0) {
+        map_rows(f, n, x, ldx, out);
+        return LETHE_OK;
+    }
+    /* the transformed rows a block at a time, the map's product per block */
+    enum { BLOCK = 256 };
+    const size_t rows = n < BLOCK ? n : BLOCK, d = f->d_in;
+    double *z = lethe__calloc(ctx, rows, d * sizeof *z); /* d·8 fits: d fits BLAS */
+    if (z == NULL)
+        return lethe__fail(ctx, LETHE_ENOMEM, "features: no memory for %zu transformed rows",
+                           rows);
+    for (size_t i0 = 0; i0 < n; i0 += rows) {
+        const size_t k = n - i0 < rows ? n - i0 : rows;
+        for (size_t r = 0; r < k; r++)
+            sqrt_row(x + (i0 + r) * ldx, d, z + r * d);
+        map_rows(f, k, z, d, out + i0 * f->d_out);
+    }
+    lethe__free(ctx, z);
+    return LETHE_OK;
+}
+
 /* IMPLEMENTS: LTH-C-0015 */
 lethe_status lethe__fmap_dataset(lethe_ctx *ctx, const lethe_fmap *f, const lethe_dataset *data,
                                  lethe_dataset **out)
@@ -316,19 +361,24 @@ lethe_status lethe__fmap_dataset(lethe_ctx *ctx, const lethe_fmap *f, const leth
     if (x == NULL)
         return lethe__fail(ctx, LETHE_ENOMEM, "features: no memory for φ(X), %zu × %zu",
                            data->n, f->d_out);
-    lethe__fmap_apply(f, data->n, data->x, data->d, x);
+    lethe_status st = lethe__fmap_apply(ctx, f, data->n, data->x, data->d, x);
+    if (st != LETHE_OK) {
+        lethe__free(ctx, x);
+        return st;
+    }
     /* The rows' norm bound, rounded up: a random map's rows have computed
      * norm 1 after scaling, within a few units of the last place. */
     const double u = 0x1p-52;
     const double margin = 1.0 + (2.0 * (double)f->d_out + 16.0) * u;
-    double R = random_map(&f->p) ? 1.0 : data->R;
+    const int unit = random_map(&f->p) || f->p.input != LETHE_INPUT_RAW;
+    double R = unit ? 1.0 : data->R;
     if (f->p.bias > 0.0)
         R = sqrt(R * R + f->p.bias * f->p.bias);
     R *= margin; /* the re-check below wants (d + 2)·u of room */
-    lethe_status st = lethe_dataset_create(ctx, data->n, f->d_out, x, f->d_out, data->y,
-                                           data->ids, LETHE_NORM_REQUIRE, R, out);
+    st = lethe_dataset_create(ctx, data->n, f->d_out, x, f->d_out, data->y, data->ids,
+                              LETHE_NORM_REQUIRE, R, out);
     lethe__free(ctx, x);
     if (st == LETHE_OK) /* a bound measured from the data stays one */
-        (*out)->r_measured = !random_map(&f->p) && data->r_measured;
+        (*out)->r_measured = !unit && data->r_measured;
     return st;
 }

@@ -34,13 +34,16 @@ lethe_status lethe__fmap_init(lethe_ctx *ctx, const lethe_feature_map *p, size_t
                               lethe_fmap *f);
 void lethe__fmap_free(lethe_ctx *ctx, lethe_fmap *f);
 
-/* φ of n rows x (ld ldx ≥ d_in) into out (n × d_out, ld d_out): the map,
- * each row of a random map scaled to norm 1 (0 stays 0), then the
- * intercept's constant. No allocation. */
-void lethe__fmap_apply(const lethe_fmap *f, size_t n, const double *x, size_t ldx, double *out);
+/* φ of n rows x (ld ldx ≥ d_in) into out (n × d_out, ld d_out): the input
+ * transform, the map, each row of a random map scaled to norm 1 (0 stays
+ * 0), then the intercept's constant. Allocates (a block of transformed
+ * rows) only with an input transform. Returns LETHE_OK or LETHE_ENOMEM. */
+lethe_status lethe__fmap_apply(lethe_ctx *ctx, const lethe_fmap *f, size_t n, const double *x,
+                               size_t ldx, double *out);
 
 /* The dataset φ(data), its labels and ids copied, with the norm bound of
- * the map: 1 after a random map (√(1 + bias²) with an intercept), the
+ * the map: 1 after a random map or an input transform (√(1 + bias²) with
+ * an intercept), the
  * data's R (√(R² + bias²) with an intercept) otherwise, each times
  * 1 + (2·d_out + 16)·2⁻⁵² (the room lethe_dataset_create's re-check needs). Returns LETHE_OK,
  * LETHE_ESIZE (data's width is not d_in), LETHE_ENOMEM, and the errors of

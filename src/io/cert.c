@@ -1114,7 +1114,7 @@ static int features_ok(const lethe_certificate *c, char *why, size_t len)
     if (c->classes == 0 || c->classes == 2 || width > c->d / c->classes ||
         width * c->classes != c->d ||
         (c->mechanism == LETHE_MECH_M2 &&
-         (c->classes != 1 || map.kind != LETHE_FEATURES_NONE || map.bias > 0.0))) {
+         (c->classes != 1 || lethe__features_active(&map)))) {
         snprintf(why, len, "features \"%.80s\" and classes = %zu do not describe a model of "
                            "d = %zu weights (classes 1 or ≥ 3; M2: one head, no map)",
                  c->features, c->classes, c->d);

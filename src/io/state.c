@@ -15,6 +15,8 @@
  * right after the first eight u64, and pub[d] unpub[n_unpub] after x (b is
  * 0). Version 2 (both magics) then has the feature map:
  *   u64 mapped kind d_in dim | f64 γ bias | seed[32] identity[32]
+ * (kind is the map's kind | its input transform << 8: 0 for the raw
+ * records, so older files read the same)
  * (Ω and β are drawn again from the seed on load). σ, the sensitivity, the lattice and the budget are recomputed on
  * load, never trusted.
  * A one-vs-rest M3 model (K heads) has the magic "LETHEOV1" and holds the
@@ -56,10 +58,27 @@
 
 static lethe_pass gradient_pass(lethe_model *m);
 
+/* The map's kind word: the kind, and the input transform above bit 8. */
+static uint64_t map_word(const lethe_feature_map *p)
+{
+    return (uint64_t)p->kind | (uint64_t)p->input << 8;
+}
+
+/* Set p's kind and input transform from a kind word; 1 if both are known. */
+static int read_map_word(uint64_t w, lethe_feature_map *p)
+{
+    const uint64_t kind = w & 0xff, input = w >> 8;
+    if (kind > LETHE_FEATURES_DECLARED || input > LETHE_INPUT_SQRT)
+        return 0;
+    p->kind = (lethe_feature_kind)kind;
+    p->input = (lethe_feature_input)input;
+    return 1;
+}
+
 static void put_features(lethe_sfile *s, const lethe_model *m)
 {
     const lethe_feature_map *fp = &m->fmap.p;
-    const uint64_t hf[] = { (uint64_t)m->mapped, (uint64_t)fp->kind, m->fmap.d_in, fp->dim };
+    const uint64_t hf[] = { (uint64_t)m->mapped, map_word(fp), m->fmap.d_in, fp->dim };
     for (size_t i = 0; i < sizeof hf / sizeof hf[0]; i++)
         lethe__sf_put_u64(s, hf[i]);
     const double pf[] = { fp->gamma, fp->bias };
@@ -394,7 +413,7 @@ static lethe_status load_multi(lethe_ctx *ctx, const char *path, lethe_sfile *s,
     if (K < 3 || K > 1024 || d == 0 || n < 2 || h[4] >= LETHE_LOSS_COUNT ||
         !lethe_loss_is_classifier((lethe_loss)h[4]) || h[5] == 0 || h[5] > UINT32_MAX ||
         h[6] > 1 || h[7] > 1 || h[9] > UINT32_MAX || h[10] == 0 || h[11] > 1 ||
-        n_unpub > n * 4 || hf[0] > 1 || hf[1] > LETHE_FEATURES_DECLARED ||
+        n_unpub > n * 4 || hf[0] > 1 || !read_map_word(hf[1], &fp) ||
         !lethe__fits_blas((size_t)(K * d)) || !lethe__fits_blas((size_t)n) ||
         d > ((uint64_t)1 << 24) || n > ((uint64_t)1 << 40))
         return bad(ctx, path, "header field out of range");
@@ -534,7 +553,6 @@ static lethe_status load_multi(lethe_ctx *ctx, const char *path, lethe_sfile *s,
     if (st == LETHE_OK)
         st = check_unpublished(ctx, path, P);
     if (st == LETHE_OK && hf[0]) {
-        fp.kind = (lethe_feature_kind)hf[1];
         fp.dim = (size_t)hf[3];
         fp.gamma = pf[0];
         fp.bias = pf[1];
@@ -611,8 +629,6 @@ lethe_status lethe_model_load(lethe_ctx *ctx, const char *path, lethe_model **ou
             hf[i] = lethe__sf_get_u64(&s);
         double pf[2];
         lethe__sf_get_f64s(&s, pf, 2);
-        fp.kind = hf[1] <= LETHE_FEATURES_DECLARED ? (lethe_feature_kind)hf[1]
-                                                    : LETHE_FEATURES_NONE;
         fp.dim = (size_t)hf[3];
         fp.gamma = pf[0];
         fp.bias = pf[1];
@@ -628,7 +644,7 @@ lethe_status lethe_model_load(lethe_ctx *ctx, const char *path, lethe_model **ou
                          path, (unsigned long long)version, VERSION);
         goto done;
     }
-    if (hf[0] > 1 || hf[1] > LETHE_FEATURES_DECLARED || hf[2] > SIZE_MAX / 8 ||
+    if (hf[0] > 1 || !read_map_word(hf[1], &fp) || hf[2] > SIZE_MAX / 8 ||
         hf[3] > SIZE_MAX / 8) {
         st = bad(ctx, path, "feature map field out of range");
         goto done;
