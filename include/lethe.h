@@ -106,7 +106,7 @@ LETHE_API const char *lethe_strerror(lethe_status status);
 
 /* sizeof the public struct named name ("lethe_train_options", "lethe_budget",
  * "lethe_removal_report", "lethe_release_report", "lethe_feature_map",
- * "lethe_verify_report", "lethe_workspace_info"), or 0
+ * "lethe_verify_report", "lethe_workspace_info", "lethe_difficulty"), or 0
  * for another name: for bindings (the Python package) to check, when they
  * load the library, that their copies of the structs have its layout. */
 LETHE_API size_t lethe_struct_size(const char *name);
@@ -552,6 +552,44 @@ LETHE_API lethe_status lethe_model_remove(lethe_model *model, const uint64_t *id
 LETHE_API lethe_status lethe_model_check_removal(lethe_model *model, const uint64_t *ids,
                                                  size_t k, lethe_removal_path path,
                                                  lethe_removal_report *rep);
+
+/* How hard a record is to forget, before forgetting it (proofs/difficulty.md).
+ * influence is a ranking, cheap for every record: the length of the Newton
+ * step its removal alone would take from θ with the model's current factor
+ * Ĥ (the fast path's factor before its O(1/n) down-date); the rest is a dry
+ * run of that removal (lethe_model_check_removal, fast path): exactly what
+ * lethe_model_remove would do and certify, at the cost of a removal. */
+typedef struct lethe_difficulty {
+    uint64_t id;
+    double influence;   /* ‖Ĥ⁻¹∇F_{D∖{i}}(θ)‖ (weights, L2; one-vs-rest: over all heads)  */
+    int dry_run;        /* 1: the fields below come from a dry run; 0: not computed     */
+    double distance;    /* M3: the certified ‖θ' − w*(D∖{i})‖ the removal would leave    */
+    double share;       /* (residual + rounding)/budget after it: M3 its distance / Δ_max
+                           (≥ 1 on its first step means more steps); guo the share of ε'
+                           the model would then have used (> 1: refused)               */
+    unsigned steps;     /* Newton steps the removal would take (1: the first suffices)   */
+    unsigned reanchors; /* fresh Hessians it would need                                  */
+    double seconds;     /* wall time of the dry run: what the removal would cost         */
+} lethe_difficulty;
+
+/* The difficulty of each of ids[0..k-1], live records of model, into
+ * out[0..k-1]; with dry_run also a dry run of each one's removal alone.
+ * Cost: O(d²) per record (one-vs-rest: per head), plus a removal's with
+ * dry_run. Changes nothing. Returns LETHE_OK, LETHE_EINVAL (NULL, k = 0),
+ * LETHE_ENOTFOUND, LETHE_EREMOVED, LETHE_ENOMEM and the errors of
+ * lethe_model_check_removal. */
+LETHE_API lethe_status lethe_record_difficulty(lethe_model *model, const uint64_t *ids,
+                                               size_t k, int dry_run, lethe_difficulty *out);
+
+/* The top live records by influence, hardest first (ties: the smaller id),
+ * into out[0..*count-1], *count = min(top, records); with dry_run a dry run
+ * of each one's removal alone. Cost: O(n·d²) for the influences (two
+ * triangular solves per record and head, blocked), reported as progress,
+ * plus top removals' with dry_run. Changes nothing. Returns LETHE_OK,
+ * LETHE_EINVAL (NULL, top = 0), LETHE_ENOMEM and the errors of
+ * lethe_model_check_removal. */
+LETHE_API lethe_status lethe_model_hardest(lethe_model *model, size_t top, int dry_run,
+                                           lethe_difficulty *out, size_t *count);
 
 /* Refresh: retrain on the remaining records, warm-started from the current w,
  * and reset the residual and the removal count. M1 draws a FRESH b from the

@@ -697,6 +697,39 @@ done
 run 2 "one-vs-rest on two labels" "$LETHE" train $data --classes all --model "$tmp/x.state"
 has "one-vs-rest on two labels" "$tmp/err" "one-vs-rest needs 3"
 
+# ── difficulty: how hard records are to forget, before forgetting them ─────
+"$LETHE" train $data --seed $SEED --model "$tmp/d.state" >/dev/null
+before=$(sha256sum <"$tmp/d.state")
+run 0 "difficulty ids" "$LETHE" difficulty --model "$tmp/d.state" 1004 1007
+has "difficulty ids" "$tmp/out" "^influence +\|H\^-1 g_-i\|"
+has "difficulty ids" "$tmp/out" " +1 +1004 +[0-9.e+-]+ +[0-9.e+-]+ +[0-9.]+ % +[0-9]+ +[0-9]+ +[0-9.]+$"
+run 0 "difficulty top" "$LETHE" difficulty --model "$tmp/d.state" --top 5 --json
+json_ok "difficulty top" "$tmp/out"
+has "difficulty top" "$tmp/out" '"records": \[\{"id": 1[0-9]{3}, "influence": [0-9.e+-]+, "distance": '
+test "$(grep -o '"id": ' "$tmp/out" | wc -l)" = 5 && ok || bad "difficulty --top 5: not 5 records"
+run 0 "difficulty rank only" "$LETHE" difficulty --model "$tmp/d.state" --top 300 --rank-only --json
+test "$(grep -o '"id": ' "$tmp/out" | wc -l)" = 300 && ok || bad "difficulty --top 300: not 300"
+grep -q '"distance"' "$tmp/out" && bad "--rank-only made dry runs" || ok
+# the hardest record first: the same as asking for it alone
+top1=$(sed -n 's/.*"records": \[{"id": \([0-9]*\), "influence": \([0-9.e+-]*\).*/\1 \2/p' "$tmp/out")
+run 0 "difficulty hardest alone" "$LETHE" difficulty --model "$tmp/d.state" ${top1% *} --json
+has "difficulty hardest alone" "$tmp/out" "\"influence\": ${top1#* },"
+printf '1010\n1011\n' | { "$LETHE" difficulty --model "$tmp/d.state" - >"$tmp/out" 2>"$tmp/err" \
+    && ok || bad "difficulty ids from stdin"; }
+has "difficulty ids from stdin" "$tmp/out" " 1011 "
+run 0 "difficulty one-vs-rest" "$LETHE" difficulty --workspace "$mw" --top 2
+has "difficulty one-vs-rest" "$tmp/out" "^hardest records"
+test "$(sha256sum <"$tmp/d.state")" = "$before" && ok || bad "difficulty changed the state"
+# bad input, nothing changed
+run 3 "difficulty unknown id" "$LETHE" difficulty --model "$tmp/d.state" 99999
+has "difficulty unknown id" "$tmp/err" "no record has id 99999"
+run 1 "difficulty nothing asked" "$LETHE" difficulty --model "$tmp/d.state"
+run 1 "difficulty ids and top" "$LETHE" difficulty --model "$tmp/d.state" --top 2 1004
+run 1 "difficulty top 0" "$LETHE" difficulty --model "$tmp/d.state" --top 0
+run 1 "difficulty on M2" "$LETHE" difficulty --model "$m2" 1004
+has "difficulty on M2" "$tmp/err" "M2 state keeps no records"
+test "$(sha256sum <"$tmp/d.state")" = "$before" && ok || bad "a refused difficulty changed the state"
+
 # ── LIBSVM: the records of data.csv, read back identically ──────────────────
 # (without the id column: ids are then the record numbers in either format)
 awk -F, 'NR > 1 {

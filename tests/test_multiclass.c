@@ -497,6 +497,56 @@ static void test_multiclass_save_load(void **state)
     lethe_ctx_free(ctx);
 }
 
+/* The litmus figures of a one-vs-rest model (proofs/difficulty.md): the
+ * ranking equals each record asked alone, the dry runs equal the dry run
+ * of the removal, and a real one-step removal moves Θ (all heads) by the
+ * influence within Proposition 2's bound. EVIDENCE: LTH-C-0017 */
+static void test_multiclass_difficulty(void **state)
+{
+    (void)state;
+    lethe_ctx *ctx = NULL;
+    assert_status(lethe_ctx_create(NULL, &ctx), LETHE_OK);
+    const size_t n = 400, d = 5, K = 3;
+    lethe_dataset *ds = classes_data(ctx, 331, n, d, K, NULL, 0);
+    lethe_model *m = train_multi(ctx, ds, 3e-3, 0.03, 1e-10);
+    lethe_difficulty top[6], one;
+    size_t count = 0;
+    assert_status(lethe_model_hardest(m, 6, 1, top, &count), LETHE_OK);
+    assert_int_equal(count, 6);
+    size_t h = 6;
+    for (size_t t = 0; t < 6; t++) {
+        assert_true(t == 0 || top[t - 1].influence >= top[t].influence);
+        assert_status(lethe_record_difficulty(m, &top[t].id, 1, 0, &one), LETHE_OK);
+        assert_close(one.influence, top[t].influence, 1e-12, 0.0);
+        lethe_removal_report rep;
+        assert_status(lethe_model_check_removal(m, &top[t].id, 1, LETHE_PATH_FAST, &rep),
+                      LETHE_OK);
+        assert_memory_equal(&rep.distance, &top[t].distance, sizeof(double));
+        assert_int_equal(rep.steps, top[t].steps);
+        if (h == 6 && top[t].steps == 1)
+            h = t;
+    }
+    assert_true(h < 6);
+    /* Proposition 2 with the largest curvature over the heads (≤ ¼, logistic) */
+    double s_max = 0.0;
+    const size_t row = lethe__model_find(m, top[h].id);
+    for (size_t k = 0; k < K; k++)
+        s_max = fmax(s_max, m->heads[k]->s_f[row]);
+    const double slack = (s_max * m->R * m->R + m->lambda) /
+                         (m->lambda * (double)(m->heads[0]->n_f - 1));
+    double *before = malloc(K * d * sizeof *before);
+    memcpy(before, m->w, K * d * sizeof *before);
+    assert_status(lethe_model_remove(m, &top[h].id, 1, LETHE_PATH_FAST, NULL), LETHE_OK);
+    double moved = tu_dist(before, m->w, K * d);
+    print_message("one-vs-rest: influence %.5g, the removal moved Θ by %.5g (bound ±%.3g)\n",
+                  top[h].influence, moved, slack * top[h].influence);
+    assert_le(fabs(moved - top[h].influence), slack * top[h].influence);
+    free(before);
+    lethe_model_free(m);
+    lethe_dataset_free(ds);
+    lethe_ctx_free(ctx);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -506,6 +556,7 @@ int main(void)
         cmocka_unit_test(test_multiclass_release),
         cmocka_unit_test(test_multiclass_refusals),
         cmocka_unit_test(test_multiclass_save_load),
+        cmocka_unit_test(test_multiclass_difficulty),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

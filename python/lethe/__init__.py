@@ -187,6 +187,19 @@ class _Budget(ctypes.Structure):
     ]
 
 
+class _Difficulty(ctypes.Structure):
+    _fields_ = [
+        ("id", ctypes.c_uint64),
+        ("influence", ctypes.c_double),
+        ("dry_run", ctypes.c_int),
+        ("distance", ctypes.c_double),
+        ("share", ctypes.c_double),
+        ("steps", ctypes.c_uint),
+        ("reanchors", ctypes.c_uint),
+        ("seconds", ctypes.c_double),
+    ]
+
+
 def _declare(name, restype, *argtypes):
     fn = getattr(_lib, name)
     fn.restype = restype
@@ -213,6 +226,10 @@ _remove = _declare("lethe_model_remove", _st, _vp, _c_u64_p, _c_size, ctypes.c_i
                    ctypes.POINTER(_RemovalReport))
 _check = _declare("lethe_model_check_removal", _st, _vp, _c_u64_p, _c_size, ctypes.c_int,
                   ctypes.POINTER(_RemovalReport))
+_difficulty = _declare("lethe_record_difficulty", _st, _vp, _c_u64_p, _c_size, ctypes.c_int,
+                       ctypes.POINTER(_Difficulty))
+_hardest = _declare("lethe_model_hardest", _st, _vp, _c_size, ctypes.c_int,
+                    ctypes.POINTER(_Difficulty), ctypes.POINTER(_c_size))
 _publish = _declare("lethe_model_publish", _st, _vp, ctypes.POINTER(_ReleaseReport))
 _budget = _declare("lethe_model_budget", _st, _vp, ctypes.POINTER(_Budget))
 _weights = _declare("lethe_model_weights", _c_double_p, _vp)
@@ -230,7 +247,8 @@ _rows = _declare("lethe_model_rows", _c_size, _vp)
 
 for _cls, _cname in ((_TrainOptions, "lethe_train_options"), (_Budget, "lethe_budget"),
                      (_RemovalReport, "lethe_removal_report"),
-                     (_ReleaseReport, "lethe_release_report"), (_FeatureMap, "lethe_feature_map")):
+                     (_ReleaseReport, "lethe_release_report"), (_FeatureMap, "lethe_feature_map"),
+                     (_Difficulty, "lethe_difficulty")):
     if ctypes.sizeof(_cls) != _struct_size(_cname.encode()):
         raise ImportError(f"lethe: {_cname} has {_struct_size(_cname.encode())} bytes in the "
                           f"library, {ctypes.sizeof(_cls)} here: a library of another version?")
@@ -554,6 +572,42 @@ class _Certified:
         if status != 0:
             _raise(self._ctx, status)
         return Removal(rep)
+
+    def difficulty(self, ids=None, top=None, dry_run=True):
+        """How hard records are to forget, before forgetting them
+        (proofs/difficulty.md): for the records named by ids, or for the top
+        records of largest influence (hardest first), a dict per record with
+        id, influence (the length of the Newton step its removal alone takes,
+        weights L2: a ranking, not a bound) and, with dry_run, the figures of
+        its removal alone, computed and not made: distance (M3's certified
+        bound), share (of Δ_max, or guo's ε'), steps, reanchors and seconds.
+        Changes nothing."""
+        m = self._need_model()
+        if (ids is None) == (top is None):
+            raise ValueError("give ids or top, one of the two")
+        if ids is not None:
+            arr = np.ascontiguousarray(np.atleast_1d(ids), dtype=np.uint64)
+            out = (_Difficulty * max(arr.size, 1))()
+            status = _difficulty(m, arr.ctypes.data_as(_c_u64_p), arr.size, int(bool(dry_run)),
+                                 out)
+            count = arr.size
+        else:
+            if int(top) < 1:
+                raise ValueError(f"top must be ≥ 1, not {top!r}")
+            out = (_Difficulty * int(top))()
+            n = _c_size(0)
+            status = _hardest(m, int(top), int(bool(dry_run)), out, ctypes.byref(n))
+            count = n.value
+        if status != 0:
+            _raise(self._ctx, status)
+        rows = []
+        for r in out[:count]:
+            row = {"id": int(r.id), "influence": r.influence}
+            if r.dry_run:
+                row.update(distance=r.distance, share=r.share, steps=r.steps,
+                           reanchors=r.reanchors, seconds=r.seconds)
+            rows.append(row)
+        return rows
 
     def publish(self):
         """M3: a fresh release of the model (new noise); its weights become

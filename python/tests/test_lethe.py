@@ -128,6 +128,25 @@ def test_regressor_and_features(tmp_path):
         lethe.CertifiedClassifier(features_input="cbrt").fit(Xc, yc)
 
 
+def test_difficulty():
+    X, y, ids = problem()
+    m = lethe.CertifiedClassifier(lam=1e-3, seed=SEED).fit(X, y, ids=ids)
+    coef = m.coef_.copy()
+    top = m.difficulty(top=5)
+    assert len(top) == 5 and all("distance" in r for r in top)
+    assert [r["influence"] for r in top] == sorted((r["influence"] for r in top), reverse=True)
+    alone = m.difficulty(ids=[top[0]["id"]])[0]
+    assert alone["influence"] == pytest.approx(top[0]["influence"], rel=1e-12)
+    assert alone["distance"] == m.forget([top[0]["id"]], dry_run=True).distance
+    ranked = m.difficulty(top=len(ids), dry_run=False)
+    assert len(ranked) == len(ids) and "distance" not in ranked[0]
+    with pytest.raises(lethe.LetheError, match="no record has id 5"):
+        m.difficulty(ids=[5])
+    with pytest.raises(ValueError):
+        m.difficulty()
+    assert np.array_equal(m.coef_, coef) and m.has_record(top[0]["id"])
+
+
 def test_save_and_load(tmp_path):
     X, y, ids = problem(classes=3)
     m = lethe.CertifiedClassifier(lam=1e-3, seed=SEED).fit(X, y, ids=ids)

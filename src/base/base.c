@@ -208,6 +208,7 @@ size_t lethe_struct_size(const char *name)
         { "lethe_feature_map", sizeof(lethe_feature_map) },
         { "lethe_verify_report", sizeof(lethe_verify_report) },
         { "lethe_workspace_info", sizeof(lethe_workspace_info) },
+        { "lethe_difficulty", sizeof(lethe_difficulty) },
     };
     for (size_t i = 0; name != NULL && i < sizeof sizes / sizeof sizes[0]; i++)
         if (strcmp(name, sizes[i].name) == 0)

@@ -70,6 +70,8 @@ static const struct option long_options[] = {
     { "features-file", required_argument, NULL, LONG_BASE + 43 },
     { "bias", required_argument, NULL, LONG_BASE + 44 },
     { "features-input", required_argument, NULL, LONG_BASE + 45 },
+    { "top", required_argument, NULL, LONG_BASE + 46 },
+    { "rank-only", no_argument, NULL, LONG_BASE + 47 },
     { "help", no_argument, NULL, 'h' },
     { NULL, 0, NULL, 0 },
 };
@@ -355,6 +357,15 @@ static int option_value(lethe__cli_args *a, uint64_t bit, const char *arg)
     case LETHE__OPT_JSON: a->json = 1; return 0;
     case LETHE__OPT_EXACT: a->exact = 1; return 0;
     case LETHE__OPT_DRY_RUN: a->dry_run = 1; return 0;
+    case LETHE__OPT_RANK_ONLY: a->rank_only = 1; return 0;
+    case LETHE__OPT_TOP: {
+        uint64_t v = 0;
+        if (!lethe__cli_parse_u64(arg, &v) || v == 0 || v > ((uint64_t)1 << 32))
+            return lethe__cli_usage(a, "--top takes a number of records in [1, 2^32], not '%s'",
+                                    arg);
+        a->top = (size_t)v;
+        return 0;
+    }
     case LETHE__OPT_EVALUATE: a->evaluate = 1; return 0;
     case LETHE__OPT_NO_PUBLISH: a->no_publish = 1; return 0;
     case LETHE__OPT_DP_RELEASES: t->dp_releases = 1; return 0;

@@ -73,6 +73,8 @@ enum {
 #define LETHE__OPT_FEATURES_FILE (UINT64_C(1) << 43)
 #define LETHE__OPT_BIAS          (UINT64_C(1) << 44)
 #define LETHE__OPT_FEATURES_INPUT (UINT64_C(1) << 45)
+#define LETHE__OPT_TOP           (UINT64_C(1) << 46)
+#define LETHE__OPT_RANK_ONLY     (UINT64_C(1) << 47)
 /* The options that choose the feature map (train) */
 #define LETHE__OPTS_FEATURES                                                                \
     (LETHE__OPT_FEATURES | LETHE__OPT_FEATURES_SEED | LETHE__OPT_FEATURES_FILE |             \
@@ -128,7 +130,8 @@ typedef struct lethe__cli_args {
     lethe_read_options read;
     lethe_train_options train; /* seed points into seed[] when --seed was given */
     unsigned char seed[LETHE__SEED_LEN];
-    int json, exact, dry_run, evaluate, no_publish;
+    int json, exact, dry_run, evaluate, no_publish, rank_only;
+    size_t top;        /* difficulty --top K, or 0             */
     int mechanism;     /* train: 3 (M3, default), 1 (guo) or 2 (M2) */
     size_t capacity;   /* M2: removals in all (default 100)   */
     double alpha;      /* M2: target excess risk, or 0        */
@@ -146,6 +149,17 @@ typedef struct lethe__cli_command {
     int (*run)(lethe__cli_args *a);
 } lethe__cli_command;
 
+/* Record ids, in the order given. */
+typedef struct lethe__cli_ids {
+    uint64_t *v;
+    size_t n, cap;
+} lethe__cli_ids;
+
+/* Gather ids from the operands, --ids-file (one per line), or standard
+ * input ("-" alone) into l (possibly none); 0 or an exit status, with the
+ * message printed. The caller frees l->v. */
+int lethe__cli_gather_ids(const lethe__cli_args *a, lethe__cli_ids *l);
+
 extern const lethe__cli_command lethe__cli_train;
 extern const lethe__cli_command lethe__cli_forget;
 extern const lethe__cli_command lethe__cli_capacity;
@@ -158,6 +172,7 @@ extern const lethe__cli_command lethe__cli_evaluate;
 extern const lethe__cli_command lethe__cli_keygen;
 extern const lethe__cli_command lethe__cli_verify;
 extern const lethe__cli_command lethe__cli_publish;
+extern const lethe__cli_command lethe__cli_difficulty;
 
 /* Help text of the data options, shared by train and predict. */
 extern const char lethe__cli_data_help[];
@@ -254,6 +269,9 @@ void lethe__cli_out_bool(lethe__cli_out *o, const char *key, const char *label, 
 /* No value: JSON null, text for people. */
 void lethe__cli_out_none(lethe__cli_out *o, const char *key, const char *label,
                          const char *text);
+/* A field whose value the caller writes next (JSON: e.g. an array; for
+ * people: the label on a line of its own, then the caller's lines). */
+void lethe__cli_out_open(lethe__cli_out *o, const char *key, const char *label);
 void lethe__cli_out_end(lethe__cli_out *o);
 
 /* The mechanism as the tool names it (1: guo, 2: M2, 3: M3): guo's name

@@ -12,13 +12,7 @@
 
 #include "cli/cli.h"
 
-/* The batch of ids, in the order given. */
-typedef struct id_list {
-    uint64_t *v;
-    size_t n, cap;
-} id_list;
-
-static int push(const lethe__cli_args *a, id_list *l, uint64_t id)
+static int push(const lethe__cli_args *a, lethe__cli_ids *l, uint64_t id)
 {
     if (l->n == l->cap) {
         size_t cap = l->cap == 0 ? 64 : 2 * l->cap;
@@ -36,7 +30,7 @@ static int push(const lethe__cli_args *a, id_list *l, uint64_t id)
  * are allowed; a NUL byte is refused (it would end the line early, and
  * "27\0999" would remove 27), as the CSV reader refuses it. name is what
  * messages call the stream. */
-static int read_ids(const lethe__cli_args *a, FILE *f, const char *name, id_list *l)
+static int read_ids(const lethe__cli_args *a, FILE *f, const char *name, lethe__cli_ids *l)
 {
     char *line = NULL;
     size_t cap = 0, lineno = 0;
@@ -70,8 +64,7 @@ static int read_ids(const lethe__cli_args *a, FILE *f, const char *name, id_list
     return rc;
 }
 
-/* Gather the batch from the operands, --ids-file, or stdin ("-" alone). */
-static int gather(const lethe__cli_args *a, id_list *l)
+int lethe__cli_gather_ids(const lethe__cli_args *a, lethe__cli_ids *l)
 {
     int rc = 0;
     if (a->ids_file != NULL) {
@@ -95,8 +88,6 @@ static int gather(const lethe__cli_args *a, id_list *l)
                                     a->operands[i]);
         rc = push(a, l, id);
     }
-    if (rc == 0 && l->n == 0)
-        return lethe__cli_usage(a, "no id to forget: give ids, --ids-file FILE, or '-'");
     return rc;
 }
 
@@ -168,7 +159,7 @@ static void report_m3(const lethe__cli_args *a, const lethe_model *m, size_t k,
 }
 
 /* M2 keeps no data: the records to remove are read from --data, by id. */
-static int forget_m2(lethe__cli_args *a, lethe_ctx *ctx, const id_list *ids)
+static int forget_m2(lethe__cli_args *a, lethe_ctx *ctx, const lethe__cli_ids *ids)
 {
     if (a->exact)
         return lethe__cli_usage(a, "--exact is for guo and M3 states");
@@ -261,7 +252,7 @@ done:
  * removed: if an unknown id is named in the workspace's ledger, say so
  * (exit 3) rather than "no such record". 1 if it reported. */
 static int already_removed(const lethe__cli_args *a, lethe_ctx *ctx, const lethe_model *m,
-                           const id_list *ids, int *rc)
+                           const lethe__cli_ids *ids, int *rc)
 {
     for (size_t t = 0; t < ids->n; t++) {
         uint64_t seq = 0;
@@ -303,7 +294,7 @@ static int m3_would_refuse(const lethe__cli_args *a, const lethe_budget *b, size
 /* The rest of an M3 forget, after the removal on the loaded model: publish
  * (unless --no-publish) and save only when both succeeded, so that a
  * refused publication leaves the workspace or state as it was. */
-static int finish_m3(lethe__cli_args *a, lethe_ctx *ctx, lethe_model *m, const id_list *ids,
+static int finish_m3(lethe__cli_args *a, lethe_ctx *ctx, lethe_model *m, const lethe__cli_ids *ids,
                      const lethe_removal_report *r, double ms, const lethe_budget *before)
 {
     if (a->dry_run) {
@@ -328,10 +319,12 @@ static int finish_m3(lethe__cli_args *a, lethe_ctx *ctx, lethe_model *m, const i
 
 static int run(lethe__cli_args *a)
 {
-    id_list ids = { NULL, 0, 0 };
+    lethe__cli_ids ids = { NULL, 0, 0 };
     lethe_ctx *ctx = NULL;
     lethe_model *m = NULL;
-    int rc = gather(a, &ids);
+    int rc = lethe__cli_gather_ids(a, &ids);
+    if (rc == 0 && ids.n == 0)
+        rc = lethe__cli_usage(a, "no id to forget: give ids, --ids-file FILE, or '-'");
     if (rc == 0)
         rc = lethe__cli_context(a, &ctx);
     if (rc == 0 && lethe__cli_state_kind(a, ctx, &rc) == LETHE_MECH_M2) {

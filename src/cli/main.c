@@ -73,6 +73,7 @@ static const lethe__cli_command *const commands[] = {
     &lethe__cli_train,
     &lethe__cli_forget,
     &lethe__cli_publish,
+    &lethe__cli_difficulty,
     &lethe__cli_capacity,
     &lethe__cli_status_cmd,
     &lethe__cli_predict,

@@ -126,6 +126,12 @@ void lethe__cli_out_none(lethe__cli_out *o, const char *key, const char *label,
     unit_end(o, NULL);
 }
 
+void lethe__cli_out_open(lethe__cli_out *o, const char *key, const char *label)
+{
+    field(o, key, label);
+    unit_end(o, NULL);
+}
+
 void lethe__cli_out_end(lethe__cli_out *o)
 {
     if (o->json)
