@@ -10,6 +10,7 @@
 #   make bench-models        the models side by side: linear, intercept, smooth hinge, RFF, ReLU
 #   make bench-scaling       removal and retraining against n and d, figures in bench/figures
 #   make bench-multiclass    ten classes one-vs-rest (linear, RFF) beside scikit-learn (~25 min)
+#   make bench-difficulty    does `lethe difficulty` rank removals by their cost? (~30 s)
 #   make killtest [KILLS=2000]  SIGKILL of forget/refresh at random moments (tests/kill.sh)
 #   make stattest            the noise sampler's statistical tests, fresh seeds, more samples
 #   make lipschitz           measures how the residual moves with b (proofs/certificate.md, G1)
@@ -78,7 +79,7 @@ STATIC := $(BUILD)/liblethe.a
 SHARED := $(BUILD)/liblethe.so.$(VERSION)
 TOOL   := $(BUILD)/lethe
 
-.PHONY: all check test killtest trace demo demo-multiclass bench bench-models bench-scaling bench-multiclass stattest lipschitz audit limits install \
+.PHONY: all check test killtest trace demo demo-multiclass bench bench-models bench-scaling bench-multiclass bench-difficulty stattest lipschitz audit limits install \
         uninstall clean valgrind coverage fuzz fuzz-build python plots
 all: $(STATIC) $(SHARED) $(TOOL) $(BUILD)/lethe.pc
 
@@ -185,7 +186,7 @@ demo-multiclass: $(TOOL) $(FMNIST)/train-images-idx3-ubyte.gz
 	LETHE=$(CURDIR)/$(TOOL) sh scripts/demo-multiclass.sh $(FMNIST)
 
 bench: $(BUILD)/bench/bench_m3 $(BUILD)/bench/bench_removal $(BUILD)/bench/bench_noise \
-       $(FMNIST)/train-images-idx3-ubyte.gz bench-models bench-scaling
+       $(FMNIST)/train-images-idx3-ubyte.gz bench-models bench-scaling bench-difficulty
 	$(BUILD)/bench/bench_m3 $(FMNIST)
 	$(BUILD)/bench/bench_removal $(FMNIST)
 	$(BUILD)/bench/bench_noise
@@ -209,6 +210,11 @@ bench-scaling: $(BUILD)/bench/bench_scaling $(FMNIST)/train-images-idx3-ubyte.gz
 # All ten classes, one-vs-rest at λ = 1e-5 (linear; RFF D = 2000 with and
 # without the pixels' square root, D = 3000 with it), beside scikit-learn in
 # the same run (bench/README.md; about 25 minutes).
+# Does the litmus test (lethe difficulty) predict a removal's cost? Rank
+# correlations on the demo data (bench/README.md; about 30 seconds).
+bench-difficulty: $(BUILD)/bench/bench_difficulty $(FMNIST)/train-images-idx3-ubyte.gz
+	$(BUILD)/bench/bench_difficulty $(FMNIST)
+
 bench-multiclass: $(BUILD)/bench/bench_multiclass $(FMNIST)/train-images-idx3-ubyte.gz
 	$(BUILD)/bench/bench_multiclass $(FMNIST) 50 1e-5 0 2000:sqrt 2000 3000:sqrt
 	LAMBDA=1e-5 /usr/bin/python3 bench/sklearn_multiclass.py $(FMNIST)
