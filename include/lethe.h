@@ -830,6 +830,71 @@ LETHE_API lethe_status lethe_m2_save_public(lethe_m2 *model, const char *path);
 LETHE_API lethe_status lethe_state_mechanism(lethe_ctx *ctx, const char *path,
                                              lethe_mechanism *out);
 
+/* ─── SISA: exact unlearning by sharded retraining (proofs/sisa.md) ─────── */
+
+/* Bourtoule et al. (2021): the records are split into S shards, each shard
+ * into R slices, by a keyed hash of the id under a PUBLIC seed; each shard
+ * trains its own model (the convex ERM of the loss, to optimality) on its
+ * slices in turn, keeping a checkpoint after each; a prediction aggregates
+ * the shards (logistic: the mean probability; smooth hinge: the majority;
+ * squared, Huber: the mean). A removal retrains only the shards that held
+ * the records, from the checkpoint before the first slice that held one.
+ * Exact unlearning: the state after a removal is, bit for bit, the state
+ * lethe_sisa_train gives on the records left (same seed and options), so
+ * there is nothing to certify about privacy (ε = 0); the cost is accuracy
+ * (each shard sees n/S records) and retraining time. No noise, no budget. */
+typedef struct lethe_sisa lethe_sisa;
+
+typedef struct lethe_sisa_options {
+    size_t shards;           /* S ≥ 1 (default 5)                                 */
+    size_t slices;           /* R ≥ 1 (default 4)                                 */
+    lethe_loss loss;         /* default LETHE_LOSS_LOGISTIC                       */
+    double lambda;           /* λ > 0, per record of the shard (default 1e-4)     */
+    double tol;              /* Newton stops at |∇F_s| ≤ tol·max(1, λn_s) (1e-10) */
+    unsigned max_iter;       /* per slice (default 100)                           */
+    unsigned char seed[32];  /* PUBLIC: the shard and slice of every id          */
+} lethe_sisa_options;
+
+/* What one removal did (the owner's figures). */
+typedef struct lethe_sisa_report {
+    size_t removed;          /* records removed                                   */
+    size_t shards_retrained; /* shards that held one of them                      */
+    size_t slices_retrained; /* slice trainings redone, over those shards         */
+    unsigned newton_steps;   /* over all of them                                  */
+    double distance;         /* max over the retrained shards of ‖∇F_s‖/(λn_s): each
+                                shard's weights are this close to its exact
+                                optimum (strong convexity), as computed          */
+} lethe_sisa_report;
+
+LETHE_API void lethe_sisa_options_init(lethe_sisa_options *opt);
+/* Train on data (labels as the loss needs: ±1 for the classifiers). Every
+ * shard must receive at least one record. Returns LETHE_OK, LETHE_EINVAL
+ * (bad option; S or R of 0), LETHE_ELABEL, LETHE_EEMPTY (a shard without
+ * records: fewer shards), LETHE_ENOCONV, LETHE_ENOTPD, LETHE_ENOMEM. */
+LETHE_API lethe_status lethe_sisa_train(lethe_ctx *ctx, const lethe_dataset *data,
+                                        const lethe_sisa_options *opt, lethe_sisa **out);
+/* Remove ids[0..k-1] (one batch): the shards holding them are retrained
+ * from their checkpoints; all or nothing. Returns LETHE_OK, LETHE_EINVAL,
+ * LETHE_ENOTFOUND, LETHE_EDUPLICATE, LETHE_ELAST (a shard would be left
+ * empty), LETHE_ENOCONV, LETHE_ENOTPD, LETHE_ENOMEM; on failure nothing
+ * changed. A removed id is gone: removing it again is LETHE_ENOTFOUND. */
+LETHE_API lethe_status lethe_sisa_remove(lethe_sisa *sisa, const uint64_t *ids, size_t k,
+                                         lethe_sisa_report *rep);
+/* Aggregated predictions for n rows of d features: label[i] (±1, or the
+ * value for a regression) and prob[i] (logistic: the mean probability of
+ * +1; otherwise the mean score); either may be NULL. */
+LETHE_API lethe_status lethe_sisa_predict(const lethe_sisa *sisa, size_t n, const double *x,
+                                          size_t ldx, double *label, double *prob);
+/* Accuracy (classifiers) or RMSE (regression) of the aggregate on data. */
+LETHE_API lethe_status lethe_sisa_evaluate(const lethe_sisa *sisa, const lethe_dataset *data,
+                                           double *score);
+/* Records held; 1 if id is one of them. */
+LETHE_API size_t lethe_sisa_rows(const lethe_sisa *sisa);
+LETHE_API int lethe_sisa_has_id(const lethe_sisa *sisa, uint64_t id);
+/* Shard s's weights (d), or NULL for s ≥ S. */
+LETHE_API const double *lethe_sisa_shard_weights(const lethe_sisa *sisa, size_t shard);
+LETHE_API void lethe_sisa_free(lethe_sisa *sisa);
+
 /* ─── Gaussian calibration and accounting (proofs/calibration.md) ────────── */
 
 /* The Gaussian mechanism with sensitivity Δ and noise σ is exactly μ-GDP with
