@@ -34,4 +34,32 @@ static inline double tu_dist(const double *a, const double *b, size_t d)
     return sqrt(s);
 }
 
+/* The records of ds without the ids gone[0..k-1], in their order, made
+ * under policy and R as lethe_dataset_create takes them. */
+static inline lethe_dataset *tu_without(lethe_ctx *ctx, const lethe_dataset *ds,
+                                        const uint64_t *gone, size_t k,
+                                        lethe_norm_policy policy, double R)
+{
+    const size_t n = lethe_dataset_rows(ds), d = lethe_dataset_cols(ds);
+    double *x = malloc(n * d * sizeof *x), *y = malloc(n * sizeof *y);
+    uint64_t *ids = malloc(n * sizeof *ids);
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++) {
+        int drop = 0;
+        for (size_t t = 0; t < k; t++)
+            drop |= lethe_dataset_ids(ds)[i] == gone[t];
+        if (drop)
+            continue;
+        memcpy(x + m * d, lethe_dataset_x(ds) + i * d, d * sizeof *x);
+        y[m] = lethe_dataset_y(ds)[i];
+        ids[m++] = lethe_dataset_ids(ds)[i];
+    }
+    lethe_dataset *out = NULL;
+    assert_status(lethe_dataset_create(ctx, m, d, x, d, y, ids, policy, R, &out), LETHE_OK);
+    free(x);
+    free(y);
+    free(ids);
+    return out;
+}
+
 #endif /* LETHE_MODELUTIL_H */

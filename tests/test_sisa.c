@@ -19,34 +19,6 @@ static lethe_sisa_options options(lethe_loss loss, size_t S, size_t R)
     return o;
 }
 
-/* The records of ds without the ids in gone[0..k-1], in their order. */
-static lethe_dataset *without(lethe_ctx *ctx, const lethe_dataset *ds, const uint64_t *gone,
-                              size_t k)
-{
-    const size_t n = lethe_dataset_rows(ds), d = lethe_dataset_cols(ds);
-    double *x = malloc(n * d * sizeof *x), *y = malloc(n * sizeof *y);
-    uint64_t *ids = malloc(n * sizeof *ids);
-    size_t m = 0;
-    for (size_t i = 0; i < n; i++) {
-        int drop = 0;
-        for (size_t t = 0; t < k; t++)
-            drop |= lethe_dataset_ids(ds)[i] == gone[t];
-        if (drop)
-            continue;
-        memcpy(x + m * d, lethe_dataset_x(ds) + i * d, d * sizeof *x);
-        y[m] = lethe_dataset_y(ds)[i];
-        ids[m++] = lethe_dataset_ids(ds)[i];
-    }
-    lethe_dataset *out = NULL;
-    assert_status(lethe_dataset_create(ctx, m, d, x, d, y, ids, LETHE_NORM_REQUIRE, 1.0 + 1e-9,
-                                       &out),
-                  LETHE_OK);
-    free(x);
-    free(y);
-    free(ids);
-    return out;
-}
-
 /* a and b hold the same records and the same weights, bit for bit, and
  * predict the same on probe. */
 static void assert_same(const lethe_sisa *a, const lethe_sisa *b, size_t S, size_t d,
@@ -97,7 +69,8 @@ static void test_sisa_exact(void **state)
             assert_true(rep.slices_retrained >= rep.shards_retrained &&
                         rep.slices_retrained <= S * R);
             assert_true(rep.distance < 1e-8);
-            lethe_dataset *rest = without(ctx, ds, gone, batch == 0 ? 1 : 12);
+            lethe_dataset *rest = tu_without(ctx, ds, gone, batch == 0 ? 1 : 12, LETHE_NORM_REQUIRE,
+                                              1.0 + 1e-9);
             lethe_sisa *fresh = NULL;
             assert_status(lethe_sisa_train(ctx, rest, &o, &fresh), LETHE_OK);
             assert_same(m, fresh, S, d, ds);
